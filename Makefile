@@ -1,0 +1,46 @@
+# Forecourt: `make run` serves on SQLite, `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test check lock install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps re-run the install only when the locks or the package metadata change.
+$(VENV)/.installed: $(BIN)/python requirements/main.txt pyproject.toml
+	$(PIP) install -r requirements/main.txt
+	$(PIP) install --no-deps -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements/dev.txt
+	$(PIP) install -r requirements/dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	mkdir -p var
+	$(BIN)/forecourt db upgrade
+	$(BIN)/forecourt serve
+
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/forecourt db check
+
+# Regenerate the locks after changing dependencies in pyproject.toml.
+lock: install-dev
+	$(PIP) install pip-tools
+	$(BIN)/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links -o requirements/main.txt pyproject.toml
+	$(BIN)/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links --extra dev -o requirements/dev.txt pyproject.toml
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

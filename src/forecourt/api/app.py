@@ -1,0 +1,44 @@
+"""create_app(): mounts the dialects and the operator endpoints; no logic here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from forecourt import __version__
+from forecourt.api import ops, recapture
+from forecourt.api.deps import provide_db, provide_settings
+from forecourt.api.errors import exception_handler
+from forecourt.config import Settings, get_settings
+from forecourt.db.engine import Database
+
+
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    on_startup: Sequence[Callable[[], Any]] = (),
+    on_shutdown: Sequence[Callable[[], Any]] = (),
+) -> Litestar:
+    settings = settings or get_settings()
+    db = db or Database(settings.database_url)
+    return Litestar(
+        route_handlers=[ops.healthz, ops.MetricsController, recapture.router],
+        state=State({"db": db, "settings": settings}),
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        exception_handlers={
+            Exception: exception_handler([(recapture.PATH_PREFIX, recapture.render_error)])
+        },
+        middleware=[ops.prometheus.middleware],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="Forecourt", version=__version__, path="/docs"),
+        on_startup=list(on_startup),
+        on_shutdown=list(on_shutdown),
+    )

@@ -1,0 +1,68 @@
+"""One exception handler for the whole app; each dialect renders its own envelope.
+
+The dialect is chosen by path prefix, so even errors raised before routing (unknown
+path, wrong method, oversize body) come back in the envelope the client expects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from forecourt.core.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+# (status, message, exception) -> the response in a dialect's own envelope
+ErrorRenderer = Callable[[int, str, Exception], Response[Any]]
+
+_DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 400),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+)
+
+
+def describe_validation(exc: ValidationException) -> str:
+    """Litestar's parameter/body errors as one sentence naming the fields."""
+    problems = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        key = item.get("key")
+        problems.append(f"{key}: {item['message']}" if key else item["message"])
+    return "; ".join(problems) or exc.detail
+
+
+def classify(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, DomainError):
+        status = next(code for cls, code in _DOMAIN_STATUS if isinstance(exc, cls))
+        return status, exc.message
+    if isinstance(exc, ValidationException):
+        return 400, describe_validation(exc)
+    if isinstance(exc, HTTPException):
+        return exc.status_code, exc.detail
+    log.exception("unhandled error", exc_info=exc)
+    return 500, "Internal server error"
+
+
+def plain_error(status: int, message: str, _exc: Exception) -> Response[Any]:
+    return Response({"error": message}, status_code=status, media_type=MediaType.JSON)
+
+
+def exception_handler(
+    dialects: Sequence[tuple[str, ErrorRenderer]],
+) -> Callable[[Request[Any, Any, Any], Exception], Response[Any]]:
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        status, message = classify(exc)
+        path = request.url.path
+        render = next((r for prefix, r in dialects if path.startswith(prefix)), plain_error)
+        response = render(status, message, exc)
+        if isinstance(exc, HTTPException) and exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    return handle

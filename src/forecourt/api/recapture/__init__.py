@@ -1,0 +1,23 @@
+"""The Recapture dialect, mounted at /v2/recapture."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.di import Provide
+
+from forecourt.api.recapture.customers import CustomersController
+from forecourt.api.recapture.deps import provide_account, provide_region
+from forecourt.api.recapture.errors import render_error
+
+PATH_PREFIX = "/v2/"
+
+router = Router(
+    path="/",
+    route_handlers=[CustomersController],
+    dependencies={
+        "account": Provide(provide_account, sync_to_thread=True),
+        "region": Provide(provide_region, sync_to_thread=False),
+    },
+)
+
+__all__ = ["PATH_PREFIX", "render_error", "router"]

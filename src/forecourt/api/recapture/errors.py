@@ -1,0 +1,28 @@
+"""Recapture's error envelope and the vendor's own texts for its known errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Response
+
+from forecourt.core.customers.schemas import (
+    CustomerForbidden,
+    CustomerNotFound,
+    MissingVehicleIdentity,
+)
+from forecourt.core.errors import Unauthenticated
+
+_VENDOR_TEXTS: tuple[tuple[type[Exception], str], ...] = (
+    (CustomerNotFound, "Invalid Customer ID"),
+    (CustomerForbidden, "You don't have permission to access that customer"),
+    (MissingVehicleIdentity, "Missing required properties"),
+    (Unauthenticated, "Invalid or missing ApiKey header"),
+)
+
+
+def render_error(status: int, message: str, exc: Exception) -> Response[Any]:
+    text = next((t for cls, t in _VENDOR_TEXTS if isinstance(exc, cls)), message)
+    return Response(
+        {"success": False, "message": text}, status_code=status, media_type=MediaType.JSON
+    )

@@ -1,0 +1,78 @@
+"""Recapture wire shapes: field names and order as the vendor's examples show them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from forecourt.core.customers.schemas import Customer, CustomerFields, Sighting
+from forecourt.core.dates import format_timestamp
+
+
+class CustomerPutBody(msgspec.Struct, kw_only=True):
+    customer: CustomerFields
+    enable_rego_lookups: bool = False
+
+
+class SightingOut(msgspec.Struct, kw_only=True):
+    at: str | None
+    lead_id: str
+    listing_url: str
+    listing_title: str | None
+    listing_price: int | None
+    seller_type: str | None
+
+
+class CustomerOut(msgspec.Struct, kw_only=True):
+    id: str
+    last_updated: str | None
+    rego: str | None
+    state: str | None
+    vin: str | None
+    external_id: str | None
+    sale_date: str | None
+    monitor_start_date: str | None
+    monitor_end_date: str | None
+    vehicle_title: str | None
+    sightings: list[SightingOut]
+    additional_fields: dict[str, Any]
+
+
+class CustomerEnvelope(msgspec.Struct, kw_only=True):
+    success: bool
+    customer: CustomerOut
+
+
+class CustomerListEnvelope(msgspec.Struct, kw_only=True):
+    success: bool
+    total: int
+    customers: list[CustomerOut]
+
+
+def sighting_out(sighting: Sighting) -> SightingOut:
+    return SightingOut(
+        at=format_timestamp(sighting.at),
+        lead_id=str(sighting.lead_id),
+        listing_url=sighting.listing_url,
+        listing_title=sighting.listing_title,
+        listing_price=sighting.listing_price,
+        seller_type=sighting.seller_type,
+    )
+
+
+def customer_out(customer: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=str(customer.id),
+        last_updated=format_timestamp(customer.last_updated),
+        rego=customer.rego,
+        state=customer.state,
+        vin=customer.vin,
+        external_id=customer.external_id,
+        sale_date=format_timestamp(customer.sale_date),
+        monitor_start_date=format_timestamp(customer.monitor_start_date),
+        monitor_end_date=format_timestamp(customer.monitor_end_date),
+        vehicle_title=customer.vehicle_title,
+        sightings=[sighting_out(s) for s in customer.sightings],
+        additional_fields=customer.additional_fields,
+    )

@@ -1,0 +1,208 @@
+"""The `forecourt` command. Commands that create a credential print one JSON object."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+import click
+
+from forecourt.config import Settings
+from forecourt.core.accounts import service as accounts
+from forecourt.core.errors import DomainError
+from forecourt.db import migrate
+from forecourt.db.engine import Database
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    try:
+        return Settings.load(database_url=ctx.obj.get("database_url"), **overrides)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _open(settings: Settings) -> Database:
+    db = Database(settings.database_url)
+    if db.is_sqlite:
+        # Embedded mode is one node: keep its schema current whenever it is opened. On
+        # PostgreSQL several processes share the schema: the operator runs `db upgrade`.
+        migrate.upgrade(settings.database_url)
+    return db
+
+
+def _db(ctx: click.Context) -> Database:
+    return _open(_settings(ctx))
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """A domain error becomes a clean CLI error: exit 1, the message on stderr."""
+    try:
+        yield
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def _print(value: Any) -> None:
+    click.echo(json.dumps(value, default=str))
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@click.group()
+@click.option("--database-url", help="Overrides FORECOURT_DATABASE_URL.")
+@click.pass_context
+def app(ctx: click.Context, database_url: str | None) -> None:
+    """Forecourt: customer data for car dealers."""
+    ctx.ensure_object(dict)
+    ctx.obj["database_url"] = database_url
+
+
+@app.command()
+@click.option("--host", help="Overrides FORECOURT_HOST (default 127.0.0.1).")
+@click.option("--port", type=int, help="Overrides FORECOURT_PORT (default 8000).")
+@click.option("--database-url", "serve_database_url", help="Overrides FORECOURT_DATABASE_URL.")
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, serve_database_url: str | None
+) -> None:
+    """Serve the API, with an embedded worker unless FORECOURT_EMBEDDED_WORKER=false."""
+    import uvicorn
+
+    from forecourt.api.app import create_app
+    from forecourt.jobs.worker import Worker
+
+    if serve_database_url:
+        ctx.obj["database_url"] = serve_database_url
+    settings = _settings(ctx, host=host, port=port)
+    _setup_logging(settings)
+    db = _open(settings)
+    worker = Worker(db, settings)
+    embedded = settings.embedded_worker
+    application = create_app(
+        settings,
+        db,
+        on_startup=[worker.start_thread] if embedded else [],
+        on_shutdown=[worker.stop.set] if embedded else [],
+    )
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+@app.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run background jobs until SIGTERM or SIGINT (the job in hand is finished first)."""
+    from forecourt.jobs.worker import Worker
+
+    settings = _settings(ctx)
+    _setup_logging(settings)
+    runner = Worker(_open(settings), settings)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: runner.stop.set())
+    runner.run()
+
+
+@app.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply all migrations."""
+    migrate.upgrade(_settings(ctx).database_url)
+    click.echo("database is up to date", err=True)
+
+
+@db.command("check")
+@click.pass_context
+def db_check(ctx: click.Context) -> None:
+    """Fail if the models and the migrations disagree (on a scratch SQLite file by default)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        url = ctx.obj.get("database_url") or f"sqlite:///{scratch}/check.db"
+        migrate.upgrade(url)
+        migrate.check(url)
+
+
+@app.group("accounts")
+def accounts_group() -> None:
+    """Tenants."""
+
+
+@accounts_group.command("create")
+@click.option("--name", required=True)
+@click.option("--region", type=click.Choice(["au", "nz"]), default="au", show_default=True)
+@click.pass_context
+def accounts_create(ctx: click.Context, name: str, region: str) -> None:
+    """Create an account and its first API key (shown once)."""
+    with _db(ctx).write() as conn, _domain_errors():
+        account, key = accounts.create_account(conn, name, region)
+    _print(
+        {
+            "id": str(account.id),
+            "name": account.name,
+            "region": account.region,
+            "cm_id": account.cm_id,
+            "api_key": key.api_key,
+            "key_prefix": key.prefix,
+        }
+    )
+
+
+@accounts_group.command("list")
+@click.pass_context
+def accounts_list(ctx: click.Context) -> None:
+    """All accounts, as a JSON array."""
+    with _db(ctx).read() as conn:
+        found = accounts.list_accounts(conn)
+    _print(
+        [
+            {
+                "id": str(a.id),
+                "name": a.name,
+                "region": a.region,
+                "cm_id": a.cm_id,
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in found
+        ]
+    )
+
+
+@app.group("keys")
+def keys_group() -> None:
+    """Credentials of an account."""
+
+
+@keys_group.command("create")
+@click.argument("account_id", type=click.UUID)
+@click.option("--kind", type=click.Choice(["api", "basic"]), default="api", show_default=True)
+@click.pass_context
+def keys_create(ctx: click.Context, account_id: UUID, kind: str) -> None:
+    """Issue a new credential (shown once): an API key, or Basic credentials for Kapture."""
+    with _db(ctx).write() as conn, _domain_errors():
+        credential = accounts.issue_credential(
+            conn, account_id, "basic" if kind == "basic" else "api"
+        )
+    _print(credential.to_json())
+
+
+@keys_group.command("revoke")
+@click.argument("key_prefix")
+@click.pass_context
+def keys_revoke(ctx: click.Context, key_prefix: str) -> None:
+    """Revoke a credential by its prefix; it stops working at once."""
+    with _db(ctx).write() as conn, _domain_errors():
+        accounts.revoke_credential(conn, key_prefix)
+    _print({"revoked": key_prefix})

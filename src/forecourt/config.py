@@ -1,0 +1,54 @@
+"""One typed Settings object, read from FORECOURT_* environment variables and flags.
+
+Every field here must be documented in docs/configuration.md (a test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import cache
+from typing import Any
+
+import msgspec
+
+ENV_PREFIX = "FORECOURT_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///var/forecourt.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 64 * 1024 * 1024
+    embedded_worker: bool = True
+    worker_poll_seconds: float = 1.0
+    job_lease_seconds: int = 60
+    log_level: str = "info"
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
+        """Defaults, then FORECOURT_* variables, then explicit overrides (CLI flags).
+
+        Overrides that are None mean "flag not given" and are skipped.
+        """
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            env_name = ENV_PREFIX + f.name.upper()
+            if env_name in environ:
+                values[f.name] = environ[env_name]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"Invalid setting: {exc}") from exc
+
+    @staticmethod
+    def env_names() -> list[str]:
+        return [ENV_PREFIX + f.name.upper() for f in fields(Settings)]
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.load()

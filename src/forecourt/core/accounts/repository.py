@@ -1,0 +1,90 @@
+"""SQL for accounts and credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from forecourt.core.accounts.schemas import Account
+from forecourt.db.models import accounts, credentials
+
+_ACCOUNT_COLUMNS = (
+    accounts.c.id,
+    accounts.c.name,
+    accounts.c.region,
+    accounts.c.cm_id,
+    accounts.c.created_at,
+)
+
+
+def _account(row: sa.Row[tuple[object, ...]]) -> Account:
+    return Account(**row._mapping)
+
+
+def next_cm_id(conn: Connection) -> int:
+    # Kapture account numbers: small, sequential, never reused. Writers are serialised
+    # on SQLite; on PostgreSQL the unique constraint turns a race into a retry.
+    current = conn.scalar(sa.select(sa.func.max(accounts.c.cm_id)))
+    return int(current or 100000) + 1
+
+
+def insert_account(conn: Connection, account: Account) -> None:
+    conn.execute(
+        sa.insert(accounts).values(**{c.name: getattr(account, c.name) for c in _ACCOUNT_COLUMNS})
+    )
+
+
+def get_account(conn: Connection, account_id: UUID) -> Account | None:
+    row = conn.execute(sa.select(*_ACCOUNT_COLUMNS).where(accounts.c.id == account_id)).first()
+    return _account(row) if row else None
+
+
+def list_accounts(conn: Connection) -> list[Account]:
+    rows = conn.execute(sa.select(*_ACCOUNT_COLUMNS).order_by(accounts.c.created_at, accounts.c.id))
+    return [_account(row) for row in rows]
+
+
+def insert_credential(
+    conn: Connection,
+    *,
+    credential_id: UUID,
+    account_id: UUID,
+    kind: str,
+    prefix: str,
+    secret_hash: str,
+    created_at: datetime,
+) -> None:
+    conn.execute(
+        sa.insert(credentials).values(
+            id=credential_id,
+            account_id=account_id,
+            kind=kind,
+            prefix=prefix,
+            secret_hash=secret_hash,
+            created_at=created_at,
+        )
+    )
+
+
+def active_credential(conn: Connection, kind: str, prefix: str) -> tuple[UUID, str] | None:
+    """(account_id, secret_hash) of the unrevoked credential with that prefix."""
+    row = conn.execute(
+        sa.select(credentials.c.account_id, credentials.c.secret_hash).where(
+            credentials.c.prefix == prefix,
+            credentials.c.kind == kind,
+            credentials.c.revoked_at.is_(None),
+        )
+    ).first()
+    return (row.account_id, row.secret_hash) if row else None
+
+
+def revoke_credential(conn: Connection, prefix: str, at: datetime) -> bool:
+    result = conn.execute(
+        sa.update(credentials)
+        .where(credentials.c.prefix == prefix, credentials.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return result.rowcount > 0

@@ -1,0 +1,112 @@
+"""Tenants and their credentials: creation, issue, revocation, authentication.
+
+Secrets are high-entropy random strings, so a plain SHA-256 is the right hash (no
+slow KDF needed); only the hash is stored and it is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import uuid
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+
+from forecourt.core.accounts import repository
+from forecourt.core.accounts.schemas import (
+    API_KEY_PREFIX,
+    Account,
+    CredentialKind,
+    IssuedCredential,
+)
+from forecourt.core.dates import utcnow
+from forecourt.core.errors import InvalidInput, NotFound, Unauthenticated
+from forecourt.core.vehicles import parse_region
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_account(
+    conn: Connection, name: str, region: str = "au"
+) -> tuple[Account, IssuedCredential]:
+    """A new tenant with its first API key."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name", "name must not be empty")
+    account = Account(
+        id=uuid.uuid4(),
+        name=name,
+        region=parse_region(region),
+        cm_id=repository.next_cm_id(conn),
+        created_at=utcnow(),
+    )
+    repository.insert_account(conn, account)
+    return account, issue_credential(conn, account.id, "api")
+
+
+def list_accounts(conn: Connection) -> list[Account]:
+    return repository.list_accounts(conn)
+
+
+def issue_credential(conn: Connection, account_id: UUID, kind: CredentialKind) -> IssuedCredential:
+    if repository.get_account(conn, account_id) is None:
+        raise NotFound(f"No account with id {account_id}")
+    credential = IssuedCredential(
+        id=uuid.uuid4(),
+        account_id=account_id,
+        kind=kind,
+        prefix=secrets.token_hex(6),
+        secret=secrets.token_urlsafe(32),
+    )
+    repository.insert_credential(
+        conn,
+        credential_id=credential.id,
+        account_id=account_id,
+        kind=kind,
+        prefix=credential.prefix,
+        secret_hash=_hash(credential.secret),
+        created_at=utcnow(),
+    )
+    return credential
+
+
+def revoke_credential(conn: Connection, prefix: str) -> None:
+    if not repository.revoke_credential(conn, prefix, utcnow()):
+        raise NotFound(f"No active credential with prefix {prefix}")
+
+
+def _authenticate(conn: Connection, kind: CredentialKind, prefix: str, secret: str) -> Account:
+    found = repository.active_credential(conn, kind, prefix)
+    if found is not None:
+        account_id, secret_hash = found
+        if hmac.compare_digest(secret_hash, _hash(secret)):
+            account = repository.get_account(conn, account_id)
+            if account is not None:
+                return account
+    raise Unauthenticated("Invalid credentials")
+
+
+def authenticate_api_key(conn: Connection, api_key: str | None) -> Account:
+    """The account an `fck_<prefix>_<secret>` key belongs to."""
+    parts = (api_key or "").strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
+        raise Unauthenticated("Invalid credentials")
+    return _authenticate(conn, "api", parts[1], parts[2])
+
+
+def authenticate_basic(conn: Connection, token: str | None) -> Account:
+    """The account a Basic token (base64 of `prefix:secret`) belongs to."""
+    try:
+        decoded = base64.b64decode((token or "").strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthenticated("Invalid credentials") from None
+    prefix, sep, secret = decoded.partition(":")
+    if not sep:
+        raise Unauthenticated("Invalid credentials")
+    return _authenticate(conn, "basic", prefix, secret)

@@ -1,0 +1,218 @@
+"""Tracked customers: validation, the identity rule, and the CRUD the dialects share."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from forecourt.core.customers import repository
+from forecourt.core.customers.schemas import (
+    DATE_FIELDS,
+    EDITABLE_FIELDS,
+    Customer,
+    CustomerFields,
+    CustomerForbidden,
+    CustomerNotFound,
+    CustomerPage,
+    MissingVehicleIdentity,
+    VehicleRecord,
+)
+from forecourt.core.dates import parse_date, utcnow
+from forecourt.core.errors import InvalidInput
+from forecourt.core.vehicles import Region, normalise_plate, normalise_state, normalise_vin
+
+MAX_PAGE = 500
+EXTERNAL_ID_MAX = 255
+
+
+def _text(value: str | None) -> str | None:
+    """Blank means absent: clients often send "" for an empty column."""
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def _external_id(value: str | None) -> str | None:
+    external_id = _text(value)
+    if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
+        raise InvalidInput(
+            "external_id", f"external_id must be at most {EXTERNAL_ID_MAX} characters"
+        )
+    return external_id
+
+
+def _date(field: str, value: str | None) -> datetime | None:
+    text = _text(value)
+    return parse_date(field, text) if text is not None else None
+
+
+def _check_window(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise InvalidInput(
+            "monitor_end_date", "monitor_end_date must not be before monitor_start_date"
+        )
+
+
+def validate(fields: CustomerFields, region: Region, prefix: str = "") -> VehicleRecord:
+    """Normalise a client's customer; `prefix` places field names in the request body."""
+    rego_text, vin_text = _text(fields.rego), _text(fields.vin)
+    if rego_text is None and vin_text is None:
+        raise MissingVehicleIdentity(prefix + "rego", "Missing required properties")
+    try:
+        rego = normalise_plate(rego_text) if rego_text else None
+        vin = normalise_vin(vin_text) if vin_text else None
+        state = normalise_state(fields.state, region)
+        if region == "au" and rego is not None and vin is None and state is None:
+            raise InvalidInput("state", "state is required with a rego in region au")
+        record = VehicleRecord(
+            rego=rego,
+            state=state,
+            vin=vin,
+            external_id=_external_id(fields.external_id),
+            sale_date=_date("sale_date", fields.sale_date),
+            monitor_start_date=_date("monitor_start_date", fields.monitor_start_date),
+            monitor_end_date=_date("monitor_end_date", fields.monitor_end_date),
+            additional_fields=fields.additional_fields,
+        )
+        _check_window(record.monitor_start_date, record.monitor_end_date)
+    except InvalidInput as exc:
+        raise InvalidInput(prefix + exc.field, exc.message) from None
+    return record
+
+
+def _parse_id(customer_id: str) -> UUID:
+    try:
+        return UUID(customer_id)
+    except ValueError:
+        raise CustomerNotFound("customer_id is not a valid id") from None
+
+
+def save(
+    conn: Connection,
+    account_id: UUID,
+    region: Region,
+    record: VehicleRecord,
+    upload_id: UUID | None = None,
+) -> Customer:
+    """Create the customer, or update the one already tracking the same vehicle.
+
+    Values given replace stored ones; values not given (None) keep what is stored.
+    """
+    now = utcnow()
+    given = {k: v for k, v in msgspec.structs.asdict(record).items() if v is not None}
+    given.update(last_updated=now)
+    if upload_id is not None:
+        given["upload_id"] = upload_id
+    for attempt in (1, 2):
+        existing = repository.find_by_identity(
+            conn, account_id, region, vin=record.vin, rego=record.rego, state=record.state
+        )
+        if existing is not None:
+            repository.update(conn, account_id, region, existing, given)
+            return _get(conn, account_id, region, existing)
+        new_id = uuid.uuid4()
+        try:
+            # A savepoint, so a concurrent insert of the same vehicle (PostgreSQL) can be
+            # retried as an update instead of failing the whole transaction.
+            with conn.begin_nested():
+                repository.insert(
+                    conn,
+                    account_id,
+                    {
+                        **given,
+                        "id": new_id,
+                        "region": region,
+                        "additional_fields": record.additional_fields or {},
+                        "created_at": now,
+                    },
+                )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            continue
+        return _get(conn, account_id, region, new_id)
+    raise AssertionError("unreachable")
+
+
+def _get(conn: Connection, account_id: UUID, region: Region, customer_id: UUID) -> Customer:
+    customer = repository.get(conn, account_id, region, customer_id)
+    if customer is not None:
+        return customer
+    if repository.owner_of(conn, customer_id) not in (None, account_id):
+        raise CustomerForbidden("customer belongs to another account")
+    raise CustomerNotFound("no customer with that id")
+
+
+def get(conn: Connection, account_id: UUID, region: Region, customer_id: str) -> Customer:
+    return _get(conn, account_id, region, _parse_id(customer_id))
+
+
+def update(
+    conn: Connection, account_id: UUID, region: Region, customer_id: str, changes: Mapping[str, Any]
+) -> Customer:
+    """Change the editable fields present in `changes`; "" or None clears a field."""
+    current = get(conn, account_id, region, customer_id)
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            unknown[0],
+            f"{unknown[0]} cannot be updated; updatable fields: {', '.join(EDITABLE_FIELDS)}",
+        )
+    values: dict[str, Any] = {}
+    for field, value in changes.items():
+        if field == "additional_fields":
+            if value not in (None, "") and not isinstance(value, dict):
+                raise InvalidInput(field, "additional_fields must be an object")
+            values[field] = value or {}
+        elif value is not None and not isinstance(value, str):
+            raise InvalidInput(field, f"{field} must be a string or null")
+        elif field in DATE_FIELDS:
+            values[field] = _date(field, value)
+        else:
+            values[field] = _external_id(value)
+    _check_window(
+        values.get("monitor_start_date", current.monitor_start_date),
+        values.get("monitor_end_date", current.monitor_end_date),
+    )
+    if values:
+        values["last_updated"] = utcnow()
+        repository.update(conn, account_id, region, current.id, values)
+    return _get(conn, account_id, region, current.id)
+
+
+def delete(conn: Connection, account_id: UUID, region: Region, customer_id: str) -> Customer:
+    customer = get(conn, account_id, region, customer_id)
+    repository.delete(conn, account_id, region, customer.id)
+    return customer
+
+
+def list_page(
+    conn: Connection,
+    account_id: UUID,
+    region: Region,
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    upload_id: str | None = None,
+) -> CustomerPage:
+    if offset < 0:
+        raise InvalidInput("offset", "offset must not be negative")
+    if limit < 1:
+        raise InvalidInput("limit", "limit must be at least 1")
+    upload: UUID | None = None
+    if upload_id:
+        try:
+            upload = UUID(upload_id)
+        except ValueError:
+            raise InvalidInput("upload_id", "upload_id must be a UUID") from None
+    total, customers = repository.page(
+        conn, account_id, region, offset=offset, limit=min(limit, MAX_PAGE), upload_id=upload
+    )
+    return CustomerPage(total=total, customers=customers)

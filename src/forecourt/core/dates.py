@@ -1,0 +1,35 @@
+"""Dates in, timestamps out: the one place that knows the wire formats for time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from forecourt.core.errors import InvalidInput
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored in the database."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def parse_date(field: str, value: str) -> datetime:
+    """`YYYY-MM-DD` or an ISO 8601 timestamp, to naive UTC."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time())
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            field, f"{field} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp, got {value!r}"
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def format_timestamp(value: datetime | None) -> str | None:
+    """`2022-06-01T00:00:00.000Z`: milliseconds and a Z, as the vendors write them."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

@@ -1,0 +1,125 @@
+"""Table definitions (SQLAlchemy Core). Every tenant-owned table carries account_id.
+
+Times are stored as naive UTC datetimes on both backends.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+
+def _account_fk() -> sa.Column[object]:
+    return sa.Column(
+        "account_id", sa.Uuid, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("region", sa.String(2), nullable=False),
+    sa.Column("cm_id", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _account_fk(),
+    sa.Column("kind", sa.String(16), nullable=False),
+    # The public part of a key: how it is found and how an operator names it to revoke it.
+    sa.Column("prefix", sa.String(32), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime, nullable=True),
+    sa.Index(None, "account_id"),
+)
+
+tracked_customers = sa.Table(
+    "tracked_customers",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _account_fk(),
+    sa.Column("region", sa.String(2), nullable=False),
+    sa.Column("rego", sa.String(16), nullable=True),
+    sa.Column("state", sa.String(3), nullable=True),
+    sa.Column("vin", sa.String(17), nullable=True),
+    sa.Column("external_id", sa.String(255), nullable=True),
+    sa.Column("sale_date", sa.DateTime, nullable=True),
+    sa.Column("monitor_start_date", sa.DateTime, nullable=True),
+    sa.Column("monitor_end_date", sa.DateTime, nullable=True),
+    sa.Column("vehicle_title", sa.String(255), nullable=True),
+    sa.Column("additional_fields", Json, nullable=False),
+    # The upload that last created or updated the customer (uploads arrive with issue 3).
+    sa.Column("upload_id", sa.Uuid, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_updated", sa.DateTime, nullable=False),
+    sa.Index(None, "account_id", "region", "created_at", "id"),
+    sa.Index(None, "account_id", "upload_id"),
+    # Identity of a tracked vehicle within (account, region): the VIN when known,
+    # otherwise the plate and its state. The partial unique indexes enforce it.
+    sa.Index(
+        "uq_tracked_customers_vin",
+        "account_id",
+        "region",
+        "vin",
+        unique=True,
+        sqlite_where=sa.text("vin IS NOT NULL"),
+        postgresql_where=sa.text("vin IS NOT NULL"),
+    ),
+    sa.Index(
+        "uq_tracked_customers_plate",
+        "account_id",
+        "region",
+        "rego",
+        "state",
+        unique=True,
+        sqlite_where=sa.text("vin IS NULL AND state IS NOT NULL"),
+        postgresql_where=sa.text("vin IS NULL AND state IS NOT NULL"),
+    ),
+    sa.Index(
+        "uq_tracked_customers_plate_stateless",
+        "account_id",
+        "region",
+        "rego",
+        unique=True,
+        sqlite_where=sa.text("vin IS NULL AND state IS NULL"),
+        postgresql_where=sa.text("vin IS NULL AND state IS NULL"),
+    ),
+    sa.Index(None, "account_id", "region", "rego"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("run_after", sa.DateTime, nullable=False),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_expires_at", sa.DateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Index(None, "state", "run_after"),
+)

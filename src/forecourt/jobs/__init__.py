@@ -1,0 +1,1 @@
+"""Durable background jobs: a table, leases, and a worker loop."""

@@ -1,0 +1,145 @@
+"""SQL for the job table: enqueue, claim with a lease, heartbeat, finish.
+
+A job is claimable when it is queued and due, or when its worker's lease has expired
+(the worker died); so a `kill -9` never loses work, it only delays it by one lease.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from forecourt.core.dates import utcnow
+from forecourt.db.models import jobs
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+class Job(msgspec.Struct, frozen=True):
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+def enqueue(
+    conn: Connection,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    delay_seconds: float = 0,
+    max_attempts: int = 5,
+) -> int:
+    """Call inside the transaction that creates what the job works on: both commit or neither."""
+    now = utcnow()
+    job_id = conn.scalar(
+        sa.insert(jobs)
+        .values(
+            kind=kind,
+            payload=payload,
+            state=QUEUED,
+            attempts=0,
+            max_attempts=max_attempts,
+            run_after=now + timedelta(seconds=delay_seconds),
+            created_at=now,
+        )
+        .returning(jobs.c.id)
+    )
+    return int(job_id or 0)
+
+
+def claim(conn: Connection, owner: str, lease_seconds: float) -> Job | None:
+    now = utcnow()
+    query = (
+        sa.select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts)
+        .where(
+            sa.or_(
+                sa.and_(jobs.c.state == QUEUED, jobs.c.run_after <= now),
+                sa.and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < now),
+            )
+        )
+        .order_by(jobs.c.run_after, jobs.c.id)
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        # Several workers on one PostgreSQL: each skips rows another is claiming.
+        query = query.with_for_update(skip_locked=True)
+    row = conn.execute(query).first()
+    if row is None:
+        return None
+    conn.execute(
+        sa.update(jobs)
+        .where(jobs.c.id == row.id)
+        .values(
+            state=RUNNING,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            attempts=jobs.c.attempts + 1,
+        )
+    )
+    return Job(row.id, row.kind, row.payload, row.attempts + 1, row.max_attempts)
+
+
+def _owned(job_id: int, owner: str) -> sa.ColumnElement[bool]:
+    return sa.and_(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.state == RUNNING)
+
+
+def heartbeat(conn: Connection, job_id: int, owner: str, lease_seconds: float) -> bool:
+    """Extend the lease; False means it was lost (expired and taken by another worker)."""
+    result = conn.execute(
+        sa.update(jobs)
+        .where(_owned(job_id, owner))
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+    )
+    return result.rowcount == 1
+
+
+def complete(conn: Connection, job_id: int, owner: str) -> None:
+    conn.execute(
+        sa.update(jobs)
+        .where(_owned(job_id, owner))
+        .values(state=DONE, finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
+    )
+
+
+def fail(conn: Connection, job: Job, owner: str, error: str) -> None:
+    """Retry later with exponential backoff, or give up after max_attempts."""
+    now = utcnow()
+    if job.attempts >= job.max_attempts:
+        values: dict[str, Any] = {"state": FAILED, "finished_at": now}
+    else:
+        backoff = min(2**job.attempts, 3600)
+        values = {"state": QUEUED, "run_after": now + timedelta(seconds=backoff)}
+    conn.execute(
+        sa.update(jobs)
+        .where(_owned(job.id, owner))
+        .values(**values, last_error=error[:2000], lease_owner=None, lease_expires_at=None)
+    )
+
+
+def release(conn: Connection, job: Job, owner: str) -> None:
+    """Give a job back unfinished (shutdown): runnable at once, the attempt not counted."""
+    conn.execute(
+        sa.update(jobs)
+        .where(_owned(job.id, owner))
+        .values(
+            state=QUEUED,
+            run_after=utcnow(),
+            attempts=job.attempts - 1,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+    )
+
+
+def get_state(conn: Connection, job_id: int) -> tuple[str, int, str | None] | None:
+    """(state, attempts, last_error), for operators and tests."""
+    row = conn.execute(
+        sa.select(jobs.c.state, jobs.c.attempts, jobs.c.last_error).where(jobs.c.id == job_id)
+    ).first()
+    return (row.state, row.attempts, row.last_error) if row else None

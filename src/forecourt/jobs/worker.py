@@ -1,0 +1,115 @@
+"""The worker loop: claim a job, run its handler, record the outcome.
+
+Runs embedded in `forecourt serve` (a thread) or alone in `forecourt worker`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from forecourt.config import Settings
+from forecourt.db.engine import Database
+from forecourt.jobs import queue
+from forecourt.jobs.queue import Job
+
+log = logging.getLogger(__name__)
+
+
+class JobInterrupted(Exception):
+    """Raised by a handler that saw `ctx.stopping` and gave up between units of work."""
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the job, the database, and a way to keep its lease."""
+
+    job: Job
+    db: Database
+    owner: str
+    lease_seconds: float
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set()
+
+    def heartbeat(self) -> bool:
+        with self.db.write() as conn:
+            return queue.heartbeat(conn, self.job.id, self.owner, self.lease_seconds)
+
+
+Handler = Callable[[JobContext], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def task(kind: str) -> Callable[[Handler], Handler]:
+    """Register a handler for a job kind (features do this in their tasks.py)."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        handlers: Mapping[str, Handler] | None = None,
+    ) -> None:
+        self.db = db
+        self.lease_seconds = float(settings.job_lease_seconds)
+        self.poll_seconds = settings.worker_poll_seconds
+        self.handlers = HANDLERS if handlers is None else handlers
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stop = threading.Event()
+
+    def run_once(self) -> bool:
+        """Run one due job; False when there was none."""
+        with self.db.write() as conn:
+            job = queue.claim(conn, self.owner, self.lease_seconds)
+        if job is None:
+            return False
+        ctx = JobContext(job, self.db, self.owner, self.lease_seconds, self.stop)
+        handler = self.handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            handler(ctx)
+        except JobInterrupted:
+            with self.db.write() as conn:
+                queue.release(conn, job, self.owner)
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            with self.db.write() as conn:
+                queue.fail(conn, job, self.owner, f"{type(exc).__name__}: {exc}")
+        else:
+            with self.db.write() as conn:
+                queue.complete(conn, job.id, self.owner)
+        return True
+
+    def run(self) -> None:
+        """Work until `stop` is set; a job in hand is finished first (SIGTERM drains)."""
+        log.info("worker %s started", self.owner)
+        while not self.stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("worker loop error; retrying")
+                busy = False
+            if not busy:
+                self.stop.wait(self.poll_seconds)
+        log.info("worker %s stopped", self.owner)
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="forecourt-worker", daemon=True)
+        thread.start()
+        return thread
