@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from forecourt.core.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 
@@ -44,6 +44,8 @@ def classify(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, ValidationException):
         return 400, describe_validation(exc)
     if isinstance(exc, HTTPException):
+        if isinstance(exc.__cause__, SerializationException):
+            return 400, f"Malformed JSON body: {exc.detail}"
         return exc.status_code, exc.detail
     log.exception("unhandled error", exc_info=exc)
     return 500, "Internal server error"

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import MediaType, Response, get
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from forecourt.db.engine import Database
+from forecourt.api.deps import DbDep
 
 # Requests by route template and status, and a latency histogram, under forecourt_*.
 prometheus = PrometheusConfig(app_name="forecourt", prefix="forecourt", group_path=True)
@@ -19,7 +19,7 @@ class MetricsController(PrometheusController):
 
 
 @get("/healthz", sync_to_thread=True, tags=["Operations"])
-def healthz(db: Database) -> Response[Any]:
+def healthz(db: DbDep) -> Response[Any]:
     """200 when the database answers, 503 otherwise."""
     if db.ping():
         return Response({"status": "ok"}, media_type=MediaType.JSON)

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from forecourt.api.deps import DbDep
+from forecourt.api.recapture.deps import AccountDep, RegionDep
 from forecourt.api.recapture.schemas import (
     CustomerEnvelope,
     CustomerListEnvelope,
     CustomerPutBody,
     customer_out,
 )
-from forecourt.core.accounts.schemas import Account
 from forecourt.core.customers import service as customers
-from forecourt.core.vehicles import Region
-from forecourt.db.engine import Database
 
 
 class CustomersController(Controller):
@@ -26,12 +25,12 @@ class CustomersController(Controller):
     @get("/", sync_to_thread=True)
     def list_customers(
         self,
-        db: Database,
-        account: Account,
-        region: Region,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
-        limit: Annotated[int, Parameter(ge=1, description="At most 500")] = 100,
-        upload_id: str | None = None,
+        db: DbDep,
+        account: AccountDep,
+        region: RegionDep,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, description="At most 500")] = 100,
+        upload_id: FromQuery[str | None] = None,
     ) -> CustomerListEnvelope:
         with db.read() as conn:
             page = customers.list_page(
@@ -43,7 +42,7 @@ class CustomersController(Controller):
 
     @put("/", sync_to_thread=True)
     def create_customer(
-        self, db: Database, account: Account, region: Region, data: CustomerPutBody
+        self, db: DbDep, account: AccountDep, region: RegionDep, data: JSONBody[CustomerPutBody]
     ) -> CustomerEnvelope:
         record = customers.validate(data.customer, region, prefix="customer.")
         with db.write() as conn:
@@ -52,7 +51,7 @@ class CustomersController(Controller):
 
     @get("/{customer_id:str}", sync_to_thread=True)
     def get_customer(
-        self, db: Database, account: Account, region: Region, customer_id: str
+        self, db: DbDep, account: AccountDep, region: RegionDep, customer_id: FromPath[str]
     ) -> CustomerEnvelope:
         with db.read() as conn:
             customer = customers.get(conn, account.id, region, customer_id)
@@ -60,7 +59,12 @@ class CustomersController(Controller):
 
     @patch("/{customer_id:str}", sync_to_thread=True)
     def update_customer(
-        self, db: Database, account: Account, region: Region, customer_id: str, data: dict[str, Any]
+        self,
+        db: DbDep,
+        account: AccountDep,
+        region: RegionDep,
+        customer_id: FromPath[str],
+        data: JSONBody[dict[str, Any]],
     ) -> CustomerEnvelope:
         with db.write() as conn:
             customer = customers.update(conn, account.id, region, customer_id, data)
@@ -68,7 +72,7 @@ class CustomersController(Controller):
 
     @delete("/{customer_id:str}", status_code=200, sync_to_thread=True)
     def delete_customer(
-        self, db: Database, account: Account, region: Region, customer_id: str
+        self, db: DbDep, account: AccountDep, region: RegionDep, customer_id: FromPath[str]
     ) -> CustomerEnvelope:
         with db.write() as conn:
             customer = customers.delete(conn, account.id, region, customer_id)

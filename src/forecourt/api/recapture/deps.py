@@ -5,22 +5,28 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Request
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 
+from forecourt.api.deps import DbDep
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.vehicles import Region, parse_region
-from forecourt.db.engine import Database
+
+AccountDep = NamedDependency[Account]
+RegionDep = NamedDependency[Region]
 
 
-def provide_account(request: Request[object, object, object], db: Database) -> Account:
+def provide_account(request: Request[object, object, object], db: DbDep) -> Account:
     with db.read() as conn:
         return accounts.authenticate_api_key(conn, request.headers.get("ApiKey"))
 
 
 def provide_region(
-    account: Account,
-    region_query: Annotated[str | None, Parameter(query="region", description="au or nz")] = None,
+    account: AccountDep,
+    region_query: Annotated[
+        str | None, QueryParameter(name="region", description="au or nz")
+    ] = None,
 ) -> Region:
     # Depends on `account` so a request without a key gets 401 before any 400.
     del account

@@ -1,0 +1,125 @@
+"""Shared fixtures: every database test runs on SQLite and, when
+FORECOURT_TEST_DATABASE_URL is set, again on PostgreSQL (skipped otherwise)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+from forecourt.api.app import create_app
+from forecourt.config import Settings
+from forecourt.core.accounts import service as accounts
+from forecourt.core.accounts.schemas import Account
+from forecourt.db import migrate
+from forecourt.db.engine import Database
+from forecourt.db.models import metadata
+
+PG_ENV = "FORECOURT_TEST_DATABASE_URL"
+TEST_MAX_BODY_BYTES = 256 * 1024
+
+
+def _reset_postgres(url: str) -> None:
+    engine = Database(url).engine
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A freshly migrated database per backend for the whole session."""
+    if request.param == "postgresql":
+        url = os.environ.get(PG_ENV)
+        if not url:
+            pytest.skip(f"{PG_ENV} is not set")
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'forecourt.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def session_db(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def db(session_db: Database) -> Database:
+    """The session database, emptied before each test."""
+    with session_db.write() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    return session_db
+
+
+@dataclass(frozen=True)
+class Tenant:
+    account: Account
+    api_key: str
+
+
+def make_tenant(db: Database, name: str, region: str = "au") -> Tenant:
+    with db.write() as conn:
+        account, key = accounts.create_account(conn, name, region)
+    return Tenant(account, key.api_key)
+
+
+@pytest.fixture
+def tenant(db: Database) -> Tenant:
+    return make_tenant(db, "Alpha Motors")
+
+
+@pytest.fixture
+def other_tenant(db: Database) -> Tenant:
+    return make_tenant(db, "Beta Cars")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server_url(session_db: Database, database_url: str) -> Iterator[str]:
+    """A real uvicorn server on loopback, serving the session database."""
+    settings = Settings(database_url=database_url, max_body_bytes=TEST_MAX_BODY_BYTES)
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, session_db), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def http(server_url: str, db: Database) -> Iterator[httpx.Client]:
+    """An HTTP client for the test server; the database is empty at the start."""
+    with httpx.Client(base_url=server_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
