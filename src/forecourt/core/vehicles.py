@@ -28,7 +28,7 @@ _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 def parse_region(value: str | None) -> Region:
     if value in REGIONS:
-        return value  # type: ignore[return-value]
+        return value
     raise InvalidInput("region", "region is required and must be one of: au, nz")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.di import NamedDependency
@@ -17,7 +17,7 @@ AccountDep = NamedDependency[Account]
 RegionDep = NamedDependency[Region]
 
 
-def provide_account(request: Request[object, object, object], db: DbDep) -> Account:
+def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
     with db.read() as conn:
         return accounts.authenticate_api_key(conn, request.headers.get("ApiKey"))
 

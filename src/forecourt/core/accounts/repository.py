@@ -20,8 +20,8 @@ _ACCOUNT_COLUMNS = (
 )
 
 
-def _account(row: sa.Row[tuple[object, ...]]) -> Account:
-    return Account(**row._mapping)
+def _account(row: sa.RowMapping) -> Account:
+    return Account(**row)
 
 
 def next_cm_id(conn: Connection) -> int:
@@ -39,12 +39,12 @@ def insert_account(conn: Connection, account: Account) -> None:
 
 def get_account(conn: Connection, account_id: UUID) -> Account | None:
     row = conn.execute(sa.select(*_ACCOUNT_COLUMNS).where(accounts.c.id == account_id)).first()
-    return _account(row) if row else None
+    return _account(row._mapping) if row else None
 
 
 def list_accounts(conn: Connection) -> list[Account]:
     rows = conn.execute(sa.select(*_ACCOUNT_COLUMNS).order_by(accounts.c.created_at, accounts.c.id))
-    return [_account(row) for row in rows]
+    return [_account(row._mapping) for row in rows]
 
 
 def insert_credential(

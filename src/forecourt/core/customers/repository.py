@@ -19,20 +19,21 @@ def _scope(account_id: UUID, region: str) -> sa.ColumnElement[bool]:
     return sa.and_(tc.c.account_id == account_id, tc.c.region == region)
 
 
-def _customer(row: sa.Row[Any]) -> Customer:
-    return Customer(**row._mapping)
+def _customer(row: sa.RowMapping) -> Customer:
+    return Customer(**row)
 
 
 def owner_of(conn: Connection, customer_id: UUID) -> UUID | None:
     """The account a customer id belongs to, across tenants: only to tell 403 from 404."""
-    return conn.scalar(sa.select(tc.c.account_id).where(tc.c.id == customer_id))
+    owner: UUID | None = conn.scalar(sa.select(tc.c.account_id).where(tc.c.id == customer_id))
+    return owner
 
 
 def get(conn: Connection, account_id: UUID, region: str, customer_id: UUID) -> Customer | None:
     row = conn.execute(
         sa.select(*_COLUMNS).where(_scope(account_id, region), tc.c.id == customer_id)
     ).first()
-    return _customer(row) if row else None
+    return _customer(row._mapping) if row else None
 
 
 def find_by_identity(
@@ -47,7 +48,9 @@ def find_by_identity(
     """The customer already tracking this vehicle: same VIN, else same plate and state
     on a record whose VIN does not contradict ours."""
     if vin is not None:
-        found = conn.scalar(sa.select(tc.c.id).where(_scope(account_id, region), tc.c.vin == vin))
+        found: UUID | None = conn.scalar(
+            sa.select(tc.c.id).where(_scope(account_id, region), tc.c.vin == vin)
+        )
         if found is not None:
             return found
     if rego is None:
@@ -57,7 +60,8 @@ def find_by_identity(
     )
     if vin is not None:
         query = query.where(tc.c.vin.is_(None))
-    return conn.scalar(query.order_by(tc.c.last_updated.desc()).limit(1))
+    latest: UUID | None = conn.scalar(query.order_by(tc.c.last_updated.desc()).limit(1))
+    return latest
 
 
 def insert(conn: Connection, account_id: UUID, values: Mapping[str, Any]) -> None:
@@ -96,4 +100,4 @@ def page(
         .offset(offset)
         .limit(limit)
     )
-    return total, [_customer(row) for row in rows]
+    return total, [_customer(row._mapping) for row in rows]
