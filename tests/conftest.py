@@ -99,7 +99,9 @@ def server_url(session_db: Database, database_url: str) -> Iterator[str]:
     """A real uvicorn server on loopback, serving the session database."""
     settings = Settings(database_url=database_url, max_body_bytes=TEST_MAX_BODY_BYTES)
     port = _free_port()
-    config = uvicorn.Config(create_app(settings, session_db), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(settings, session_db), host="127.0.0.1", port=port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
