@@ -1,0 +1,66 @@
+"""Storage on both backends: migrations match the models, pragmas, identity under concurrency."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from forecourt.core.customers import service
+from forecourt.core.customers.schemas import CustomerFields
+from forecourt.db import migrate
+from forecourt.db.engine import Database
+from forecourt.db.models import tracked_customers
+from tests.conftest import Tenant
+
+
+def test_migrated_schema_matches_the_models(db: Database, database_url: str) -> None:
+    migrate.check(database_url)  # raises when `alembic check` finds a difference
+
+
+def test_sqlite_runs_with_the_designed_pragmas(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    with db.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_concurrent_saves_of_one_vehicle_make_one_customer(db: Database, tenant: Tenant) -> None:
+    record = service.validate(CustomerFields(rego="RACE01", state="VIC", external_id="x"), "au")
+    ids: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def save() -> None:
+        try:
+            start.wait()
+            with db.write() as conn:
+                ids.append(str(service.save(conn, tenant.account.id, "au", record).id))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert len(set(ids)) == 1
+    with db.read() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(tracked_customers)) == 1
+
+
+def test_a_failed_write_leaves_nothing_behind(db: Database, tenant: Tenant) -> None:
+    record = service.validate(CustomerFields(vin="1N4AL11D16N337720"), "au")
+
+    with pytest.raises(RuntimeError), db.write() as conn:
+        service.save(conn, tenant.account.id, "au", record)
+        raise RuntimeError("crash after the insert, before the commit")
+
+    with db.read() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(tracked_customers)) == 0
