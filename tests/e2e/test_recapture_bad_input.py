@@ -97,7 +97,7 @@ def test_region_is_required_and_known(
     ("content", "mentions"),
     [
         (b"{not json", ["JSON"]),
-        (b"", []),
+        (b"", ["body", "required"]),
         (b"[1, 2]", ["object"]),
         (b'{"customer": "ABC123"}', ["customer"]),
         (

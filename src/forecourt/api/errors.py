@@ -32,8 +32,10 @@ def describe_validation(exc: ValidationException) -> str:
     """Litestar's parameter/body errors as one sentence naming the fields."""
     problems = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        key = item.get("key")
-        problems.append(f"{key}: {item['message']}" if key else item["message"])
+        key, message = item.get("key"), item["message"]
+        if key == "data":  # Litestar's name for the request body
+            key, message = "body", "a JSON body is required" if message == "'data'" else message
+        problems.append(f"{key}: {message}" if key else message)
     return "; ".join(problems) or exc.detail
 
 
