@@ -110,35 +110,27 @@ def save(
     given.update(last_updated=now)
     if upload_id is not None:
         given["upload_id"] = upload_id
-    for attempt in (1, 2):
-        existing = repository.find_by_identity(
-            conn, account_id, region, vin=record.vin, rego=record.rego, state=record.state
-        )
-        if existing is not None:
-            repository.update(conn, account_id, region, existing, given)
-            return _get(conn, account_id, region, existing)
+    existing = repository.find_by_identity(
+        conn, account_id, region, vin=record.vin, rego=record.rego, state=record.state
+    )
+    if existing is None:
         new_id = uuid.uuid4()
+        row = {**given, "id": new_id, "region": region, "created_at": now}
+        row["additional_fields"] = record.additional_fields or {}
         try:
-            # A savepoint, so a concurrent insert of the same vehicle (PostgreSQL) can be
-            # retried as an update instead of failing the whole transaction.
+            # In a savepoint: if a concurrent transaction (PostgreSQL) inserted the same
+            # vehicle first, the unique index stops us and we update theirs instead.
             with conn.begin_nested():
-                repository.insert(
-                    conn,
-                    account_id,
-                    {
-                        **given,
-                        "id": new_id,
-                        "region": region,
-                        "additional_fields": record.additional_fields or {},
-                        "created_at": now,
-                    },
-                )
+                repository.insert(conn, account_id, row)
+            return _get(conn, account_id, region, new_id)
         except IntegrityError:
-            if attempt == 2:
+            existing = repository.find_by_identity(
+                conn, account_id, region, vin=record.vin, rego=record.rego, state=record.state
+            )
+            if existing is None:
                 raise
-            continue
-        return _get(conn, account_id, region, new_id)
-    raise AssertionError("unreachable")
+    repository.update(conn, account_id, region, existing, given)
+    return _get(conn, account_id, region, existing)
 
 
 def _get(conn: Connection, account_id: UUID, region: Region, customer_id: UUID) -> Customer:
