@@ -28,6 +28,12 @@ def _account_fk() -> sa.Column[object]:
     )
 
 
+def _unique_where(name: str, where: str, *columns: str) -> sa.Index:
+    """A partial unique index, written once for both backends."""
+    condition = sa.text(where)
+    return sa.Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)
+
+
 accounts = sa.Table(
     "accounts",
     metadata,
@@ -75,33 +81,21 @@ tracked_customers = sa.Table(
     sa.Index(None, "account_id", "upload_id"),
     # Identity of a tracked vehicle within (account, region): the VIN when known,
     # otherwise the plate and its state. The partial unique indexes enforce it.
-    sa.Index(
-        "uq_tracked_customers_vin",
-        "account_id",
-        "region",
-        "vin",
-        unique=True,
-        sqlite_where=sa.text("vin IS NOT NULL"),
-        postgresql_where=sa.text("vin IS NOT NULL"),
-    ),
-    sa.Index(
+    _unique_where("uq_tracked_customers_vin", "vin IS NOT NULL", "account_id", "region", "vin"),
+    _unique_where(
         "uq_tracked_customers_plate",
+        "vin IS NULL AND state IS NOT NULL",
         "account_id",
         "region",
         "rego",
         "state",
-        unique=True,
-        sqlite_where=sa.text("vin IS NULL AND state IS NOT NULL"),
-        postgresql_where=sa.text("vin IS NULL AND state IS NOT NULL"),
     ),
-    sa.Index(
+    _unique_where(
         "uq_tracked_customers_plate_stateless",
+        "vin IS NULL AND state IS NULL",
         "account_id",
         "region",
         "rego",
-        unique=True,
-        sqlite_where=sa.text("vin IS NULL AND state IS NULL"),
-        postgresql_where=sa.text("vin IS NULL AND state IS NULL"),
     ),
     sa.Index(None, "account_id", "region", "rego"),
 )
