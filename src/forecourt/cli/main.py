@@ -36,8 +36,14 @@ def _open(settings: Settings) -> Database:
     return db
 
 
-def _db(ctx: click.Context) -> Database:
-    return _open(_settings(ctx))
+@contextmanager
+def _db(ctx: click.Context) -> Iterator[Database]:
+    """The database for one command; its connections are closed when the command ends."""
+    db = _open(_settings(ctx))
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 @contextmanager
@@ -93,9 +99,15 @@ def serve(
         settings,
         db,
         on_startup=[worker.start_thread] if embedded else [],
-        on_shutdown=[worker.stop.set] if embedded else [],
+        on_shutdown=[worker.shutdown] if embedded else [],
     )
+    # uvicorn drains on SIGTERM, then re-raises it; by then the work is done, so exit 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+def _exit_cleanly(*_: Any) -> None:
+    raise SystemExit(0)
 
 
 @app.command()
@@ -146,7 +158,7 @@ def accounts_group() -> None:
 @click.pass_context
 def accounts_create(ctx: click.Context, name: str, region: str) -> None:
     """Create an account and its first API key (shown once)."""
-    with _db(ctx).write() as conn, _domain_errors():
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
         account, key = accounts.create_account(conn, name, region)
     _print(
         {
@@ -164,7 +176,7 @@ def accounts_create(ctx: click.Context, name: str, region: str) -> None:
 @click.pass_context
 def accounts_list(ctx: click.Context) -> None:
     """All accounts, as a JSON array."""
-    with _db(ctx).read() as conn:
+    with _db(ctx) as database, database.read() as conn:
         found = accounts.list_accounts(conn)
     _print(
         [
@@ -191,7 +203,7 @@ def keys_group() -> None:
 @click.pass_context
 def keys_create(ctx: click.Context, account_id: UUID, kind: str) -> None:
     """Issue a new credential (shown once): an API key, or Basic credentials for Kapture."""
-    with _db(ctx).write() as conn, _domain_errors():
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
         credential = accounts.issue_credential(
             conn, account_id, "basic" if kind == "basic" else "api"
         )
@@ -203,6 +215,6 @@ def keys_create(ctx: click.Context, account_id: UUID, kind: str) -> None:
 @click.pass_context
 def keys_revoke(ctx: click.Context, key_prefix: str) -> None:
     """Revoke a credential by its prefix; it stops working at once."""
-    with _db(ctx).write() as conn, _domain_errors():
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
         accounts.revoke_credential(conn, key_prefix)
     _print({"revoked": key_prefix})

@@ -71,6 +71,7 @@ class Worker:
         self.handlers = HANDLERS if handlers is None else handlers
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def run_once(self) -> bool:
         """Run one due job; False when there was none."""
@@ -112,4 +113,11 @@ class Worker:
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="forecourt-worker", daemon=True)
         thread.start()
+        self._thread = thread
         return thread
+
+    def shutdown(self) -> None:
+        """Stop, and wait (at most one lease) for the job in hand to finish: SIGTERM drains."""
+        self.stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.lease_seconds)
