@@ -31,8 +31,8 @@ test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: install-dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 	$(BIN)/mypy
 	$(BIN)/forecourt db check
 

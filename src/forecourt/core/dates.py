@@ -32,4 +32,4 @@ def format_timestamp(value: datetime | None) -> str | None:
     """`2022-06-01T00:00:00.000Z`: milliseconds and a Z, as the vendors write them."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.isoformat(timespec="milliseconds") + "Z"

@@ -54,6 +54,8 @@ def normalise_vin(value: str, field: str = "vin") -> str:
 
 def vin_check_digit_ok(vin: str) -> bool:
     """North American check digit (position 9). Reported only: European VINs often fail it."""
+    if not _VIN.fullmatch(vin):
+        return False
     total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
     expected = total % 11
     return vin[8] == ("X" if expected == 10 else str(expected))

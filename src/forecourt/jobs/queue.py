@@ -55,6 +55,23 @@ def enqueue(
 
 def claim(conn: Connection, owner: str, lease_seconds: float) -> Job | None:
     now = utcnow()
+    # A job whose worker died on its last allowed attempt (say, killed for memory every
+    # time) is given up rather than retried forever.
+    conn.execute(
+        sa.update(jobs)
+        .where(
+            jobs.c.state == RUNNING,
+            jobs.c.lease_expires_at < now,
+            jobs.c.attempts >= jobs.c.max_attempts,
+        )
+        .values(
+            state=FAILED,
+            finished_at=now,
+            last_error="lease expired: the worker stopped without finishing",
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+    )
     query = (
         sa.select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts)
         .where(
