@@ -143,7 +143,7 @@ def test_list_filters_by_upload_id(http: httpx.Client, tenant: Tenant, db: Any) 
     upload_id = uuid.uuid4()
     with db.write() as conn:
         record = service.validate(CustomerFields(rego="UPL001", state="SA"), "au")
-        in_upload = service.save(conn, tenant.account.id, "au", record, upload_id=upload_id)
+        (in_upload,) = service.save_many(conn, tenant.account.id, "au", [record], upload_id)
     created(http, tenant, {"rego": "OTHER1", "state": "SA"})
 
     body = http.get(
@@ -153,7 +153,7 @@ def test_list_filters_by_upload_id(http: httpx.Client, tenant: Tenant, db: Any) 
     ).json()
 
     assert body["total"] == 1
-    assert [c["id"] for c in body["customers"]] == [str(in_upload.id)]
+    assert [c["id"] for c in body["customers"]] == [str(in_upload)]
 
 
 def test_patch_changes_only_given_fields(http: httpx.Client, tenant: Tenant) -> None:

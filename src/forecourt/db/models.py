@@ -18,14 +18,24 @@ metadata = sa.MetaData(
     }
 )
 
-Json = sa.JSON().with_variant(JSONB(), "postgresql")
+# none_as_null: a Python None is SQL NULL (so COALESCE can keep a stored value).
+Json = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
 
-def _account_fk() -> sa.Column[object]:
+def _owned_by(column: str, target: str, *, primary_key: bool = False) -> sa.Column[object]:
+    """A non-null reference whose rows go when their owner goes."""
     return sa.Column(
-        "account_id", sa.Uuid, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+        column,
+        sa.Uuid,
+        sa.ForeignKey(target, ondelete="CASCADE"),
+        nullable=False,
+        primary_key=primary_key,
     )
+
+
+def _account_fk() -> sa.Column[object]:
+    return _owned_by("account_id", "accounts.id")
 
 
 def _unique_where(name: str, where: str, *columns: str) -> sa.Index:
@@ -73,7 +83,7 @@ tracked_customers = sa.Table(
     sa.Column("monitor_end_date", sa.DateTime, nullable=True),
     sa.Column("vehicle_title", sa.String(255), nullable=True),
     sa.Column("additional_fields", Json, nullable=False),
-    # The upload that last created or updated the customer (uploads arrive with issue 3).
+    # The upload that last created or updated the customer.
     sa.Column("upload_id", sa.Uuid, nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("last_updated", sa.DateTime, nullable=False),
@@ -98,6 +108,90 @@ tracked_customers = sa.Table(
         "rego",
     ),
     sa.Index(None, "account_id", "region", "rego"),
+)
+
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _account_fk(),
+    sa.Column("region", sa.String(2), nullable=False),
+    sa.Column("name", sa.String(255), nullable=True),
+    sa.Column("enable_rego_lookups", sa.Boolean, nullable=False),
+    sa.Column("monitor_start_date", sa.DateTime, nullable=True),
+    sa.Column("monitor_end_date", sa.DateTime, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("chunk_size", sa.Integer, nullable=False),
+    sa.Column("total_uploaded_customers", sa.Integer, nullable=False),
+    # Doubles as the cursor: the next row to process. Advanced in the same transaction
+    # as the customers that chunk wrote, so it is never ahead of them.
+    sa.Column("total_processed_customers", sa.Integer, nullable=False),
+    sa.Column("total_errors", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("completed_at", sa.DateTime, nullable=True),
+    sa.Column("cancelled_at", sa.DateTime, nullable=True),
+    sa.Index(None, "account_id", "region", "created_at"),
+)
+
+# The body of an upload, staged as JSON arrays of `chunk_size` raw customers; a chunk
+# is deleted once processed (or when its upload is cancelled).
+upload_chunks = sa.Table(
+    "upload_chunks",
+    metadata,
+    sa.Column(
+        "upload_id", sa.Uuid, sa.ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("chunk_no", sa.Integer, primary_key=True),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+)
+
+upload_errors = sa.Table(
+    "upload_errors",
+    metadata,
+    sa.Column(
+        "upload_id", sa.Uuid, sa.ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("row_no", sa.Integer, primary_key=True),  # 1-based position in the list
+    sa.Column("external_id", sa.String(255), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+# A request's answer kept under its Idempotency-Key, so a replay gets the same answer.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column(
+        "account_id", sa.Uuid, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("operation", sa.String(64), nullable=False),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("response", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "created_at"),
+)
+
+# Operator-loaded registration data for the `file` registration lookup (not per tenant).
+registry_vehicles = sa.Table(
+    "registry_vehicles",
+    metadata,
+    sa.Column("plate", sa.String(16), primary_key=True),
+    sa.Column("state", sa.String(3), primary_key=True),  # "" where the region has none
+    sa.Column("vin", sa.String(17), nullable=False),
+    sa.Column("vehicle_title", sa.String(255), nullable=True),
+)
+
+# Paid registration lookups, counted per account and month.
+lookup_usage = sa.Table(
+    "lookup_usage",
+    metadata,
+    _account_fk(),
+    sa.Column("month", sa.String(7), nullable=False),  # YYYY-MM
+    sa.Column("provider", sa.String(16), nullable=False),
+    sa.Column("lookups", sa.Integer, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("account_id", "month", "provider"),
 )
 
 jobs = sa.Table(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -36,36 +37,69 @@ def get(conn: Connection, account_id: UUID, region: str, customer_id: UUID) -> C
     return _customer(row._mapping) if row else None
 
 
-def find_by_identity(
-    conn: Connection,
-    account_id: UUID,
-    region: str,
-    *,
-    vin: str | None,
-    rego: str | None,
-    state: str | None,
-) -> UUID | None:
-    """The customer already tracking this vehicle: same VIN, else same plate and state
-    on a record whose VIN does not contradict ours."""
-    if vin is not None:
-        found: UUID | None = conn.scalar(
-            sa.select(tc.c.id).where(_scope(account_id, region), tc.c.vin == vin)
-        )
-        if found is not None:
-            return found
-    if rego is None:
-        return None
-    query = sa.select(tc.c.id).where(
-        _scope(account_id, region), tc.c.rego == rego, tc.c.state.is_not_distinct_from(state)
+class Candidate(NamedTuple):
+    id: UUID
+    vin: str | None
+    rego: str | None
+    state: str | None
+    last_updated: datetime
+
+
+def candidates(
+    conn: Connection, account_id: UUID, region: str, vins: Collection[str], regos: Collection[str]
+) -> list[Candidate]:
+    """Stored customers that may be the same vehicle as some of a batch: same VIN or plate."""
+    found: list[Candidate] = []
+    columns = (tc.c.id, tc.c.vin, tc.c.rego, tc.c.state, tc.c.last_updated)
+    for column, values in ((tc.c.vin, vins), (tc.c.rego, regos)):
+        if values:
+            query = sa.select(*columns).where(_scope(account_id, region), column.in_(values))
+            found.extend(Candidate(*row) for row in conn.execute(query))
+    return found
+
+
+def insert_many(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(sa.insert(tc), rows)
+
+
+# Values given replace stored ones; None keeps what is stored. vehicle_title is only
+# filled while unknown.
+_UPDATE_MANY = (
+    sa.update(tc)
+    .where(
+        tc.c.account_id == sa.bindparam("b_account_id", type_=tc.c.account_id.type),
+        tc.c.id == sa.bindparam("b_id", type_=tc.c.id.type),
     )
-    if vin is not None:
-        query = query.where(tc.c.vin.is_(None))
-    latest: UUID | None = conn.scalar(query.order_by(tc.c.last_updated.desc()).limit(1))
-    return latest
+    .values(
+        {
+            **{
+                name: sa.func.coalesce(sa.bindparam(f"b_{name}", type_=tc.c[name].type), tc.c[name])
+                for name in (
+                    "rego",
+                    "state",
+                    "vin",
+                    "external_id",
+                    "sale_date",
+                    "monitor_start_date",
+                    "monitor_end_date",
+                    "additional_fields",
+                    "upload_id",
+                )
+            },
+            "vehicle_title": sa.func.coalesce(
+                tc.c.vehicle_title, sa.bindparam("b_vehicle_title", type_=tc.c.vehicle_title.type)
+            ),
+            "last_updated": sa.bindparam("b_last_updated", type_=tc.c.last_updated.type),
+        }
+    )
+)
 
 
-def insert(conn: Connection, account_id: UUID, values: Mapping[str, Any]) -> None:
-    conn.execute(sa.insert(tc).values(account_id=account_id, **values))
+def update_many(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows keyed b_<column>, with b_id and b_account_id."""
+    if rows:
+        conn.execute(_UPDATE_MANY, rows)
 
 
 def update(

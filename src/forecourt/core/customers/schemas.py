@@ -57,6 +57,7 @@ class VehicleRecord(msgspec.Struct, kw_only=True):
     monitor_start_date: datetime | None
     monitor_end_date: datetime | None
     additional_fields: dict[str, Any] | None
+    vehicle_title: str | None = None
 
 
 class Sighting(msgspec.Struct, kw_only=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -60,8 +60,14 @@ def _check_window(start: datetime | None, end: datetime | None) -> None:
         )
 
 
-def validate(fields: CustomerFields, region: Region, prefix: str = "") -> VehicleRecord:
-    """Normalise a client's customer; `prefix` places field names in the request body."""
+def validate(
+    fields: CustomerFields,
+    region: Region,
+    prefix: str = "",
+    default_window: tuple[datetime | None, datetime | None] = (None, None),
+) -> VehicleRecord:
+    """Normalise a client's customer. `prefix` places field names in the request body;
+    `default_window` is the monitoring window for a customer that gives none (uploads)."""
     rego_text, vin_text = _text(fields.rego), _text(fields.vin)
     if rego_text is None and vin_text is None:
         raise MissingVehicleIdentity(prefix + "rego", "Missing required properties")
@@ -71,20 +77,21 @@ def validate(fields: CustomerFields, region: Region, prefix: str = "") -> Vehicl
         state = normalise_state(fields.state, region)
         if region == "au" and rego is not None and vin is None and state is None:
             raise InvalidInput("state", "state is required with a rego in region au")
-        record = VehicleRecord(
+        start = _date("monitor_start_date", fields.monitor_start_date) or default_window[0]
+        end = _date("monitor_end_date", fields.monitor_end_date) or default_window[1]
+        _check_window(start, end)
+        return VehicleRecord(
             rego=rego,
             state=state,
             vin=vin,
             external_id=_external_id(fields.external_id),
             sale_date=_date("sale_date", fields.sale_date),
-            monitor_start_date=_date("monitor_start_date", fields.monitor_start_date),
-            monitor_end_date=_date("monitor_end_date", fields.monitor_end_date),
+            monitor_start_date=start,
+            monitor_end_date=end,
             additional_fields=fields.additional_fields,
         )
-        _check_window(record.monitor_start_date, record.monitor_end_date)
     except InvalidInput as exc:
         raise InvalidInput(prefix + exc.field, exc.message) from None
-    return record
 
 
 def _parse_id(customer_id: str) -> UUID:
@@ -94,43 +101,132 @@ def _parse_id(customer_id: str) -> UUID:
         raise CustomerNotFound("customer_id is not a valid id") from None
 
 
-def save(
+def save(conn: Connection, account_id: UUID, region: Region, record: VehicleRecord) -> Customer:
+    """Create the customer, or update the one already tracking the same vehicle."""
+    (customer_id,) = save_many(conn, account_id, region, [record])
+    return _get(conn, account_id, region, customer_id)
+
+
+def save_many(
     conn: Connection,
     account_id: UUID,
     region: Region,
-    record: VehicleRecord,
+    records: Sequence[VehicleRecord],
     upload_id: UUID | None = None,
-) -> Customer:
-    """Create the customer, or update the one already tracking the same vehicle.
+) -> list[UUID]:
+    """Create or update a batch of customers by the identity rule, set-based.
 
     Values given replace stored ones; values not given (None) keep what is stored.
+    Within the batch a later record of the same vehicle overrides an earlier one.
+    Returns the customer id of each record, in order.
     """
-    now = utcnow()
-    given = {k: v for k, v in msgspec.structs.asdict(record).items() if v is not None}
-    given.update(last_updated=now)
-    if upload_id is not None:
-        given["upload_id"] = upload_id
-    existing = repository.find_by_identity(
-        conn, account_id, region, vin=record.vin, rego=record.rego, state=record.state
-    )
-    if existing is None:
-        new_id = uuid.uuid4()
-        row = {**given, "id": new_id, "region": region, "created_at": now}
-        row["additional_fields"] = record.additional_fields or {}
+    merged, positions = _merge_batch(records)
+    for attempt in range(3):
+        existing = _resolve(conn, account_id, region, merged)
+        now = utcnow()
+        ids = [found or uuid.uuid4() for found in existing]
+        new_rows = [
+            {
+                **msgspec.structs.asdict(record),
+                "additional_fields": record.additional_fields or {},
+                "id": new_id,
+                "account_id": account_id,
+                "region": region,
+                "upload_id": upload_id,
+                "created_at": now,
+                "last_updated": now,
+            }
+            for record, new_id, found in zip(merged, ids, existing, strict=True)
+            if found is None
+        ]
         try:
-            # In a savepoint: if a concurrent transaction (PostgreSQL) inserted the same
-            # vehicle first, the unique index stops us and we update theirs instead.
+            # In a savepoint: if a concurrent transaction (PostgreSQL) inserted one of
+            # these vehicles first, the unique indexes stop us; resolve again and retry.
             with conn.begin_nested():
-                repository.insert(conn, account_id, row)
-            return _get(conn, account_id, region, new_id)
+                repository.insert_many(conn, new_rows)
         except IntegrityError:
-            existing = repository.find_by_identity(
-                conn, account_id, region, vin=record.vin, rego=record.rego, state=record.state
-            )
-            if existing is None:
+            if attempt == 2:
                 raise
-    repository.update(conn, account_id, region, existing, given)
-    return _get(conn, account_id, region, existing)
+            continue
+        repository.update_many(
+            conn,
+            [
+                {
+                    **{f"b_{k}": v for k, v in msgspec.structs.asdict(record).items()},
+                    "b_id": found,
+                    "b_account_id": account_id,
+                    "b_upload_id": upload_id,
+                    "b_last_updated": now,
+                }
+                for record, found in zip(merged, existing, strict=True)
+                if found is not None
+            ],
+        )
+        return [ids[i] for i in positions]
+    raise AssertionError("unreachable")
+
+
+def _overlay(base: VehicleRecord, newer: VehicleRecord) -> VehicleRecord:
+    given = {k: v for k, v in msgspec.structs.asdict(newer).items() if v is not None}
+    return msgspec.structs.replace(base, **given)
+
+
+def _merge_batch(records: Sequence[VehicleRecord]) -> tuple[list[VehicleRecord], list[int]]:
+    """One record per vehicle (later ones overlaid on earlier), and where each input went."""
+    merged: list[VehicleRecord] = []
+    by_vin: dict[str, int] = {}
+    by_plate: dict[tuple[str, str | None], int] = {}
+    positions: list[int] = []
+    for record in records:
+        index = by_vin.get(record.vin) if record.vin else None
+        if index is None and record.rego:
+            same_plate = by_plate.get((record.rego, record.state))
+            if same_plate is not None and (record.vin is None or merged[same_plate].vin is None):
+                index = same_plate
+        if index is None:
+            index = len(merged)
+            merged.append(record)
+        else:
+            merged[index] = _overlay(merged[index], record)
+        current = merged[index]
+        if current.vin:
+            by_vin[current.vin] = index
+        if current.rego:
+            by_plate[(current.rego, current.state)] = index
+        positions.append(index)
+    return merged, positions
+
+
+def _resolve(
+    conn: Connection, account_id: UUID, region: Region, records: Sequence[VehicleRecord]
+) -> list[UUID | None]:
+    """The stored customer each record is, by the identity rule: same VIN; else same
+    plate and state on the newest customer whose VIN does not contradict the record's."""
+    found = repository.candidates(
+        conn,
+        account_id,
+        region,
+        {r.vin for r in records if r.vin},
+        {r.rego for r in records if r.rego},
+    )
+    by_vin = {c.vin: c.id for c in found if c.vin}
+    by_plate: dict[tuple[str | None, str | None], list[repository.Candidate]] = {}
+    for candidate in sorted(found, key=lambda c: c.last_updated, reverse=True):
+        by_plate.setdefault((candidate.rego, candidate.state), []).append(candidate)
+    resolved: list[UUID | None] = []
+    for record in records:
+        match = by_vin.get(record.vin) if record.vin else None
+        if match is None and record.rego:
+            match = next(
+                (
+                    c.id
+                    for c in by_plate.get((record.rego, record.state), [])
+                    if record.vin is None or c.vin is None
+                ),
+                None,
+            )
+        resolved.append(match)
+    return resolved
 
 
 def _get(conn: Connection, account_id: UUID, region: Region, customer_id: UUID) -> Customer:
