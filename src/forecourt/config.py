@@ -21,11 +21,20 @@ class Settings:
     database_url: str = "sqlite:///var/forecourt.db"
     host: str = "127.0.0.1"
     port: int = 8000
-    max_body_bytes: int = 64 * 1024 * 1024
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 1024 * 1024 * 1024
+    upload_chunk_rows: int = 5000
     embedded_worker: bool = True
     worker_poll_seconds: float = 1.0
     job_lease_seconds: int = 60
     log_level: str = "info"
+    idempotency_ttl_hours: int = 24
+    registration_lookup: str = "none"
+    registration_http_url: str = ""
+    registration_http_timeout_seconds: float = 5.0
+    registration_http_retries: int = 2
+    registration_http_breaker_failures: int = 5
+    registration_http_breaker_seconds: float = 30.0
 
     @classmethod
     def load(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:

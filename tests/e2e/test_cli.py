@@ -135,9 +135,7 @@ def test_each_account_gets_its_own_cm_id(cli: Cli) -> None:
         (["accounts", "create"], "Missing option '--name'"),
     ],
 )
-def test_accounts_create_rejects_bad_input(
-    cli: Cli, args: list[str], message: str, db: Database
-) -> None:
+def test_accounts_create_rejects_bad_input(cli: Cli, args: list[str], message: str, db: Database) -> None:
     result = cli.run(*args)
     assert result.exit_code != 0
     assert message in result.stderr

@@ -28,12 +28,8 @@ def test_healthz_reports_the_database_reachable(http: httpx.Client) -> None:
 def test_metrics_count_requests_by_route_and_status(http: httpx.Client, tenant: Tenant) -> None:
     before = http.get("/metrics").text
     for _ in range(3):
-        http.get(
-            "/v2/recapture/customers", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
-        )
-    http.get(
-        "/v2/recapture/customers/nope", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
-    )
+        http.get("/v2/recapture/customers", params={"region": "au"}, headers={"ApiKey": tenant.api_key})
+    http.get("/v2/recapture/customers/nope", params={"region": "au"}, headers={"ApiKey": tenant.api_key})
 
     after = http.get("/metrics")
 

@@ -13,9 +13,7 @@ URL = "/v2/recapture/customers"
 
 
 def _total(http: httpx.Client, tenant: Tenant) -> int:
-    body: dict[str, Any] = http.get(
-        URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}
-    ).json()
+    body: dict[str, Any] = http.get(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}).json()
     return int(body["total"])
 
 
@@ -83,9 +81,7 @@ def test_nz_customers_have_no_state(http: httpx.Client, tenant: Tenant) -> None:
 
 
 @pytest.mark.parametrize("region", [None, "", "uk", "AU", "xx"])
-def test_region_is_required_and_known(
-    http: httpx.Client, tenant: Tenant, region: str | None
-) -> None:
+def test_region_is_required_and_known(http: httpx.Client, tenant: Tenant, region: str | None) -> None:
     params = {} if region is None else {"region": region}
 
     response = http.get(URL, params=params, headers={"ApiKey": tenant.api_key})

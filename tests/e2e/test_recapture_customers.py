@@ -62,9 +62,7 @@ def created(
 
 
 def test_put_returns_the_spec_shape(http: httpx.Client, tenant: Tenant) -> None:
-    response = http.put(
-        URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}, json=SPEC_PUT_BODY
-    )
+    response = http.put(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}, json=SPEC_PUT_BODY)
 
     assert response.status_code == 200
     body = response.json()
@@ -115,9 +113,7 @@ def test_list_paginates_with_total_in_creation_order(http: httpx.Client, tenant:
     assert list(first.json()["customers"][0]) == CUSTOMER_FIELDS
 
 
-def test_list_defaults_to_100_and_caps_limit_at_500(
-    http: httpx.Client, tenant: Tenant, db: Any
-) -> None:
+def test_list_defaults_to_100_and_caps_limit_at_500(http: httpx.Client, tenant: Tenant, db: Any) -> None:
     from forecourt.core.customers import service
     from forecourt.core.customers.schemas import CustomerFields
 
@@ -127,9 +123,7 @@ def test_list_defaults_to_100_and_caps_limit_at_500(
             service.save(conn, tenant.account.id, "au", record)
 
     default = http.get(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}).json()
-    capped = http.get(
-        URL, params={"region": "au", "limit": 1000}, headers={"ApiKey": tenant.api_key}
-    ).json()
+    capped = http.get(URL, params={"region": "au", "limit": 1000}, headers={"ApiKey": tenant.api_key}).json()
 
     assert default["total"] == capped["total"] == 501
     assert len(default["customers"]) == 100
@@ -238,9 +232,7 @@ def test_delete_returns_the_customer_and_removes_it(http: httpx.Client, tenant: 
 
     assert response.status_code == 200
     assert response.json() == {"success": True, "customer": customer}
-    again = http.get(
-        f"{URL}/{customer['id']}", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
-    )
+    again = http.get(f"{URL}/{customer['id']}", params={"region": "au"}, headers={"ApiKey": tenant.api_key})
     assert again.status_code == 404
     assert again.json() == {"success": False, "message": "Invalid Customer ID"}
 
@@ -263,9 +255,7 @@ def test_unknown_or_malformed_id_is_invalid_customer_id(
     assert response.json() == {"success": False, "message": "Invalid Customer ID"}
 
 
-@pytest.mark.parametrize(
-    "customer", [{}, {"state": "VIC", "external_id": "X"}, {"rego": "", "vin": " "}]
-)
+@pytest.mark.parametrize("customer", [{}, {"state": "VIC", "external_id": "X"}, {"rego": "", "vin": " "}])
 def test_put_without_rego_or_vin_is_missing_required_properties(
     http: httpx.Client, tenant: Tenant, customer: dict[str, Any]
 ) -> None:
@@ -273,16 +263,11 @@ def test_put_without_rego_or_vin_is_missing_required_properties(
 
     assert response.status_code == 400
     assert response.json() == {"success": False, "message": "Missing required properties"}
-    assert (
-        http.get(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}).json()["total"]
-        == 0
-    )
+    assert http.get(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}).json()["total"] == 0
 
 
 def test_rego_and_vin_are_normalised(http: httpx.Client, tenant: Tenant) -> None:
-    customer = created(
-        http, tenant, {"rego": " zen-407 ", "state": "vic", "vin": "wvwzzz1kz cw162691"}
-    )
+    customer = created(http, tenant, {"rego": " zen-407 ", "state": "vic", "vin": "wvwzzz1kz cw162691"})
 
     assert customer["rego"] == "ZEN407"
     assert customer["state"] == "VIC"
@@ -309,32 +294,21 @@ def test_different_vehicles_stay_apart(http: httpx.Client, tenant: Tenant) -> No
         created(http, tenant, {"rego": "ABC123", "state": state})["id"] for state in ("VIC", "NSW")
     ]
     # The plate moved to another car: a conflicting VIN is another vehicle.
-    vin_a = created(http, tenant, {"rego": "XYZ789", "state": "QLD", "vin": "1N4AL11D16N337720"})[
-        "id"
-    ]
-    vin_b = created(http, tenant, {"rego": "XYZ789", "state": "QLD", "vin": "4T1BE46K28U742135"})[
-        "id"
-    ]
+    vin_a = created(http, tenant, {"rego": "XYZ789", "state": "QLD", "vin": "1N4AL11D16N337720"})["id"]
+    vin_b = created(http, tenant, {"rego": "XYZ789", "state": "QLD", "vin": "4T1BE46K28U742135"})["id"]
 
     assert len(set(same_plate_other_state)) == 2
     assert vin_a != vin_b
-    assert (
-        http.get(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}).json()["total"]
-        == 4
-    )
+    assert http.get(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}).json()["total"] == 4
 
 
 def test_regions_are_separate(http: httpx.Client, tenant: Tenant) -> None:
-    au = created(
-        http, tenant, {"vin": "1N4AL11D16N337720", "rego": "ABC123", "state": "VIC"}, region="au"
-    )
+    au = created(http, tenant, {"vin": "1N4AL11D16N337720", "rego": "ABC123", "state": "VIC"}, region="au")
     nz = created(http, tenant, {"vin": "1N4AL11D16N337720", "rego": "ABC123"}, region="nz")
 
     assert au["id"] != nz["id"]
     assert nz["state"] is None
-    in_nz = http.get(
-        f"{URL}/{au['id']}", params={"region": "nz"}, headers={"ApiKey": tenant.api_key}
-    )
+    in_nz = http.get(f"{URL}/{au['id']}", params={"region": "nz"}, headers={"ApiKey": tenant.api_key})
     assert in_nz.status_code == 404
     nz_list = http.get(URL, params={"region": "nz"}, headers={"ApiKey": tenant.api_key}).json()
     assert [c["id"] for c in nz_list["customers"]] == [nz["id"]]

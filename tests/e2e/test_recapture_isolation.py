@@ -36,9 +36,7 @@ def test_another_accounts_customer_is_forbidden_and_untouched(
     method: str,
     body: dict[str, Any] | None,
 ) -> None:
-    theirs = _create(
-        http, other_tenant, {"rego": "OWN001", "state": "VIC", "external_id": "THEIRS"}
-    )
+    theirs = _create(http, other_tenant, {"rego": "OWN001", "state": "VIC", "external_id": "THEIRS"})
 
     response = http.request(
         method,
@@ -77,15 +75,11 @@ def test_same_vehicle_in_two_accounts_is_two_customers(
     theirs = _create(http, other_tenant, vehicle | {"external_id": "B"})
 
     assert mine["id"] != theirs["id"]
-    mine_again = http.get(
-        f"{URL}/{mine['id']}", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
-    )
+    mine_again = http.get(f"{URL}/{mine['id']}", params={"region": "au"}, headers={"ApiKey": tenant.api_key})
     assert mine_again.json()["customer"]["external_id"] == "A"
 
 
-@pytest.mark.parametrize(
-    "headers", [{}, {"ApiKey": ""}, {"ApiKey": "fck_nope_nope"}, {"ApiKey": "garbage"}]
-)
+@pytest.mark.parametrize("headers", [{}, {"ApiKey": ""}, {"ApiKey": "fck_nope_nope"}, {"ApiKey": "garbage"}])
 @pytest.mark.parametrize("method", ["GET", "PUT"])
 def test_requests_without_a_valid_key_get_401(
     http: httpx.Client, tenant: Tenant, headers: dict[str, str], method: str

@@ -45,9 +45,7 @@ class ServeProcess:
         self.log_path = tmp_path / "serve.log"
         args = ["serve", "--port", str(self.port), "--database-url", self.database_url]
         with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [*command, *args], env=_env(), stdout=log, stderr=subprocess.STDOUT
-            )
+            self.proc = subprocess.Popen([*command, *args], env=_env(), stdout=log, stderr=subprocess.STDOUT)
 
     @property
     def log(self) -> str:
@@ -136,33 +134,25 @@ def test_account_created_by_the_cli_can_use_the_running_api(serve: ServeProcess)
     body = {"customer": {"rego": "ABC123", "state": "VIC"}}
 
     with httpx.Client(timeout=10) as client:
-        response = client.put(
-            url, params={"region": "au"}, headers={"ApiKey": created["api_key"]}, json=body
-        )
+        response = client.put(url, params={"region": "au"}, headers={"ApiKey": created["api_key"]}, json=body)
         assert response.status_code in (200, 201), response.text
         payload = response.json()
         assert payload["success"] is True
         assert payload["customer"]["rego"] == "ABC123"
         assert payload["customer"]["state"] == "VIC"
 
-        listed = client.get(
-            url, params={"region": "au"}, headers={"ApiKey": created["api_key"]}
-        ).json()
+        listed = client.get(url, params={"region": "au"}, headers={"ApiKey": created["api_key"]}).json()
         assert listed["success"] is True
         assert listed["total"] == 1
 
         # Without a valid key nothing is accepted.
-        refused = client.put(
-            url, params={"region": "au"}, headers={"ApiKey": "fck_nope_nope"}, json=body
-        )
+        refused = client.put(url, params={"region": "au"}, headers={"ApiKey": "fck_nope_nope"}, json=body)
         assert refused.status_code == 401
         assert refused.json()["success"] is False
 
         # A key revoked from the CLI stops working on the running server.
         _cli(serve.database_url, "keys", "revoke", created["key_prefix"])
-        revoked = client.put(
-            url, params={"region": "au"}, headers={"ApiKey": created["api_key"]}, json=body
-        )
+        revoked = client.put(url, params={"region": "au"}, headers={"ApiKey": created["api_key"]}, json=body)
         assert revoked.status_code == 401
 
     assert serve.terminate() == 0, serve.log
@@ -203,9 +193,7 @@ def test_sigterm_lets_the_embedded_worker_finish_its_job(tmp_path: Path) -> None
             serve.wait_until(started.exists, "the embedded worker to start the job")
             serve.proc.send_signal(signal.SIGTERM)
             # The server stops taking requests and waits for the job in hand...
-            serve.wait_until(
-                lambda: "Waiting for application shutdown" in serve.log, "the shutdown to begin"
-            )
+            serve.wait_until(lambda: "Waiting for application shutdown" in serve.log, "the shutdown to begin")
             go.write_text("go")  # ...which may now finish.
             code = serve.terminate()
         finally:

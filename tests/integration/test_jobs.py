@@ -56,9 +56,7 @@ def _make_due(db: Database, job_id: int) -> None:
     """Skip the retry backoff: the job is due now."""
     with db.write() as conn:
         conn.execute(
-            sa.update(jobs)
-            .where(jobs.c.id == job_id)
-            .values(run_after=utcnow() - timedelta(seconds=1))
+            sa.update(jobs).where(jobs.c.id == job_id).values(run_after=utcnow() - timedelta(seconds=1))
         )
 
 
@@ -367,9 +365,7 @@ def test_handler_heartbeat_reports_a_lost_lease(db: Database) -> None:
     def lose_lease_then_beat(ctx: JobContext) -> None:
         # Another worker took the job over while this one was stalled.
         with ctx.db.write() as conn:
-            conn.execute(
-                sa.update(jobs).where(jobs.c.id == ctx.job.id).values(lease_owner="usurper")
-            )
+            conn.execute(sa.update(jobs).where(jobs.c.id == ctx.job.id).values(lease_owner="usurper"))
         seen.append(ctx.heartbeat())
 
     job_id = _enqueue(db, "test.stall")

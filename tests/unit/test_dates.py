@@ -80,9 +80,7 @@ def test_format_timestamp_of_nothing_is_nothing() -> None:
 
 
 def test_round_trip_through_an_offset() -> None:
-    assert format_timestamp(parse_date("d", "2022-06-01T10:00:00.250+10:00")) == (
-        "2022-06-01T00:00:00.250Z"
-    )
+    assert format_timestamp(parse_date("d", "2022-06-01T10:00:00.250+10:00")) == ("2022-06-01T00:00:00.250Z")
 
 
 def test_utcnow_is_naive() -> None:

@@ -1,4 +1,4 @@
-"""Dependencies every dialect uses: the database and the settings."""
+"""Dependencies every dialect uses: the database, the settings, the lookup provider."""
 
 from __future__ import annotations
 
@@ -7,15 +7,22 @@ from litestar.di import NamedDependency
 
 from forecourt.config import Settings
 from forecourt.db.engine import Database
+from forecourt.providers.registration import RegistrationLookup
 
 # Explicitly named dependencies (Litestar 3 drops inferred ones).
 DbDep = NamedDependency[Database]
 SettingsDep = NamedDependency[Settings]
+LookupDep = NamedDependency[RegistrationLookup]
 
 
 def provide_db(state: State) -> Database:
     db: Database = state.db
     return db
+
+
+def provide_lookup(state: State) -> RegistrationLookup:
+    lookup: RegistrationLookup = state.lookup
+    return lookup
 
 
 def provide_settings(state: State) -> Settings:

@@ -13,7 +13,14 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
-from forecourt.core.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from forecourt.core.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Unprocessable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +32,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Unauthenticated, 401),
     (Forbidden, 403),
     (NotFound, 404),
+    (Unprocessable, 422),
 )
 
 

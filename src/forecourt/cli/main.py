@@ -79,12 +79,11 @@ def app(ctx: click.Context, database_url: str | None) -> None:
 @click.option("--port", type=int, help="Overrides FORECOURT_PORT (default 8000).")
 @click.option("--database-url", "serve_database_url", help="Overrides FORECOURT_DATABASE_URL.")
 @click.pass_context
-def serve(
-    ctx: click.Context, host: str | None, port: int | None, serve_database_url: str | None
-) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, serve_database_url: str | None) -> None:
     """Serve the API, with an embedded worker unless FORECOURT_EMBEDDED_WORKER=false."""
     import uvicorn
 
+    from forecourt import tasks  # noqa: F401 - registers the job handlers
     from forecourt.api.app import create_app
     from forecourt.jobs.worker import Worker
 
@@ -114,6 +113,7 @@ def _exit_cleanly(*_: Any) -> None:
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Run background jobs until SIGTERM or SIGINT (the job in hand is finished first)."""
+    from forecourt import tasks  # noqa: F401 - registers the job handlers
     from forecourt.jobs.worker import Worker
 
     settings = _settings(ctx)
@@ -204,9 +204,7 @@ def keys_group() -> None:
 def keys_create(ctx: click.Context, account_id: UUID, kind: str) -> None:
     """Issue a new credential (shown once): an API key, or Basic credentials for Kapture."""
     with _db(ctx) as database, database.write() as conn, _domain_errors():
-        credential = accounts.issue_credential(
-            conn, account_id, "basic" if kind == "basic" else "api"
-        )
+        credential = accounts.issue_credential(conn, account_id, "basic" if kind == "basic" else "api")
     _print(credential.to_json())
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import msgspec
+
 
 class DomainError(Exception):
     """Base class: the message is meant for the API client."""
@@ -27,5 +31,21 @@ class Forbidden(DomainError):
     """The thing exists but belongs to another tenant."""
 
 
+class Unprocessable(DomainError):
+    """Well-formed, but cannot be done as asked (e.g. an idempotency key reused)."""
+
+
 class Unauthenticated(DomainError):
     """No valid credential."""
+
+
+_AT_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
+
+
+def invalid_from(exc: msgspec.ValidationError, default_field: str = "body") -> InvalidInput:
+    """msgspec's "Expected `str`, got `int` - at `$.customer.rego`" as an InvalidInput
+    that names the field first: "customer.rego: Expected `str`, got `int`"."""
+    message = str(exc)
+    match = _AT_PATH.search(message)
+    field = (match.group("path") if match else "") or default_field
+    return InvalidInput(field, f"{field}: {_AT_PATH.sub('', message)}")

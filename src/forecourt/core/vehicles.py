@@ -46,9 +46,7 @@ def normalise_plate(value: str, field: str = "rego") -> str:
 def normalise_vin(value: str, field: str = "vin") -> str:
     vin = _compact(value)
     if not _VIN.fullmatch(vin):
-        raise InvalidInput(
-            field, f"{field} must be 17 letters and digits without I, O or Q, got {value!r}"
-        )
+        raise InvalidInput(field, f"{field} must be 17 letters and digits without I, O or Q, got {value!r}")
     return vin
 
 
@@ -65,9 +63,7 @@ def normalise_state(value: str | None, region: Region, field: str = "state") -> 
     state = (value or "").strip().upper() or None
     if region == "au":
         if state is not None and state not in AU_STATES:
-            raise InvalidInput(
-                field, f"{field} must be one of {', '.join(sorted(AU_STATES))}, got {value!r}"
-            )
+            raise InvalidInput(field, f"{field} must be one of {', '.join(sorted(AU_STATES))}, got {value!r}")
         return state
     if state is not None:
         raise InvalidInput(field, f"{field} must be empty for region {region}, got {value!r}")

@@ -138,9 +138,7 @@ uploads = sa.Table(
 upload_chunks = sa.Table(
     "upload_chunks",
     metadata,
-    sa.Column(
-        "upload_id", sa.Uuid, sa.ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("upload_id", sa.Uuid, sa.ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("chunk_no", sa.Integer, primary_key=True),
     sa.Column("body", sa.LargeBinary, nullable=False),
 )
@@ -148,9 +146,7 @@ upload_chunks = sa.Table(
 upload_errors = sa.Table(
     "upload_errors",
     metadata,
-    sa.Column(
-        "upload_id", sa.Uuid, sa.ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("upload_id", sa.Uuid, sa.ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("row_no", sa.Integer, primary_key=True),  # 1-based position in the list
     sa.Column("external_id", sa.String(255), nullable=True),
     sa.Column("reason", sa.Text, nullable=False),
@@ -160,9 +156,7 @@ upload_errors = sa.Table(
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,
-    sa.Column(
-        "account_id", sa.Uuid, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("account_id", sa.Uuid, sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("operation", sa.String(64), nullable=False),
     sa.Column("request_hash", sa.String(64), nullable=False),

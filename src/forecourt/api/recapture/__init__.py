@@ -8,16 +8,27 @@ from litestar.di import Provide
 from forecourt.api.recapture.customers import CustomersController
 from forecourt.api.recapture.deps import provide_account, provide_region
 from forecourt.api.recapture.errors import render_error
+from forecourt.api.recapture.uploads import UploadsController
+from forecourt.config import Settings
 
 PATH_PREFIX = "/v2/"
 
-router = Router(
-    path="/",
-    route_handlers=[CustomersController],
-    dependencies={
-        "account": Provide(provide_account, sync_to_thread=True),
-        "region": Provide(provide_region, sync_to_thread=False),
-    },
-)
+
+def router(settings: Settings) -> Router:
+    uploads = Router(
+        path="/",
+        route_handlers=[UploadsController],
+        # Customer lists are big; they are streamed to disk, never held in memory whole.
+        request_max_body_size=settings.max_upload_bytes,
+    )
+    return Router(
+        path="/",
+        route_handlers=[CustomersController, uploads],
+        dependencies={
+            "account": Provide(provide_account, sync_to_thread=True),
+            "region": Provide(provide_region, sync_to_thread=False),
+        },
+    )
+
 
 __all__ = ["PATH_PREFIX", "render_error", "router"]

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, put
+import msgspec
+from litestar import Controller, Response, delete, get, patch, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlalchemy.engine import Connection
 
-from forecourt.api.deps import DbDep
-from forecourt.api.recapture.deps import AccountDep, RegionDep
+from forecourt.api.deps import DbDep, LookupDep, SettingsDep
+from forecourt.api.idempotency import answer_once
+from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, RegionDep
 from forecourt.api.recapture.schemas import (
     CustomerEnvelope,
     CustomerListEnvelope,
     CustomerPutBody,
+    CustomerPutEnvelope,
     customer_out,
 )
 from forecourt.core.customers import service as customers
+from forecourt.core.registry.service import fill_vins
 
 
 class CustomersController(Controller):
@@ -40,14 +47,40 @@ class CustomersController(Controller):
             success=True, total=page.total, customers=[customer_out(c) for c in page.customers]
         )
 
-    @put("/", sync_to_thread=True)
+    @put("/", sync_to_thread=True, responses={200: ResponseSpec(CustomerPutEnvelope, description="Saved")})
     def create_customer(
-        self, db: DbDep, account: AccountDep, region: RegionDep, data: JSONBody[CustomerPutBody]
-    ) -> CustomerEnvelope:
+        self,
+        db: DbDep,
+        settings: SettingsDep,
+        lookup: LookupDep,
+        account: AccountDep,
+        region: RegionDep,
+        data: JSONBody[CustomerPutBody],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
         record = customers.validate(data.customer, region, prefix="customer.")
-        with db.write() as conn:
-            customer = customers.save(conn, account.id, region, record)
-        return CustomerEnvelope(success=True, customer=customer_out(customer))
+
+        def save(conn: Connection) -> CustomerPutEnvelope:
+            lookup_error = None
+            if data.enable_rego_lookups:
+                records = [record]
+                lookup_error = fill_vins(conn, account.id, region, records, lookup).get(0)
+                saved = customers.save(conn, account.id, region, records[0])
+            else:
+                saved = customers.save(conn, account.id, region, record)
+            return CustomerPutEnvelope(success=True, customer=customer_out(saved), lookup_error=lookup_error)
+
+        return answer_once(
+            db,
+            account_id=account.id,
+            key=idempotency_key,
+            operation="recapture.customers.put",
+            # The parsed body, re-encoded: formatting and key order do not make it "different".
+            request_hash=hashlib.sha256(msgspec.json.encode(data)).hexdigest(),
+            ttl_hours=settings.idempotency_ttl_hours,
+            status_code=200,
+            produce=save,
+        )
 
     @get("/{customer_id:str}", sync_to_thread=True)
     def get_customer(

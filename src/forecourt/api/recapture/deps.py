@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Request
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from forecourt.api.deps import DbDep
 from forecourt.core.accounts import service as accounts
@@ -15,6 +15,7 @@ from forecourt.core.vehicles import Region, parse_region
 
 AccountDep = NamedDependency[Account]
 RegionDep = NamedDependency[Region]
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
 def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
@@ -24,9 +25,7 @@ def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
 
 def provide_region(
     account: AccountDep,
-    region_query: Annotated[
-        str | None, QueryParameter(name="region", description="au or nz")
-    ] = None,
+    region_query: Annotated[str | None, QueryParameter(name="region", description="au or nz")] = None,
 ) -> Region:
     # Depends on `account` so a request without a key gets 401 before any 400.
     del account

@@ -12,17 +12,18 @@ from forecourt.core.customers.schemas import (
     MissingVehicleIdentity,
 )
 from forecourt.core.errors import Unauthenticated
+from forecourt.core.uploads.schemas import UploadForbidden, UploadNotFound
 
 _VENDOR_TEXTS: tuple[tuple[type[Exception], str], ...] = (
     (CustomerNotFound, "Invalid Customer ID"),
     (CustomerForbidden, "You don't have permission to access that customer"),
     (MissingVehicleIdentity, "Missing required properties"),
     (Unauthenticated, "Invalid or missing ApiKey header"),
+    (UploadNotFound, "Invalid Upload ID"),
+    (UploadForbidden, "You don't have permission to access that upload"),
 )
 
 
 def render_error(status: int, message: str, exc: Exception) -> Response[Any]:
     text = next((t for cls, t in _VENDOR_TEXTS if isinstance(exc, cls)), message)
-    return Response(
-        {"success": False, "message": text}, status_code=status, media_type=MediaType.JSON
-    )
+    return Response({"success": False, "message": text}, status_code=status, media_type=MediaType.JSON)

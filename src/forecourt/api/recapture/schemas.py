@@ -8,6 +8,7 @@ import msgspec
 
 from forecourt.core.customers.schemas import Customer, CustomerFields, Sighting
 from forecourt.core.dates import format_timestamp
+from forecourt.core.uploads.schemas import RowError, Upload
 
 
 class CustomerPutBody(msgspec.Struct, kw_only=True):
@@ -48,6 +49,59 @@ class CustomerListEnvelope(msgspec.Struct, kw_only=True):
     success: bool
     total: int
     customers: list[CustomerOut]
+
+
+class CustomerPutEnvelope(CustomerEnvelope, kw_only=True, omit_defaults=True):
+    # Additive: why a requested registration lookup found no VIN (the customer is kept).
+    lookup_error: str | None = None
+
+
+class UploadOut(msgspec.Struct, kw_only=True):
+    id: str
+    created_at: str | None
+    enable_rego_lookups: bool
+    name: str | None
+    total_uploaded_customers: int
+    total_processed_customers: int
+    total_errors: int
+    # Additive fields, beyond the vendor's examples.
+    status: str
+    completed_at: str | None
+
+
+class UploadEnvelope(msgspec.Struct, kw_only=True):
+    success: bool
+    upload: UploadOut
+
+
+class RowErrorOut(msgspec.Struct, kw_only=True):
+    row: int
+    external_id: str | None
+    reason: str
+
+
+class RowErrorListEnvelope(msgspec.Struct, kw_only=True):
+    success: bool
+    total: int
+    errors: list[RowErrorOut]
+
+
+def upload_out(upload: Upload) -> UploadOut:
+    return UploadOut(
+        id=str(upload.id),
+        created_at=format_timestamp(upload.created_at),
+        enable_rego_lookups=upload.enable_rego_lookups,
+        name=upload.name,
+        total_uploaded_customers=upload.total_uploaded_customers,
+        total_processed_customers=upload.total_processed_customers,
+        total_errors=upload.total_errors,
+        status=upload.status,
+        completed_at=format_timestamp(upload.completed_at),
+    )
+
+
+def row_error_out(error: RowError) -> RowErrorOut:
+    return RowErrorOut(row=error.row, external_id=error.external_id, reason=error.reason)
 
 
 def sighting_out(sighting: Sighting) -> SightingOut:

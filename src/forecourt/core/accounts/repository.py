@@ -32,9 +32,7 @@ def next_cm_id(conn: Connection) -> int:
 
 
 def insert_account(conn: Connection, account: Account) -> None:
-    conn.execute(
-        sa.insert(accounts).values(**{c.name: getattr(account, c.name) for c in _ACCOUNT_COLUMNS})
-    )
+    conn.execute(sa.insert(accounts).values(**{c.name: getattr(account, c.name) for c in _ACCOUNT_COLUMNS}))
 
 
 def get_account(conn: Connection, account_id: UUID) -> Account | None:

@@ -32,9 +32,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_account(
-    conn: Connection, name: str, region: str = "au"
-) -> tuple[Account, IssuedCredential]:
+def create_account(conn: Connection, name: str, region: str = "au") -> tuple[Account, IssuedCredential]:
     """A new tenant with its first API key."""
     name = name.strip()
     if not name:

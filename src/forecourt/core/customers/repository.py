@@ -31,9 +31,7 @@ def owner_of(conn: Connection, customer_id: UUID) -> UUID | None:
 
 
 def get(conn: Connection, account_id: UUID, region: str, customer_id: UUID) -> Customer | None:
-    row = conn.execute(
-        sa.select(*_COLUMNS).where(_scope(account_id, region), tc.c.id == customer_id)
-    ).first()
+    row = conn.execute(sa.select(*_COLUMNS).where(_scope(account_id, region), tc.c.id == customer_id)).first()
     return _customer(row._mapping) if row else None
 
 
@@ -105,9 +103,7 @@ def update_many(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
 def update(
     conn: Connection, account_id: UUID, region: str, customer_id: UUID, values: Mapping[str, Any]
 ) -> None:
-    conn.execute(
-        sa.update(tc).where(_scope(account_id, region), tc.c.id == customer_id).values(**values)
-    )
+    conn.execute(sa.update(tc).where(_scope(account_id, region), tc.c.id == customer_id).values(**values))
 
 
 def delete(conn: Connection, account_id: UUID, region: str, customer_id: UUID) -> None:
@@ -128,10 +124,6 @@ def page(
         where.append(tc.c.upload_id == upload_id)
     total = conn.scalar(sa.select(sa.func.count()).select_from(tc).where(*where)) or 0
     rows = conn.execute(
-        sa.select(*_COLUMNS)
-        .where(*where)
-        .order_by(tc.c.created_at, tc.c.id)
-        .offset(offset)
-        .limit(limit)
+        sa.select(*_COLUMNS).where(*where).order_by(tc.c.created_at, tc.c.id).offset(offset).limit(limit)
     )
     return total, [_customer(row._mapping) for row in rows]

@@ -42,9 +42,7 @@ def _text(value: str | None) -> str | None:
 def _external_id(value: str | None) -> str | None:
     external_id = _text(value)
     if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
-        raise InvalidInput(
-            "external_id", f"external_id must be at most {EXTERNAL_ID_MAX} characters"
-        )
+        raise InvalidInput("external_id", f"external_id must be at most {EXTERNAL_ID_MAX} characters")
     return external_id
 
 
@@ -53,11 +51,9 @@ def _date(field: str, value: str | None) -> datetime | None:
     return parse_date(field, text) if text is not None else None
 
 
-def _check_window(start: datetime | None, end: datetime | None) -> None:
+def check_window(start: datetime | None, end: datetime | None) -> None:
     if start is not None and end is not None and end < start:
-        raise InvalidInput(
-            "monitor_end_date", "monitor_end_date must not be before monitor_start_date"
-        )
+        raise InvalidInput("monitor_end_date", "monitor_end_date must not be before monitor_start_date")
 
 
 def validate(
@@ -79,7 +75,7 @@ def validate(
             raise InvalidInput("state", "state is required with a rego in region au")
         start = _date("monitor_start_date", fields.monitor_start_date) or default_window[0]
         end = _date("monitor_end_date", fields.monitor_end_date) or default_window[1]
-        _check_window(start, end)
+        check_window(start, end)
         return VehicleRecord(
             rego=rego,
             state=state,
@@ -265,7 +261,7 @@ def update(
             values[field] = _date(field, value)
         else:
             values[field] = _external_id(value)
-    _check_window(
+    check_window(
         values.get("monitor_start_date", current.monitor_start_date),
         values.get("monitor_end_date", current.monitor_end_date),
     )

@@ -54,9 +54,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_jobs_state_run_after"), ["state", "run_after"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_jobs_state_run_after"), ["state", "run_after"], unique=False)
 
     op.create_table(
         "credentials",

@@ -1,0 +1,115 @@
+"""Recapture uploads: queue a customer list (202), follow it, cancel it, read its errors."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, QueryParameter
+from sqlalchemy.engine import Connection
+
+from forecourt.api.bodies import SpooledBody, decode, mapped, spooled
+from forecourt.api.deps import DbDep, SettingsDep
+from forecourt.api.idempotency import answer_once
+from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, RegionDep
+from forecourt.api.recapture.schemas import (
+    RowErrorListEnvelope,
+    UploadEnvelope,
+    row_error_out,
+    upload_out,
+)
+from forecourt.config import Settings
+from forecourt.core.accounts.schemas import Account
+from forecourt.core.uploads import service as uploads
+from forecourt.core.uploads.schemas import UploadRequest
+from forecourt.core.vehicles import Region
+from forecourt.db.engine import Database
+
+
+def _stage(
+    request: UploadRequest, account: Account, region: Region, settings: Settings, conn: Connection
+) -> UploadEnvelope:
+    upload = uploads.create(conn, account.id, region, request, settings.upload_chunk_rows)
+    return UploadEnvelope(success=True, upload=upload_out(upload))
+
+
+def _create(
+    body: SpooledBody,
+    db: Database,
+    settings: Settings,
+    account: Account,
+    region: Region,
+    idempotency_key: str | None,
+) -> Response[bytes]:
+    with mapped(body) as buffer:
+        # The customers stay raw slices of the mapped file until they are staged; every
+        # reference to them must be gone before the mapping closes.
+        produce = partial(_stage, decode(buffer, UploadRequest), account, region, settings)
+        try:
+            return answer_once(
+                db,
+                account_id=account.id,
+                key=idempotency_key,
+                operation="recapture.upload",
+                request_hash=body.sha256,
+                ttl_hours=settings.idempotency_ttl_hours,
+                status_code=202,
+                produce=produce,
+            )
+        finally:
+            del produce
+
+
+class UploadsController(Controller):
+    path = "/v2/recapture/upload"
+    tags = ["Recapture"]
+
+    @post("/", status_code=202, responses={202: ResponseSpec(UploadEnvelope, description="Queued")})
+    async def create_upload(
+        self,
+        request: Request[Any, Any, Any],
+        db: DbDep,
+        settings: SettingsDep,
+        account: AccountDep,
+        region: RegionDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[bytes]:
+        async with spooled(request) as body:
+            return await anyio.to_thread.run_sync(
+                partial(_create, body, db, settings, account, region, idempotency_key)
+            )
+
+    @get("/{upload_id:str}", sync_to_thread=True)
+    def get_upload(
+        self, db: DbDep, account: AccountDep, region: RegionDep, upload_id: FromPath[str]
+    ) -> UploadEnvelope:
+        with db.read() as conn:
+            upload = uploads.get(conn, account.id, region, upload_id)
+        return UploadEnvelope(success=True, upload=upload_out(upload))
+
+    @delete("/{upload_id:str}", status_code=200, sync_to_thread=True)
+    def cancel_upload(
+        self, db: DbDep, account: AccountDep, region: RegionDep, upload_id: FromPath[str]
+    ) -> UploadEnvelope:
+        with db.write() as conn:
+            upload = uploads.cancel(conn, account.id, region, upload_id)
+        return UploadEnvelope(success=True, upload=upload_out(upload))
+
+    @get("/{upload_id:str}/errors", sync_to_thread=True)
+    def upload_errors(
+        self,
+        db: DbDep,
+        account: AccountDep,
+        region: RegionDep,
+        upload_id: FromPath[str],
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, description="At most 500")] = 100,
+    ) -> RowErrorListEnvelope:
+        with db.read() as conn:
+            page = uploads.errors(conn, account.id, region, upload_id, offset=offset, limit=limit)
+        return RowErrorListEnvelope(
+            success=True, total=page.total, errors=[row_error_out(e) for e in page.errors]
+        )

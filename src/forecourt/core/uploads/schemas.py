@@ -1,0 +1,71 @@
+"""Queued customer-list uploads: staged in chunks, processed by jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from forecourt.core.errors import Forbidden, InvalidInput, NotFound
+from forecourt.core.vehicles import Region
+
+UploadStatus = Literal["queued", "processing", "completed", "cancelled"]
+QUEUED: UploadStatus = "queued"
+PROCESSING: UploadStatus = "processing"
+COMPLETED: UploadStatus = "completed"
+CANCELLED: UploadStatus = "cancelled"
+FINISHED = (COMPLETED, CANCELLED)
+
+
+class EmptyUpload(InvalidInput):
+    pass
+
+
+class UploadNotFound(NotFound):
+    pass
+
+
+class UploadForbidden(Forbidden):
+    pass
+
+
+class UploadRequest(msgspec.Struct, kw_only=True):
+    """The upload envelope as a client sends it; the customers stay raw JSON until a
+    worker processes them, so a large list is never decoded in the request."""
+
+    customers: list[msgspec.Raw]
+    name: str | None = None
+    enable_rego_lookups: bool = False
+    monitor_start_date: str | None = None
+    monitor_end_date: str | None = None
+
+
+class Upload(msgspec.Struct, kw_only=True):
+    id: UUID
+    account_id: UUID
+    region: Region
+    name: str | None
+    enable_rego_lookups: bool
+    monitor_start_date: datetime | None
+    monitor_end_date: datetime | None
+    status: UploadStatus
+    chunk_size: int
+    total_uploaded_customers: int
+    total_processed_customers: int
+    total_errors: int
+    created_at: datetime
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class RowError(msgspec.Struct, kw_only=True):
+    row: int  # 1-based position in the uploaded list
+    external_id: str | None
+    reason: str
+
+
+class RowErrorPage(msgspec.Struct, kw_only=True):
+    total: int
+    errors: list[RowError]

@@ -1,0 +1,189 @@
+"""Customer-list uploads: accept at once, process in chunks, cancel between chunks.
+
+Guarantees (DESIGN.md, Background work): the request stores the list durably before it
+is acknowledged; each chunk's customers, row errors and the counters are written in one
+transaction, under a lock on the upload, so a crashed or duplicated worker never
+double-counts or duplicates, and a cancel that has answered is never followed by writes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+from forecourt.core.customers import service as customers
+from forecourt.core.customers.schemas import CustomerFields, VehicleRecord
+from forecourt.core.dates import parse_date, utcnow
+from forecourt.core.errors import InvalidInput, invalid_from
+from forecourt.core.registry.service import fill_vins
+from forecourt.core.uploads import repository
+from forecourt.core.uploads.schemas import (
+    CANCELLED,
+    FINISHED,
+    QUEUED,
+    EmptyUpload,
+    RowError,
+    RowErrorPage,
+    Upload,
+    UploadForbidden,
+    UploadNotFound,
+    UploadRequest,
+)
+from forecourt.core.vehicles import Region
+from forecourt.jobs import queue
+from forecourt.providers.registration import RegistrationLookup
+
+PROCESS_JOB = "uploads.process"
+MAX_PAGE = 500
+_raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+_any = msgspec.json.Decoder()
+_customer = msgspec.json.Decoder(CustomerFields)
+
+
+def create(
+    conn: Connection, account_id: UUID, region: Region, request: UploadRequest, chunk_rows: int
+) -> Upload:
+    """Stage the list and queue its processing, in the caller's transaction."""
+    if not request.customers:
+        raise EmptyUpload("customers", "You must upload at least one customer")
+    start = (
+        parse_date("monitor_start_date", request.monitor_start_date) if request.monitor_start_date else None
+    )
+    end = parse_date("monitor_end_date", request.monitor_end_date) if request.monitor_end_date else None
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("monitor_end_date", "monitor_end_date must not be before monitor_start_date")
+    upload = Upload(
+        id=uuid.uuid4(),
+        account_id=account_id,
+        region=region,
+        name=request.name,
+        enable_rego_lookups=request.enable_rego_lookups,
+        monitor_start_date=start,
+        monitor_end_date=end,
+        status=QUEUED,
+        chunk_size=chunk_rows,
+        total_uploaded_customers=len(request.customers),
+        total_processed_customers=0,
+        total_errors=0,
+        created_at=utcnow(),
+        completed_at=None,
+        cancelled_at=None,
+    )
+    repository.insert(conn, upload)
+    rows = request.customers
+    repository.insert_chunks(
+        conn,
+        upload.id,
+        [b"[" + b",".join(rows[i : i + chunk_rows]) + b"]" for i in range(0, len(rows), chunk_rows)],
+    )
+    queue.enqueue(conn, PROCESS_JOB, {"upload_id": str(upload.id)})
+    return upload
+
+
+def _parse_id(upload_id: str) -> UUID:
+    try:
+        return UUID(upload_id)
+    except ValueError:
+        raise UploadNotFound("upload_id is not a valid id") from None
+
+
+def get(conn: Connection, account_id: UUID, region: Region, upload_id: str) -> Upload:
+    parsed = _parse_id(upload_id)
+    upload = repository.get(conn, account_id, region, parsed)
+    if upload is not None:
+        return upload
+    if repository.owner_of(conn, parsed) not in (None, account_id):
+        raise UploadForbidden("upload belongs to another account")
+    raise UploadNotFound("no upload with that id")
+
+
+def cancel(conn: Connection, account_id: UUID, region: Region, upload_id: str) -> Upload:
+    """Stop an upload. It waits for a chunk in progress (the lock), so once this returns
+    nothing more is created from the upload."""
+    upload = get(conn, account_id, region, upload_id)
+    locked = repository.lock(conn, upload.id)
+    if locked is None or locked.status in FINISHED:
+        return locked or upload
+    now = utcnow()
+    repository.mark_cancelled(conn, upload.id, now)
+    repository.delete_chunks(conn, upload.id)
+    return msgspec.structs.replace(locked, status=CANCELLED, cancelled_at=now)
+
+
+def errors(
+    conn: Connection, account_id: UUID, region: Region, upload_id: str, *, offset: int, limit: int
+) -> RowErrorPage:
+    upload = get(conn, account_id, region, upload_id)
+    if offset < 0:
+        raise InvalidInput("offset", "offset must not be negative")
+    if limit < 1:
+        raise InvalidInput("limit", "limit must be at least 1")
+    total, rows = repository.errors_page(conn, upload.id, offset=offset, limit=min(limit, MAX_PAGE))
+    return RowErrorPage(total=total, errors=rows)
+
+
+def _external_id(raw: msgspec.Raw) -> str | None:
+    try:
+        value: Any = _any.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    external_id = value.get("external_id") if isinstance(value, dict) else None
+    return external_id[:255] if isinstance(external_id, str) else None
+
+
+def _validate_rows(
+    upload: Upload, raws: Sequence[msgspec.Raw], first_row: int
+) -> tuple[list[VehicleRecord], list[int], list[RowError]]:
+    """Valid records with their row numbers, and the rows that are not."""
+    region = upload.region
+    window = (upload.monitor_start_date, upload.monitor_end_date)
+    records: list[VehicleRecord] = []
+    row_numbers: list[int] = []
+    failed: list[RowError] = []
+    for row, raw in enumerate(raws, start=first_row):
+        try:
+            fields = _customer.decode(raw)
+            records.append(customers.validate(fields, region, default_window=window))
+            row_numbers.append(row)
+        except msgspec.ValidationError as exc:
+            reason = invalid_from(exc, default_field="customer").message
+            failed.append(RowError(row=row, external_id=_external_id(raw), reason=reason))
+        except InvalidInput as exc:
+            failed.append(RowError(row=row, external_id=fields.external_id, reason=exc.message))
+    return records, row_numbers, failed
+
+
+def process_next_chunk(conn: Connection, upload_id: UUID, lookup: RegistrationLookup) -> bool:
+    """Process the next chunk of an upload; True when there is nothing left to do."""
+    upload = repository.lock(conn, upload_id)
+    if upload is None or upload.status in FINISHED:
+        return True
+    first = upload.total_processed_customers
+    chunk_no = first // upload.chunk_size
+    body = repository.chunk_body(conn, upload.id, chunk_no)
+    if body is None:  # chunks are deleted only once processed: nothing is left
+        repository.advance(
+            conn, upload.id, upload.total_processed_customers, upload.total_errors, completed_at=utcnow()
+        )
+        return True
+    raws = _raw_list.decode(body)
+    records, row_numbers, failed = _validate_rows(upload, raws, first + 1)
+    if upload.enable_rego_lookups:
+        for index, reason in fill_vins(conn, upload.account_id, upload.region, records, lookup).items():
+            failed.append(
+                RowError(row=row_numbers[index], external_id=records[index].external_id, reason=reason)
+            )
+    customers.save_many(conn, upload.account_id, upload.region, records, upload.id)
+    repository.insert_errors(conn, upload.id, failed)
+    repository.delete_chunks(conn, upload.id, up_to=chunk_no)
+    processed = first + len(raws)
+    done = processed >= upload.total_uploaded_customers
+    repository.advance(
+        conn, upload.id, processed, upload.total_errors + len(failed), completed_at=utcnow() if done else None
+    )
+    return done
