@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -20,6 +21,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
     "PRAGMA temp_store=MEMORY",
+    # 64 MiB page cache (the default is 2 MiB): index upkeep on a million customers
+    # otherwise turns into disk reads.
+    "PRAGMA cache_size=-65536",
 )
 
 
@@ -31,7 +35,14 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
+def _json_dumps(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
+    # msgspec for JSON columns: several times faster than the json module on bulk paths.
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", msgspec.json.decode)
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)

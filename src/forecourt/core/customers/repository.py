@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import Customer
+from forecourt.db import bulk
 from forecourt.db.models import tracked_customers as tc
 
 _COLUMNS = [c for c in tc.c if c.name != "account_id"]
@@ -56,9 +57,8 @@ def candidates(
     return found
 
 
-def insert_many(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        conn.execute(sa.insert(tc), rows)
+def insert_columns(conn: Connection, columns: Mapping[str, Sequence[Any] | bulk.Same]) -> None:
+    bulk.insert_columns(conn, tc, columns)
 
 
 # Values given replace stored ones; None keeps what is stored. vehicle_title is only

@@ -27,6 +27,7 @@ from forecourt.core.customers.schemas import (
 from forecourt.core.dates import parse_date, utcnow
 from forecourt.core.errors import InvalidInput
 from forecourt.core.vehicles import Region, normalise_plate, normalise_state, normalise_vin
+from forecourt.db.bulk import Same
 
 MAX_PAGE = 500
 EXTERNAL_ID_MAX = 255
@@ -121,25 +122,26 @@ def save_many(
         existing = _resolve(conn, account_id, region, merged)
         now = utcnow()
         ids = [found or uuid.uuid4() for found in existing]
-        new_rows = [
-            {
-                **msgspec.structs.asdict(record),
-                "additional_fields": record.additional_fields or {},
-                "id": new_id,
-                "account_id": account_id,
-                "region": region,
-                "upload_id": upload_id,
-                "created_at": now,
-                "last_updated": now,
-            }
-            for record, new_id, found in zip(merged, ids, existing, strict=True)
-            if found is None
+        new = [
+            (record, new_id) for record, new_id, found in zip(merged, ids, existing, strict=True) if not found
         ]
+        columns: dict[str, list[Any] | Same] = {
+            field: [getattr(record, field) for record, _ in new] for field in VehicleRecord.__struct_fields__
+        }
+        columns.update(
+            id=[new_id for _, new_id in new],
+            additional_fields=[record.additional_fields or {} for record, _ in new],
+            account_id=Same(account_id),
+            region=Same(region),
+            upload_id=Same(upload_id),
+            created_at=Same(now),
+            last_updated=Same(now),
+        )
         try:
             # In a savepoint: if a concurrent transaction (PostgreSQL) inserted one of
             # these vehicles first, the unique indexes stop us; resolve again and retry.
             with conn.begin_nested():
-                repository.insert_many(conn, new_rows)
+                repository.insert_columns(conn, columns)
         except IntegrityError:
             if attempt == 2:
                 raise
