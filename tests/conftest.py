@@ -8,14 +8,18 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from litestar import Litestar
 
+from forecourt import tasks  # noqa: F401 - registers the job handlers
 from forecourt.api.app import create_app
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
@@ -23,6 +27,7 @@ from forecourt.core.accounts.schemas import Account
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import metadata
+from forecourt.jobs.worker import HANDLERS, Worker
 
 PG_ENV = "FORECOURT_TEST_DATABASE_URL"
 TEST_MAX_BODY_BYTES = 256 * 1024
@@ -94,14 +99,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server_url(session_db: Database, database_url: str) -> Iterator[str]:
-    """A real uvicorn server on loopback, serving the session database."""
-    settings = Settings(database_url=database_url, max_body_bytes=TEST_MAX_BODY_BYTES)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, session_db), host="127.0.0.1", port=port, log_level="warning"
-    )
+@contextmanager
+def running_server(app: Litestar) -> Iterator[str]:
+    """A real uvicorn server on loopback in a thread; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -110,9 +111,31 @@ def server_url(session_db: Database, database_url: str) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def settings_for(database_url: str, **overrides: Any) -> Settings:
+    return Settings(database_url=database_url, max_body_bytes=TEST_MAX_BODY_BYTES, **overrides)
+
+
+@pytest.fixture(scope="session")
+def server_url(session_db: Database, database_url: str) -> Iterator[str]:
+    """The test server, serving the session database (no embedded worker)."""
+    with running_server(create_app(settings_for(database_url), session_db)) as url:
+        yield url
+
+
+def run_jobs(db: Database, settings: Settings | None = None) -> int:
+    """Run due jobs in this process until none is left, as a worker would; returns how many."""
+    worker = Worker(db, settings or Settings(), handlers=HANDLERS)
+    ran = 0
+    while worker.run_once():
+        ran += 1
+    return ran
 
 
 @pytest.fixture

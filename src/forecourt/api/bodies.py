@@ -52,9 +52,15 @@ def mapped(body: SpooledBody) -> Iterator[memoryview]:
     """The spooled body as a read-only buffer backed by the file, not by memory."""
     if body.size == 0:
         raise InvalidInput("body", "body: a JSON body is required")
-    with mmap.mmap(body.file.fileno(), 0, access=mmap.ACCESS_READ) as mapping:
-        view = memoryview(mapping)
+    mapping = mmap.mmap(body.file.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(mapping)
+    try:
+        yield view
+    finally:
         try:
-            yield view
-        finally:
             view.release()
+            mapping.close()
+        except BufferError:
+            # Slices of it are still referenced (say, by an exception's traceback); the
+            # mapping is unmapped when the last of them goes.
+            pass

@@ -31,9 +31,13 @@ class JobContext:
 
     job: Job
     db: Database
+    settings: Settings
     owner: str
-    lease_seconds: float
     stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def lease_seconds(self) -> float:
+        return float(self.settings.job_lease_seconds)
 
     @property
     def stopping(self) -> bool:
@@ -66,6 +70,7 @@ class Worker:
         handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.db = db
+        self.settings = settings
         self.lease_seconds = float(settings.job_lease_seconds)
         self.poll_seconds = settings.worker_poll_seconds
         self.handlers = HANDLERS if handlers is None else handlers
@@ -79,7 +84,7 @@ class Worker:
             job = queue.claim(conn, self.owner, self.lease_seconds)
         if job is None:
             return False
-        ctx = JobContext(job, self.db, self.owner, self.lease_seconds, self.stop)
+        ctx = JobContext(job, self.db, self.settings, self.owner, self.stop)
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:

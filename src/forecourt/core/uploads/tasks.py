@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from forecourt.config import get_settings
 from forecourt.core.uploads import service
 from forecourt.jobs.worker import JobContext, JobInterrupted, task
 from forecourt.providers.registration import from_settings
@@ -13,7 +12,7 @@ from forecourt.providers.registration import from_settings
 @task(service.PROCESS_JOB)
 def process_upload(ctx: JobContext) -> None:
     upload_id = UUID(ctx.job.payload["upload_id"])
-    lookup = from_settings(get_settings(), ctx.db)
+    lookup = from_settings(ctx.settings, ctx.db)
     while True:
         if ctx.stopping:
             raise JobInterrupted  # between chunks: the next worker carries on from here
