@@ -8,14 +8,17 @@ import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import click
+import httpx
 
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.errors import DomainError
+from forecourt.core.vehicles import parse_region
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 
@@ -192,6 +195,18 @@ def accounts_list(ctx: click.Context) -> None:
     )
 
 
+@accounts_group.command("usage")
+@click.argument("account_id", type=click.UUID, required=False)
+@click.pass_context
+def accounts_usage(ctx: click.Context, account_id: UUID | None) -> None:
+    """Registration lookups made per account and month (they cost money), as a JSON array."""
+    from forecourt.core.usage import repository as usage
+
+    with _db(ctx) as database, database.read() as conn:
+        rows = usage.report(conn, account_id)
+    _print(rows)
+
+
 @app.group("keys")
 def keys_group() -> None:
     """Credentials of an account."""
@@ -216,3 +231,65 @@ def keys_revoke(ctx: click.Context, key_prefix: str) -> None:
     with _db(ctx) as database, database.write() as conn, _domain_errors():
         accounts.revoke_credential(conn, key_prefix)
     _print({"revoked": key_prefix})
+
+
+@app.group("registry")
+def registry_group() -> None:
+    """Registration data for the `file` registration lookup."""
+
+
+@registry_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def registry_load(ctx: click.Context, file: Path) -> None:
+    """Load a CSV of plate,state,vin[,vehicle_title] (a header line is optional)."""
+    from forecourt.core.registry.service import load_csv
+
+    with _db(ctx) as database, _domain_errors():
+        loaded = load_csv(database, file)
+    _print({"loaded": loaded, "file": str(file)})
+
+
+@app.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--region", type=click.Choice(["au", "nz"]), required=True)
+@click.option("--api-key", required=True, help="The account's API key.")
+@click.option("--name", help="A name for the upload (default: the file name).")
+@click.option("--enable-rego-lookups", is_flag=True, help="Look up VINs for plates without one.")
+@click.option("--monitor-start-date", help="Default monitoring start for rows without one.")
+@click.option("--monitor-end-date", help="Default monitoring end for rows without one.")
+@click.option("--server", help="URL of a running Forecourt; without it, the local database is used.")
+@click.pass_context
+def upload(
+    ctx: click.Context,
+    file: Path,
+    region: str,
+    api_key: str,
+    name: str | None,
+    enable_rego_lookups: bool,
+    monitor_start_date: str | None,
+    monitor_end_date: str | None,
+    server: str | None,
+) -> None:
+    """Upload a customer file (CSV, XLSX or JSON), follow it to the end, print its errors."""
+    from forecourt.cli import upload as uploading
+    from forecourt.core.uploads.files import read_customers
+
+    with _domain_errors():
+        customers = read_customers(file)
+    body = {
+        "name": name or file.name,
+        "enable_rego_lookups": enable_rego_lookups,
+        "monitor_start_date": monitor_start_date,
+        "monitor_end_date": monitor_end_date,
+        "customers": customers,
+    }
+    try:
+        if server:
+            result = uploading.via_server(server, api_key, region, body)
+        else:
+            with _db(ctx) as database, _domain_errors():
+                result = uploading.locally(_settings(ctx), database, api_key, parse_region(region), body)
+    except (RuntimeError, httpx.HTTPError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _print(result)

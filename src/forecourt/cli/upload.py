@@ -1,0 +1,101 @@
+"""`forecourt upload FILE`: send a dealer's customer file and follow it to the end.
+
+With `--server` it speaks the Recapture API like any client; without, it works on the
+local database directly (and processes the upload itself).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from forecourt.api.recapture.schemas import row_error_out, upload_out
+from forecourt.config import Settings
+from forecourt.core.accounts import service as accounts
+from forecourt.core.uploads import service as uploads
+from forecourt.core.uploads.schemas import FINISHED, UploadRequest
+from forecourt.core.vehicles import Region
+from forecourt.db.engine import Database
+from forecourt.providers.registration import from_settings
+
+POLL_SECONDS = 0.5
+Follow = Callable[[], dict[str, Any]]
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout carries the JSON result
+    )
+
+
+def _follow(step: Follow, total: int) -> dict[str, Any]:
+    """Call `step` (which returns the upload) until the upload is finished, with a bar."""
+    with _progress() as bar:
+        task = bar.add_task("processing", total=total)
+        while True:
+            upload = step()
+            bar.update(task, completed=upload["total_processed_customers"])
+            if upload["status"] in FINISHED:
+                return upload
+
+
+def via_server(server: str, api_key: str, region: str, body: dict[str, Any]) -> dict[str, Any]:
+    params = {"region": region}
+    with httpx.Client(base_url=server.rstrip("/"), headers={"ApiKey": api_key}, timeout=300) as client:
+
+        def call(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+            response = client.request(method, path, params={**params, **kwargs.pop("params", {})}, **kwargs)
+            answer: dict[str, Any] = response.json()
+            if response.status_code >= 400:
+                raise RuntimeError(answer.get("message", response.text))
+            return answer
+
+        created = call("POST", "/v2/recapture/upload", json=body)["upload"]
+        path = f"/v2/recapture/upload/{created['id']}"
+
+        def step() -> dict[str, Any]:
+            time.sleep(POLL_SECONDS)
+            upload: dict[str, Any] = call("GET", path)["upload"]
+            return upload
+
+        upload = _follow(step, created["total_uploaded_customers"])
+        errors: list[dict[str, Any]] = []
+        while len(errors) < upload["total_errors"]:
+            page = call("GET", f"{path}/errors", params={"offset": len(errors), "limit": 500})
+            if not page["errors"]:
+                break
+            errors.extend(page["errors"])
+    return {"upload": upload, "errors": errors}
+
+
+def locally(
+    settings: Settings, db: Database, api_key: str, region: Region, body: dict[str, Any]
+) -> dict[str, Any]:
+    request = msgspec.json.decode(msgspec.json.encode(body), type=UploadRequest)
+    with db.write() as conn:
+        account = accounts.authenticate_api_key(conn, api_key)
+        created = uploads.create(conn, account.id, region, request, settings.upload_chunk_rows)
+    lookup = from_settings(settings, db)
+
+    def step() -> dict[str, Any]:
+        with db.write() as conn:
+            uploads.process_next_chunk(conn, created.id, lookup)
+            return msgspec.to_builtins(upload_out(uploads.get(conn, account.id, region, str(created.id))))  # type: ignore[no-any-return]
+
+    upload = _follow(step, created.total_uploaded_customers)
+    errors: list[dict[str, Any]] = []
+    with db.read() as conn:
+        while len(errors) < upload["total_errors"]:
+            page = uploads.errors(conn, account.id, region, str(created.id), offset=len(errors), limit=500)
+            errors.extend(msgspec.to_builtins(row_error_out(e)) for e in page.errors)
+    return {"upload": upload, "errors": errors}

@@ -1,0 +1,191 @@
+"""`forecourt upload`, `forecourt registry load` and `forecourt accounts usage`, in-process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from forecourt.api.app import create_app
+from forecourt.cli.main import app
+from forecourt.db.engine import Database
+from forecourt.db.models import tracked_customers
+from forecourt.jobs.worker import Worker
+from tests.conftest import Tenant, running_server, settings_for
+
+ROWS = [
+    ["rego", "state", "vin", "external_id", "sale_date", "colour"],
+    ["ZEN407", "VIC", "", "CUST-1", "2022-06-15", "red"],
+    ["", "", "", "CUST-2", "", "blue"],
+    ["ABC123", "NSW", "1N4AL11D16N337720", "CUST-3", "2021-01-01", ""],
+]
+
+
+def _csv(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.csv"
+    path.write_text("\n".join(",".join(row) for row in ROWS) + "\n")
+    return path
+
+
+def _xlsx(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.xlsx"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in ROWS:
+        sheet.append([cell or None for cell in row])
+    book.save(path)
+    return path
+
+
+def _json(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.json"
+    header, *rows = ROWS
+    path.write_text(
+        json.dumps({"customers": [{k: v for k, v in zip(header, row, strict=True) if v} for row in rows]})
+    )
+    return path
+
+
+def _run(database_url: str, *args: str, env: dict[str, str] | None = None) -> Any:
+    result = CliRunner().invoke(app, ["--database-url", database_url, *args], env=env)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _customers(db: Database) -> dict[str, Any]:
+    with db.read() as conn:
+        rows = conn.execute(sa.select(tracked_customers))
+        return {r.external_id: r for r in rows}
+
+
+@pytest.mark.parametrize("make_file", [_csv, _xlsx, _json])
+def test_upload_a_file_to_the_local_database(
+    db: Database, database_url: str, tenant: Tenant, tmp_path: Path, make_file: Any
+) -> None:
+    result = _run(
+        database_url, "upload", str(make_file(tmp_path)), "--region", "au", "--api-key", tenant.api_key
+    )
+
+    upload = result["upload"]
+    assert (upload["status"], upload["total_uploaded_customers"], upload["total_processed_customers"]) == (
+        "completed",
+        3,
+        3,
+    )
+    assert result["errors"] == [{"row": 2, "external_id": "CUST-2", "reason": "Missing required properties"}]
+    stored = _customers(db)
+    assert set(stored) == {"CUST-1", "CUST-3"}
+    assert stored["CUST-1"].additional_fields == {"colour": "red"}  # unknown columns go here
+    assert stored["CUST-3"].vin == "1N4AL11D16N337720"
+    assert stored["CUST-1"].sale_date.isoformat() == "2022-06-15T00:00:00"
+
+
+def test_upload_with_a_bad_key_fails_cleanly(db: Database, database_url: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "--database-url",
+            database_url,
+            "upload",
+            str(_csv(tmp_path)),
+            "--region",
+            "au",
+            "--api-key",
+            "nope",
+        ],
+    )
+
+    assert result.exit_code == 1
+    assert "Invalid credentials" in result.output
+    assert _customers(db) == {}
+
+
+def test_upload_refuses_an_unknown_file_type(
+    db: Database, database_url: str, tenant: Tenant, tmp_path: Path
+) -> None:
+    path = tmp_path / "customers.txt"
+    path.write_text("rego\nABC123\n")
+
+    result = CliRunner().invoke(
+        app,
+        ["--database-url", database_url, "upload", str(path), "--region", "au", "--api-key", tenant.api_key],
+    )
+
+    assert result.exit_code == 1
+    assert ".csv, .xlsx or .json" in result.output
+
+
+@pytest.fixture
+def server_with_worker(db: Database, database_url: str) -> Iterator[str]:
+    settings = settings_for(database_url, worker_poll_seconds=0.05)
+    worker = Worker(db, settings)
+    application = create_app(settings, db, on_startup=[worker.start_thread], on_shutdown=[worker.shutdown])
+    with running_server(application) as url:
+        yield url
+
+
+def test_upload_through_a_running_server(
+    db: Database, database_url: str, tenant: Tenant, tmp_path: Path, server_with_worker: str
+) -> None:
+    result = _run(
+        database_url,
+        "upload",
+        str(_csv(tmp_path)),
+        "--region",
+        "au",
+        "--api-key",
+        tenant.api_key,
+        "--server",
+        server_with_worker,
+        "--name",
+        "June",
+    )
+
+    assert result["upload"]["name"] == "June"
+    assert result["upload"]["status"] == "completed"
+    assert [e["row"] for e in result["errors"]] == [2]
+    assert set(_customers(db)) == {"CUST-1", "CUST-3"}
+
+
+def test_registry_load_then_lookups_are_counted_in_usage(
+    db: Database, database_url: str, tenant: Tenant, tmp_path: Path
+) -> None:
+    registry = tmp_path / "registry.csv"
+    registry.write_text("plate,state,vin,vehicle_title\nzen 407,vic,4T1BE46K28U742135,2008 Toyota Camry\n")
+
+    loaded = _run(database_url, "registry", "load", str(registry))
+    _run(
+        database_url,
+        "upload",
+        str(_csv(tmp_path)),
+        "--region",
+        "au",
+        "--api-key",
+        tenant.api_key,
+        "--enable-rego-lookups",
+        env={"FORECOURT_REGISTRATION_LOOKUP": "file"},
+    )
+    usage = _run(database_url, "accounts", "usage", str(tenant.account.id))
+
+    assert loaded == {"loaded": 1, "file": str(registry)}
+    assert _customers(db)["CUST-1"].vin == "4T1BE46K28U742135"
+    assert _customers(db)["CUST-1"].vehicle_title == "2008 Toyota Camry"
+    assert [(u["provider"], u["lookups"], u["failures"]) for u in usage] == [("file", 1, 0)]
+    assert usage[0]["name"] == "Alpha Motors"
+
+
+def test_registry_load_rejects_a_bad_line_naming_it(db: Database, database_url: str, tmp_path: Path) -> None:
+    registry = tmp_path / "registry.csv"
+    registry.write_text("ABC123,VIC,1N4AL11D16N337720\nXYZ,VIC,NOTAVIN\n")
+
+    result = CliRunner().invoke(app, ["--database-url", database_url, "registry", "load", str(registry)])
+
+    assert result.exit_code == 1
+    assert "line 2" in result.output
