@@ -290,14 +290,14 @@ def test_cancel_between_chunks_keeps_what_was_done_and_nothing_more(
 
     from forecourt.core.uploads import service as uploads_service
     from forecourt.core.uploads.schemas import UploadRequest
+    from forecourt.core.uploads.tasks import run_chunk
     from forecourt.providers.registration import NoLookup
 
     customers = [{"rego": f"CHK{n:03d}", "state": "WA"} for n in range(12)]
     request = msgspec.json.decode(msgspec.json.encode({"customers": customers}), type=UploadRequest)
     with db.write() as conn:  # staged in chunks of 5, then one chunk done, as a worker would
         upload = uploads_service.create(conn, tenant.account.id, "au", request, chunk_rows=5)
-    with db.write() as conn:
-        uploads_service.process_next_chunk(conn, upload.id, NoLookup())
+    run_chunk(db, upload.id, NoLookup())
 
     response = http.delete(
         f"{UPLOAD}/{upload.id}", params={"region": "au"}, headers={"ApiKey": tenant.api_key}

@@ -20,6 +20,7 @@ from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import FINISHED, UploadRequest
+from forecourt.core.uploads.tasks import run_chunk
 from forecourt.core.vehicles import Region
 from forecourt.db.engine import Database
 from forecourt.providers.registration import from_settings
@@ -88,8 +89,8 @@ def locally(
     lookup = from_settings(settings, db)
 
     def step() -> dict[str, Any]:
-        with db.write() as conn:
-            uploads.process_next_chunk(conn, created.id, lookup)
+        run_chunk(db, created.id, lookup)
+        with db.read() as conn:
             return msgspec.to_builtins(upload_out(uploads.get(conn, account.id, region, str(created.id))))  # type: ignore[no-any-return]
 
     upload = _follow(step, created.total_uploaded_customers)

@@ -22,7 +22,7 @@ from forecourt.api.recapture.schemas import (
     customer_out,
 )
 from forecourt.core.customers import service as customers
-from forecourt.core.registry.service import fill_vins
+from forecourt.core.registry.service import count_usage, fill_vins
 
 
 class CustomersController(Controller):
@@ -58,16 +58,15 @@ class CustomersController(Controller):
         data: JSONBody[CustomerPutBody],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
-        record = customers.validate(data.customer, region, prefix="customer.")
+        records = [customers.validate(data.customer, region, prefix="customer.")]
+        # Before the transaction: an outside lookup service may be slow.
+        lookups = fill_vins(records, region, lookup) if data.enable_rego_lookups else None
 
         def save(conn: Connection) -> CustomerPutEnvelope:
-            lookup_error = None
-            if data.enable_rego_lookups:
-                records = [record]
-                lookup_error = fill_vins(conn, account.id, region, records, lookup).get(0)
-                saved = customers.save(conn, account.id, region, records[0])
-            else:
-                saved = customers.save(conn, account.id, region, record)
+            if lookups is not None:
+                count_usage(conn, account.id, lookups)
+            saved = customers.save(conn, account.id, region, records[0])
+            lookup_error = lookups.failures.get(0) if lookups else None
             return CustomerPutEnvelope(success=True, customer=customer_out(saved), lookup_error=lookup_error)
 
         return answer_once(

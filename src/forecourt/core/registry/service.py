@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -64,20 +65,25 @@ def needs_lookup(record: VehicleRecord, region: str) -> bool:
     return record.vin is None and record.rego is not None and (region != "au" or bool(record.state))
 
 
-def fill_vins(
-    conn: Connection,
-    account_id: UUID,
-    region: str,
-    records: list[VehicleRecord],
-    provider: RegistrationLookup,
-) -> dict[int, str]:
+class Lookups(NamedTuple):
+    """What registration lookups did for a batch: why some failed (by record index), and
+    how many were made through which provider."""
+
+    failures: dict[int, str]
+    made: int
+    provider: str
+    billable: bool
+
+
+def fill_vins(records: list[VehicleRecord], region: str, provider: RegistrationLookup) -> Lookups:
     """Look up the VIN of every record that needs one and fill it in (with the vehicle
-    title) in place. Returns why it failed, by record index; counts billable lookups."""
+    title) in place. No database writes: call it before taking write locks, since an
+    outside service may be slow; count the result with `count_usage` when saving."""
     wanted = [i for i, r in enumerate(records) if needs_lookup(r, region)]
-    if not wanted:
-        return {}
-    outcomes = provider.lookup_many(
-        [PlateQuery(records[i].rego or "", records[i].state, region) for i in wanted]
+    outcomes = (
+        provider.lookup_many([PlateQuery(records[i].rego or "", records[i].state, region) for i in wanted])
+        if wanted
+        else []
     )
     failures: dict[int, str] = {}
     for i, outcome in zip(wanted, outcomes, strict=True):
@@ -87,6 +93,11 @@ def fill_vins(
             records[i] = msgspec.structs.replace(
                 records[i], vin=outcome.vin, vehicle_title=outcome.vehicle_title
             )
-    if provider.billable:
-        usage.add(conn, account_id, utcnow().strftime("%Y-%m"), provider.name, len(wanted), len(failures))
-    return failures
+    return Lookups(failures, len(wanted), provider.name, provider.billable)
+
+
+def count_usage(conn: Connection, account_id: UUID, lookups: Lookups) -> None:
+    """Count billable lookups against the account, in the transaction that saves their result."""
+    if lookups.billable and lookups.made:
+        failed = len(lookups.failures)
+        usage.add(conn, account_id, utcnow().strftime("%Y-%m"), lookups.provider, lookups.made, failed)

@@ -40,6 +40,12 @@ def get(conn: Connection, account_id: UUID, region: str, upload_id: UUID) -> Upl
     return Upload(**row._mapping) if row else None
 
 
+def get_by_id(conn: Connection, upload_id: UUID) -> Upload | None:
+    """An upload by id alone: for workers, which act for whichever account owns it."""
+    row = conn.execute(sa.select(uploads).where(uploads.c.id == upload_id)).first()
+    return Upload(**row._mapping) if row else None
+
+
 def owner_of(conn: Connection, upload_id: UUID) -> UUID | None:
     """The account an upload id belongs to, across tenants: only to tell 403 from 404."""
     owner: UUID | None = conn.scalar(sa.select(uploads.c.account_id).where(uploads.c.id == upload_id))

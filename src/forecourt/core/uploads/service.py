@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -20,7 +20,7 @@ from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import CustomerFields, VehicleRecord
 from forecourt.core.dates import parse_date, utcnow
 from forecourt.core.errors import InvalidInput, invalid_from
-from forecourt.core.registry.service import fill_vins
+from forecourt.core.registry.service import Lookups, count_usage, fill_vins
 from forecourt.core.uploads import repository
 from forecourt.core.uploads.schemas import (
     CANCELLED,
@@ -158,32 +158,66 @@ def _validate_rows(
     return records, row_numbers, failed
 
 
-def process_next_chunk(conn: Connection, upload_id: UUID, lookup: RegistrationLookup) -> bool:
-    """Process the next chunk of an upload; True when there is nothing left to do."""
-    upload = repository.lock(conn, upload_id)
+class PreparedChunk(NamedTuple):
+    """The next chunk of an upload, validated (and looked up) outside any write lock."""
+
+    upload: Upload
+    first_row: int  # the upload's cursor when prepared: applied only if still there
+    chunk_no: int
+    rows: int
+    records: list[VehicleRecord]
+    row_numbers: list[int]
+    failed: list[RowError]
+    lookups: Lookups | None
+
+
+def prepare_chunk(conn: Connection, upload_id: UUID) -> PreparedChunk | None:
+    """Read and validate the next chunk; None when the upload is finished or gone."""
+    upload = repository.get_by_id(conn, upload_id)
     if upload is None or upload.status in FINISHED:
-        return True
+        return None
     first = upload.total_processed_customers
     chunk_no = first // upload.chunk_size
     body = repository.chunk_body(conn, upload.id, chunk_no)
-    if body is None:  # chunks are deleted only once processed: nothing is left
-        repository.advance(
-            conn, upload.id, upload.total_processed_customers, upload.total_errors, completed_at=utcnow()
-        )
-        return True
-    raws = _raw_list.decode(body)
+    raws = _raw_list.decode(body) if body is not None else []
     records, row_numbers, failed = _validate_rows(upload, raws, first + 1)
-    if upload.enable_rego_lookups:
-        for index, reason in fill_vins(conn, upload.account_id, upload.region, records, lookup).items():
-            failed.append(
-                RowError(row=row_numbers[index], external_id=records[index].external_id, reason=reason)
-            )
-    customers.save_many(conn, upload.account_id, upload.region, records, upload.id)
-    repository.insert_errors(conn, upload.id, failed)
-    repository.delete_chunks(conn, upload.id, up_to=chunk_no)
-    processed = first + len(raws)
-    done = processed >= upload.total_uploaded_customers
+    return PreparedChunk(upload, first, chunk_no, len(raws), records, row_numbers, failed, None)
+
+
+def look_up(chunk: PreparedChunk, lookup: RegistrationLookup) -> PreparedChunk:
+    """Registration lookups for the chunk's rows, if the upload asked for them."""
+    if not chunk.upload.enable_rego_lookups:
+        return chunk
+    lookups = fill_vins(chunk.records, chunk.upload.region, lookup)
+    failed = chunk.failed + [
+        RowError(row=chunk.row_numbers[i], external_id=chunk.records[i].external_id, reason=reason)
+        for i, reason in lookups.failures.items()
+    ]
+    return chunk._replace(failed=sorted(failed, key=lambda e: e.row), lookups=lookups)
+
+
+def apply_chunk(conn: Connection, chunk: PreparedChunk) -> bool:
+    """Write a prepared chunk: customers, row errors, usage and counters, under the
+    upload's lock, unless a cancel or another worker got there first. True when the
+    upload has nothing left to do."""
+    upload = repository.lock(conn, chunk.upload.id)
+    if upload is None or upload.status in FINISHED:
+        return True
+    if upload.total_processed_customers != chunk.first_row:
+        return False  # another worker applied this chunk meanwhile; prepare the next one
+    customers.save_many(conn, upload.account_id, upload.region, chunk.records, upload.id)
+    repository.insert_errors(conn, upload.id, chunk.failed)
+    if chunk.lookups is not None:
+        count_usage(conn, upload.account_id, chunk.lookups)
+    repository.delete_chunks(conn, upload.id, up_to=chunk.chunk_no)
+    processed = chunk.first_row + chunk.rows
+    # No rows left to read means done, even if the counts disagree (nothing else could finish it).
+    done = processed >= upload.total_uploaded_customers or chunk.rows == 0
     repository.advance(
-        conn, upload.id, processed, upload.total_errors + len(failed), completed_at=utcnow() if done else None
+        conn,
+        upload.id,
+        processed,
+        upload.total_errors + len(chunk.failed),
+        completed_at=utcnow() if done else None,
     )
     return done

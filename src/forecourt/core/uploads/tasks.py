@@ -1,12 +1,13 @@
-"""The job that processes an upload, one chunk per transaction."""
+"""The job that processes an upload, one chunk per write transaction."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
 from forecourt.core.uploads import service
+from forecourt.db.engine import Database
 from forecourt.jobs.worker import JobContext, JobInterrupted, task
-from forecourt.providers.registration import from_settings
+from forecourt.providers.registration import RegistrationLookup, from_settings
 
 
 @task(service.PROCESS_JOB)
@@ -16,8 +17,19 @@ def process_upload(ctx: JobContext) -> None:
     while True:
         if ctx.stopping:
             raise JobInterrupted  # between chunks: the next worker carries on from here
-        with ctx.db.write() as conn:
-            done = service.process_next_chunk(conn, upload_id, lookup)
-        if done:
+        if run_chunk(ctx.db, upload_id, lookup):
             return
         ctx.heartbeat()
+
+
+def run_chunk(db: Database, upload_id: UUID, lookup: RegistrationLookup) -> bool:
+    """Process the upload's next chunk: validate and look up outside any write lock (an
+    outside lookup service may be slow), then write it in one short transaction. True
+    when the upload has nothing left to do."""
+    with db.read() as conn:
+        chunk = service.prepare_chunk(conn, upload_id)
+    if chunk is None:
+        return True
+    chunk = service.look_up(chunk, lookup)
+    with db.write() as conn:
+        return service.apply_chunk(conn, chunk)
