@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -26,11 +26,10 @@ def _values(upload: Upload) -> dict[str, Any]:
     return {c.name: getattr(upload, c.name) for c in uploads.c}
 
 
-def insert_chunks(conn: Connection, upload_id: UUID, bodies: Sequence[bytes]) -> None:
-    conn.execute(
-        sa.insert(upload_chunks),
-        [{"upload_id": upload_id, "chunk_no": n, "body": body} for n, body in enumerate(bodies)],
-    )
+def insert_chunks(conn: Connection, upload_id: UUID, bodies: Iterable[bytes]) -> None:
+    insert = sa.insert(upload_chunks)
+    for chunk_no, body in enumerate(bodies):
+        conn.execute(insert, {"upload_id": upload_id, "chunk_no": chunk_no, "body": body})
 
 
 def get(conn: Connection, account_id: UUID, region: str, upload_id: UUID) -> Upload | None:

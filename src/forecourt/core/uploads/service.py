@@ -51,12 +51,14 @@ def create(
     """Stage the list and queue its processing, in the caller's transaction."""
     if not request.customers:
         raise EmptyUpload("customers", "You must upload at least one customer")
-    start = (
-        parse_date("monitor_start_date", request.monitor_start_date) if request.monitor_start_date else None
+    start, end = (
+        parse_date(field, value) if value else None
+        for field, value in (
+            ("monitor_start_date", request.monitor_start_date),
+            ("monitor_end_date", request.monitor_end_date),
+        )
     )
-    end = parse_date("monitor_end_date", request.monitor_end_date) if request.monitor_end_date else None
-    if start is not None and end is not None and end < start:
-        raise InvalidInput("monitor_end_date", "monitor_end_date must not be before monitor_start_date")
+    customers.check_window(start, end)
     upload = Upload(
         id=uuid.uuid4(),
         account_id=account_id,
@@ -76,10 +78,11 @@ def create(
     )
     repository.insert(conn, upload)
     rows = request.customers
+    # A generator: one chunk's bytes in memory at a time, however long the list.
     repository.insert_chunks(
         conn,
         upload.id,
-        [b"[" + b",".join(rows[i : i + chunk_rows]) + b"]" for i in range(0, len(rows), chunk_rows)],
+        (b"[" + b",".join(rows[i : i + chunk_rows]) + b"]" for i in range(0, len(rows), chunk_rows)),
     )
     queue.enqueue(conn, PROCESS_JOB, {"upload_id": str(upload.id)})
     return upload
