@@ -17,9 +17,8 @@ def process_upload(ctx: JobContext) -> None:
     while True:
         if ctx.stopping:
             raise JobInterrupted  # between chunks: the next worker carries on from here
-        if run_chunk(ctx.db, upload_id, lookup):
-            return
-        ctx.heartbeat()
+        if run_chunk(ctx.db, upload_id, lookup) or not ctx.heartbeat():
+            return  # done, or the lease was lost and another worker carries on
 
 
 def run_chunk(db: Database, upload_id: UUID, lookup: RegistrationLookup) -> bool:
