@@ -90,7 +90,9 @@ tracked_customers = sa.Table(
     sa.Index(None, "account_id", "region", "created_at", "id"),
     sa.Index(None, "account_id", "upload_id"),
     # Identity of a tracked vehicle within (account, region): the VIN when known,
-    # otherwise the plate and its state. The partial unique indexes enforce it.
+    # otherwise the plate and its state. The partial unique indexes enforce it, and with
+    # the next one they are also how customers are found by plate: each row is in exactly
+    # one plate index, so an upload maintains one, not two.
     _unique_where("uq_tracked_customers_vin", "vin IS NOT NULL", "account_id", "region", "vin"),
     _unique_where(
         "uq_tracked_customers_plate",
@@ -107,7 +109,15 @@ tracked_customers = sa.Table(
         "region",
         "rego",
     ),
-    sa.Index(None, "account_id", "region", "rego"),
+    # Plates of customers with a VIN: found by plate too (a sale without the VIN at hand).
+    sa.Index(
+        "ix_tracked_customers_plate_with_vin",
+        "account_id",
+        "region",
+        "rego",
+        sqlite_where=sa.text("vin IS NOT NULL"),
+        postgresql_where=sa.text("vin IS NOT NULL"),
+    ),
 )
 
 uploads = sa.Table(

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Connection
+
 from forecourt.config import Settings
 from forecourt.db.engine import Database
 from forecourt.jobs import queue
@@ -43,9 +45,13 @@ class JobContext:
     def stopping(self) -> bool:
         return self.stop.is_set()
 
-    def heartbeat(self) -> bool:
-        with self.db.write() as conn:
+    def heartbeat(self, conn: Connection | None = None) -> bool:
+        """Extend the lease (in `conn`'s transaction if given, saving a commit); False
+        when it was lost to another worker."""
+        if conn is not None:
             return queue.heartbeat(conn, self.job.id, self.owner, self.lease_seconds)
+        with self.db.write() as own:
+            return queue.heartbeat(own, self.job.id, self.owner, self.lease_seconds)
 
 
 Handler = Callable[[JobContext], None]

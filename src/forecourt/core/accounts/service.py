@@ -11,7 +11,6 @@ import binascii
 import hashlib
 import hmac
 import secrets
-import uuid
 from uuid import UUID
 
 from sqlalchemy.engine import Connection
@@ -25,6 +24,7 @@ from forecourt.core.accounts.schemas import (
 )
 from forecourt.core.dates import utcnow
 from forecourt.core.errors import InvalidInput, NotFound, Unauthenticated
+from forecourt.core.ids import new_id
 from forecourt.core.vehicles import parse_region
 
 
@@ -38,7 +38,7 @@ def create_account(conn: Connection, name: str, region: str = "au") -> tuple[Acc
     if not name:
         raise InvalidInput("name", "name must not be empty")
     account = Account(
-        id=uuid.uuid4(),
+        id=new_id(),
         name=name,
         region=parse_region(region),
         cm_id=repository.next_cm_id(conn),
@@ -56,7 +56,7 @@ def issue_credential(conn: Connection, account_id: UUID, kind: CredentialKind) -
     if repository.get_account(conn, account_id) is None:
         raise NotFound(f"No account with id {account_id}")
     credential = IssuedCredential(
-        id=uuid.uuid4(),
+        id=new_id(),
         account_id=account_id,
         kind=kind,
         prefix=secrets.token_hex(6),

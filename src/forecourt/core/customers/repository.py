@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import Customer
@@ -44,17 +46,38 @@ class Candidate(NamedTuple):
     last_updated: datetime
 
 
+# Each matches one partial index on the plate (see models.tracked_customers).
+_PLATE_INDEX_CONDITIONS = (
+    sa.and_(tc.c.vin.is_(None), tc.c.state.is_not(None)),
+    sa.and_(tc.c.vin.is_(None), tc.c.state.is_(None)),
+    tc.c.vin.is_not(None),
+)
+
+
+def _one_of(
+    conn: Connection, column: sa.ColumnElement[str], values: Collection[str]
+) -> sa.ColumnElement[bool]:
+    """`column IN values` with the values as ONE bound parameter: the SQL text is the same
+    for any batch, so it is compiled once and the driver's statement cache stays small."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(sa.String)))
+    each = sa.func.json_each(sa.bindparam(None, msgspec.json.encode(list(values)).decode(), type_=sa.String))
+    return column.in_(sa.select(sa.column("value")).select_from(each))
+
+
 def candidates(
     conn: Connection, account_id: UUID, region: str, vins: Collection[str], regos: Collection[str]
 ) -> list[Candidate]:
     """Stored customers that may be the same vehicle as some of a batch: same VIN or plate."""
-    found: list[Candidate] = []
     columns = (tc.c.id, tc.c.vin, tc.c.rego, tc.c.state, tc.c.last_updated)
-    for column, values in ((tc.c.vin, vins), (tc.c.rego, regos)):
-        if values:
-            query = sa.select(*columns).where(_scope(account_id, region), column.in_(values))
-            found.extend(Candidate(*row) for row in conn.execute(query))
-    return found
+    scope = _scope(account_id, region)
+    queries = [sa.select(*columns).where(scope, _one_of(conn, tc.c.vin, vins))] if vins else []
+    if regos:
+        plates = _one_of(conn, tc.c.rego, regos)
+        queries += [
+            sa.select(*columns).where(scope, plates, condition) for condition in _PLATE_INDEX_CONDITIONS
+        ]
+    return [Candidate(*row) for query in queries for row in conn.execute(query)]
 
 
 def insert_columns(conn: Connection, columns: Mapping[str, Sequence[Any] | bulk.Same]) -> None:

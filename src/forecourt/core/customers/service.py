@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,6 +25,7 @@ from forecourt.core.customers.schemas import (
 )
 from forecourt.core.dates import parse_date, utcnow
 from forecourt.core.errors import InvalidInput
+from forecourt.core.ids import new_ids
 from forecourt.core.vehicles import Region, normalise_plate, normalise_state, normalise_vin
 from forecourt.db.bulk import Same
 
@@ -121,7 +121,8 @@ def save_many(
     for attempt in range(3):
         existing = _resolve(conn, account_id, region, merged)
         now = utcnow()
-        ids = [found or uuid.uuid4() for found in existing]
+        fresh = iter(new_ids(existing.count(None)))
+        ids = [found or next(fresh) for found in existing]
         new = [
             (record, new_id) for record, new_id, found in zip(merged, ids, existing, strict=True) if not found
         ]

@@ -8,7 +8,6 @@ double-counts or duplicates, and a cancel that has answered is never followed by
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -20,6 +19,7 @@ from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import CustomerFields, VehicleRecord
 from forecourt.core.dates import parse_date, utcnow
 from forecourt.core.errors import InvalidInput, invalid_from
+from forecourt.core.ids import new_id
 from forecourt.core.registry.service import Lookups, count_usage, fill_vins
 from forecourt.core.uploads import repository
 from forecourt.core.uploads.schemas import (
@@ -60,7 +60,7 @@ def create(
     )
     customers.check_window(start, end)
     upload = Upload(
-        id=uuid.uuid4(),
+        id=new_id(),
         account_id=account_id,
         region=region,
         name=request.name,

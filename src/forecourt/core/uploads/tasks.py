@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
+
+from sqlalchemy.engine import Connection
 
 from forecourt.core.uploads import service
 from forecourt.db.engine import Database
@@ -17,18 +20,24 @@ def process_upload(ctx: JobContext) -> None:
     while True:
         if ctx.stopping:
             raise JobInterrupted  # between chunks: the next worker carries on from here
-        if run_chunk(ctx.db, upload_id, lookup) or not ctx.heartbeat():
+        if run_chunk(ctx.db, upload_id, lookup, ctx.heartbeat):
             return  # done, or the lease was lost and another worker carries on
 
 
-def run_chunk(db: Database, upload_id: UUID, lookup: RegistrationLookup) -> bool:
+def run_chunk(
+    db: Database,
+    upload_id: UUID,
+    lookup: RegistrationLookup,
+    heartbeat: Callable[[Connection], bool] | None = None,
+) -> bool:
     """Process the upload's next chunk: validate and look up outside any write lock (an
-    outside lookup service may be slow), then write it in one short transaction. True
-    when the upload has nothing left to do."""
+    outside lookup service may be slow), then write it, and the job's `heartbeat`, in one
+    short transaction. True when there is nothing more to do here: the upload is done,
+    or the heartbeat says the lease went to another worker."""
     with db.read() as conn:
         chunk = service.prepare_chunk(conn, upload_id)
     if chunk is None:
         return True
     chunk = service.look_up(chunk, lookup)
     with db.write() as conn:
-        return service.apply_chunk(conn, chunk)
+        return service.apply_chunk(conn, chunk) or (heartbeat is not None and not heartbeat(conn))
