@@ -23,7 +23,7 @@ class Settings:
     port: int = 8000
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 1024 * 1024 * 1024
-    upload_chunk_rows: int = 5000
+    upload_chunk_rows: int = 10000
     embedded_worker: bool = True
     worker_poll_seconds: float = 1.0
     job_lease_seconds: int = 60

@@ -8,7 +8,6 @@ double-counts or duplicates, and a cancel that has answered is never followed by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -43,6 +42,7 @@ MAX_PAGE = 500
 _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _any = msgspec.json.Decoder()
 _customer = msgspec.json.Decoder(CustomerFields)
+_customers = msgspec.json.Decoder(list[CustomerFields])
 
 
 def create(
@@ -139,26 +139,43 @@ def _external_id(raw: msgspec.Raw) -> str | None:
     return external_id[:255] if isinstance(external_id, str) else None
 
 
+def _decode_rows(body: bytes) -> tuple[list[msgspec.Raw], list[CustomerFields | msgspec.ValidationError]]:
+    """The chunk's rows, decoded in one call when they are all well-formed (the usual
+    case), else row by row so each bad row gets its own error."""
+    raws = _raw_list.decode(body)
+    try:
+        return raws, list(_customers.decode(body))
+    except msgspec.ValidationError:
+        decoded: list[CustomerFields | msgspec.ValidationError] = []
+        for raw in raws:
+            try:
+                decoded.append(_customer.decode(raw))
+            except msgspec.ValidationError as exc:
+                decoded.append(exc)
+        return raws, decoded
+
+
 def _validate_rows(
-    upload: Upload, raws: Sequence[msgspec.Raw], first_row: int
-) -> tuple[list[VehicleRecord], list[int], list[RowError]]:
-    """Valid records with their row numbers, and the rows that are not."""
-    region = upload.region
+    upload: Upload, body: bytes | None, first_row: int
+) -> tuple[int, list[VehicleRecord], list[int], list[RowError]]:
+    """How many rows the chunk has, its valid records with their row numbers, and the
+    rows that are not valid."""
+    raws, decoded = _decode_rows(body) if body is not None else ([], [])
     window = (upload.monitor_start_date, upload.monitor_end_date)
     records: list[VehicleRecord] = []
     row_numbers: list[int] = []
     failed: list[RowError] = []
-    for row, raw in enumerate(raws, start=first_row):
-        try:
-            fields = _customer.decode(raw)
-            records.append(customers.validate(fields, region, default_window=window))
-            row_numbers.append(row)
-        except msgspec.ValidationError as exc:
-            reason = invalid_from(exc, default_field="customer").message
+    for row, (raw, fields) in enumerate(zip(raws, decoded, strict=True), start=first_row):
+        if isinstance(fields, msgspec.ValidationError):
+            reason = invalid_from(fields, default_field="customer").message
             failed.append(RowError(row=row, external_id=_external_id(raw), reason=reason))
+            continue
+        try:
+            records.append(customers.validate(fields, upload.region, default_window=window))
+            row_numbers.append(row)
         except InvalidInput as exc:
             failed.append(RowError(row=row, external_id=fields.external_id, reason=exc.message))
-    return records, row_numbers, failed
+    return len(raws), records, row_numbers, failed
 
 
 class PreparedChunk(NamedTuple):
@@ -182,9 +199,8 @@ def prepare_chunk(conn: Connection, upload_id: UUID) -> PreparedChunk | None:
     first = upload.total_processed_customers
     chunk_no = first // upload.chunk_size
     body = repository.chunk_body(conn, upload.id, chunk_no)
-    raws = _raw_list.decode(body) if body is not None else []
-    records, row_numbers, failed = _validate_rows(upload, raws, first + 1)
-    return PreparedChunk(upload, first, chunk_no, len(raws), records, row_numbers, failed, None)
+    rows, records, row_numbers, failed = _validate_rows(upload, body, first + 1)
+    return PreparedChunk(upload, first, chunk_no, rows, records, row_numbers, failed, None)
 
 
 def look_up(chunk: PreparedChunk, lookup: RegistrationLookup) -> PreparedChunk:
