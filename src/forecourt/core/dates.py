@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from forecourt.core.errors import InvalidInput
 
@@ -14,15 +15,23 @@ def utcnow() -> datetime:
 
 def parse_date(field: str, value: str) -> datetime:
     """`YYYY-MM-DD` or an ISO 8601 timestamp, to naive UTC."""
-    text = value.strip()
+    parsed = _parse(value.strip())
+    if parsed is None:
+        raise InvalidInput(
+            field, f"{field} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp, got {value!r}"
+        )
+    return parsed
+
+
+@lru_cache(maxsize=8192)
+def _parse(text: str) -> datetime | None:
+    # Cached: a customer list repeats the same few thousand dates across its rows.
     try:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), datetime.min.time())
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(
-            field, f"{field} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp, got {value!r}"
-        ) from None
+        return None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
