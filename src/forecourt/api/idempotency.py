@@ -52,6 +52,16 @@ def answer_once(
         return attempt()
 
 
+def replay(
+    db: Database, account_id: UUID, key: str, operation: str, request_hash: str, ttl_hours: int
+) -> Response[bytes] | None:
+    """The stored answer to this key, if any (422 if the request differs)."""
+    idempotency.check_key(key)
+    with db.read() as conn:
+        stored = idempotency.replay(conn, account_id, key, operation, request_hash, ttl_hours)
+    return _response(stored, replayed=True) if stored is not None else None
+
+
 def _response(answer: StoredAnswer, *, replayed: bool) -> Response[bytes]:
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return Response(answer.body, status_code=answer.status_code, media_type=MediaType.JSON, headers=headers)

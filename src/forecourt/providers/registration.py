@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple, Protocol, runtime_checkable
 from urllib.parse import quote
 
@@ -51,7 +52,7 @@ def _registration(vin: object, title: object) -> Outcome:
     if not isinstance(vin, str):
         return LookupFailed("registration lookup returned no VIN")
     try:
-        return Registration(normalise_vin(vin), title if isinstance(title, str) and title else None)
+        return Registration(normalise_vin(vin), title[:255] if isinstance(title, str) and title else None)
     except InvalidInput:
         return LookupFailed(f"registration lookup returned an invalid VIN {vin!r}")
 
@@ -161,7 +162,10 @@ class HttpLookup:
         return LookupFailed(last_error)
 
 
+@lru_cache(maxsize=8)
 def from_settings(settings: Settings, db: Database) -> RegistrationLookup:
+    """The provider the settings name, one per process (and database): its HTTP client
+    and circuit breaker are shared by every request and job."""
     if settings.registration_lookup == "file":
         return FileLookup(db)
     if settings.registration_lookup == "http":

@@ -12,8 +12,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep, LookupDep, SettingsDep
-from forecourt.api.idempotency import answer_once
-from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, RegionDep
+from forecourt.api.idempotency import answer_once, replay
+from forecourt.api.recapture.deps import MAX_OFFSET, AccountDep, IdempotencyKey, RegionDep
 from forecourt.api.recapture.schemas import (
     CustomerEnvelope,
     CustomerListEnvelope,
@@ -35,8 +35,8 @@ class CustomersController(Controller):
         db: DbDep,
         account: AccountDep,
         region: RegionDep,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, description="At most 500")] = 100,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description="At most 500")] = 100,
         upload_id: FromQuery[str | None] = None,
     ) -> CustomerListEnvelope:
         with db.read() as conn:
@@ -59,6 +59,17 @@ class CustomersController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         records = [customers.validate(data.customer, region, prefix="customer.")]
+        request_hash = hashlib.sha256(
+            # The parsed body, re-encoded: formatting and key order do not make it "different".
+            region.encode() + msgspec.json.encode(data, order="sorted")
+        ).hexdigest()
+        operation = "recapture.customers.put"
+        if idempotency_key is not None:  # a retry must not pay for its lookup again
+            replayed = replay(
+                db, account.id, idempotency_key, operation, request_hash, settings.idempotency_ttl_hours
+            )
+            if replayed is not None:
+                return replayed
         # Before the transaction: an outside lookup service may be slow.
         lookups = fill_vins(records, region, lookup) if data.enable_rego_lookups else None
 
@@ -73,9 +84,8 @@ class CustomersController(Controller):
             db,
             account_id=account.id,
             key=idempotency_key,
-            operation="recapture.customers.put",
-            # The parsed body, re-encoded: formatting and key order do not make it "different".
-            request_hash=hashlib.sha256(msgspec.json.encode(data)).hexdigest(),
+            operation=operation,
+            request_hash=request_hash,
             ttl_hours=settings.idempotency_ttl_hours,
             status_code=200,
             produce=save,

@@ -15,6 +15,7 @@ from forecourt.core.vehicles import Region, parse_region
 
 AccountDep = NamedDependency[Account]
 RegionDep = NamedDependency[Region]
+MAX_OFFSET = 2**31 - 1  # what every database's integer takes
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 

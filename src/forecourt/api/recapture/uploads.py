@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import traceback
 from functools import partial
 from typing import Annotated, Any
 
@@ -14,7 +16,7 @@ from sqlalchemy.engine import Connection
 from forecourt.api.bodies import SpooledBody, decode, mapped, spooled
 from forecourt.api.deps import DbDep, SettingsDep
 from forecourt.api.idempotency import answer_once
-from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, RegionDep
+from forecourt.api.recapture.deps import MAX_OFFSET, AccountDep, IdempotencyKey, RegionDep
 from forecourt.api.recapture.schemas import (
     RowErrorListEnvelope,
     UploadEnvelope,
@@ -54,11 +56,15 @@ def _create(
                 account_id=account.id,
                 key=idempotency_key,
                 operation="recapture.upload",
-                request_hash=body.sha256,
+                request_hash=hashlib.sha256(f"{region}:{body.sha256}".encode()).hexdigest(),
                 ttl_hours=settings.idempotency_ttl_hours,
                 status_code=202,
                 produce=produce,
             )
+        except BaseException as exc:
+            # The traceback's frames hold slices of the mapping: drop them so it can close.
+            traceback.clear_frames(exc.__traceback__)
+            raise
         finally:
             del produce
 
@@ -105,8 +111,8 @@ class UploadsController(Controller):
         account: AccountDep,
         region: RegionDep,
         upload_id: FromPath[str],
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, description="At most 500")] = 100,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description="At most 500")] = 100,
     ) -> RowErrorListEnvelope:
         with db.read() as conn:
             page = uploads.errors(conn, account.id, region, upload_id, offset=offset, limit=limit)

@@ -40,7 +40,23 @@ def _text(value: str | None) -> str | None:
     return value.strip() or None
 
 
+def check_no_nul(field: str, value: Any) -> None:
+    """Refuse NUL characters anywhere in a value: PostgreSQL cannot store them in text
+    or JSON, and no dealer data needs them."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput(field, f"{field} must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_no_nul(field, key)
+            check_no_nul(field, item)
+    elif isinstance(value, list):
+        for item in value:
+            check_no_nul(field, item)
+
+
 def _external_id(value: str | None) -> str | None:
+    check_no_nul("external_id", value)
     external_id = _text(value)
     if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
         raise InvalidInput("external_id", f"external_id must be at most {EXTERNAL_ID_MAX} characters")
@@ -74,6 +90,7 @@ def validate(
         state = normalise_state(fields.state, region)
         if region == "au" and rego is not None and vin is None and state is None:
             raise InvalidInput("state", "state is required with a rego in region au")
+        check_no_nul("additional_fields", fields.additional_fields)
         start = _date("monitor_start_date", fields.monitor_start_date) or default_window[0]
         end = _date("monitor_end_date", fields.monitor_end_date) or default_window[1]
         check_window(start, end)
@@ -213,6 +230,7 @@ def _resolve(
     for candidate in sorted(found, key=lambda c: c.last_updated, reverse=True):
         by_plate.setdefault((candidate.rego, candidate.state), []).append(candidate)
     resolved: list[UUID | None] = []
+    vin_given: dict[UUID, str] = {}  # stored customers without a VIN that this batch gives one
     for record in records:
         match = by_vin.get(record.vin) if record.vin else None
         if match is None and record.rego:
@@ -220,10 +238,12 @@ def _resolve(
                 (
                     c.id
                     for c in by_plate.get((record.rego, record.state), [])
-                    if record.vin is None or c.vin is None
+                    if record.vin is None or (c.vin is None and vin_given.get(c.id, record.vin) == record.vin)
                 ),
                 None,
             )
+            if match is not None and record.vin is not None:
+                vin_given[match] = record.vin
         resolved.append(match)
     return resolved
 
@@ -257,6 +277,7 @@ def update(
         if field == "additional_fields":
             if value not in (None, "") and not isinstance(value, dict):
                 raise InvalidInput(field, "additional_fields must be an object")
+            check_no_nul(field, value)
             values[field] = value or {}
         elif value is not None and not isinstance(value, str):
             raise InvalidInput(field, f"{field} must be a string or null")

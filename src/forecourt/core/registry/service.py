@@ -39,7 +39,7 @@ def _rows(path: Path) -> Iterator[dict[str, str | None]]:
                     "plate": normalise_plate(row[0], "plate"),
                     "state": state,
                     "vin": normalise_vin(row[2]),
-                    "vehicle_title": (row[3].strip() or None) if len(row) > 3 else None,
+                    "vehicle_title": (row[3].strip()[:255] or None) if len(row) > 3 else None,
                 }
             except InvalidInput as exc:
                 raise InvalidInput("file", f"line {line_no}: {exc.message}") from None

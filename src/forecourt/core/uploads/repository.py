@@ -10,7 +10,15 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.uploads.schemas import CANCELLED, COMPLETED, PROCESSING, RowError, Upload
+from forecourt.core.uploads.schemas import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    FINISHED,
+    PROCESSING,
+    RowError,
+    Upload,
+)
 from forecourt.db.models import upload_chunks, upload_errors, uploads
 
 
@@ -94,6 +102,14 @@ def advance(
 def mark_cancelled(conn: Connection, upload_id: UUID, at: datetime) -> None:
     conn.execute(
         sa.update(uploads).where(uploads.c.id == upload_id).values(status=CANCELLED, cancelled_at=at)
+    )
+
+
+def mark_failed(conn: Connection, upload_id: UUID) -> None:
+    conn.execute(
+        sa.update(uploads)
+        .where(uploads.c.id == upload_id, uploads.c.status.not_in(FINISHED))
+        .values(status=FAILED)
     )
 
 

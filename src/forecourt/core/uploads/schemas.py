@@ -11,12 +11,13 @@ import msgspec
 from forecourt.core.errors import Forbidden, InvalidInput, NotFound
 from forecourt.core.vehicles import Region
 
-UploadStatus = Literal["queued", "processing", "completed", "cancelled"]
+UploadStatus = Literal["queued", "processing", "completed", "cancelled", "failed"]
 QUEUED: UploadStatus = "queued"
 PROCESSING: UploadStatus = "processing"
 COMPLETED: UploadStatus = "completed"
 CANCELLED: UploadStatus = "cancelled"
-FINISHED = (COMPLETED, CANCELLED)
+FAILED: UploadStatus = "failed"  # its job gave up (an unexpected error, every attempt)
+FINISHED = (COMPLETED, CANCELLED, FAILED)
 
 
 class EmptyUpload(InvalidInput):

@@ -39,6 +39,7 @@ from forecourt.providers.registration import RegistrationLookup
 
 PROCESS_JOB = "uploads.process"
 MAX_PAGE = 500
+NAME_MAX = 255
 _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _any = msgspec.json.Decoder()
 _customer = msgspec.json.Decoder(CustomerFields)
@@ -51,6 +52,9 @@ def create(
     """Stage the list and queue its processing, in the caller's transaction."""
     if not request.customers:
         raise EmptyUpload("customers", "You must upload at least one customer")
+    customers.check_no_nul("name", request.name)
+    if request.name is not None and len(request.name) > NAME_MAX:
+        raise InvalidInput("name", f"name must be at most {NAME_MAX} characters")
     start, end = (
         parse_date(field, value) if value else None
         for field, value in (
@@ -86,6 +90,13 @@ def create(
     )
     queue.enqueue(conn, PROCESS_JOB, {"upload_id": str(upload.id)})
     return upload
+
+
+def fail(conn: Connection, upload_id: UUID) -> None:
+    """Give up on an upload whose processing failed every attempt: clients polling it
+    see `failed` instead of waiting forever; what was processed stays."""
+    repository.mark_failed(conn, upload_id)
+    repository.delete_chunks(conn, upload_id)
 
 
 def _parse_id(upload_id: str) -> UUID:
@@ -136,7 +147,12 @@ def _external_id(raw: msgspec.Raw) -> str | None:
     except msgspec.DecodeError:
         return None
     external_id = value.get("external_id") if isinstance(value, dict) else None
-    return external_id[:255] if isinstance(external_id, str) else None
+    return _storable(external_id) if isinstance(external_id, str) else None
+
+
+def _storable(external_id: str | None) -> str | None:
+    """An external id as a row error can keep it, even the one that was refused."""
+    return external_id.replace("\x00", "")[:255] if external_id else None
 
 
 def _decode_rows(body: bytes) -> tuple[list[msgspec.Raw], list[CustomerFields | msgspec.ValidationError]]:
@@ -174,7 +190,7 @@ def _validate_rows(
             records.append(customers.validate(fields, upload.region, default_window=window))
             row_numbers.append(row)
         except InvalidInput as exc:
-            failed.append(RowError(row=row, external_id=fields.external_id, reason=exc.message))
+            failed.append(RowError(row=row, external_id=_storable(fields.external_id), reason=exc.message))
     return len(raws), records, row_numbers, failed
 
 

@@ -17,11 +17,19 @@ from forecourt.providers.registration import RegistrationLookup, from_settings
 def process_upload(ctx: JobContext) -> None:
     upload_id = UUID(ctx.job.payload["upload_id"])
     lookup = from_settings(ctx.settings, ctx.db)
-    while True:
-        if ctx.stopping:
-            raise JobInterrupted  # between chunks: the next worker carries on from here
-        if run_chunk(ctx.db, upload_id, lookup, ctx.heartbeat):
-            return  # done, or the lease was lost and another worker carries on
+    try:
+        while True:
+            if ctx.stopping:
+                raise JobInterrupted  # between chunks: the next worker carries on from here
+            if run_chunk(ctx.db, upload_id, lookup, ctx.heartbeat):
+                return  # done, or the lease was lost and another worker carries on
+    except JobInterrupted:
+        raise
+    except Exception:
+        if ctx.job.attempts >= ctx.job.max_attempts:  # the worker will not try again
+            with ctx.db.write() as conn:
+                service.fail(conn, upload_id)
+        raise
 
 
 def run_chunk(
