@@ -99,6 +99,7 @@ def test_bad_rows_with_odd_external_ids_do_not_block_an_upload(
         {"rego": "ABC123", "state": "XX", "external_id": "x" * 300},
         {"rego": "ABC124", "state": "VIC", "external_id": "nul\x00here"},
         {"rego": "ABC125", "state": "VIC", "external_id": "fine"},
+        {"rego": "ABC126", "state": "VIC", "external_id": "nul-field", "additional_fields": {"k": "\x00"}},
     ]
     upload_id = _upload(http, tenant, {"customers": rows}).json()["upload"]["id"]
 
@@ -110,8 +111,9 @@ def test_bad_rows_with_odd_external_ids_do_not_block_an_upload(
     errors = http.get(
         f"{UPLOAD}/{upload_id}/errors", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
     )
-    assert (state["upload"]["status"], state["upload"]["total_errors"]) == ("completed", 2)
-    assert [len(e["external_id"]) for e in errors.json()["errors"]] == [255, 7]
+    assert (state["upload"]["status"], state["upload"]["total_errors"]) == ("completed", 3)
+    assert [len(e["external_id"]) for e in errors.json()["errors"]] == [255, 7, 9]
+    assert "additional_fields" in errors.json()["errors"][2]["reason"]
     assert _count(db) == 1
 
 

@@ -78,9 +78,12 @@ def validate(
     region: Region,
     prefix: str = "",
     default_window: tuple[datetime | None, datetime | None] = (None, None),
+    may_hold_nul: bool = True,
 ) -> VehicleRecord:
     """Normalise a client's customer. `prefix` places field names in the request body;
-    `default_window` is the monitoring window for a customer that gives none (uploads)."""
+    `default_window` is the monitoring window for a customer that gives none (uploads);
+    `may_hold_nul=False` skips looking for NUL characters in `additional_fields` (an
+    upload knows from its raw JSON, where a NUL can only appear escaped as \\u0000)."""
     rego_text, vin_text = _text(fields.rego), _text(fields.vin)
     if rego_text is None and vin_text is None:
         raise MissingVehicleIdentity(prefix + "rego", "Missing required properties")
@@ -90,7 +93,8 @@ def validate(
         state = normalise_state(fields.state, region)
         if region == "au" and rego is not None and vin is None and state is None:
             raise InvalidInput("state", "state is required with a rego in region au")
-        check_no_nul("additional_fields", fields.additional_fields)
+        if may_hold_nul:
+            check_no_nul("additional_fields", fields.additional_fields)
         start = _date("monitor_start_date", fields.monitor_start_date) or default_window[0]
         end = _date("monitor_end_date", fields.monitor_end_date) or default_window[1]
         check_window(start, end)

@@ -178,6 +178,7 @@ def _validate_rows(
     rows that are not valid."""
     raws, decoded = _decode_rows(body) if body is not None else ([], [])
     window = (upload.monitor_start_date, upload.monitor_end_date)
+    may_hold_nul = body is not None and b"\\u0000" in body
     records: list[VehicleRecord] = []
     row_numbers: list[int] = []
     failed: list[RowError] = []
@@ -187,7 +188,9 @@ def _validate_rows(
             failed.append(RowError(row=row, external_id=_external_id(raw), reason=reason))
             continue
         try:
-            records.append(customers.validate(fields, upload.region, default_window=window))
+            records.append(
+                customers.validate(fields, upload.region, default_window=window, may_hold_nul=may_hold_nul)
+            )
             row_numbers.append(row)
         except InvalidInput as exc:
             failed.append(RowError(row=row, external_id=_storable(fields.external_id), reason=exc.message))
