@@ -32,7 +32,3 @@ def find_many(conn: Connection, keys: Iterable[Key]) -> dict[Key, tuple[str, str
         )
     )
     return {(r.plate, r.state): (r.vin, r.vehicle_title) for r in rows}
-
-
-def count(conn: Connection) -> int:
-    return conn.scalar(sa.select(sa.func.count()).select_from(rv)) or 0
