@@ -834,7 +834,7 @@ def arguments() -> argparse.Namespace:
         help="PostgreSQL only: DROP SCHEMA public CASCADE and recreate it first (destroys its data)",
     )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--poll-seconds", type=float, default=0.2)
+    parser.add_argument("--poll-seconds", type=float, default=0.5)
     parser.add_argument("--timeout", type=float, default=3600.0, help="give up after this many seconds")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, server log)")
