@@ -312,3 +312,12 @@ def test_regions_are_separate(http: httpx.Client, tenant: Tenant) -> None:
     assert in_nz.status_code == 404
     nz_list = http.get(URL, params={"region": "nz"}, headers={"ApiKey": tenant.api_key}).json()
     assert [c["id"] for c in nz_list["customers"]] == [nz["id"]]
+
+
+def test_a_plate_alone_finds_the_customer_known_by_vin(http: httpx.Client, tenant: Tenant) -> None:
+    with_vin = created(http, tenant, {"rego": "KNOWN1", "state": "TAS", "vin": "1N4AL11D16N337720"})
+    plate_only = created(http, tenant, {"rego": "KNOWN1", "state": "TAS", "external_id": "later"})
+
+    assert plate_only["id"] == with_vin["id"]
+    assert plate_only["vin"] == "1N4AL11D16N337720"
+    assert plate_only["external_id"] == "later"

@@ -46,14 +46,6 @@ class Candidate(NamedTuple):
     last_updated: datetime
 
 
-# Each matches one partial index on the plate (see models.tracked_customers).
-_PLATE_INDEX_CONDITIONS = (
-    sa.and_(tc.c.vin.is_(None), tc.c.state.is_not(None)),
-    sa.and_(tc.c.vin.is_(None), tc.c.state.is_(None)),
-    tc.c.vin.is_not(None),
-)
-
-
 def _one_of(
     conn: Connection, column: sa.ColumnElement[str], values: Collection[str]
 ) -> sa.ColumnElement[bool]:
@@ -66,18 +58,33 @@ def _one_of(
 
 
 def candidates(
-    conn: Connection, account_id: UUID, region: str, vins: Collection[str], regos: Collection[str]
+    conn: Connection,
+    account_id: UUID,
+    region: str,
+    *,
+    vins: Collection[str],
+    stated_plates: Collection[str],
+    stateless_plates: Collection[str],
+    plates_without_vin: Collection[str],
 ) -> list[Candidate]:
-    """Stored customers that may be the same vehicle as some of a batch: same VIN or plate."""
-    columns = (tc.c.id, tc.c.vin, tc.c.rego, tc.c.state, tc.c.last_updated)
+    """Stored customers that may be the same vehicle as some of a batch: the same VIN, or
+    the same plate. Each query matches one of the partial indexes (models.tracked_customers),
+    and is skipped when the batch has nothing to look for in it."""
     scope = _scope(account_id, region)
-    queries = [sa.select(*columns).where(scope, _one_of(conn, tc.c.vin, vins))] if vins else []
-    if regos:
-        plates = _one_of(conn, tc.c.rego, regos)
-        queries += [
-            sa.select(*columns).where(scope, plates, condition) for condition in _PLATE_INDEX_CONDITIONS
-        ]
-    return [Candidate(*row) for query in queries for row in conn.execute(query)]
+    searches = [
+        (vins, tc.c.vin, None),
+        (stated_plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), tc.c.state.is_not(None))),
+        (stateless_plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), tc.c.state.is_(None))),
+        # A record without a VIN may be a stored customer who has one.
+        (plates_without_vin, tc.c.rego, tc.c.vin.is_not(None)),
+    ]
+    found: list[Candidate] = []
+    for values, column, condition in searches:
+        if values:
+            where = [scope, _one_of(conn, column, values)] + ([condition] if condition is not None else [])
+            query = sa.select(tc.c.id, tc.c.vin, tc.c.rego, tc.c.state, tc.c.last_updated).where(*where)
+            found.extend(Candidate(*row) for row in conn.execute(query))
+    return found
 
 
 def insert_columns(conn: Connection, columns: Mapping[str, Sequence[Any] | bulk.Same]) -> None:

@@ -226,8 +226,10 @@ def _resolve(
         conn,
         account_id,
         region,
-        {r.vin for r in records if r.vin},
-        {r.rego for r in records if r.rego},
+        vins={r.vin for r in records if r.vin},
+        stated_plates={r.rego for r in records if r.rego and r.state},
+        stateless_plates={r.rego for r in records if r.rego and not r.state},
+        plates_without_vin={r.rego for r in records if r.rego and not r.vin},
     )
     by_vin = {c.vin: c.id for c in found if c.vin}
     by_plate: dict[tuple[str | None, str | None], list[repository.Candidate]] = {}

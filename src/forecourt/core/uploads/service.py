@@ -155,20 +155,24 @@ def _storable(external_id: str | None) -> str | None:
     return external_id.replace("\x00", "")[:255] if external_id else None
 
 
-def _decode_rows(body: bytes) -> tuple[list[msgspec.Raw], list[CustomerFields | msgspec.ValidationError]]:
+class _BadRow(NamedTuple):
+    error: msgspec.ValidationError
+    external_id: str | None
+
+
+def _decode_rows(body: bytes) -> list[CustomerFields | _BadRow]:
     """The chunk's rows, decoded in one call when they are all well-formed (the usual
     case), else row by row so each bad row gets its own error."""
-    raws = _raw_list.decode(body)
     try:
-        return raws, list(_customers.decode(body))
+        rows: list[CustomerFields | _BadRow] = list(_customers.decode(body))
     except msgspec.ValidationError:
-        decoded: list[CustomerFields | msgspec.ValidationError] = []
-        for raw in raws:
+        rows = []
+        for raw in _raw_list.decode(body):
             try:
-                decoded.append(_customer.decode(raw))
+                rows.append(_customer.decode(raw))
             except msgspec.ValidationError as exc:
-                decoded.append(exc)
-        return raws, decoded
+                rows.append(_BadRow(exc, _external_id(raw)))
+    return rows
 
 
 def _validate_rows(
@@ -176,16 +180,16 @@ def _validate_rows(
 ) -> tuple[int, list[VehicleRecord], list[int], list[RowError]]:
     """How many rows the chunk has, its valid records with their row numbers, and the
     rows that are not valid."""
-    raws, decoded = _decode_rows(body) if body is not None else ([], [])
+    decoded = _decode_rows(body) if body is not None else []
     window = (upload.monitor_start_date, upload.monitor_end_date)
     may_hold_nul = body is not None and b"\\u0000" in body
     records: list[VehicleRecord] = []
     row_numbers: list[int] = []
     failed: list[RowError] = []
-    for row, (raw, fields) in enumerate(zip(raws, decoded, strict=True), start=first_row):
-        if isinstance(fields, msgspec.ValidationError):
-            reason = invalid_from(fields, default_field="customer").message
-            failed.append(RowError(row=row, external_id=_external_id(raw), reason=reason))
+    for row, fields in enumerate(decoded, start=first_row):
+        if isinstance(fields, _BadRow):
+            reason = invalid_from(fields.error, default_field="customer").message
+            failed.append(RowError(row=row, external_id=fields.external_id, reason=reason))
             continue
         try:
             records.append(
@@ -194,7 +198,7 @@ def _validate_rows(
             row_numbers.append(row)
         except InvalidInput as exc:
             failed.append(RowError(row=row, external_id=_storable(fields.external_id), reason=exc.message))
-    return len(raws), records, row_numbers, failed
+    return len(decoded), records, row_numbers, failed
 
 
 class PreparedChunk(NamedTuple):
