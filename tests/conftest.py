@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -143,8 +142,3 @@ def http(server_url: str, db: Database) -> Iterator[httpx.Client]:
     """An HTTP client for the test server; the database is empty at the start."""
     with httpx.Client(base_url=server_url, timeout=10) as client:
         yield client
-
-
-@pytest.fixture
-def project_root() -> Path:
-    return Path(__file__).resolve().parent.parent

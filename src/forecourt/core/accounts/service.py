@@ -81,12 +81,8 @@ def revoke_credential(conn: Connection, prefix: str) -> None:
 
 def _authenticate(conn: Connection, kind: CredentialKind, prefix: str, secret: str) -> Account:
     found = repository.active_credential(conn, kind, prefix)
-    if found is not None:
-        account_id, secret_hash = found
-        if hmac.compare_digest(secret_hash, _hash(secret)):
-            account = repository.get_account(conn, account_id)
-            if account is not None:
-                return account
+    if found is not None and hmac.compare_digest(found[1], _hash(secret)):
+        return found[0]
     raise Unauthenticated("Invalid credentials")
 
 

@@ -11,6 +11,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from forecourt.core import paging
 from forecourt.core.customers import repository
 from forecourt.core.customers.schemas import (
     DATE_FIELDS,
@@ -29,7 +30,6 @@ from forecourt.core.ids import new_ids
 from forecourt.core.vehicles import Region, normalise_plate, normalise_state, normalise_vin
 from forecourt.db.bulk import Same
 
-MAX_PAGE = 500
 EXTERNAL_ID_MAX = 255
 
 
@@ -316,17 +316,12 @@ def list_page(
     limit: int = 100,
     upload_id: str | None = None,
 ) -> CustomerPage:
-    if offset < 0:
-        raise InvalidInput("offset", "offset must not be negative")
-    if limit < 1:
-        raise InvalidInput("limit", "limit must be at least 1")
+    offset, limit = paging.window(offset, limit)
     upload: UUID | None = None
     if upload_id:
         try:
             upload = UUID(upload_id)
         except ValueError:
             raise InvalidInput("upload_id", "upload_id must be a UUID") from None
-    total, customers = repository.page(
-        conn, account_id, region, offset=offset, limit=min(limit, MAX_PAGE), upload_id=upload
-    )
+    total, customers = repository.page(conn, account_id, region, offset=offset, limit=limit, upload_id=upload)
     return CustomerPage(total=total, customers=customers)

@@ -14,6 +14,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy.engine import Connection
 
+from forecourt.core import paging
 from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import CustomerFields, VehicleRecord
 from forecourt.core.dates import parse_date, utcnow
@@ -38,7 +39,6 @@ from forecourt.jobs import queue
 from forecourt.providers.registration import RegistrationLookup
 
 PROCESS_JOB = "uploads.process"
-MAX_PAGE = 500
 NAME_MAX = 255
 _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _any = msgspec.json.Decoder()
@@ -133,11 +133,8 @@ def errors(
     conn: Connection, account_id: UUID, region: Region, upload_id: str, *, offset: int, limit: int
 ) -> RowErrorPage:
     upload = get(conn, account_id, region, upload_id)
-    if offset < 0:
-        raise InvalidInput("offset", "offset must not be negative")
-    if limit < 1:
-        raise InvalidInput("limit", "limit must be at least 1")
-    total, rows = repository.errors_page(conn, upload.id, offset=offset, limit=min(limit, MAX_PAGE))
+    offset, limit = paging.window(offset, limit)
+    total, rows = repository.errors_page(conn, upload.id, offset=offset, limit=limit)
     return RowErrorPage(total=total, errors=rows)
 
 
