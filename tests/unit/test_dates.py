@@ -33,11 +33,14 @@ def test_parse_date_gives_naive_utc(raw: str, expected: datetime) -> None:
     assert parsed.tzinfo is None
 
 
+@pytest.mark.parametrize("raw", [None, "", "   "])
+def test_a_blank_date_is_no_date(raw: str | None) -> None:
+    assert parse_date("sale_date", raw) is None
+
+
 @pytest.mark.parametrize(
     "raw",
     [
-        "",
-        "   ",
         "yesterday",
         "2022-13-01",
         "2022-02-30",

@@ -13,10 +13,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def parse_date(field: str, value: str) -> datetime:
-    """`YYYY-MM-DD` or an ISO 8601 timestamp, to naive UTC."""
-    parsed = _parse(value.strip())
-    if parsed is None:
+def parse_date(field: str, value: str | None) -> datetime | None:
+    """`YYYY-MM-DD` or an ISO 8601 timestamp, to naive UTC; blank or None is no date."""
+    if value is None:
+        return None
+    parsed = _parse(value)
+    if parsed is None and value.strip():
         raise InvalidInput(
             field, f"{field} must be a date (YYYY-MM-DD) or an ISO 8601 timestamp, got {value!r}"
         )
@@ -24,13 +26,14 @@ def parse_date(field: str, value: str) -> datetime:
 
 
 @lru_cache(maxsize=8192)
-def _parse(text: str) -> datetime | None:
+def _parse(value: str) -> datetime | None:
     # Cached: a customer list repeats the same few thousand dates across its rows.
+    text = value.strip()
     try:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), datetime.min.time())
-        parsed = datetime.fromisoformat(text)
-        if parsed.tzinfo is not None:
+        parsed = datetime.fromisoformat(text) if text else None
+        if parsed is not None and parsed.tzinfo is not None:
             parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999
         return None

@@ -33,7 +33,9 @@ def parse_region(value: str | None) -> Region:
 
 
 def _compact(value: str) -> str:
-    return _SEPARATORS.sub("", value).upper()
+    value = value.upper()
+    # Most plates and VINs arrive clean; the regex is only for those with separators.
+    return value if value.isalnum() else _SEPARATORS.sub("", value)
 
 
 def normalise_plate(value: str, field: str = "rego") -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from msgspec.structs import astuple
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -63,11 +64,6 @@ def _external_id(value: str | None) -> str | None:
     return external_id
 
 
-def _date(field: str, value: str | None) -> datetime | None:
-    text = _text(value)
-    return parse_date(field, text) if text is not None else None
-
-
 def check_window(start: datetime | None, end: datetime | None) -> None:
     if start is not None and end is not None and end < start:
         raise InvalidInput("monitor_end_date", "monitor_end_date must not be before monitor_start_date")
@@ -95,15 +91,15 @@ def validate(
             raise InvalidInput("state", "state is required with a rego in region au")
         if may_hold_nul:
             check_no_nul("additional_fields", fields.additional_fields)
-        start = _date("monitor_start_date", fields.monitor_start_date) or default_window[0]
-        end = _date("monitor_end_date", fields.monitor_end_date) or default_window[1]
+        start = parse_date("monitor_start_date", fields.monitor_start_date) or default_window[0]
+        end = parse_date("monitor_end_date", fields.monitor_end_date) or default_window[1]
         check_window(start, end)
         return VehicleRecord(
             rego=rego,
             state=state,
             vin=vin,
             external_id=_external_id(fields.external_id),
-            sale_date=_date("sale_date", fields.sale_date),
+            sale_date=parse_date("sale_date", fields.sale_date),
             monitor_start_date=start,
             monitor_end_date=end,
             additional_fields=fields.additional_fields,
@@ -144,15 +140,15 @@ def save_many(
         now = utcnow()
         fresh = iter(new_ids(existing.count(None)))
         ids = [found or next(fresh) for found in existing]
-        new = [
-            (record, new_id) for record, new_id, found in zip(merged, ids, existing, strict=True) if not found
-        ]
-        columns: dict[str, list[Any] | Same] = {
-            field: [getattr(record, field) for record, _ in new] for field in VehicleRecord.__struct_fields__
-        }
+        new = [i for i, found in enumerate(existing) if not found]
+        # Rows transposed to columns in C; no new records give no columns (nothing to insert).
+        values = zip(*[astuple(merged[i]) for i in new], strict=True)
+        columns: dict[str, Sequence[Any] | Same] = dict(
+            zip(VehicleRecord.__struct_fields__, values, strict=False)
+        )
         columns.update(
-            id=[new_id for _, new_id in new],
-            additional_fields=[record.additional_fields or {} for record, _ in new],
+            id=[ids[i] for i in new],
+            additional_fields=[merged[i].additional_fields or {} for i in new],
             account_id=Same(account_id),
             region=Same(region),
             upload_id=Same(upload_id),
@@ -288,7 +284,7 @@ def update(
         elif value is not None and not isinstance(value, str):
             raise InvalidInput(field, f"{field} must be a string or null")
         elif field in DATE_FIELDS:
-            values[field] = _date(field, value)
+            values[field] = parse_date(field, value)
         else:
             values[field] = _external_id(value)
     check_window(

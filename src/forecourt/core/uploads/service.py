@@ -55,13 +55,8 @@ def create(
     customers.check_no_nul("name", request.name)
     if request.name is not None and len(request.name) > NAME_MAX:
         raise InvalidInput("name", f"name must be at most {NAME_MAX} characters")
-    start, end = (
-        parse_date(field, value) if value else None
-        for field, value in (
-            ("monitor_start_date", request.monitor_start_date),
-            ("monitor_end_date", request.monitor_end_date),
-        )
-    )
+    start = parse_date("monitor_start_date", request.monitor_start_date)
+    end = parse_date("monitor_end_date", request.monitor_end_date)
     customers.check_window(start, end)
     upload = Upload(
         id=new_id(),
