@@ -35,6 +35,8 @@ class Settings:
     registration_http_retries: int = 2
     registration_http_breaker_failures: int = 5
     registration_http_breaker_seconds: float = 30.0
+    max_ingest_bytes: int = 64 * 1024 * 1024
+    webhook_timeout_seconds: float = 10.0
 
     @classmethod
     def load(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:

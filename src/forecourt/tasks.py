@@ -1,5 +1,6 @@
 """Every feature's job handlers; importing this registers them with the worker."""
 
 from forecourt.core.uploads import tasks as uploads
+from forecourt.core.webhooks import tasks as webhooks
 
-__all__ = ["uploads"]
+__all__ = ["uploads", "webhooks"]

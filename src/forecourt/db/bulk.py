@@ -10,10 +10,12 @@ does the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 
@@ -65,3 +67,17 @@ def insert_columns(conn: Connection, table: sa.Table, columns: Mapping[str, Sequ
     else:  # named drivers (psycopg)
         params = [dict(zip(names, row, strict=True)) for row in zip(*converted.values(), strict=True)]
     conn.exec_driver_sql(compiled.string, params)
+
+
+def one_of(
+    conn: Connection, column: sa.ColumnElement[Any], values: Collection[Any]
+) -> sa.ColumnElement[bool]:
+    """`column IN values` with the values as ONE bound parameter: the SQL text is the same
+    for any batch, so it is compiled once and the driver's statement cache stays small."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    # SQLite: a JSON array of the values as stored (a UUID as its 32 hex digits).
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    stored = [process(v) for v in values] if process else list(values)
+    each = sa.func.json_each(sa.bindparam(None, msgspec.json.encode(stored).decode(), type_=sa.String))
+    return column.in_(sa.select(sa.column("value")).select_from(each))

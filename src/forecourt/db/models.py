@@ -92,29 +92,31 @@ tracked_customers = sa.Table(
     # Identity of a tracked vehicle within (account, region): the VIN when known,
     # otherwise the plate and its state. The partial unique indexes enforce it, and with
     # the next one they are also how customers are found by plate: each row is in exactly
-    # one plate index, so an upload maintains one, not two.
-    _unique_where("uq_tracked_customers_vin", "vin IS NOT NULL", "account_id", "region", "vin"),
+    # one plate index, so an upload maintains one, not two. They lead with (region,
+    # vehicle) so that matching a marketplace listing finds every account's customers
+    # with the same index; an account's own lookups give all the columns anyway.
+    _unique_where("uq_tracked_customers_vin", "vin IS NOT NULL", "region", "vin", "account_id"),
     _unique_where(
         "uq_tracked_customers_plate",
         "vin IS NULL AND state IS NOT NULL",
-        "account_id",
         "region",
         "rego",
         "state",
+        "account_id",
     ),
     _unique_where(
         "uq_tracked_customers_plate_stateless",
         "vin IS NULL AND state IS NULL",
-        "account_id",
         "region",
         "rego",
+        "account_id",
     ),
     # Plates of customers with a VIN: found by plate too (a sale without the VIN at hand).
     sa.Index(
         "ix_tracked_customers_plate_with_vin",
-        "account_id",
         "region",
         "rego",
+        "account_id",
         sqlite_where=sa.text("vin IS NOT NULL"),
         postgresql_where=sa.text("vin IS NOT NULL"),
     ),
@@ -214,4 +216,119 @@ jobs = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime, nullable=True),
     sa.Index(None, "state", "run_after"),
+)
+
+# Operator credentials for pushing marketplace listings (not tenant credentials).
+ingest_keys = sa.Table(
+    "ingest_keys",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("prefix", sa.String(32), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime, nullable=True),
+)
+
+# Vehicles advertised for sale on marketplaces: market data, shared by every tenant.
+listings = sa.Table(
+    "listings",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("source_id", sa.String(255), nullable=False),
+    sa.Column("region", sa.String(2), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("title", sa.String(255), nullable=True),
+    sa.Column("price", sa.BigInteger, nullable=True),
+    sa.Column("seller_type", sa.String(16), nullable=True),
+    sa.Column("vin", sa.String(17), nullable=True),
+    sa.Column("plate", sa.String(16), nullable=True),
+    sa.Column("state", sa.String(3), nullable=True),
+    sa.Column("listed_at", sa.DateTime, nullable=False),
+    sa.Column("delisted_at", sa.DateTime, nullable=True),
+    # [[seen at, price], ...]: the first price and every change after it.
+    sa.Column("price_history", Json, nullable=False),
+    sa.Column("first_seen_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("source", "source_id"),
+    sa.Index(
+        None, "vin", sqlite_where=sa.text("vin IS NOT NULL"), postgresql_where=sa.text("vin IS NOT NULL")
+    ),
+    sa.Index(
+        None,
+        "plate",
+        "state",
+        sqlite_where=sa.text("plate IS NOT NULL"),
+        postgresql_where=sa.text("plate IS NOT NULL"),
+    ),
+)
+
+# Every lead of an account, whatever produced it (a sighting today; opportunities and
+# enquiries from the other dialects).
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _account_fk(),
+    sa.Column("origin", sa.String(32), nullable=False),
+    # A lead outlives the customer or listing it came from.
+    sa.Column(
+        "tracked_customer_id",
+        sa.Uuid,
+        sa.ForeignKey("tracked_customers.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("listing_id", sa.Uuid, sa.ForeignKey("listings.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "account_id", "created_at"),
+    sa.Index(None, "tracked_customer_id"),
+    sa.Index(None, "listing_id"),
+)
+
+# A tracked customer's vehicle found in a listing: at most one per (customer, listing).
+sightings = sa.Table(
+    "sightings",
+    metadata,
+    _owned_by("customer_id", "tracked_customers.id", primary_key=True),
+    _owned_by("listing_id", "listings.id", primary_key=True),
+    _account_fk(),
+    sa.Column("lead_id", sa.Uuid, sa.ForeignKey("leads.id"), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),  # when the vehicle was listed
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "listing_id"),
+    sa.Index(None, "account_id"),
+)
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _account_fk(),
+    sa.Column("region", sa.String(2), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("endpoint", sa.Text, nullable=False),
+    # Kept as is, unlike credentials: every delivery is signed with it (HMAC).
+    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "account_id", "region"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _owned_by("webhook_id", "webhooks.id"),
+    _account_fk(),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),  # the exact bytes sent and signed
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("response_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_attempt_at", sa.DateTime, nullable=True),
+    sa.Column("delivered_at", sa.DateTime, nullable=True),
+    sa.Index(None, "webhook_id", "created_at"),
+    sa.Index(None, "account_id"),
 )

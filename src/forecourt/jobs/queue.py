@@ -53,6 +53,20 @@ def enqueue(
     return int(job_id or 0)
 
 
+def enqueue_many(
+    conn: Connection, kind: str, payloads: list[dict[str, Any]], *, max_attempts: int = 5
+) -> None:
+    """Many jobs of one kind in one statement (in the caller's transaction, as enqueue)."""
+    if payloads:
+        now = utcnow()
+        conn.execute(
+            sa.insert(jobs).values(
+                kind=kind, state=QUEUED, attempts=0, max_attempts=max_attempts, run_after=now, created_at=now
+            ),
+            [{"payload": payload} for payload in payloads],
+        )
+
+
 def claim(conn: Connection, owner: str, lease_seconds: float) -> Job | None:
     now = utcnow()
     # A job whose worker died on its last allowed attempt (say, killed for memory every

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from forecourt.core.accounts.schemas import Account
-from forecourt.db.models import accounts, credentials
+from forecourt.db.models import accounts, credentials, ingest_keys
 
 _ACCOUNT_COLUMNS = (
     accounts.c.id,
@@ -89,6 +89,34 @@ def revoke_credential(conn: Connection, prefix: str, at: datetime) -> bool:
     result = conn.execute(
         sa.update(credentials)
         .where(credentials.c.prefix == prefix, credentials.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return result.rowcount > 0
+
+
+def insert_ingest_key(
+    conn: Connection, key_id: UUID, prefix: str, secret_hash: str, created_at: datetime
+) -> None:
+    conn.execute(
+        sa.insert(ingest_keys).values(
+            id=key_id, prefix=prefix, secret_hash=secret_hash, created_at=created_at
+        )
+    )
+
+
+def active_ingest_key_hash(conn: Connection, prefix: str) -> str | None:
+    found: str | None = conn.scalar(
+        sa.select(ingest_keys.c.secret_hash).where(
+            ingest_keys.c.prefix == prefix, ingest_keys.c.revoked_at.is_(None)
+        )
+    )
+    return found
+
+
+def revoke_ingest_key(conn: Connection, prefix: str, at: datetime) -> bool:
+    result = conn.execute(
+        sa.update(ingest_keys)
+        .where(ingest_keys.c.prefix == prefix, ingest_keys.c.revoked_at.is_(None))
         .values(revoked_at=at)
     )
     return result.rowcount > 0

@@ -11,6 +11,7 @@ import msgspec
 
 CredentialKind = Literal["api", "basic"]
 API_KEY_PREFIX = "fck"
+INGEST_KEY_PREFIX = "fci"  # operator keys for listing feeds
 
 
 class Account(msgspec.Struct, frozen=True):

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from forecourt.core.accounts import repository
 from forecourt.core.accounts.schemas import (
     API_KEY_PREFIX,
+    INGEST_KEY_PREFIX,
     Account,
     CredentialKind,
     IssuedCredential,
@@ -104,3 +105,24 @@ def authenticate_basic(conn: Connection, token: str | None) -> Account:
     if not sep:
         raise Unauthenticated("Invalid credentials")
     return _authenticate(conn, "basic", prefix, secret)
+
+
+def issue_ingest_key(conn: Connection) -> str:
+    """An operator key for pushing marketplace listings (`fci_<prefix>_<secret>`)."""
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    repository.insert_ingest_key(conn, new_id(), prefix, _hash(secret), utcnow())
+    return f"{INGEST_KEY_PREFIX}_{prefix}_{secret}"
+
+
+def revoke_ingest_key(conn: Connection, prefix: str) -> None:
+    if not repository.revoke_ingest_key(conn, prefix, utcnow()):
+        raise NotFound(f"No active ingest key with prefix {prefix}")
+
+
+def authenticate_ingest_key(conn: Connection, key: str | None) -> None:
+    parts = (key or "").strip().split("_", 2)
+    if len(parts) == 3 and parts[0] == INGEST_KEY_PREFIX:
+        stored = repository.active_ingest_key_hash(conn, parts[1])
+        if stored is not None and hmac.compare_digest(stored, _hash(parts[2])):
+            return
+    raise Unauthenticated("Invalid ingest key")

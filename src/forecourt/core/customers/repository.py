@@ -7,9 +7,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
-import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import Customer
@@ -46,17 +44,6 @@ class Candidate(NamedTuple):
     last_updated: datetime
 
 
-def _one_of(
-    conn: Connection, column: sa.ColumnElement[str], values: Collection[str]
-) -> sa.ColumnElement[bool]:
-    """`column IN values` with the values as ONE bound parameter: the SQL text is the same
-    for any batch, so it is compiled once and the driver's statement cache stays small."""
-    if conn.dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(sa.String)))
-    each = sa.func.json_each(sa.bindparam(None, msgspec.json.encode(list(values)).decode(), type_=sa.String))
-    return column.in_(sa.select(sa.column("value")).select_from(each))
-
-
 def candidates(
     conn: Connection,
     account_id: UUID,
@@ -81,7 +68,9 @@ def candidates(
     found: list[Candidate] = []
     for values, column, condition in searches:
         if values:
-            where = [scope, _one_of(conn, column, values)] + ([condition] if condition is not None else [])
+            where = [scope, bulk.one_of(conn, column, values)] + (
+                [condition] if condition is not None else []
+            )
             query = sa.select(tc.c.id, tc.c.vin, tc.c.rego, tc.c.state, tc.c.last_updated).where(*where)
             found.extend(Candidate(*row) for row in conn.execute(query))
     return found

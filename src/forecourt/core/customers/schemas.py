@@ -67,6 +67,7 @@ class Sighting(msgspec.Struct, kw_only=True):
     listing_title: str | None
     listing_price: int | None
     seller_type: str | None
+    delisted_at: datetime | None = None  # the listing was sold or withdrawn
 
 
 class Customer(msgspec.Struct, kw_only=True):

@@ -28,6 +28,7 @@ from forecourt.core.customers.schemas import (
 from forecourt.core.dates import parse_date, utcnow
 from forecourt.core.errors import InvalidInput
 from forecourt.core.ids import new_ids
+from forecourt.core.sightings import service as sightings
 from forecourt.core.vehicles import Region, normalise_plate, normalise_state, normalise_vin
 from forecourt.db.bulk import Same
 
@@ -135,6 +136,7 @@ def save_many(
     Returns the customer id of each record, in order.
     """
     merged, positions = _merge_batch(records)
+    sightings.lock_for_matching(conn, listings_side=False)
     for attempt in range(3):
         existing = _resolve(conn, account_id, region, merged)
         now = utcnow()
@@ -177,6 +179,13 @@ def save_many(
                 for record, found in zip(merged, existing, strict=True)
                 if found is not None
             ],
+        )
+        sightings.match_customers(
+            conn,
+            region,
+            ids,
+            vins={r.vin for r in merged if r.vin},
+            plates={r.rego for r in merged if r.rego},
         )
         return [ids[i] for i in positions]
     raise AssertionError("unreachable")
@@ -250,10 +259,17 @@ def _resolve(
     return resolved
 
 
+def _with_sightings(conn: Connection, account_id: UUID, customers: list[Customer]) -> list[Customer]:
+    found = sightings.for_customers(conn, account_id, [c.id for c in customers])
+    for customer in customers:
+        customer.sightings = found.get(customer.id, [])
+    return customers
+
+
 def _get(conn: Connection, account_id: UUID, region: Region, customer_id: UUID) -> Customer:
     customer = repository.get(conn, account_id, region, customer_id)
     if customer is not None:
-        return customer
+        return _with_sightings(conn, account_id, [customer])[0]
     if repository.owner_of(conn, customer_id) not in (None, account_id):
         raise CustomerForbidden("customer belongs to another account")
     raise CustomerNotFound("no customer with that id")
@@ -293,7 +309,16 @@ def update(
     )
     if values:
         values["last_updated"] = utcnow()
+        sightings.lock_for_matching(conn, listings_side=False)
         repository.update(conn, account_id, region, current.id, values)
+        # A wider window may take in a listing that is already for sale.
+        sightings.match_customers(
+            conn,
+            region,
+            [current.id],
+            vins=[current.vin] if current.vin else [],
+            plates=[current.rego] if current.rego else [],
+        )
     return _get(conn, account_id, region, current.id)
 
 
@@ -320,4 +345,4 @@ def list_page(
         except ValueError:
             raise InvalidInput("upload_id", "upload_id must be a UUID") from None
     total, customers = repository.page(conn, account_id, region, offset=offset, limit=limit, upload_id=upload)
-    return CustomerPage(total=total, customers=customers)
+    return CustomerPage(total=total, customers=_with_sightings(conn, account_id, customers))

@@ -1,0 +1,245 @@
+"""Listing ingestion: validate a batch from a marketplace feed, store it (re-sent listings
+update in place, keeping their price history), and match it against tracked customers.
+
+One batch is one transaction: its records are all stored or none is, and each bad
+record is reported by number instead of failing the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+from forecourt.core.customers.service import check_no_nul
+from forecourt.core.dates import format_timestamp, parse_date, utcnow
+from forecourt.core.errors import InvalidInput, invalid_from
+from forecourt.core.ids import new_ids
+from forecourt.core.listings import repository
+from forecourt.core.listings.schemas import (
+    SELLER_TYPES,
+    IngestReport,
+    Listing,
+    ListingFields,
+    ListingRecord,
+    RecordError,
+)
+from forecourt.core.sightings import service as sightings
+from forecourt.core.sightings.matching import ListedVehicle
+from forecourt.core.vehicles import normalise_plate, normalise_state, normalise_vin, parse_region
+from forecourt.core.webhooks import service as webhooks
+from forecourt.db.bulk import Same
+
+# A record of a batch: its number (line, element or row, from 1) and what it held.
+Numbered = tuple[int, ListingFields | RecordError]
+
+SOURCE_MAX, SOURCE_ID_MAX, TITLE_MAX, URL_MAX = 64, 255, 255, 2048
+IDENTITY = ("region", "vin", "plate", "state", "listed_at")  # a change here is matched again
+
+_record = msgspec.json.Decoder(ListingFields)
+_records = msgspec.json.Decoder(list[ListingFields])
+_raw_records = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _bad(number: int, exc: Exception, source_id: str | None = None) -> RecordError:
+    if isinstance(exc, msgspec.ValidationError):
+        exc = invalid_from(exc, default_field="record")
+    if isinstance(exc, InvalidInput):
+        return RecordError(record=number, source_id=source_id, field=exc.field, message=exc.message)
+    return RecordError(record=number, source_id=source_id, field="record", message=f"Malformed JSON: {exc}")
+
+
+def _decode_one(number: int, raw: bytes | memoryview | msgspec.Raw) -> Numbered:
+    try:
+        return number, _record.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        return number, _bad(number, exc)
+
+
+def decode_ndjson(body: bytes | memoryview) -> list[Numbered]:
+    """One JSON object per line; numbered by line, blank lines skipped."""
+    lines = bytes(body).split(b"\n")
+    return [_decode_one(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+
+
+def decode_array(body: bytes | memoryview) -> list[Numbered]:
+    """A JSON array of objects, decoded in one call when every element is well-formed."""
+    try:
+        return list(enumerate(_records.decode(body), start=1))
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise InvalidInput("body", f"Malformed JSON body: {exc}") from None
+    try:
+        raws = _raw_records.decode(body)
+    except msgspec.ValidationError:
+        raise InvalidInput("body", "body must be a JSON array of listings (or NDJSON)") from None
+    return [_decode_one(n, raw) for n, raw in enumerate(raws, start=1)]
+
+
+def from_rows(rows: Iterable[Mapping[str, str]], first: int = 1) -> Iterator[Numbered]:
+    """CSV rows (text values, "" for none), numbered from `first`."""
+    for number, row in enumerate(rows, start=first):
+        values = {k: v for k, v in row.items() if k and v not in (None, "")}
+        try:
+            yield number, msgspec.convert(values, ListingFields, strict=False)
+        except msgspec.ValidationError as exc:
+            yield number, _bad(number, exc, values.get("source_id"))
+
+
+def _text(field: str, value: str | None, limit: int, *, required: bool = False) -> str | None:
+    text = value.strip() if value else None
+    if not text:
+        if required:
+            raise InvalidInput(field, f"{field} is required")
+        return None
+    check_no_nul(field, text)
+    if len(text) > limit:
+        raise InvalidInput(field, f"{field} must be at most {limit} characters")
+    return text
+
+
+def validate(fields: ListingFields) -> ListingRecord:
+    source_id = str(fields.source_id) if isinstance(fields.source_id, int) else fields.source_id
+    region = parse_region(fields.region)
+    url = _text("url", fields.url, URL_MAX, required=True) or ""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise InvalidInput("url", "url must be an http or https URL")
+    if fields.price is not None and fields.price < 0:
+        raise InvalidInput("price", "price must not be negative")
+    seller_type = (fields.seller_type or "").strip().lower() or None
+    if seller_type is not None and seller_type not in SELLER_TYPES:
+        raise InvalidInput("seller_type", f"seller_type must be one of: {', '.join(SELLER_TYPES)}")
+    vin = normalise_vin(fields.vin) if fields.vin and fields.vin.strip() else None
+    plate = normalise_plate(fields.plate, "plate") if fields.plate and fields.plate.strip() else None
+    if vin is None and plate is None:
+        raise InvalidInput("vin", "a listing needs a vin or a plate")
+    title = (fields.title or "").strip()[:TITLE_MAX] or None  # feeds' titles run long; keep the start
+    check_no_nul("title", title)
+    return ListingRecord(
+        source=_text("source", fields.source, SOURCE_MAX, required=True) or "",
+        source_id=_text("source_id", source_id, SOURCE_ID_MAX, required=True) or "",
+        region=region,
+        url=url,
+        title=title,
+        price=fields.price,
+        seller_type=seller_type,
+        vin=vin,
+        plate=plate,
+        state=normalise_state(fields.state, region),
+        listed_at=parse_date("listed_at", fields.listed_at),
+        delisted_at=parse_date("delisted_at", fields.delisted_at),
+    )
+
+
+def _price_point(at: datetime, price: int) -> dict[str, Any]:
+    return {"at": format_timestamp(at), "price": price}
+
+
+def _listed(listing_id: UUID, values: Mapping[str, Any]) -> ListedVehicle:
+    return ListedVehicle(
+        listing_id,
+        values["region"],
+        values["vin"],
+        values["plate"],
+        values["state"],
+        values["listed_at"],
+        values["title"],
+    )
+
+
+def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
+    """Store a batch and match it; see the module docstring."""
+    report = IngestReport(received=len(items))
+    batch: dict[tuple[str, str], ListingRecord] = {}  # a listing sent twice: the last one counts
+    for number, item in items:
+        if isinstance(item, RecordError):
+            report.errors.append(item)
+            continue
+        try:
+            record = validate(item)
+        except InvalidInput as exc:
+            source_id = str(item.source_id) if item.source_id is not None else None
+            report.errors.append(_bad(number, exc, source_id))
+            continue
+        batch[(record.source, record.source_id)] = record
+    report.rejected = len(report.errors)
+
+    # Before reading what is stored: see sightings.repository.lock_for_matching.
+    sightings.lock_for_matching(conn, listings_side=True)
+    stored = repository.by_keys(conn, batch.keys())
+    now = utcnow()
+    fresh = [record for key, record in batch.items() if key not in stored]
+    to_match = _insert(conn, fresh, now)
+    report.created = len(fresh)
+
+    updates: list[dict[str, Any]] = []
+    unchanged: list[UUID] = []
+    repriced: list[UUID] = []
+    delisted: list[UUID] = []
+    for key, old in stored.items():
+        values = _merge(old, batch[key])
+        if all(values[name] == getattr(old, name) for name in repository.MUTABLE):
+            unchanged.append(old.id)
+            continue
+        history = list(old.price_history)
+        if values["price"] != old.price:
+            history.append(_price_point(now, values["price"]))
+            if old.price is not None:
+                repriced.append(old.id)
+        if values["delisted_at"] is not None and old.delisted_at is None:
+            delisted.append(old.id)
+        if any(values[name] != getattr(old, name) for name in IDENTITY):
+            to_match.append(_listed(old.id, values))
+        updates.append(
+            {f"b_{k}": v for k, v in values.items()}
+            | {"b_id": old.id, "b_price_history": history, "b_last_seen_at": now}
+        )
+    repository.update_many(conn, updates)
+    repository.touch(conn, unchanged, now)
+    report.updated, report.unchanged = len(updates), len(unchanged)
+
+    report.sightings = len(sightings.match_listings(conn, to_match))
+    webhooks.notify(conn, "recapture_price_change", sightings.of_listings(conn, repriced))
+    webhooks.notify(conn, "recapture_delist", sightings.of_listings(conn, delisted))
+    return report
+
+
+def _merge(old: Listing, new: ListingRecord) -> dict[str, Any]:
+    """The stored values with the re-sent ones over them; a value not sent keeps what is stored."""
+    return {
+        name: getattr(new, name) if getattr(new, name) is not None else getattr(old, name)
+        for name in repository.MUTABLE
+    }
+
+
+def _insert(conn: Connection, records: list[ListingRecord], now: datetime) -> list[ListedVehicle]:
+    """Insert new listings; returns them as matching sees them."""
+    if not records:
+        return []
+    ids = new_ids(len(records))
+    columns: dict[str, Sequence[Any] | Same] = dict(
+        zip(
+            ListingRecord.__struct_fields__,
+            zip(*[msgspec.structs.astuple(r) for r in records], strict=True),
+            strict=True,
+        )
+    )
+    listed_at = [r.listed_at or now for r in records]
+    columns.update(
+        id=ids,
+        listed_at=listed_at,
+        price_history=[[] if r.price is None else [_price_point(now, r.price)] for r in records],
+        first_seen_at=Same(now),
+        last_seen_at=Same(now),
+    )
+    repository.insert_columns(conn, columns)
+    return [
+        ListedVehicle(listing_id, r.region, r.vin, r.plate, r.state, at, r.title)
+        for listing_id, r, at in zip(ids, records, listed_at, strict=True)
+    ]

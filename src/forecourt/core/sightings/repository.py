@@ -1,0 +1,182 @@
+"""SQL for sightings and the leads they create. Matching reads across accounts (a listing
+is market data); everything a client reads is scoped by account."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from forecourt.core.customers.schemas import Sighting
+from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle
+from forecourt.core.sightings.schemas import NewSighting
+from forecourt.db import bulk
+from forecourt.db.models import leads, listings, sightings
+from forecourt.db.models import tracked_customers as tc
+
+_MATCHING_LOCK = 0x466F7265  # any constant shared by every Forecourt process
+
+
+def lock_for_matching(conn: Connection, *, listings_side: bool) -> None:
+    """PostgreSQL: a customer write and a listing write that run at once could each miss
+    the other (neither sees the other's uncommitted row) and the sighting would never be
+    made. Customer writers share this lock, listing writers take it alone, so one of the
+    two always commits first and the other sees it. SQLite writes one at a time already."""
+    if conn.dialect.name == "postgresql":
+        lock = "pg_advisory_xact_lock" if listings_side else "pg_advisory_xact_lock_shared"
+        conn.execute(sa.select(getattr(sa.func, lock)(_MATCHING_LOCK)))
+
+
+_WATCHED = (
+    tc.c.id,
+    tc.c.account_id,
+    tc.c.region,
+    tc.c.vin,
+    tc.c.rego,
+    tc.c.state,
+    tc.c.monitor_start_date,
+    tc.c.monitor_end_date,
+    tc.c.vehicle_title,
+)
+
+
+def watched_vehicles(
+    conn: Connection, region: str, vins: Collection[str], plates: Collection[str]
+) -> list[WatchedVehicle]:
+    """Every account's customers with one of these VINs or plates: one query per partial
+    index of tracked_customers, each led by (region, vin) or (region, rego)."""
+    searches = [
+        (vins, tc.c.vin, tc.c.vin.is_not(None)),
+        (plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), tc.c.state.is_not(None))),
+        (plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), tc.c.state.is_(None))),
+        (plates, tc.c.rego, tc.c.vin.is_not(None)),
+    ]
+    found: list[WatchedVehicle] = []
+    for values, column, condition in searches:
+        if values:
+            query = sa.select(*_WATCHED).where(
+                tc.c.region == region, bulk.one_of(conn, column, values), condition
+            )
+            found.extend(WatchedVehicle(*row) for row in conn.execute(query))
+    return found
+
+
+def watched_by_id(conn: Connection, customer_ids: Collection[UUID]) -> list[WatchedVehicle]:
+    if not customer_ids:
+        return []
+    rows = conn.execute(sa.select(*_WATCHED).where(bulk.one_of(conn, tc.c.id, customer_ids)))
+    return [WatchedVehicle(*row) for row in rows]
+
+
+_LISTED = (
+    listings.c.id,
+    listings.c.region,
+    listings.c.vin,
+    listings.c.plate,
+    listings.c.state,
+    listings.c.listed_at,
+    listings.c.title,
+)
+
+
+def active_listings(
+    conn: Connection, region: str, vins: Collection[str], plates: Collection[str]
+) -> list[ListedVehicle]:
+    """Listings not delisted with one of these VINs or plates."""
+    found: dict[UUID, ListedVehicle] = {}
+    for values, column in ((vins, listings.c.vin), (plates, listings.c.plate)):
+        if values:
+            query = sa.select(*_LISTED).where(
+                bulk.one_of(conn, column, values),
+                listings.c.region == region,
+                listings.c.delisted_at.is_(None),
+            )
+            found.update((row.id, ListedVehicle(*row)) for row in conn.execute(query))
+    return list(found.values())
+
+
+def existing_pairs(conn: Connection, listing_ids: Collection[UUID]) -> set[tuple[UUID, UUID]]:
+    if not listing_ids:
+        return set()
+    query = sa.select(sightings.c.customer_id, sightings.c.listing_id).where(
+        bulk.one_of(conn, sightings.c.listing_id, listing_ids)
+    )
+    return {(row.customer_id, row.listing_id) for row in conn.execute(query)}
+
+
+def insert(conn: Connection, lead_rows: dict[str, Any], sighting_rows: dict[str, Any]) -> None:
+    """Leads, then their sightings, each given as columns (see db.bulk)."""
+    bulk.insert_columns(conn, leads, lead_rows)
+    bulk.insert_columns(conn, sightings, sighting_rows)
+
+
+_FILL_TITLE = (
+    sa.update(tc)
+    .where(tc.c.id == sa.bindparam("b_id", type_=tc.c.id.type), tc.c.vehicle_title.is_(None))
+    .values(vehicle_title=sa.bindparam("b_title", type_=tc.c.vehicle_title.type))
+)
+
+
+def fill_titles(conn: Connection, titles: Iterable[tuple[UUID, str]]) -> None:
+    """Give customers whose vehicle_title is still unknown the listing's title."""
+    rows = [{"b_id": customer_id, "b_title": title[:255]} for customer_id, title in titles]
+    if rows:
+        conn.execute(_FILL_TITLE, rows)
+
+
+def of_listings(conn: Connection, listing_ids: Collection[UUID]) -> list[NewSighting]:
+    """Every sighting of these listings, whichever account it belongs to."""
+    if not listing_ids:
+        return []
+    query = (
+        sa.select(
+            sightings.c.account_id,
+            listings.c.region,
+            sightings.c.customer_id,
+            sightings.c.listing_id,
+            sightings.c.lead_id,
+        )
+        .join(listings, listings.c.id == sightings.c.listing_id)
+        .where(bulk.one_of(conn, sightings.c.listing_id, listing_ids))
+    )
+    return [NewSighting(*row) for row in conn.execute(query)]
+
+
+def for_customers(
+    conn: Connection, account_id: UUID, customer_ids: Sequence[UUID]
+) -> dict[UUID, list[Sighting]]:
+    """The sightings of these customers of one account, oldest first, with their listings."""
+    if not customer_ids:
+        return {}
+    query = (
+        sa.select(
+            sightings.c.customer_id,
+            sightings.c.at,
+            sightings.c.lead_id,
+            listings.c.url,
+            listings.c.title,
+            listings.c.price,
+            listings.c.seller_type,
+            listings.c.delisted_at,
+        )
+        .join(listings, listings.c.id == sightings.c.listing_id)
+        .where(sightings.c.account_id == account_id, bulk.one_of(conn, sightings.c.customer_id, customer_ids))
+        .order_by(sightings.c.at, sightings.c.listing_id)
+    )
+    found: dict[UUID, list[Sighting]] = {}
+    for row in conn.execute(query):
+        found.setdefault(row.customer_id, []).append(
+            Sighting(
+                at=row.at,
+                lead_id=row.lead_id,
+                listing_url=row.url,
+                listing_title=row.title,
+                listing_price=row.price,
+                seller_type=row.seller_type,
+                delisted_at=row.delisted_at,
+            )
+        )
+    return found

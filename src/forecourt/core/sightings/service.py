@@ -1,0 +1,98 @@
+"""Sightings: matching listings and tracked customers in both directions, set-based, and
+recording each new match once, with the lead it creates."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+
+from forecourt.core.customers.schemas import Sighting
+from forecourt.core.dates import utcnow
+from forecourt.core.ids import new_ids
+from forecourt.core.sightings import repository
+from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle, pairs
+from forecourt.core.sightings.schemas import NewSighting
+from forecourt.core.webhooks import service as webhooks
+from forecourt.db.bulk import Same
+
+LEAD_ORIGIN = "recapture_sighting"
+lock_for_matching = repository.lock_for_matching
+of_listings = repository.of_listings
+
+
+def match_listings(conn: Connection, listed: Sequence[ListedVehicle]) -> list[NewSighting]:
+    """New or changed listings against every account's tracked customers."""
+    found: list[tuple[WatchedVehicle, ListedVehicle]] = []
+    for region in {listing.region for listing in listed}:
+        here = [listing for listing in listed if listing.region == region]
+        watched = repository.watched_vehicles(
+            conn,
+            region,
+            vins={listing.vin for listing in here if listing.vin},
+            plates={listing.plate for listing in here if listing.plate},
+        )
+        found.extend(pairs(watched, here))
+    return _record(conn, found)
+
+
+def match_customers(
+    conn: Connection,
+    region: str,
+    customer_ids: Collection[UUID],
+    vins: Collection[str],
+    plates: Collection[str],
+) -> list[NewSighting]:
+    """Newly saved customers (with the VINs and plates they were saved with) against the
+    listings still for sale. Most customers have no listing: one indexed query says so,
+    and only when some listing turns up are the customers read back as stored."""
+    listed = repository.active_listings(conn, region, vins, plates)
+    if not listed:
+        return []
+    return _record(conn, pairs(repository.watched_by_id(conn, customer_ids), listed))
+
+
+def _record(conn: Connection, matched: list[tuple[WatchedVehicle, ListedVehicle]]) -> list[NewSighting]:
+    known = repository.existing_pairs(conn, {listing.id for _, listing in matched})
+    new = [(c, listing) for c, listing in matched if (c.id, listing.id) not in known]
+    if not new:
+        return []
+    now = utcnow()
+    lead_ids = new_ids(len(new))
+    customer_ids = [c.id for c, _ in new]
+    listing_ids = [listing.id for _, listing in new]
+    accounts = [c.account_id for c, _ in new]
+    repository.insert(
+        conn,
+        lead_rows={
+            "id": lead_ids,
+            "account_id": accounts,
+            "origin": Same(LEAD_ORIGIN),
+            "tracked_customer_id": customer_ids,
+            "listing_id": listing_ids,
+            "created_at": Same(now),
+        },
+        sighting_rows={
+            "customer_id": customer_ids,
+            "listing_id": listing_ids,
+            "account_id": accounts,
+            "lead_id": lead_ids,
+            "at": [listing.listed_at for _, listing in new],
+            "created_at": Same(now),
+        },
+    )
+    titles = {c.id: listing.title for c, listing in new if c.vehicle_title is None and listing.title}
+    repository.fill_titles(conn, titles.items())
+    created = [
+        NewSighting(c.account_id, c.region, c.id, listing.id, lead_id)
+        for (c, listing), lead_id in zip(new, lead_ids, strict=True)
+    ]
+    webhooks.notify(conn, "recapture_new", created)
+    return created
+
+
+def for_customers(
+    conn: Connection, account_id: UUID, customer_ids: Sequence[UUID]
+) -> dict[UUID, list[Sighting]]:
+    return repository.for_customers(conn, account_id, customer_ids)

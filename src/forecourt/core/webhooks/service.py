@@ -1,0 +1,209 @@
+"""Webhooks: managing them, turning events into deliveries, and the delivery log.
+
+An event becomes one delivery per webhook of the account and region: a row holding the
+exact body to send, and a job that sends it (tasks.py). Both are written in the
+transaction that made the event, so an event is never lost and never blocks anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+from forecourt.core import paging
+from forecourt.core.dates import format_timestamp, utcnow
+from forecourt.core.errors import Forbidden, InvalidInput
+from forecourt.core.ids import new_id
+from forecourt.core.sightings.schemas import NewSighting
+from forecourt.core.webhooks import repository
+from forecourt.core.webhooks.schemas import (
+    FORMATS,
+    PENDING,
+    DeliveryPage,
+    Event,
+    EventBody,
+    EventCustomer,
+    EventListing,
+    NewWebhook,
+    Webhook,
+    WebhookFields,
+    WebhookNotFound,
+)
+from forecourt.db.bulk import Same
+from forecourt.jobs import queue
+
+DELIVER_JOB = "webhooks.deliver"
+NAME_MAX = 200
+SECRET_PREFIX = "whsec_"  # noqa: S105 - Standard Webhooks: the rest is the base64 of the HMAC key
+# The queue backs off 2, 4, 8 ... s, then hourly: enough attempts to span the 24 hours a
+# delivery is retried for; the task gives up at 24 hours whichever comes first.
+MAX_ATTEMPTS = 40
+
+_encoder = msgspec.json.Encoder()
+
+
+def _validate(fields: WebhookFields) -> WebhookFields:
+    name = fields.name.strip()
+    if not name or len(name) > NAME_MAX:
+        raise InvalidInput("name", f"name must be 1 to {NAME_MAX} characters")
+    if fields.format not in FORMATS:
+        raise InvalidInput("format", f"format must be one of: {', '.join(FORMATS)}")
+    endpoint = fields.endpoint.strip()
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("endpoint", "endpoint must be an http or https URL")
+    return WebhookFields(name=name, endpoint=endpoint, format=fields.format)
+
+
+def create(conn: Connection, account_id: UUID, region: str, fields: WebhookFields) -> NewWebhook:
+    fields = _validate(fields)
+    webhook = Webhook(
+        id=new_id(),
+        region=region,
+        name=fields.name,
+        format=fields.format,
+        endpoint=fields.endpoint,
+        created_at=utcnow(),
+    )
+    secret = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+    repository.insert(conn, account_id, webhook, secret)
+    return NewWebhook(webhook=webhook, secret=secret)
+
+
+def _parse_id(webhook_id: str) -> UUID:
+    try:
+        return UUID(webhook_id)
+    except ValueError:
+        raise WebhookNotFound("webhook_id is not a valid id") from None
+
+
+def get(conn: Connection, account_id: UUID, webhook_id: str) -> Webhook:
+    """A webhook by id, in whichever region it serves."""
+    found_id = _parse_id(webhook_id)
+    webhook = repository.get(conn, account_id, found_id)
+    if webhook is not None:
+        return webhook
+    if repository.owner_of(conn, found_id) not in (None, account_id):
+        raise Forbidden("webhook belongs to another account")
+    raise WebhookNotFound("no webhook with that id")
+
+
+def list_all(conn: Connection, account_id: UUID, region: str | None) -> list[Webhook]:
+    return repository.list_all(conn, account_id, region)
+
+
+def delete(conn: Connection, account_id: UUID, webhook_id: str) -> Webhook:
+    webhook = get(conn, account_id, webhook_id)
+    repository.delete(conn, account_id, webhook.id)
+    return webhook
+
+
+def ping(conn: Connection, account_id: UUID, webhook_id: str) -> UUID:
+    """Queue a `ping` delivery to the webhook; returns the delivery id."""
+    webhook = get(conn, account_id, webhook_id)
+    delivery_id = new_id()
+    body = EventBody(id=str(delivery_id), type="ping", created_at=_now_text(), region=webhook.region)
+    _queue(conn, "ping", [(delivery_id, webhook.id, account_id, _encoder.encode(body))])
+    return delivery_id
+
+
+def deliveries(
+    conn: Connection, account_id: UUID, webhook_id: str, *, offset: int, limit: int
+) -> DeliveryPage:
+    webhook = get(conn, account_id, webhook_id)
+    offset, limit = paging.window(offset, limit)
+    total, rows = repository.deliveries(conn, account_id, webhook.id, offset=offset, limit=limit)
+    return DeliveryPage(total=total, deliveries=rows)
+
+
+def notify(conn: Connection, event: Event, sightings: Sequence[NewSighting]) -> int:
+    """Queue `event` for each sighting to its account's webhooks in its region; returns
+    how many deliveries were queued. Costs one query when no account has a webhook."""
+    hooks: dict[tuple[UUID, str], list[UUID]] = {}
+    for hook in repository.subscribers(conn, {s.account_id for s in sightings}):
+        hooks.setdefault((hook.account_id, hook.region), []).append(hook.id)
+    heard = [s for s in sightings if (s.account_id, s.region) in hooks]
+    if not heard:
+        return 0
+    customers = repository.customers(conn, {s.customer_id for s in heard})
+    listings = repository.listings_by_id(conn, {s.listing_id for s in heard})
+    now = _now_text()
+    outgoing = []
+    for sighting in heard:
+        for hook_id in hooks[(sighting.account_id, sighting.region)]:
+            delivery_id = new_id()
+            body = EventBody(
+                id=str(delivery_id),
+                type=event,
+                created_at=now,
+                region=sighting.region,
+                lead_id=str(sighting.lead_id),
+                customer=_customer(customers[sighting.customer_id]),
+                listing=_listing(listings[sighting.listing_id]),
+            )
+            outgoing.append((delivery_id, hook_id, sighting.account_id, _encoder.encode(body)))
+    _queue(conn, event, outgoing)
+    return len(outgoing)
+
+
+def _queue(conn: Connection, event: str, outgoing: list[tuple[UUID, UUID, UUID, bytes]]) -> None:
+    ids, hook_ids, account_ids, bodies = (list(column) for column in zip(*outgoing, strict=True))
+    repository.insert_deliveries(
+        conn,
+        {
+            "id": ids,
+            "webhook_id": hook_ids,
+            "account_id": account_ids,
+            "event": Same(event),
+            "body": bodies,
+            "status": Same(PENDING),
+            "attempts": Same(0),
+            "created_at": Same(utcnow()),
+        },
+    )
+    queue.enqueue_many(conn, DELIVER_JOB, [{"delivery_id": str(i)} for i in ids], max_attempts=MAX_ATTEMPTS)
+
+
+def _now_text() -> str:
+    return format_timestamp(utcnow()) or ""
+
+
+def _customer(row: Any) -> EventCustomer:
+    return EventCustomer(
+        id=str(row.id),
+        region=row.region,
+        rego=row.rego,
+        state=row.state,
+        vin=row.vin,
+        external_id=row.external_id,
+        sale_date=format_timestamp(row.sale_date),
+        monitor_start_date=format_timestamp(row.monitor_start_date),
+        monitor_end_date=format_timestamp(row.monitor_end_date),
+        vehicle_title=row.vehicle_title,
+        additional_fields=row.additional_fields,
+    )
+
+
+def _listing(row: Any) -> EventListing:
+    return EventListing(
+        id=str(row.id),
+        source=row.source,
+        source_id=row.source_id,
+        url=row.url,
+        title=row.title,
+        price=row.price,
+        seller_type=row.seller_type,
+        vin=row.vin,
+        plate=row.plate,
+        state=row.state,
+        listed_at=format_timestamp(row.listed_at),
+        delisted_at=format_timestamp(row.delisted_at),
+        price_history=row.price_history,
+    )

@@ -1,0 +1,48 @@
+"""The job that sends one webhook delivery, retried by the queue with backoff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from forecourt.core.dates import utcnow
+from forecourt.core.webhooks import repository
+from forecourt.core.webhooks.schemas import DELIVERED, FAILED, PENDING
+from forecourt.core.webhooks.service import DELIVER_JOB
+from forecourt.jobs.worker import JobContext, task
+from forecourt.providers import webhooks as sender
+
+RETRY_FOR = timedelta(hours=24)
+
+
+class DeliveryFailed(Exception):
+    """Raised so the queue retries the job later, with backoff."""
+
+
+@task(DELIVER_JOB)
+def deliver(ctx: JobContext) -> None:
+    delivery_id = UUID(ctx.job.payload["delivery_id"])
+    with ctx.db.read() as conn:
+        target = repository.target(conn, delivery_id)
+    if target is None or target.status != PENDING:
+        return  # the webhook was deleted, or this delivery is settled
+    outcome = sender.send(
+        target.endpoint, target.secret, str(delivery_id), target.body, ctx.settings.webhook_timeout_seconds
+    )
+    now = utcnow()
+    last_try = now - target.created_at >= RETRY_FOR or ctx.job.attempts >= ctx.job.max_attempts
+    status = DELIVERED if outcome.delivered else FAILED if last_try else PENDING
+    with ctx.db.write() as conn:
+        repository.record_attempt(
+            conn,
+            delivery_id,
+            {
+                "status": status,
+                "response_status": outcome.status,
+                "last_error": outcome.error,
+                "last_attempt_at": now,
+                "delivered_at": now if outcome.delivered else None,
+            },
+        )
+    if status == PENDING:
+        raise DeliveryFailed(outcome.error or "not delivered")

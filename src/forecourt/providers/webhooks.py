@@ -1,0 +1,39 @@
+"""Sending a webhook: an HTTP POST signed the Standard Webhooks way (standardwebhooks.com),
+so receivers can verify it with that project's libraries in any language."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+
+class Outcome(NamedTuple):
+    delivered: bool
+    status: int | None  # the endpoint's HTTP status, None when it never answered
+    error: str | None
+
+
+def signed_headers(secret: str, message_id: str, body: bytes, now: datetime) -> dict[str, str]:
+    signature = Webhook(secret).sign(message_id, now, body.decode())
+    return {
+        "content-type": "application/json",
+        "user-agent": "Forecourt-Webhooks/1",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def send(endpoint: str, secret: str, message_id: str, body: bytes, timeout: float) -> Outcome:
+    """POST once; any 2xx is delivered. Redirects are not followed: a webhook endpoint
+    should answer where it was registered."""
+    headers = signed_headers(secret, message_id, body, datetime.now(UTC))
+    try:
+        response = httpx.post(endpoint, content=body, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:500])
+    ok = 200 <= response.status_code < 300
+    return Outcome(ok, response.status_code, None if ok else f"HTTP {response.status_code}")

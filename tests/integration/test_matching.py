@@ -1,0 +1,197 @@
+"""Matching listings and tracked customers, on both backends and in both directions: a
+listing arriving after the customer, and a customer arriving after the listing, must
+give the same answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from forecourt.core.customers import service as customers
+from forecourt.core.customers.schemas import Customer, CustomerFields
+from forecourt.core.listings import service as listings
+from forecourt.core.listings.schemas import IngestReport, ListingFields
+from forecourt.db.engine import Database
+from tests.conftest import Tenant, make_tenant
+
+VIN = "1N4AL11D16N337720"
+OTHER_VIN = "4T1BE46K28U742135"
+
+
+def listing(**fields: Any) -> ListingFields:
+    base: dict[str, Any] = {
+        "source": "carsales",
+        "source_id": "L1",
+        "region": "au",
+        "url": "https://www.carsales.com.au/cars/details/L1/",
+        "title": "2019 Toyota Camry Ascent Sport",
+        "price": 28500,
+        "seller_type": "private",
+        "listed_at": "2022-08-15T14:23:01Z",
+    }
+    return ListingFields(**(base | fields))
+
+
+def ingest(db: Database, *records: ListingFields) -> IngestReport:
+    with db.write() as conn:
+        return listings.ingest(conn, list(enumerate(records, start=1)))
+
+
+def save_customer(db: Database, tenant: Tenant, region: str = "au", **fields: Any) -> Customer:
+    with db.write() as conn:
+        record = customers.validate(CustomerFields(**fields), region)  # type: ignore[arg-type]
+        return customers.save(conn, tenant.account.id, region, record)  # type: ignore[arg-type]
+
+
+def read_customer(db: Database, tenant: Tenant, customer: Customer) -> Customer:
+    with db.read() as conn:
+        return customers.get(conn, tenant.account.id, customer.region, str(customer.id))  # type: ignore[arg-type]
+
+
+CASES = [
+    ("same VIN", {"vin": VIN}, {"vin": VIN}, True),
+    (
+        "same VIN, different plates",
+        {"vin": VIN, "rego": "AAA111", "state": "VIC"},
+        {"vin": VIN, "plate": "BBB222", "state": "NSW"},
+        True,
+    ),
+    (
+        "same plate, same state",
+        {"rego": "ABC123", "state": "VIC"},
+        {"plate": "abc 123", "state": "vic"},
+        True,
+    ),
+    (
+        "same plate, listing has a VIN the customer lacks",
+        {"rego": "ABC123", "state": "VIC"},
+        {"plate": "ABC123", "state": "VIC", "vin": VIN},
+        True,
+    ),
+    (
+        "same plate, customer has a VIN the listing lacks",
+        {"rego": "ABC123", "state": "VIC", "vin": VIN},
+        {"plate": "ABC123", "state": "VIC"},
+        True,
+    ),
+    (
+        "same plate in another state",
+        {"rego": "ABC123", "state": "VIC"},
+        {"plate": "ABC123", "state": "NSW"},
+        False,
+    ),
+    ("same plate, listing without a state", {"rego": "ABC123", "state": "VIC"}, {"plate": "ABC123"}, False),
+    (
+        "same plate, conflicting VINs",
+        {"rego": "ABC123", "state": "VIC", "vin": VIN},
+        {"plate": "ABC123", "state": "VIC", "vin": OTHER_VIN},
+        False,
+    ),
+    ("different vehicle", {"rego": "ABC123", "state": "VIC"}, {"plate": "XYZ789", "state": "VIC"}, False),
+    ("listed before the window", {"vin": VIN, "monitor_start_date": "2022-09-01"}, {"vin": VIN}, False),
+    (
+        "listed inside the window",
+        {"vin": VIN, "monitor_start_date": "2022-08-01", "monitor_end_date": "2022-09-01"},
+        {"vin": VIN},
+        True,
+    ),
+    (
+        "listed on the window's last day",
+        {"vin": VIN, "monitor_start_date": "2022-08-01", "monitor_end_date": "2022-08-15"},
+        {"vin": VIN},
+        True,
+    ),
+    ("listed after the window", {"vin": VIN, "monitor_end_date": "2022-08-14"}, {"vin": VIN}, False),
+    ("window open at the start", {"vin": VIN, "monitor_end_date": "2023-01-01"}, {"vin": VIN}, True),
+    ("window open at the end", {"vin": VIN, "monitor_start_date": "2021-01-01"}, {"vin": VIN}, True),
+    ("listing in another region", {"vin": VIN}, {"vin": VIN, "region": "nz"}, False),
+]
+
+
+@pytest.mark.parametrize(("case", "customer", "listed", "expected"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("listing_first", [False, True], ids=["customer-first", "listing-first"])
+def test_matching_rules(
+    db: Database,
+    tenant: Tenant,
+    case: str,
+    customer: dict[str, Any],
+    listed: dict[str, Any],
+    expected: bool,
+    listing_first: bool,
+) -> None:
+    if listing_first:
+        report = ingest(db, listing(**listed))
+        saved = save_customer(db, tenant, **customer)
+    else:
+        saved = save_customer(db, tenant, **customer)
+        report = ingest(db, listing(**listed))
+        assert report.sightings == int(expected)
+
+    sightings = read_customer(db, tenant, saved).sightings
+    assert len(sightings) == int(expected), case
+    if expected:
+        (sighting,) = sightings
+        assert sighting.listing_url == "https://www.carsales.com.au/cars/details/L1/"
+        assert sighting.listing_price == 28500
+        assert sighting.seller_type == "private"
+        assert sighting.at.isoformat() == "2022-08-15T14:23:01"
+
+
+def test_new_zealand_plates_match_without_a_state(db: Database) -> None:
+    kiwi = make_tenant(db, "Kiwi Cars", "nz")
+    saved = save_customer(db, kiwi, "nz", rego="KIW1")
+    report = ingest(db, listing(region="nz", plate="KIW1"))
+    assert report.sightings == 1
+    assert len(read_customer(db, kiwi, saved).sightings) == 1
+
+
+def test_re_ingesting_a_listing_makes_no_second_sighting(db: Database, tenant: Tenant) -> None:
+    saved = save_customer(db, tenant, vin=VIN)
+    first = ingest(db, listing(vin=VIN))
+    again = ingest(db, listing(vin=VIN))
+    assert (first.created, first.sightings) == (1, 1)
+    assert (again.created, again.unchanged, again.sightings) == (0, 1, 0)
+    assert len(read_customer(db, tenant, saved).sightings) == 1
+
+
+def test_saving_the_customer_again_makes_no_second_sighting(db: Database, tenant: Tenant) -> None:
+    ingest(db, listing(vin=VIN))
+    save_customer(db, tenant, vin=VIN, external_id="first")
+    saved = save_customer(db, tenant, vin=VIN, external_id="second")
+    assert len(read_customer(db, tenant, saved).sightings) == 1
+
+
+def test_a_delisted_listing_is_not_matched_to_a_customer_added_later(db: Database, tenant: Tenant) -> None:
+    ingest(db, listing(vin=VIN, delisted_at="2022-08-20"))
+    saved = save_customer(db, tenant, vin=VIN)
+    assert read_customer(db, tenant, saved).sightings == []
+
+
+def test_a_sighting_fills_an_unknown_vehicle_title_only(db: Database, tenant: Tenant) -> None:
+    unknown = save_customer(db, tenant, vin=VIN)
+    ingest(db, listing(vin=VIN), listing(source_id="L2", vin=OTHER_VIN))
+    assert read_customer(db, tenant, unknown).vehicle_title == "2019 Toyota Camry Ascent Sport"
+
+
+def test_price_changes_and_delisting_show_on_the_sighting(db: Database, tenant: Tenant) -> None:
+    saved = save_customer(db, tenant, vin=VIN)
+    ingest(db, listing(vin=VIN))
+    report = ingest(db, listing(vin=VIN, price=26900))
+    assert (report.updated, report.sightings) == (1, 0)
+    ingest(db, listing(vin=VIN, price=26900, delisted_at="2022-09-01T10:00:00Z"))
+    (sighting,) = read_customer(db, tenant, saved).sightings
+    assert sighting.listing_price == 26900
+    assert sighting.delisted_at is not None and sighting.delisted_at.isoformat() == "2022-09-01T10:00:00"
+
+
+def test_a_listing_matches_each_accounts_own_customers(
+    db: Database, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    mine = save_customer(db, tenant, vin=VIN)
+    theirs = save_customer(db, other_tenant, vin=VIN)
+    report = ingest(db, listing(vin=VIN))
+    assert report.sightings == 2
+    (my_sighting,) = read_customer(db, tenant, mine).sightings
+    (their_sighting,) = read_customer(db, other_tenant, theirs).sightings
+    assert my_sighting.lead_id != their_sighting.lead_id
