@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from forecourt import __version__
-from forecourt.api import ops, recapture
+from forecourt.api import ingest, ops, recapture
 from forecourt.api.deps import provide_db, provide_lookup, provide_settings
 from forecourt.api.errors import exception_handler
 from forecourt.config import Settings, get_settings
@@ -28,14 +28,23 @@ def create_app(
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
     return Litestar(
-        route_handlers=[ops.healthz, ops.MetricsController, recapture.router(settings)],
+        route_handlers=[
+            ops.healthz,
+            ops.MetricsController,
+            recapture.router(settings),
+            ingest.router(settings),
+        ],
         state=State({"db": db, "settings": settings, "lookup": registration.from_settings(settings, db)}),
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "lookup": Provide(provide_lookup, sync_to_thread=False),
         },
-        exception_handlers={Exception: exception_handler([(recapture.PATH_PREFIX, recapture.render_error)])},
+        exception_handlers={
+            Exception: exception_handler(
+                [(recapture.PATH_PREFIX, recapture.render_error), (ingest.PATH_PREFIX, ingest.render_error)]
+            )
+        },
         middleware=[ops.prometheus.middleware],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="Forecourt", version=__version__, path="/docs"),

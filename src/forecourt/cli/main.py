@@ -14,6 +14,7 @@ from uuid import UUID
 
 import click
 import httpx
+import msgspec
 
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
@@ -248,6 +249,49 @@ def registry_load(ctx: click.Context, file: Path) -> None:
     with _db(ctx) as database, _domain_errors():
         loaded = load_csv(database, file)
     _print({"loaded": loaded, "file": str(file)})
+
+
+@app.group("ingest-keys")
+def ingest_keys_group() -> None:
+    """Operator keys for pushing marketplace listings to /ingest/v1."""
+
+
+@ingest_keys_group.command("create")
+@click.pass_context
+def ingest_keys_create(ctx: click.Context) -> None:
+    """Issue a listing-feed key (shown once): send it as `Authorization: Bearer <key>`."""
+    with _db(ctx) as database, database.write() as conn:
+        key = accounts.issue_ingest_key(conn)
+    _print({"key": key, "prefix": key.split("_")[1]})
+
+
+@ingest_keys_group.command("revoke")
+@click.argument("key_prefix")
+@click.pass_context
+def ingest_keys_revoke(ctx: click.Context, key_prefix: str) -> None:
+    """Revoke a listing-feed key by its prefix; it stops working at once."""
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
+        accounts.revoke_ingest_key(conn, key_prefix)
+    _print({"revoked": key_prefix})
+
+
+@app.group("listings")
+def listings_group() -> None:
+    """Marketplace listings."""
+
+
+@listings_group.command("ingest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=5000, show_default=True)
+@click.pass_context
+def listings_ingest(ctx: click.Context, file: Path, batch_size: int) -> None:
+    """Ingest a feed file (JSONL, or CSV with a header line) into the local database and
+    match it; prints the counts and every rejected record."""
+    from forecourt.cli.listings import ingest_file
+
+    with _db(ctx) as database, _domain_errors():
+        report = ingest_file(database, file, batch_size)
+    _print(msgspec.to_builtins(report))
 
 
 @app.command()

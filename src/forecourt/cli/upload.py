@@ -12,10 +12,9 @@ from typing import Any
 
 import httpx
 import msgspec
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from forecourt.api.recapture.schemas import row_error_out, upload_out
+from forecourt.cli import progress
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.uploads import service as uploads
@@ -29,19 +28,9 @@ POLL_SECONDS = 0.5
 Follow = Callable[[], dict[str, Any]]
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),  # stdout carries the JSON result
-    )
-
-
 def _follow(step: Follow, total: int) -> dict[str, Any]:
     """Call `step` (which returns the upload) until the upload is finished, with a bar."""
-    with _progress() as bar:
+    with progress.bar() as bar:
         task = bar.add_task("processing", total=total)
         while True:
             upload = step()

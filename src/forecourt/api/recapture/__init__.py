@@ -1,4 +1,4 @@
-"""The Recapture dialect, mounted at /v2/recapture."""
+"""The Recapture dialect, mounted at /v2/recapture (and its webhooks at /v2/webhooks)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from forecourt.api.recapture.customers import CustomersController
 from forecourt.api.recapture.deps import provide_account, provide_region
 from forecourt.api.recapture.errors import render_error
 from forecourt.api.recapture.uploads import UploadsController
+from forecourt.api.recapture.webhooks import WebhooksController
 from forecourt.config import Settings
 
 PATH_PREFIX = "/v2/"
@@ -23,7 +24,7 @@ def router(settings: Settings) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[CustomersController, uploads],
+        route_handlers=[CustomersController, WebhooksController, uploads],
         dependencies={
             "account": Provide(provide_account, sync_to_thread=True),
             "region": Provide(provide_region, sync_to_thread=False),

@@ -13,6 +13,7 @@ from forecourt.core.customers.schemas import (
 )
 from forecourt.core.errors import Unauthenticated
 from forecourt.core.uploads.schemas import UploadForbidden, UploadNotFound
+from forecourt.core.webhooks.schemas import WebhookNotFound
 
 _VENDOR_TEXTS: tuple[tuple[type[Exception], str], ...] = (
     (CustomerNotFound, "Invalid Customer ID"),
@@ -21,6 +22,7 @@ _VENDOR_TEXTS: tuple[tuple[type[Exception], str], ...] = (
     (Unauthenticated, "Invalid or missing ApiKey header"),
     (UploadNotFound, "Invalid Upload ID"),
     (UploadForbidden, "You don't have permission to access that upload"),
+    (WebhookNotFound, "Invalid Webhook ID"),
 )
 
 

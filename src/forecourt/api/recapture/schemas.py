@@ -9,6 +9,7 @@ import msgspec
 from forecourt.core.customers.schemas import Customer, CustomerFields, Sighting
 from forecourt.core.dates import format_timestamp
 from forecourt.core.uploads.schemas import RowError, Upload
+from forecourt.core.webhooks.schemas import Delivery, Webhook
 
 
 class CustomerPutBody(msgspec.Struct, kw_only=True):
@@ -23,6 +24,8 @@ class SightingOut(msgspec.Struct, kw_only=True):
     listing_title: str | None
     listing_price: int | None
     seller_type: str | None
+    # Additive: when the listing was sold or withdrawn (null while it is for sale).
+    delisted_at: str | None
 
 
 class CustomerOut(msgspec.Struct, kw_only=True):
@@ -112,6 +115,7 @@ def sighting_out(sighting: Sighting) -> SightingOut:
         listing_title=sighting.listing_title,
         listing_price=sighting.listing_price,
         seller_type=sighting.seller_type,
+        delisted_at=format_timestamp(sighting.delisted_at),
     )
 
 
@@ -129,4 +133,80 @@ def customer_out(customer: Customer) -> CustomerOut:
         vehicle_title=customer.vehicle_title,
         sightings=[sighting_out(s) for s in customer.sightings],
         additional_fields=customer.additional_fields,
+    )
+
+
+class WebhookBody(msgspec.Struct, kw_only=True):
+    name: str
+    endpoint: str
+    format: str = "json"
+
+
+class WebhookOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str
+    name: str
+    region: str
+    format: str
+    endpoint: str
+    created_at: str | None
+    # Only in the answer to the creation: the key that signs every delivery.
+    secret: str | None = None
+
+
+class WebhookEnvelope(msgspec.Struct, kw_only=True):
+    success: bool
+    webhook: WebhookOut
+
+
+class WebhookListEnvelope(msgspec.Struct, kw_only=True):
+    success: bool
+    webhooks: list[WebhookOut]
+
+
+class PingEnvelope(msgspec.Struct, kw_only=True):
+    success: bool
+    delivery_id: str
+
+
+class DeliveryOut(msgspec.Struct, kw_only=True):
+    id: str
+    event: str
+    status: str
+    attempts: int
+    response_status: int | None
+    last_error: str | None
+    created_at: str | None
+    last_attempt_at: str | None
+    delivered_at: str | None
+
+
+class DeliveryListEnvelope(msgspec.Struct, kw_only=True):
+    success: bool
+    total: int
+    deliveries: list[DeliveryOut]
+
+
+def webhook_out(webhook: Webhook, secret: str | None = None) -> WebhookOut:
+    return WebhookOut(
+        id=str(webhook.id),
+        name=webhook.name,
+        region=webhook.region,
+        format=webhook.format,
+        endpoint=webhook.endpoint,
+        created_at=format_timestamp(webhook.created_at),
+        secret=secret,
+    )
+
+
+def delivery_out(delivery: Delivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=str(delivery.id),
+        event=delivery.event,
+        status=delivery.status,
+        attempts=delivery.attempts,
+        response_status=delivery.response_status,
+        last_error=delivery.last_error,
+        created_at=format_timestamp(delivery.created_at),
+        last_attempt_at=format_timestamp(delivery.last_attempt_at),
+        delivered_at=format_timestamp(delivery.delivered_at),
     )

@@ -54,7 +54,7 @@ def _bad(number: int, exc: Exception, source_id: str | None = None) -> RecordErr
     return RecordError(record=number, source_id=source_id, field="record", message=f"Malformed JSON: {exc}")
 
 
-def _decode_one(number: int, raw: bytes | memoryview | msgspec.Raw) -> Numbered:
+def decode_line(number: int, raw: bytes | memoryview | msgspec.Raw) -> Numbered:
     try:
         return number, _record.decode(raw)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -64,22 +64,20 @@ def _decode_one(number: int, raw: bytes | memoryview | msgspec.Raw) -> Numbered:
 def decode_ndjson(body: bytes | memoryview) -> list[Numbered]:
     """One JSON object per line; numbered by line, blank lines skipped."""
     lines = bytes(body).split(b"\n")
-    return [_decode_one(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    return [decode_line(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
 
 
 def decode_array(body: bytes | memoryview) -> list[Numbered]:
     """A JSON array of objects, decoded in one call when every element is well-formed."""
     try:
         return list(enumerate(_records.decode(body), start=1))
-    except msgspec.ValidationError:
-        pass
-    except msgspec.DecodeError as exc:
-        raise InvalidInput("body", f"Malformed JSON body: {exc}") from None
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        pass  # find out which record, or whether the body is JSON at all
     try:
         raws = _raw_records.decode(body)
-    except msgspec.ValidationError:
-        raise InvalidInput("body", "body must be a JSON array of listings (or NDJSON)") from None
-    return [_decode_one(n, raw) for n, raw in enumerate(raws, start=1)]
+    except msgspec.DecodeError as exc:
+        raise InvalidInput("body", f"Malformed JSON body: {exc}") from None
+    return [decode_line(n, raw) for n, raw in enumerate(raws, start=1)]
 
 
 def from_rows(rows: Iterable[Mapping[str, str]], first: int = 1) -> Iterator[Numbered]:

@@ -1,0 +1,63 @@
+"""POST /ingest/v1/listings: a batch of listings as NDJSON or a JSON array."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import anyio.to_thread
+from litestar import Request, Router, post
+from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
+
+from forecourt.api.deps import DbDep
+from forecourt.config import Settings
+from forecourt.core.accounts import service as accounts
+from forecourt.core.errors import InvalidInput
+from forecourt.core.listings import service as listings
+from forecourt.core.listings.schemas import IngestReport
+from forecourt.db.engine import Database
+
+IngestKeyDep = NamedDependency[None]
+
+
+def provide_ingest_key(request: Request[Any, Any, Any], db: DbDep) -> None:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    with db.read() as conn:
+        accounts.authenticate_ingest_key(conn, key if scheme.lower() == "bearer" else None)
+
+
+def _ingest(db: Database, body: bytes) -> IngestReport:
+    text = body.lstrip()
+    if not text:
+        raise InvalidInput("body", "body: send listings as NDJSON or a JSON array")
+    # A JSON array starts with "["; anything else is read as one JSON object per line.
+    items = listings.decode_array(text) if text.startswith(b"[") else listings.decode_ndjson(text)
+    with db.write() as conn:
+        return listings.ingest(conn, items)
+
+
+@post(
+    "/ingest/v1/listings",
+    status_code=200,
+    tags=["Ingest"],
+    responses={200: ResponseSpec(IngestReport, description="Stored and matched; bad records listed")},
+)
+async def ingest_listings(
+    request: Request[Any, Any, Any], db: DbDep, ingest_key: IngestKeyDep
+) -> IngestReport:
+    """Store a batch of listings (one transaction) and match it against tracked customers.
+    Each bad record is reported in `errors` by its number; the others are stored."""
+    del ingest_key  # authenticated
+    body = await request.body()
+    report: IngestReport = await anyio.to_thread.run_sync(partial(_ingest, db, body))
+    return report
+
+
+def router(settings: Settings) -> Router:
+    return Router(
+        path="/",
+        route_handlers=[ingest_listings],
+        dependencies={"ingest_key": Provide(provide_ingest_key, sync_to_thread=True)},
+        request_max_body_size=settings.max_ingest_bytes,
+    )

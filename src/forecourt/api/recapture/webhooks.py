@@ -1,0 +1,84 @@
+"""Recapture webhooks: create (per region), list, read, delete, ping, and the delivery log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from forecourt.api.deps import DbDep
+from forecourt.api.recapture.deps import MAX_OFFSET, AccountDep, RegionDep
+from forecourt.api.recapture.schemas import (
+    DeliveryListEnvelope,
+    PingEnvelope,
+    WebhookBody,
+    WebhookEnvelope,
+    WebhookListEnvelope,
+    delivery_out,
+    webhook_out,
+)
+from forecourt.core.vehicles import parse_region
+from forecourt.core.webhooks import service as webhooks
+from forecourt.core.webhooks.schemas import WebhookFields
+
+
+class WebhooksController(Controller):
+    path = "/v2/webhooks"
+    tags = ["Recapture webhooks"]
+
+    @post("/", status_code=200, sync_to_thread=True)
+    def create_webhook(
+        self, db: DbDep, account: AccountDep, region: RegionDep, data: JSONBody[WebhookBody]
+    ) -> WebhookEnvelope:
+        """The answer holds the webhook's signing `secret`: it is never shown again."""
+        fields = WebhookFields(name=data.name, endpoint=data.endpoint, format=data.format)
+        with db.write() as conn:
+            created = webhooks.create(conn, account.id, region, fields)
+        return WebhookEnvelope(success=True, webhook=webhook_out(created.webhook, created.secret))
+
+    @get("/", sync_to_thread=True)
+    def list_webhooks(
+        self,
+        db: DbDep,
+        account: AccountDep,
+        region: Annotated[str | None, QueryParameter(description="au or nz; all when omitted")] = None,
+    ) -> WebhookListEnvelope:
+        with db.read() as conn:
+            found = webhooks.list_all(conn, account.id, parse_region(region) if region else None)
+        return WebhookListEnvelope(success=True, webhooks=[webhook_out(w) for w in found])
+
+    @get("/{webhook_id:str}", sync_to_thread=True)
+    def get_webhook(self, db: DbDep, account: AccountDep, webhook_id: FromPath[str]) -> WebhookEnvelope:
+        with db.read() as conn:
+            webhook = webhooks.get(conn, account.id, webhook_id)
+        return WebhookEnvelope(success=True, webhook=webhook_out(webhook))
+
+    @delete("/{webhook_id:str}", status_code=200, sync_to_thread=True)
+    def delete_webhook(self, db: DbDep, account: AccountDep, webhook_id: FromPath[str]) -> WebhookEnvelope:
+        with db.write() as conn:
+            webhook = webhooks.delete(conn, account.id, webhook_id)
+        return WebhookEnvelope(success=True, webhook=webhook_out(webhook))
+
+    @post("/{webhook_id:str}/ping", status_code=202, sync_to_thread=True)
+    def ping_webhook(self, db: DbDep, account: AccountDep, webhook_id: FromPath[str]) -> PingEnvelope:
+        """Queue a `ping` event to the endpoint; its outcome shows in the delivery log."""
+        with db.write() as conn:
+            delivery_id = webhooks.ping(conn, account.id, webhook_id)
+        return PingEnvelope(success=True, delivery_id=str(delivery_id))
+
+    @get("/{webhook_id:str}/deliveries", sync_to_thread=True)
+    def list_deliveries(
+        self,
+        db: DbDep,
+        account: AccountDep,
+        webhook_id: FromPath[str],
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description="At most 500")] = 100,
+    ) -> DeliveryListEnvelope:
+        """Newest first."""
+        with db.read() as conn:
+            page = webhooks.deliveries(conn, account.id, webhook_id, offset=offset, limit=limit)
+        return DeliveryListEnvelope(
+            success=True, total=page.total, deliveries=[delivery_out(d) for d in page.deliveries]
+        )

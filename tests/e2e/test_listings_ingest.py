@@ -1,0 +1,233 @@
+"""POST /ingest/v1/listings over real HTTP: operator keys, NDJSON and JSON arrays, records
+reported one by one, and the sightings a dealer then sees on the customer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from forecourt.api.app import create_app
+from forecourt.core.accounts import service as accounts
+from forecourt.db.engine import Database
+from forecourt.db.models import listings
+from tests.conftest import TEST_MAX_BODY_BYTES, Tenant, running_server, settings_for
+
+URL = "/ingest/v1/listings"
+VIN = "1N4AL11D16N337720"
+
+
+@pytest.fixture
+def ingest_key(db: Database) -> str:
+    with db.write() as conn:
+        return accounts.issue_ingest_key(conn)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def listing(source_id: str = "L1", **fields: Any) -> dict[str, Any]:
+    return {
+        "source": "carsales",
+        "source_id": source_id,
+        "region": "au",
+        "url": f"https://www.carsales.com.au/cars/details/{source_id}/",
+        "title": "2019 Toyota Camry Ascent Sport",
+        "price": 28500,
+        "seller_type": "private",
+        "listed_at": "2022-08-15T14:23:01Z",
+    } | fields
+
+
+def ndjson(*records: Any) -> bytes:
+    return b"".join(json.dumps(r).encode() + b"\n" for r in records)
+
+
+def put_customer(http: httpx.Client, tenant: Tenant, **customer: Any) -> dict[str, Any]:
+    response = http.put(
+        "/v2/recapture/customers",
+        params={"region": "au"},
+        headers={"ApiKey": tenant.api_key},
+        json={"customer": customer},
+    )
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()["customer"]
+    return found
+
+
+def get_customer(http: httpx.Client, tenant: Tenant, customer_id: str) -> dict[str, Any]:
+    response = http.get(
+        f"/v2/recapture/customers/{customer_id}", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
+    )
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()["customer"]
+    return found
+
+
+def test_an_ndjson_batch_is_stored_and_a_sighting_reaches_the_customer(
+    http: httpx.Client, tenant: Tenant, ingest_key: str
+) -> None:
+    customer = put_customer(http, tenant, vin=VIN, external_id="CUST-1")
+
+    response = http.post(
+        URL,
+        content=ndjson(listing(vin=VIN), listing("L2", plate="XYZ789", state="NSW")),
+        headers=bearer(ingest_key) | {"Content-Type": "application/x-ndjson"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "received": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "sightings": 1,
+        "errors": [],
+    }
+    seen = get_customer(http, tenant, customer["id"])
+    assert seen["vehicle_title"] == "2019 Toyota Camry Ascent Sport"
+    (sighting,) = seen["sightings"]
+    assert sighting == {
+        "at": "2022-08-15T14:23:01.000Z",
+        "lead_id": sighting["lead_id"],
+        "listing_url": "https://www.carsales.com.au/cars/details/L1/",
+        "listing_title": "2019 Toyota Camry Ascent Sport",
+        "listing_price": 28500,
+        "seller_type": "private",
+        "delisted_at": None,
+    }
+    listed = http.get("/v2/recapture/customers", params={"region": "au"}, headers={"ApiKey": tenant.api_key})
+    assert listed.json()["customers"][0]["sightings"] == [sighting]
+
+
+def test_a_json_array_works_and_a_re_send_updates_in_place(
+    http: httpx.Client, tenant: Tenant, ingest_key: str
+) -> None:
+    customer = put_customer(http, tenant, rego="ABC123", state="VIC")
+    first = http.post(URL, json=[listing(plate="ABC123", state="VIC")], headers=bearer(ingest_key))
+    again = http.post(
+        URL, json=[listing(plate="ABC123", state="VIC", price=26900)], headers=bearer(ingest_key)
+    )
+
+    assert first.json()["created"] == 1 and first.json()["sightings"] == 1
+    assert again.json() | {"errors": []} == {
+        "received": 1,
+        "created": 0,
+        "updated": 1,
+        "unchanged": 0,
+        "rejected": 0,
+        "sightings": 0,
+        "errors": [],
+    }
+    (sighting,) = get_customer(http, tenant, customer["id"])["sightings"]
+    assert sighting["listing_price"] == 26900
+
+
+def test_bad_records_are_reported_by_number_and_the_rest_stored(
+    http: httpx.Client, tenant: Tenant, ingest_key: str
+) -> None:
+    body = b"\n".join(
+        [
+            json.dumps(listing("OK1", vin=VIN)).encode(),
+            b"{not json",
+            json.dumps(listing("BAD1", vin="SHORT")).encode(),
+            json.dumps(listing("BAD2", vin=VIN, price="cheap")).encode(),
+            json.dumps(listing("BAD3", vin=VIN, region="uk")).encode(),
+            json.dumps(listing("BAD4", plate=None)).encode(),
+            json.dumps(listing("BAD5", vin=VIN, seller_type="auction")).encode(),
+            json.dumps({k: v for k, v in listing("BAD6", vin=VIN).items() if k != "url"}).encode(),
+        ]
+    )
+
+    response = http.post(URL, content=body, headers=bearer(ingest_key))
+
+    assert response.status_code == 200
+    report = response.json()
+    assert (report["received"], report["created"], report["rejected"]) == (8, 1, 7)
+    fields = {e["record"]: (e["source_id"], e["field"]) for e in report["errors"]}
+    assert fields == {
+        2: (None, "record"),
+        3: ("BAD1", "vin"),
+        4: (None, "price"),
+        5: ("BAD3", "region"),
+        6: ("BAD4", "vin"),
+        7: ("BAD5", "seller_type"),
+        8: ("BAD6", "url"),
+    }
+    assert all(e["message"] for e in report["errors"])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer fci_nope_nope"},
+        {"Authorization": "Basic abc"},
+    ],
+    ids=["none", "unknown key", "not bearer"],
+)
+def test_ingest_needs_an_operator_key(http: httpx.Client, headers: dict[str, str]) -> None:
+    response = http.post(URL, json=[listing(vin=VIN)], headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"error": "Invalid ingest key"}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_tenants_api_key_is_not_an_ingest_key(http: httpx.Client, tenant: Tenant) -> None:
+    response = http.post(URL, json=[listing(vin=VIN)], headers=bearer(tenant.api_key))
+    assert response.status_code == 401
+
+
+def test_a_revoked_key_stops_working(http: httpx.Client, db: Database, ingest_key: str) -> None:
+    with db.write() as conn:
+        accounts.revoke_ingest_key(conn, ingest_key.split("_")[1])
+    assert http.post(URL, json=[listing(vin=VIN)], headers=bearer(ingest_key)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "body: send listings as NDJSON or a JSON array"),
+        (b"[1, 2", "Malformed JSON body"),
+    ],
+)
+def test_an_unreadable_body_is_400_naming_the_body(
+    http: httpx.Client, ingest_key: str, body: bytes, message: str
+) -> None:
+    response = http.post(URL, content=body, headers=bearer(ingest_key))
+    assert response.status_code == 400
+    assert response.json()["field"] == "body"
+    assert response.json()["error"].startswith(message)
+
+
+def test_array_elements_that_are_not_objects_are_bad_records(http: httpx.Client, ingest_key: str) -> None:
+    response = http.post(URL, content=b'["a", 2]', headers=bearer(ingest_key))
+    assert response.status_code == 200
+    assert [(e["record"], e["field"]) for e in response.json()["errors"]] == [(1, "record"), (2, "record")]
+
+
+def test_ingest_has_its_own_body_limit_above_the_general_one(http: httpx.Client, ingest_key: str) -> None:
+    body = ndjson(*[listing(f"L{i}", vin=VIN) for i in range(3000)])
+    assert len(body) > TEST_MAX_BODY_BYTES
+    response = http.post(URL, content=body, headers=bearer(ingest_key))
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 3000
+
+
+def test_a_batch_over_the_ingest_limit_is_413_and_stores_nothing(
+    db: Database, database_url: str, ingest_key: str
+) -> None:
+    app = create_app(settings_for(database_url, max_ingest_bytes=4096), db)
+    with running_server(app) as base, httpx.Client(base_url=base) as client:
+        response = client.post(
+            URL, content=ndjson(*[listing(f"L{i}", vin=VIN) for i in range(50)]), headers=bearer(ingest_key)
+        )
+    assert response.status_code == 413
+    assert "error" in response.json()
+    with db.read() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(listings)) == 0
