@@ -42,10 +42,14 @@ class WebhooksController(Controller):
         self,
         db: DbDep,
         account: AccountDep,
-        region: Annotated[str | None, QueryParameter(description="au or nz; all when omitted")] = None,
+        # Not `region`: that name is the router's required-region dependency.
+        region_filter: Annotated[
+            str | None, QueryParameter(name="region", description="au or nz; all when omitted")
+        ] = None,
     ) -> WebhookListEnvelope:
+        region = parse_region(region_filter) if region_filter else None
         with db.read() as conn:
-            found = webhooks.list_all(conn, account.id, parse_region(region) if region else None)
+            found = webhooks.list_all(conn, account.id, region)
         return WebhookListEnvelope(success=True, webhooks=[webhook_out(w) for w in found])
 
     @get("/{webhook_id:str}", sync_to_thread=True)
