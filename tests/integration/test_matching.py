@@ -4,16 +4,21 @@ give the same answer."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import pytest
 
 from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import Customer, CustomerFields
 from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport, ListingFields
+from forecourt.core.uploads import service as uploads
+from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db.engine import Database
-from tests.conftest import Tenant, make_tenant
+from tests.conftest import Tenant, make_tenant, run_jobs
 
 VIN = "1N4AL11D16N337720"
 OTHER_VIN = "4T1BE46K28U742135"
@@ -195,3 +200,57 @@ def test_a_listing_matches_each_accounts_own_customers(
     (my_sighting,) = read_customer(db, tenant, mine).sightings
     (their_sighting,) = read_customer(db, other_tenant, theirs).sightings
     assert my_sighting.lead_id != their_sighting.lead_id
+
+
+def test_a_customer_and_its_listing_saved_at_the_same_moment_always_meet(
+    db: Database, tenant: Tenant
+) -> None:
+    """Neither transaction sees the other's uncommitted row: without the matching lock,
+    PostgreSQL would sometimes commit both and make no sighting."""
+    failures: list[BaseException] = []
+    saved: list[Customer] = []
+    for i in range(12):
+        vin = f"1HGCM82633A{i:06d}"
+        start = threading.Barrier(2)
+
+        def run(step: Callable[[], object], start: threading.Barrier = start) -> None:
+            try:
+                start.wait()
+                step()
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [
+            threading.Thread(
+                target=run, args=(lambda v=vin: saved.append(save_customer(db, tenant, vin=v)),)
+            ),
+            threading.Thread(
+                target=run, args=(lambda v=vin, n=i: ingest(db, listing(source_id=f"L{n}", vin=v)),)
+            ),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert [len(read_customer(db, tenant, c).sightings) for c in saved] == [1] * 12
+
+
+def test_an_uploaded_customer_list_is_matched_against_listings_for_sale(db: Database, tenant: Tenant) -> None:
+    second = "https://www.carsales.com.au/cars/details/L2/"
+    ingest(db, listing(vin=VIN), listing(source_id="L2", url=second, plate="ABC123", state="VIC"))
+    request = UploadRequest(
+        customers=[
+            msgspec.Raw(b'{"vin": "%s"}' % VIN.encode()),
+            msgspec.Raw(b'{"rego": "ABC123", "state": "VIC"}'),
+        ]
+    )
+    with db.write() as conn:
+        upload = uploads.create(conn, tenant.account.id, "au", request, chunk_rows=1)
+    run_jobs(db)
+    with db.read() as conn:
+        page = customers.list_page(conn, tenant.account.id, "au", upload_id=str(upload.id))
+    assert sorted(s.listing_url for c in page.customers for s in c.sightings) == [
+        "https://www.carsales.com.au/cars/details/L1/",
+        second,
+    ]

@@ -1,0 +1,92 @@
+"""`forecourt ingest-keys` and `forecourt listings ingest`, as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from forecourt.core.customers import service as customers
+from forecourt.core.customers.schemas import CustomerFields
+from forecourt.db.engine import Database
+from tests.conftest import Tenant
+from tests.e2e.test_cli import Cli
+
+VIN = "1N4AL11D16N337720"
+LISTING = {
+    "source": "gumtree",
+    "source_id": "G-1",
+    "region": "au",
+    "url": "https://www.gumtree.com.au/s-ad/1",
+    "title": "2017 Mazda 3 Maxx",
+    "price": 15990,
+    "seller_type": "dealer",
+    "listed_at": "2024-05-02",
+}
+
+
+@pytest.fixture
+def cli(db: Database, database_url: str) -> Cli:
+    return Cli(database_url)
+
+
+def save_customer(db: Database, tenant: Tenant, **fields: str) -> str:
+    with db.write() as conn:
+        record = customers.validate(CustomerFields(**fields), "au")
+        return str(customers.save(conn, tenant.account.id, "au", record).id)
+
+
+def sightings_of(db: Database, tenant: Tenant, customer_id: str) -> list[str | None]:
+    with db.read() as conn:
+        return [s.listing_url for s in customers.get(conn, tenant.account.id, "au", customer_id).sightings]
+
+
+def test_an_ingest_key_is_created_works_over_http_and_can_be_revoked(cli: Cli, http: httpx.Client) -> None:
+    created = cli.ok("ingest-keys", "create")
+    assert created["key"].startswith(f"fci_{created['prefix']}_")
+    headers = {"Authorization": f"Bearer {created['key']}"}
+
+    assert http.post("/ingest/v1/listings", json=[LISTING | {"vin": VIN}], headers=headers).status_code == 200
+    assert cli.ok("ingest-keys", "revoke", created["prefix"]) == {"revoked": created["prefix"]}
+    assert http.post("/ingest/v1/listings", json=[LISTING | {"vin": VIN}], headers=headers).status_code == 401
+    assert cli.run("ingest-keys", "revoke", created["prefix"]).exit_code != 0
+
+
+def test_a_jsonl_feed_is_ingested_and_matched(cli: Cli, db: Database, tenant: Tenant, tmp_path: Path) -> None:
+    customer_id = save_customer(db, tenant, vin=VIN)
+    feed = tmp_path / "feed.jsonl"
+    lines = [LISTING | {"vin": VIN}, LISTING | {"source_id": "G-2", "vin": "BAD"}]
+    lines += [LISTING | {"source_id": f"G-{i}", "plate": f"P{i}", "state": "VIC"} for i in range(3, 13)]
+    feed.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
+
+    report = cli.ok("listings", "ingest", str(feed), "--batch-size", "4")
+
+    assert {k: report[k] for k in ("received", "created", "rejected", "sightings")} == {
+        "received": 12,
+        "created": 11,
+        "rejected": 1,
+        "sightings": 1,
+    }
+    assert [(e["record"], e["source_id"], e["field"]) for e in report["errors"]] == [(2, "G-2", "vin")]
+    assert sightings_of(db, tenant, customer_id) == ["https://www.gumtree.com.au/s-ad/1"]
+    again = cli.ok("listings", "ingest", str(feed))
+    assert (again["created"], again["unchanged"], again["sightings"]) == (0, 11, 0)
+
+
+def test_a_csv_feed_is_ingested_and_matched(cli: Cli, db: Database, tenant: Tenant, tmp_path: Path) -> None:
+    customer_id = save_customer(db, tenant, rego="ABC123", state="VIC")
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        "source,source_id,region,url,title,price,seller_type,vin,plate,state,listed_at\n"
+        "gumtree,G-1,au,https://www.gumtree.com.au/s-ad/1,2017 Mazda 3,15990,dealer,,ABC 123,VIC,2024-05-02\n"
+        "gumtree,G-2,au,https://www.gumtree.com.au/s-ad/2,,lots,private,,XYZ9,NSW,2024-05-02\n",
+        encoding="utf-8",
+    )
+
+    report = cli.ok("listings", "ingest", str(feed))
+
+    assert (report["created"], report["rejected"], report["sightings"]) == (1, 1, 1)
+    assert [(e["record"], e["field"]) for e in report["errors"]] == [(2, "price")]
+    assert sightings_of(db, tenant, customer_id) == ["https://www.gumtree.com.au/s-ad/1"]
