@@ -9,6 +9,7 @@ from forecourt.core.errors import InvalidInput
 
 Region = Literal["au", "nz"]
 REGIONS: tuple[Region, ...] = ("au", "nz")
+STATED_REGIONS = frozenset({"au"})  # regions whose plates are issued per state
 AU_STATES = frozenset({"VIC", "NSW", "QLD", "SA", "WA", "TAS", "NT", "ACT"})
 
 _VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")

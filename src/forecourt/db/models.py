@@ -92,10 +92,12 @@ tracked_customers = sa.Table(
     # Identity of a tracked vehicle within (account, region): the VIN when known,
     # otherwise the plate and its state. The partial unique indexes enforce it, and with
     # the next one they are also how customers are found by plate: each row is in exactly
-    # one plate index, so an upload maintains one, not two. They lead with (region,
-    # vehicle) so that matching a marketplace listing finds every account's customers
-    # with the same index; an account's own lookups give all the columns anyway.
-    _unique_where("uq_tracked_customers_vin", "vin IS NOT NULL", "region", "vin", "account_id"),
+    # one plate index, so an upload maintains one, not two. They lead with the vehicle
+    # (and region), so that matching a marketplace listing finds every account's
+    # customers with the same index; an account's own lookups give all the columns.
+    # The VIN index leads with the VIN itself: SQLite, without statistics, would
+    # otherwise scan it as a range for "vin IS NOT NULL" instead of probing by plate.
+    _unique_where("uq_tracked_customers_vin", "vin IS NOT NULL", "vin", "region", "account_id"),
     _unique_where(
         "uq_tracked_customers_plate",
         "vin IS NULL AND state IS NOT NULL",

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
 
+from forecourt.core.vehicles import STATED_REGIONS
+
 
 class WatchedVehicle(NamedTuple):
     """A tracked customer, as matching sees it."""
@@ -44,7 +46,7 @@ def same_vehicle(customer: WatchedVehicle, listing: ListedVehicle) -> bool:
         return customer.vin == listing.vin
     if customer.rego is None or customer.rego != listing.plate or customer.state != listing.state:
         return False
-    return customer.state is not None or customer.region == "nz"
+    return (customer.state is not None) == (customer.region in STATED_REGIONS)
 
 
 def in_window(customer: WatchedVehicle, listed_at: datetime) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from forecourt.core.customers.schemas import Sighting
 from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle
 from forecourt.core.sightings.schemas import NewSighting
+from forecourt.core.vehicles import STATED_REGIONS
 from forecourt.db import bulk
 from forecourt.db.models import leads, listings, sightings
 from forecourt.db.models import tracked_customers as tc
@@ -44,21 +45,29 @@ _WATCHED = (
 
 
 def watched_vehicles(
-    conn: Connection, region: str, vins: Collection[str], plates: Collection[str]
+    conn: Connection,
+    region: str,
+    *,
+    vins: Collection[str],
+    plates: Collection[str],
+    plates_without_vin: Collection[str],
 ) -> list[WatchedVehicle]:
-    """Every account's customers with one of these VINs or plates: one query per partial
-    index of tracked_customers, each led by (region, vin) or (region, rego)."""
+    """Every account's customers with one of these VINs or plates, one query per partial
+    index of tracked_customers. A customer with a VIN is looked for by plate only for
+    listings without one (`plates_without_vin`): when both VINs are known, they decide."""
+    # A plate matches only in its own state: where states exist, customers without one
+    # cannot match by plate (and where none exist, no customer has one).
+    stated = tc.c.state.is_not(None) if region in STATED_REGIONS else tc.c.state.is_(None)
     searches = [
-        (vins, tc.c.vin, tc.c.vin.is_not(None)),
-        (plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), tc.c.state.is_not(None))),
-        (plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), tc.c.state.is_(None))),
-        (plates, tc.c.rego, tc.c.vin.is_not(None)),
+        (vins, tc.c.vin, sa.true()),
+        (plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), stated)),
+        (plates_without_vin, tc.c.rego, tc.c.vin.is_not(None)),
     ]
     found: list[WatchedVehicle] = []
     for values, column, condition in searches:
         if values:
             query = sa.select(*_WATCHED).where(
-                tc.c.region == region, bulk.one_of(conn, column, values), condition
+                bulk.one_of(conn, column, values), tc.c.region == region, condition
             )
             found.extend(WatchedVehicle(*row) for row in conn.execute(query))
     return found

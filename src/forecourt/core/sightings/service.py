@@ -32,6 +32,7 @@ def match_listings(conn: Connection, listed: Sequence[ListedVehicle]) -> list[Ne
             region,
             vins={listing.vin for listing in here if listing.vin},
             plates={listing.plate for listing in here if listing.plate},
+            plates_without_vin={listing.plate for listing in here if listing.plate and not listing.vin},
         )
         found.extend(pairs(watched, here))
     return _record(conn, found)

@@ -219,7 +219,7 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f("uq_tracked_customers_vin"), sqlite_where=sa.text("vin IS NOT NULL"))
         batch_op.create_index(
             "uq_tracked_customers_vin",
-            ["region", "vin", "account_id"],
+            ["vin", "region", "account_id"],
             unique=True,
             sqlite_where=sa.text("vin IS NOT NULL"),
             postgresql_where=sa.text("vin IS NOT NULL"),

@@ -1,0 +1,310 @@
+"""Listing matching benchmark: listings ingested per second end to end, against tracked
+customers already on file, with a floor measured in the same run.
+
+    .venv/bin/python bench/match.py                  # 1,000,000 customers, 100,000 listings, SQLite
+    .venv/bin/python bench/match.py --customers 100000 --listings 10000
+    .venv/bin/python bench/match.py --reset-schema \
+        --database-url postgresql://postgres@127.0.0.1/forecourt_bench
+
+Setup (not timed): a fresh database; `--accounts` accounts sharing `--customers` tracked
+customers (85% plate and state, 10% VIN only, 5% both), written with the app's bulk
+insert; an ingest key. Then `forecourt serve` on a loopback port.
+
+End to end (timed): the listings POSTed to /ingest/v1/listings as NDJSON batches of
+`--batch`, one after the other, as a feed would send them; each answer comes after its
+batch is stored and matched. `--match-share` of the listings are vehicles on file (half
+by VIN, half by plate and state); the rest are other vehicles. The run checks that the
+sightings made are exactly the expected ones.
+
+The floor: the same key lookups done directly in the database as one indexed join of
+the stored listings with tracked_customers (by VIN, and by plate and state), with the
+raw driver. It only finds the pairs; the end to end also parses, validates, stores the
+listings and records sightings and leads. The machine is shared and noisy: read the
+ratio, not the absolute times. Target: at least 50,000 listings/s on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import string
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).parent))
+from upload import (
+    HEALTH_WAIT,
+    backend_of,
+    backend_version,
+    forecourt_env,
+    free_port,
+    log,
+    pg_conninfo,
+    prepare_database,
+    source_revision,
+    sqlite_path,
+    workspace,
+)
+
+from forecourt.core.accounts import service as accounts
+from forecourt.core.dates import utcnow
+from forecourt.core.ids import new_ids
+from forecourt.db import bulk
+from forecourt.db.engine import Database
+from forecourt.db.models import tracked_customers
+
+TARGET_PER_SECOND = 50_000
+STATES = ("VIC", "NSW", "QLD", "SA", "WA", "TAS", "NT", "ACT")
+ALPHABET = string.ascii_uppercase + string.digits
+
+
+def _base36(i: int, width: int) -> str:
+    out = ""
+    while i:
+        i, digit = divmod(i, 36)
+        out = ALPHABET[digit] + out
+    return out.rjust(width, "A")
+
+
+def customer_vin(i: int) -> str:
+    return f"1HGCM8263{i:08d}"  # 17 characters, none of I, O, Q
+
+
+def customer_keys(i: int) -> tuple[str | None, str | None, str | None]:
+    """(rego, state, vin) of customer i: 85% plate and state, 10% VIN only, 5% both."""
+    kind = i % 20
+    plate, state = _base36(i, 6), STATES[i % len(STATES)]
+    if kind < 17:
+        return plate, state, None
+    if kind < 19:
+        return None, None, customer_vin(i)
+    return plate, state, customer_vin(i)
+
+
+def seed_customers(url: str, n: int, n_accounts: int) -> tuple[list[Any], str]:
+    """Accounts, their customers (bulk, not timed) and an ingest key."""
+    db = Database(url)
+    try:
+        with db.write() as conn:
+            account_ids = [
+                accounts.create_account(conn, f"Dealer {a}", "au")[0].id for a in range(n_accounts)
+            ]
+            key = accounts.issue_ingest_key(conn)
+        step = 100_000
+        for first in range(0, n, step):
+            rows = range(first, min(n, first + step))
+            keys = [customer_keys(i) for i in rows]
+            now = utcnow()
+            with db.write() as conn:
+                bulk.insert_columns(
+                    conn,
+                    tracked_customers,
+                    {
+                        "id": new_ids(len(rows)),
+                        "account_id": [account_ids[i % n_accounts] for i in rows],
+                        "region": bulk.Same("au"),
+                        "rego": [k[0] for k in keys],
+                        "state": [k[1] for k in keys],
+                        "vin": [k[2] for k in keys],
+                        "external_id": [f"CUST-{i}" for i in rows],
+                        "additional_fields": bulk.Same({}),
+                        "created_at": bulk.Same(now),
+                        "last_updated": bulk.Same(now),
+                    },
+                )
+            log(f"  {min(n, first + step):,} customers")
+        return account_ids, key
+    finally:
+        db.dispose()
+
+
+def make_listings(n: int, n_customers: int, match_share: float, seed: int) -> tuple[list[bytes], int]:
+    """NDJSON lines, and how many of them are vehicles on file."""
+    rng = random.Random(seed)
+    lines, expected = [], 0
+    encode = msgspec.json.encode
+    for j in range(n):
+        record: dict[str, Any] = {
+            "source": "carsales",
+            "source_id": f"CS-{j}",
+            "region": "au",
+            "url": f"https://www.carsales.com.au/cars/details/CS-{j}/",
+            "title": "2019 Toyota Camry Ascent Sport",
+            "price": rng.randrange(5_000, 80_000),
+            "seller_type": rng.choice(("private", "dealer")),
+            "listed_at": f"2026-11-0{rng.randrange(1, 10)}T09:30:00Z",
+        }
+        if rng.random() < match_share:
+            expected += 1
+            if rng.random() < 0.5:  # a customer with a VIN: ids 17..19 of every 20
+                i = rng.randrange(n_customers // 20) * 20 + rng.choice((17, 18, 19))
+                record["vin"] = customer_vin(i)
+            else:  # a customer with a plate: ids 0..16 of every 20
+                i = rng.randrange(n_customers // 20) * 20 + rng.randrange(17)
+                record["plate"], record["state"] = customer_keys(i)[:2]
+        else:  # another vehicle: a 7-character plate no customer has
+            record["plate"], record["state"] = "Z" + _base36(j, 6), rng.choice(STATES)
+        lines.append(encode(record))
+    return lines, expected
+
+
+def end_to_end(url: str, workdir: Path, key: str, lines: list[bytes], batch: int) -> dict[str, Any]:
+    port = free_port()
+    env = forecourt_env({"FORECOURT_LOG_LEVEL": "warning", "FORECOURT_MAX_INGEST_BYTES": str(1 << 30)})
+    log_path = workdir / "serve.log"
+    with log_path.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "forecourt", "serve", "--port", str(port), "--database-url", url],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + HEALTH_WAIT
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"forecourt serve did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.05)
+        bodies = [b"\n".join(lines[i : i + batch]) + b"\n" for i in range(0, len(lines), batch)]
+        totals: dict[str, int] = {}
+        with httpx.Client(base_url=base, timeout=600, headers={"Authorization": f"Bearer {key}"}) as client:
+            started = time.perf_counter()
+            for body in bodies:
+                response = client.post("/ingest/v1/listings", content=body)
+                if response.status_code != 200:
+                    raise SystemExit(f"ingest answered {response.status_code}: {response.text[:500]}")
+                for name, value in response.json().items():
+                    if isinstance(value, int):
+                        totals[name] = totals.get(name, 0) + value
+            elapsed = time.perf_counter() - started
+        return {"seconds": elapsed, "requests": len(bodies), **totals}
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+FLOOR_SQL = """
+SELECT count(*) FROM (
+  SELECT l.id, c.id FROM listings l JOIN tracked_customers c
+    ON c.region = l.region AND c.vin = l.vin
+  WHERE l.vin IS NOT NULL AND c.vin IS NOT NULL
+  UNION
+  SELECT l.id, c.id FROM listings l JOIN tracked_customers c
+    ON c.region = l.region AND c.rego = l.plate AND c.state = l.state
+  WHERE l.plate IS NOT NULL AND (c.vin IS NULL OR l.vin IS NULL OR c.vin = l.vin)
+) AS pairs
+"""
+
+
+def floor(url: str, backend: str, repeat: int = 3) -> dict[str, Any]:
+    """The best of `repeat` runs of the join (warm cache, as the end to end had)."""
+    times, pairs = [], 0
+    for _ in range(repeat):
+        if backend == "sqlite":
+            conn = sqlite3.connect(sqlite_path(url))
+            started = time.perf_counter()
+            pairs = conn.execute(FLOOR_SQL).fetchone()[0]
+            times.append(time.perf_counter() - started)
+            conn.close()
+        else:
+            import psycopg
+
+            with psycopg.connect(pg_conninfo(url)) as conn:
+                started = time.perf_counter()
+                row = conn.execute(FLOOR_SQL).fetchone()
+                times.append(time.perf_counter() - started)
+                pairs = row[0] if row else 0
+    return {"seconds": min(times), "pairs": pairs}
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--listings", type=int, default=100_000)
+    parser.add_argument("--accounts", type=int, default=4)
+    parser.add_argument("--match-share", type=float, default=0.1)
+    parser.add_argument("--batch", type=int, default=10_000, help="listings per request")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url")
+    parser.add_argument("--reset-schema", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", action="store_true")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
+    with workspace(args.keep) as workdir:
+        url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+        backend = backend_of(url)
+        prepare_database(url, backend, args.reset_schema)
+        revision = source_revision()
+        log(f"forecourt {revision}; {args.customers:,} customers in {args.accounts} accounts")
+        _, key = seed_customers(url, args.customers, args.accounts)
+        lines, expected = make_listings(args.listings, args.customers, args.match_share, args.seed)
+        log(
+            f"ingesting {args.listings:,} listings ({expected:,} of vehicles on file), "
+            f"{args.batch:,} per request"
+        )
+        e2e = end_to_end(url, workdir, key, lines, args.batch)
+        log("measuring the floor")
+        base = floor(url, backend)
+        result = {
+            "revision": revision,
+            "date": datetime.now().isoformat(timespec="seconds"),
+            "machine": platform.node(),
+            "cpus": os.cpu_count(),
+            "backend": backend,
+            "backend_version": backend_version(url, backend),
+            "customers": args.customers,
+            "accounts": args.accounts,
+            "listings": args.listings,
+            "expected_sightings": expected,
+            "end_to_end": e2e,
+            "listings_per_s": args.listings / e2e["seconds"],
+            "floor": base,
+            "ratio": e2e["seconds"] / base["seconds"],
+        }
+        if args.json:
+            print(json.dumps(result, indent=2))
+            return
+        per_s = result["listings_per_s"]
+        ok = e2e.get("sightings") == expected == base["pairs"]
+        verdict = "MET" if per_s >= TARGET_PER_SECOND else "MISSED"
+        print(f"\nForecourt matching benchmark  {result['date']}  {result['cpus']} CPUs  {backend}")
+        print(f"  database                 {result['backend_version']}")
+        print(f"  forecourt commit         {revision}")
+        print(f"  tracked customers        {args.customers:,} in {args.accounts} accounts")
+        print(f"  listings                 {args.listings:,} in {e2e['requests']} requests of {args.batch:,}")
+        print(f"  end to end               {e2e['seconds']:8.2f} s   {per_s:,.0f} listings/s")
+        print(f"  target                   >= {TARGET_PER_SECOND:,} listings/s: {verdict}")
+        print(
+            f"  sightings made           {e2e.get('sightings', 0):,} (expected {expected:,}; the join finds ",
+            end="",
+        )
+        print(f"{base['pairs']:,}) {'OK' if ok else 'MISMATCH'}")
+        print(f"  floor (one indexed join) {base['seconds']:8.3f} s")
+        print(f"  ratio end to end / floor {result['ratio']:8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
