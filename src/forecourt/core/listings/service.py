@@ -134,10 +134,6 @@ def validate(fields: ListingFields) -> ListingRecord:
     )
 
 
-def _price_point(at: datetime, price: int) -> dict[str, Any]:
-    return {"at": format_timestamp(at), "price": price}
-
-
 def _listed(listing_id: UUID, values: Mapping[str, Any]) -> ListedVehicle:
     return ListedVehicle(
         listing_id,
@@ -186,7 +182,7 @@ def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
             continue
         history = list(old.price_history)
         if values["price"] != old.price:
-            history.append(_price_point(now, values["price"]))
+            history.append({"at": format_timestamp(now), "price": values["price"]})
             if old.price is not None:
                 repriced.append(old.id)
         if values["delisted_at"] is not None and old.delisted_at is None:
@@ -228,10 +224,11 @@ def _insert(conn: Connection, records: list[ListingRecord], now: datetime) -> li
         )
     )
     listed_at = [r.listed_at or now for r in records]
+    seen = format_timestamp(now)
     columns.update(
         id=ids,
         listed_at=listed_at,
-        price_history=[[] if r.price is None else [_price_point(now, r.price)] for r in records],
+        price_history=[[] if r.price is None else [{"at": seen, "price": r.price}] for r in records],
         first_seen_at=Same(now),
         last_seen_at=Same(now),
     )
