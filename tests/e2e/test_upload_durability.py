@@ -332,7 +332,9 @@ class Processes:
         self.tmp_path = tmp_path
         self.started: list[Process] = []
 
-    def env(self, application_name: str | None = None) -> dict[str, str]:
+    def env(
+        self, application_name: str | None = None, lease_seconds: float = LEASE_SECONDS
+    ) -> dict[str, str]:
         url = self.database_url
         if application_name:  # PostgreSQL: tells the workers' sessions apart
             url += f"?application_name={application_name}"
@@ -340,20 +342,29 @@ class Processes:
         env.update(
             FORECOURT_DATABASE_URL=url,
             FORECOURT_WORKER_POLL_SECONDS="0.05",
-            FORECOURT_JOB_LEASE_SECONDS=str(LEASE_SECONDS),
+            FORECOURT_JOB_LEASE_SECONDS=str(lease_seconds),
             FORECOURT_UPLOAD_CHUNK_ROWS=str(CHUNK),
             FORECOURT_EMBEDDED_WORKER="false",
             FORECOURT_LOG_LEVEL="info",
         )
         return env
 
-    def _start(self, name: str, args: list[str], application_name: str | None = None) -> Process:
-        process = Process(name, args, self.env(application_name), self.tmp_path / f"{name}.log")
+    def _start(
+        self,
+        name: str,
+        args: list[str],
+        application_name: str | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> Process:
+        env = self.env(application_name, lease_seconds)
+        process = Process(name, args, env, self.tmp_path / f"{name}.log")
         self.started.append(process)
         return process
 
-    def worker(self, name: str, application_name: str | None = None) -> Process:
-        process = self._start(name, [str(FORECOURT_BIN), "worker"], application_name)
+    def worker(
+        self, name: str, application_name: str | None = None, lease_seconds: float = LEASE_SECONDS
+    ) -> Process:
+        process = self._start(name, [str(FORECOURT_BIN), "worker"], application_name, lease_seconds)
         process.wait_started()
         return process
 
@@ -634,8 +645,10 @@ def both_wait_for_the_upload(db: Database, upload_id: UUID, procs: Processes) ->
 
 def test_two_workers_finish_several_uploads(db: Database, procs: Processes) -> None:
     tenants = [make_tenant(db, "Alpha Motors"), make_tenant(db, "Beta Cars")]
-    a = procs.worker("worker-a")
-    b = procs.worker("worker-b")
+    # A lease long enough that no job is taken over on a busy machine: this test is about
+    # sharing the work, and asserts every job ran once.
+    a = procs.worker("worker-a", lease_seconds=30)
+    b = procs.worker("worker-b", lease_seconds=30)
     work = []
     for n in range(4):
         tenant = tenants[n % 2]
