@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -43,6 +42,13 @@ def by_keys(conn: Connection, keys: Collection[tuple[str, str]]) -> dict[tuple[s
     return found
 
 
+def next_ids(conn: Connection, count: int) -> list[int]:
+    """Ids for `count` new listings. Only ingest inserts listings, and it holds the
+    matching lock (PostgreSQL) or the write lock (SQLite) meanwhile: no one else numbers."""
+    top = conn.scalar(sa.select(sa.func.max(listings.c.id))) or 0
+    return list(range(top + 1, top + 1 + count))
+
+
 def insert_columns(conn: Connection, columns: Mapping[str, Sequence[Any] | bulk.Same]) -> None:
     bulk.insert_columns(conn, listings, columns)
 
@@ -65,7 +71,7 @@ def update_many(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         conn.execute(_UPDATE, rows)
 
 
-def touch(conn: Connection, listing_ids: Collection[UUID], now: datetime) -> None:
+def touch(conn: Connection, listing_ids: Collection[int], now: datetime) -> None:
     """Mark listings seen again, unchanged."""
     if listing_ids:
         conn.execute(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
-from uuid import UUID
 
 import msgspec
 
@@ -47,7 +46,7 @@ class ListingRecord(msgspec.Struct, kw_only=True):
 
 
 class Listing(msgspec.Struct, kw_only=True):
-    id: UUID
+    id: int
     source: str
     source_id: str
     region: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import msgspec
 from sqlalchemy.engine import Connection
@@ -18,7 +17,6 @@ from sqlalchemy.engine import Connection
 from forecourt.core.customers.service import check_no_nul
 from forecourt.core.dates import format_timestamp, parse_date, utcnow
 from forecourt.core.errors import InvalidInput, invalid_from
-from forecourt.core.ids import new_ids
 from forecourt.core.listings import repository
 from forecourt.core.listings.schemas import (
     SELLER_TYPES,
@@ -134,7 +132,7 @@ def validate(fields: ListingFields) -> ListingRecord:
     )
 
 
-def _listed(listing_id: UUID, values: Mapping[str, Any]) -> ListedVehicle:
+def _listed(listing_id: int, values: Mapping[str, Any]) -> ListedVehicle:
     return ListedVehicle(
         listing_id,
         values["region"],
@@ -172,9 +170,9 @@ def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
     report.created = len(fresh)
 
     updates: list[dict[str, Any]] = []
-    unchanged: list[UUID] = []
-    repriced: list[UUID] = []
-    delisted: list[UUID] = []
+    unchanged: list[int] = []
+    repriced: list[int] = []
+    delisted: list[int] = []
     for key, old in stored.items():
         values = _merge(old, batch[key])
         if all(values[name] == getattr(old, name) for name in repository.MUTABLE):
@@ -215,7 +213,7 @@ def _insert(conn: Connection, records: list[ListingRecord], now: datetime) -> li
     """Insert new listings; returns them as matching sees them."""
     if not records:
         return []
-    ids = new_ids(len(records))
+    ids = repository.next_ids(conn, len(records))
     columns: dict[str, Sequence[Any] | Same] = dict(
         zip(
             ListingRecord.__struct_fields__,

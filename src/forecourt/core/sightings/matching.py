@@ -28,7 +28,7 @@ class WatchedVehicle(NamedTuple):
 class ListedVehicle(NamedTuple):
     """A listing, as matching sees it."""
 
-    id: UUID
+    id: int
     region: str
     vin: str | None
     plate: str | None
@@ -72,7 +72,7 @@ def pairs(
             by_vin.setdefault(customer.vin, []).append(customer)
         if customer.rego:
             by_plate.setdefault(customer.rego, []).append(customer)
-    found: dict[tuple[UUID, UUID], tuple[WatchedVehicle, ListedVehicle]] = {}
+    found: dict[tuple[UUID, int], tuple[WatchedVehicle, ListedVehicle]] = {}
     for listing in listings:
         near = by_vin.get(listing.vin, []) if listing.vin else []
         if listing.plate:

@@ -95,7 +95,7 @@ def active_listings(
     conn: Connection, region: str, vins: Collection[str], plates: Collection[str]
 ) -> list[ListedVehicle]:
     """Listings not delisted with one of these VINs or plates."""
-    found: dict[UUID, ListedVehicle] = {}
+    found: dict[int, ListedVehicle] = {}
     for values, column in ((vins, listings.c.vin), (plates, listings.c.plate)):
         if values:
             query = sa.select(*_LISTED).where(
@@ -107,7 +107,7 @@ def active_listings(
     return list(found.values())
 
 
-def existing_pairs(conn: Connection, listing_ids: Collection[UUID]) -> set[tuple[UUID, UUID]]:
+def existing_pairs(conn: Connection, listing_ids: Collection[int]) -> set[tuple[UUID, int]]:
     if not listing_ids:
         return set()
     query = sa.select(sightings.c.customer_id, sightings.c.listing_id).where(
@@ -136,7 +136,7 @@ def fill_titles(conn: Connection, titles: Iterable[tuple[UUID, str]]) -> None:
         conn.execute(_FILL_TITLE, rows)
 
 
-def of_listings(conn: Connection, listing_ids: Collection[UUID]) -> list[NewSighting]:
+def of_listings(conn: Connection, listing_ids: Collection[int]) -> list[NewSighting]:
     """Every sighting of these listings, whichever account it belongs to."""
     if not listing_ids:
         return []

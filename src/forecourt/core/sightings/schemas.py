@@ -10,5 +10,5 @@ class NewSighting(NamedTuple):
     account_id: UUID
     region: str
     customer_id: UUID
-    listing_id: UUID
+    listing_id: int
     lead_id: UUID

@@ -70,7 +70,7 @@ def customers(conn: Connection, customer_ids: Collection[UUID]) -> dict[UUID, sa
     return {row.id: row._mapping for row in conn.execute(query)}
 
 
-def listings_by_id(conn: Connection, listing_ids: Collection[UUID]) -> dict[UUID, sa.RowMapping]:
+def listings_by_id(conn: Connection, listing_ids: Collection[int]) -> dict[int, sa.RowMapping]:
     query = sa.select(listings).where(bulk.one_of(conn, listings.c.id, listing_ids))
     return {row.id: row._mapping for row in conn.execute(query)}
 

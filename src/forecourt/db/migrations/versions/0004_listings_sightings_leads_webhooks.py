@@ -30,7 +30,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "listings",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False
+        ),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("source_id", sa.String(length=255), nullable=False),
         sa.Column("region", sa.String(length=2), nullable=False),
@@ -95,7 +97,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("origin", sa.String(length=32), nullable=False),
         sa.Column("tracked_customer_id", sa.Uuid(), nullable=True),
-        sa.Column("listing_id", sa.Uuid(), nullable=True),
+        sa.Column("listing_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_leads_account_id_accounts"), ondelete="CASCADE"
@@ -159,7 +161,7 @@ def upgrade() -> None:
     op.create_table(
         "sightings",
         sa.Column("customer_id", sa.Uuid(), nullable=False),
-        sa.Column("listing_id", sa.Uuid(), nullable=False),
+        sa.Column("listing_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("lead_id", sa.Uuid(), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
