@@ -142,3 +142,16 @@ def http(server_url: str, db: Database) -> Iterator[httpx.Client]:
     """An HTTP client for the test server; the database is empty at the start."""
     with httpx.Client(base_url=server_url, timeout=10) as client:
         yield client
+
+
+def put_customer(http: httpx.Client, tenant: Tenant, **customer: Any) -> dict[str, Any]:
+    """Create (or update) a customer in `au` through the Recapture API; returns it."""
+    response = http.put(
+        "/v2/recapture/customers",
+        params={"region": "au"},
+        headers={"ApiKey": tenant.api_key},
+        json={"customer": customer},
+    )
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()["customer"]
+    return found

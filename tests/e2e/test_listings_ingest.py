@@ -14,7 +14,7 @@ from forecourt.api.app import create_app
 from forecourt.core.accounts import service as accounts
 from forecourt.db.engine import Database
 from forecourt.db.models import listings
-from tests.conftest import TEST_MAX_BODY_BYTES, Tenant, running_server, settings_for
+from tests.conftest import TEST_MAX_BODY_BYTES, Tenant, put_customer, running_server, settings_for
 
 URL = "/ingest/v1/listings"
 VIN = "1N4AL11D16N337720"
@@ -45,18 +45,6 @@ def listing(source_id: str = "L1", **fields: Any) -> dict[str, Any]:
 
 def ndjson(*records: Any) -> bytes:
     return b"".join(json.dumps(r).encode() + b"\n" for r in records)
-
-
-def put_customer(http: httpx.Client, tenant: Tenant, **customer: Any) -> dict[str, Any]:
-    response = http.put(
-        "/v2/recapture/customers",
-        params={"region": "au"},
-        headers={"ApiKey": tenant.api_key},
-        json={"customer": customer},
-    )
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()["customer"]
-    return found
 
 
 def get_customer(http: httpx.Client, tenant: Tenant, customer_id: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from forecourt.core.accounts import service as accounts
 from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import ListingFields
 from forecourt.db.engine import Database
-from tests.conftest import Tenant, run_jobs
+from tests.conftest import Tenant, put_customer, run_jobs
 
 URL = "/v2/webhooks"
 VIN = "1N4AL11D16N337720"
@@ -84,18 +84,6 @@ def create(
 
 def call(http: httpx.Client, tenant: Tenant, method: str, path: str = "", **kwargs: Any) -> httpx.Response:
     return http.request(method, URL + path, headers={"ApiKey": tenant.api_key}, **kwargs)
-
-
-def put_customer(http: httpx.Client, tenant: Tenant, **customer: Any) -> dict[str, Any]:
-    response = http.put(
-        "/v2/recapture/customers",
-        params={"region": "au"},
-        headers={"ApiKey": tenant.api_key},
-        json={"customer": customer},
-    )
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()["customer"]
-    return found
 
 
 def ingest(db: Database, **fields: Any) -> None:
