@@ -285,8 +285,7 @@ leads = sa.Table(
     sa.Column("listing_id", BigId, sa.ForeignKey("listings.id", ondelete="SET NULL"), nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Index(None, "account_id", "created_at"),
-    sa.Index(None, "tracked_customer_id"),
-    sa.Index(None, "listing_id"),
+    sa.Index(None, "tracked_customer_id"),  # a customer's deletion nulls its leads' link
 )
 
 # A tracked customer's vehicle found in a listing: at most one per (customer, listing).
@@ -299,8 +298,9 @@ sightings = sa.Table(
     sa.Column("lead_id", sa.Uuid, sa.ForeignKey("leads.id"), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False),  # when the vehicle was listed
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # Found by customer (the primary key) or by listing; an account's deletion, rare,
+    # may scan.
     sa.Index(None, "listing_id"),
-    sa.Index(None, "account_id"),
 )
 
 webhooks = sa.Table(

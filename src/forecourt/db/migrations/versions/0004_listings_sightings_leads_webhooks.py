@@ -117,7 +117,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_leads_account_id_created_at"), ["account_id", "created_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_leads_listing_id"), ["listing_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_leads_tracked_customer_id"), ["tracked_customer_id"], unique=False
         )
@@ -182,7 +181,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("customer_id", "listing_id", name=op.f("pk_sightings")),
     )
     with op.batch_alter_table("sightings", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_sightings_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sightings_listing_id"), ["listing_id"], unique=False)
 
     with op.batch_alter_table("tracked_customers", schema=None) as batch_op:
@@ -281,7 +279,6 @@ def downgrade() -> None:
 
     with op.batch_alter_table("sightings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sightings_listing_id"))
-        batch_op.drop_index(batch_op.f("ix_sightings_account_id"))
 
     op.drop_table("sightings")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
@@ -291,7 +288,6 @@ def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_leads_tracked_customer_id"))
-        batch_op.drop_index(batch_op.f("ix_leads_listing_id"))
         batch_op.drop_index(batch_op.f("ix_leads_account_id_created_at"))
 
     op.drop_table("leads")
