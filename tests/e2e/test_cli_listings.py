@@ -90,3 +90,16 @@ def test_a_csv_feed_is_ingested_and_matched(cli: Cli, db: Database, tenant: Tena
     assert (report["created"], report["rejected"], report["sightings"]) == (1, 1, 1)
     assert [(e["record"], e["field"]) for e in report["errors"]] == [(2, "price")]
     assert sightings_of(db, tenant, customer_id) == ["https://www.gumtree.com.au/s-ad/1"]
+
+
+def test_a_csv_that_is_not_utf8_stops_with_a_message(cli: Cli, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.csv"
+    feed.write_bytes(
+        b"source,source_id,region,url,plate,state\n"
+        b"gumtree,G-1,au,https://www.gumtree.com.au/s-ad/1,ABC123,VIC\n"
+        b"gumtree,G-2,au,https://www.gumtree.com.au/s-ad/2,Z\xe9Z1,VIC\n"
+    )
+    result = cli.run("listings", "ingest", str(feed))
+    assert result.exit_code != 0
+    assert "line 3 is not UTF-8" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -129,6 +129,9 @@ def test_bad_records_are_reported_by_number_and_the_rest_stored(
             json.dumps(listing("BAD4", plate=None)).encode(),
             json.dumps(listing("BAD5", vin=VIN, seller_type="auction")).encode(),
             json.dumps({k: v for k, v in listing("BAD6", vin=VIN).items() if k != "url"}).encode(),
+            json.dumps(listing("BAD7", vin=VIN, price=2**64)).encode(),
+            json.dumps(listing("BAD8", vin=VIN)).encode().replace(b"Camry", b"Camr\xff"),
+            b"[" * 5000 + b"]" * 5000,
         ]
     )
 
@@ -136,7 +139,7 @@ def test_bad_records_are_reported_by_number_and_the_rest_stored(
 
     assert response.status_code == 200
     report = response.json()
-    assert (report["received"], report["created"], report["rejected"]) == (8, 1, 7)
+    assert (report["received"], report["created"], report["rejected"]) == (11, 1, 10)
     fields = {e["record"]: (e["source_id"], e["field"]) for e in report["errors"]}
     assert fields == {
         2: (None, "record"),
@@ -146,6 +149,9 @@ def test_bad_records_are_reported_by_number_and_the_rest_stored(
         6: ("BAD4", "vin"),
         7: ("BAD5", "seller_type"),
         8: ("BAD6", "url"),
+        9: (None, "price"),
+        10: (None, "record"),
+        11: (None, "record"),
     }
     assert all(e["message"] for e in report["errors"])
 
@@ -182,6 +188,8 @@ def test_a_revoked_key_stops_working(http: httpx.Client, db: Database, ingest_ke
     [
         (b"", "body: send listings as NDJSON or a JSON array"),
         (b"[1, 2", "Malformed JSON body"),
+        (b"[" * 5000 + b"]" * 5000, "Malformed JSON body"),
+        (b'[{"title": "\xff"}', "Malformed JSON body"),
     ],
 )
 def test_an_unreadable_body_is_400_naming_the_body(

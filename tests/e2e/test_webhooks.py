@@ -138,6 +138,11 @@ def test_create_read_list_delete(http: httpx.Client, tenant: Tenant) -> None:
         ({"name": "CRM", "endpoint": "not a url"}, "endpoint"),
         ({"name": "CRM", "endpoint": "https://crm.example/", "format": "xml"}, "format"),
         ({"endpoint": "https://crm.example/"}, "name"),
+        ({"name": "CRM", "endpoint": "http://crm.example:abc/"}, "endpoint"),
+        ({"name": "CRM", "endpoint": "http://[::1/"}, "endpoint"),
+        ({"name": "CRM", "endpoint": "https://crm.example/a b"}, "endpoint"),
+        ({"name": "CRM", "endpoint": "https://crm.example/" + "x" * 3000}, "endpoint"),
+        ({"name": "C\u0000RM", "endpoint": "https://crm.example/"}, "name"),
     ],
 )
 def test_bad_webhooks_are_refused_naming_the_field(
@@ -285,6 +290,14 @@ def test_another_accounts_webhook_is_forbidden_and_untouched(
     assert call(http, tenant, "GET").json()["webhooks"] == []
     assert call(http, other_tenant, "GET", f"/{theirs['id']}").status_code == 200
     assert call(http, other_tenant, "GET", f"/{theirs['id']}/deliveries").json()["total"] == 0
+
+
+def test_a_body_that_is_not_utf8_is_400(http: httpx.Client, tenant: Tenant) -> None:
+    response = call(
+        http, tenant, "POST", params={"region": "au"}, content=b'{"name": "\xff", "endpoint": "x"}'
+    )
+    assert response.status_code == 400
+    assert response.json() == {"success": False, "message": "Malformed JSON body: not UTF-8 JSON text"}
 
 
 def test_webhooks_need_an_api_key(http: httpx.Client, db: Database) -> None:

@@ -167,10 +167,55 @@ def test_saving_the_customer_again_makes_no_second_sighting(db: Database, tenant
     assert len(read_customer(db, tenant, saved).sightings) == 1
 
 
-def test_a_delisted_listing_is_not_matched_to_a_customer_added_later(db: Database, tenant: Tenant) -> None:
+@pytest.mark.parametrize("listing_first", [False, True], ids=["customer-first", "listing-first"])
+def test_a_listing_already_sold_is_matched_in_neither_order(
+    db: Database, tenant: Tenant, listing_first: bool
+) -> None:
+    if listing_first:
+        ingest(db, listing(vin=VIN, delisted_at="2022-08-20"))
+        saved = save_customer(db, tenant, vin=VIN)
+    else:
+        saved = save_customer(db, tenant, vin=VIN)
+        assert ingest(db, listing(vin=VIN, delisted_at="2022-08-20")).sightings == 0
+    assert read_customer(db, tenant, saved).sightings == []
+
+
+def test_a_relisted_listing_is_for_sale_again(db: Database, tenant: Tenant) -> None:
     ingest(db, listing(vin=VIN, delisted_at="2022-08-20"))
     saved = save_customer(db, tenant, vin=VIN)
+    report = ingest(db, listing(vin=VIN, delisted_at=None))
+    assert report.sightings == 1
+    (sighting,) = read_customer(db, tenant, saved).sightings
+    assert sighting.delisted_at is None
+
+
+def test_a_listing_left_without_delisted_at_keeps_it(db: Database, tenant: Tenant) -> None:
+    saved = save_customer(db, tenant, vin=VIN)
+    ingest(db, listing(vin=VIN))
+    ingest(db, listing(vin=VIN, delisted_at="2022-09-01"))
+    ingest(db, listing(vin=VIN, price=20000))  # a feed sending only what changed
+    (sighting,) = read_customer(db, tenant, saved).sightings
+    assert sighting.delisted_at is not None
+    assert sighting.listing_price == 20000
+
+
+def test_a_corrected_vin_moves_the_sighting_to_the_right_customer(db: Database, tenant: Tenant) -> None:
+    wrong = save_customer(db, tenant, vin=VIN)
+    right = save_customer(db, tenant, vin=OTHER_VIN)
+    ingest(db, listing(vin=VIN))
+    report = ingest(db, listing(vin=OTHER_VIN))
+    assert report.sightings == 1
+    assert read_customer(db, tenant, wrong).sightings == []
+    assert len(read_customer(db, tenant, right).sightings) == 1
+
+
+def test_an_update_matches_by_what_the_customer_already_has(db: Database, tenant: Tenant) -> None:
+    saved = save_customer(db, tenant, vin=VIN, rego="ABC123", state="VIC", monitor_start_date="2023-01-01")
+    ingest(db, listing(vin=VIN, plate="NEW999", state="VIC"))  # before the window: no sighting
     assert read_customer(db, tenant, saved).sightings == []
+    # Sent again by plate only, with an earlier start: the stored VIN still finds the listing.
+    save_customer(db, tenant, rego="ABC123", state="VIC", monitor_start_date="2022-01-01")
+    assert len(read_customer(db, tenant, saved).sightings) == 1
 
 
 def test_a_sighting_fills_an_unknown_vehicle_title_only(db: Database, tenant: Tenant) -> None:

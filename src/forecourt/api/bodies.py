@@ -22,7 +22,7 @@ def decode(data: Any, type_: type[Any]) -> Any:
         return msgspec.json.decode(data, type=type_)
     except msgspec.ValidationError as exc:
         raise invalid_from(exc) from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput("body", f"Malformed JSON body: {exc}") from None
 
 

@@ -57,6 +57,8 @@ def classify(exc: Exception) -> tuple[int, str]:
         if isinstance(exc.__cause__, SerializationException):
             return 400, f"Malformed JSON body: {exc.detail}"
         return exc.status_code, exc.detail
+    if isinstance(exc, UnicodeDecodeError | RecursionError):  # msgspec, on bytes that are not JSON
+        return 400, "Malformed JSON body: not UTF-8 JSON text"
     log.exception("unhandled error", exc_info=exc)
     return 500, "Internal server error"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from forecourt.cli import progress
+from forecourt.core.errors import InvalidInput
 from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport
 from forecourt.db.engine import Database
@@ -23,11 +24,18 @@ def _lines(file: IO[bytes], advance: progress.Advance) -> Iterator[tuple[int, by
         yield number, line
 
 
+def _text(lines: Iterator[tuple[int, bytes]]) -> Iterator[str]:
+    for number, line in lines:
+        try:
+            yield line.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("file", f"line {number} is not UTF-8; batches before it were stored") from None
+
+
 def _records(path: Path, file: IO[bytes], advance: progress.Advance) -> Iterator[listings.Numbered]:
     lines = _lines(file, advance)
     if path.suffix.lower() == ".csv":
-        text = (line.decode("utf-8-sig") for _, line in lines)
-        yield from listings.from_rows(csv.DictReader(text))
+        yield from listings.from_rows(csv.DictReader(_text(lines)))
     else:
         for number, line in lines:
             if line.strip():

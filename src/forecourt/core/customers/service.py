@@ -29,6 +29,7 @@ from forecourt.core.dates import parse_date, utcnow
 from forecourt.core.errors import InvalidInput
 from forecourt.core.ids import new_ids
 from forecourt.core.sightings import service as sightings
+from forecourt.core.text import check_no_nul
 from forecourt.core.vehicles import Region, normalise_plate, normalise_state, normalise_vin
 from forecourt.db.bulk import Same
 
@@ -40,21 +41,6 @@ def _text(value: str | None) -> str | None:
     if value is None:
         return None
     return value.strip() or None
-
-
-def check_no_nul(field: str, value: Any) -> None:
-    """Refuse NUL characters anywhere in a value: PostgreSQL cannot store them in text
-    or JSON, and no dealer data needs them."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidInput(field, f"{field} must not contain NUL characters")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check_no_nul(field, key)
-            check_no_nul(field, item)
-    elif isinstance(value, list):
-        for item in value:
-            check_no_nul(field, item)
 
 
 def _external_id(value: str | None) -> str | None:
@@ -138,7 +124,7 @@ def save_many(
     merged, positions = _merge_batch(records)
     sightings.lock_for_matching(conn, listings_side=False)
     for attempt in range(3):
-        existing = _resolve(conn, account_id, region, merged)
+        existing, stored = _resolve(conn, account_id, region, merged)
         now = utcnow()
         fresh = iter(new_ids(existing.count(None)))
         ids = [found or next(fresh) for found in existing]
@@ -180,12 +166,13 @@ def save_many(
                 if found is not None
             ],
         )
+        # By what was sent and, for customers that were updated, what they already had.
         sightings.match_customers(
             conn,
             region,
             ids,
-            vins={r.vin for r in merged if r.vin},
-            plates={r.rego for r in merged if r.rego},
+            vins={r.vin for r in merged if r.vin} | {c.vin for c in stored if c.vin},
+            plates={r.rego for r in merged if r.rego} | {c.rego for c in stored if c.rego},
         )
         return [ids[i] for i in positions]
     raise AssertionError("unreachable")
@@ -224,9 +211,10 @@ def _merge_batch(records: Sequence[VehicleRecord]) -> tuple[list[VehicleRecord],
 
 def _resolve(
     conn: Connection, account_id: UUID, region: Region, records: Sequence[VehicleRecord]
-) -> list[UUID | None]:
+) -> tuple[list[UUID | None], list[repository.Candidate]]:
     """The stored customer each record is, by the identity rule: same VIN; else same
-    plate and state on the newest customer whose VIN does not contradict the record's."""
+    plate and state on the newest customer whose VIN does not contradict the record's.
+    Also returns the stored customers that were looked at."""
     found = repository.candidates(
         conn,
         account_id,
@@ -256,7 +244,7 @@ def _resolve(
             if match is not None and record.vin is not None:
                 vin_given[match] = record.vin
         resolved.append(match)
-    return resolved
+    return resolved, found
 
 
 def _with_sightings(conn: Connection, account_id: UUID, customers: list[Customer]) -> list[Customer]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 SellerType = Literal["private", "dealer"]
 SELLER_TYPES: tuple[SellerType, ...] = ("private", "dealer")
+MAX_PRICE = 10**12  # whole dollars; far above any car, far below a 64-bit integer
 
 
 class ListingFields(msgspec.Struct, kw_only=True):
@@ -19,13 +20,14 @@ class ListingFields(msgspec.Struct, kw_only=True):
     region: str | None = None
     url: str | None = None
     title: str | None = None
-    price: int | None = None
+    price: Annotated[int, msgspec.Meta(ge=0, le=MAX_PRICE)] | None = None
     seller_type: str | None = None
     vin: str | None = None
     plate: str | None = None
     state: str | None = None
     listed_at: str | None = None
-    delisted_at: str | None = None
+    # Left out: unchanged. null: for sale again (relisted).
+    delisted_at: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ListingRecord(msgspec.Struct, kw_only=True):
@@ -42,7 +44,7 @@ class ListingRecord(msgspec.Struct, kw_only=True):
     plate: str | None
     state: str | None
     listed_at: datetime | None
-    delisted_at: datetime | None
+    delisted_at: datetime | msgspec.UnsetType | None
 
 
 class Listing(msgspec.Struct, kw_only=True):

@@ -14,7 +14,6 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.core.customers.service import check_no_nul
 from forecourt.core.dates import format_timestamp, parse_date, utcnow
 from forecourt.core.errors import InvalidInput, invalid_from
 from forecourt.core.listings import repository
@@ -28,6 +27,7 @@ from forecourt.core.listings.schemas import (
 )
 from forecourt.core.sightings import service as sightings
 from forecourt.core.sightings.matching import ListedVehicle
+from forecourt.core.text import check_no_nul
 from forecourt.core.vehicles import normalise_plate, normalise_state, normalise_vin, parse_region
 from forecourt.core.webhooks import service as webhooks
 from forecourt.db.bulk import Same
@@ -38,6 +38,9 @@ Numbered = tuple[int, ListingFields | RecordError]
 SOURCE_MAX, SOURCE_ID_MAX, TITLE_MAX, URL_MAX = 64, 255, 255, 2048
 IDENTITY = ("region", "vin", "plate", "state", "listed_at")  # a change here is matched again
 
+# What msgspec raises for bytes that are not JSON at all: broken syntax, text that is not
+# UTF-8, nesting too deep to follow.
+_UNREADABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 _record = msgspec.json.Decoder(ListingFields)
 _records = msgspec.json.Decoder(list[ListingFields])
 _raw_records = msgspec.json.Decoder(list[msgspec.Raw])
@@ -54,7 +57,7 @@ def _bad(number: int, exc: Exception, source_id: str | None = None) -> RecordErr
 def decode_line(number: int, raw: bytes | memoryview | msgspec.Raw) -> Numbered:
     try:
         return number, _record.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, *_UNREADABLE) as exc:
         return number, _bad(number, exc)
 
 
@@ -68,11 +71,11 @@ def decode_array(body: bytes | memoryview) -> list[Numbered]:
     """A JSON array of objects, decoded in one call when every element is well-formed."""
     try:
         return list(enumerate(_records.decode(body), start=1))
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, *_UNREADABLE):
         pass  # find out which record, or whether the body is JSON at all
     try:
         raws = _raw_records.decode(body)
-    except msgspec.DecodeError as exc:
+    except _UNREADABLE as exc:
         raise InvalidInput("body", f"Malformed JSON body: {exc}") from None
     return [decode_line(n, raw) for n, raw in enumerate(raws, start=1)]
 
@@ -105,8 +108,6 @@ def validate(fields: ListingFields) -> ListingRecord:
     url = _text("url", fields.url, URL_MAX, required=True) or ""
     if not url[:8].lower().startswith(("https://", "http://")):
         raise InvalidInput("url", "url must be an http or https URL")
-    if fields.price is not None and fields.price < 0:
-        raise InvalidInput("price", "price must not be negative")
     seller_type = (fields.seller_type or "").strip().lower() or None
     if seller_type is not None and seller_type not in SELLER_TYPES:
         raise InvalidInput("seller_type", f"seller_type must be one of: {', '.join(SELLER_TYPES)}")
@@ -128,7 +129,11 @@ def validate(fields: ListingFields) -> ListingRecord:
         plate=plate,
         state=normalise_state(fields.state, region),
         listed_at=parse_date("listed_at", fields.listed_at),
-        delisted_at=parse_date("delisted_at", fields.delisted_at),
+        delisted_at=(
+            msgspec.UNSET
+            if fields.delisted_at is msgspec.UNSET
+            else parse_date("delisted_at", fields.delisted_at)
+        ),
     )
 
 
@@ -160,14 +165,19 @@ def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
             continue
         batch[(record.source, record.source_id)] = record
     report.rejected = len(report.errors)
+    if not batch:
+        return report
 
     # Before reading what is stored: see sightings.repository.lock_for_matching.
     sightings.lock_for_matching(conn, listings_side=True)
     stored = repository.by_keys(conn, batch.keys())
     now = utcnow()
     fresh = [record for key, record in batch.items() if key not in stored]
-    to_match = _insert(conn, fresh, now)
+    inserted = _insert(conn, fresh, now)
+    # Only listings for sale are matched, as a new customer is only matched with those.
+    to_match = [listed for listed, record in zip(inserted, fresh, strict=True) if not record.delisted_at]
     report.created = len(fresh)
+    moved: list[ListedVehicle] = []  # stored listings whose vehicle or date changed
 
     updates: list[dict[str, Any]] = []
     unchanged: list[int] = []
@@ -185,8 +195,12 @@ def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
                 repriced.append(old.id)
         if values["delisted_at"] is not None and old.delisted_at is None:
             delisted.append(old.id)
-        if any(values[name] != getattr(old, name) for name in IDENTITY):
-            to_match.append(_listed(old.id, values))
+        listed = _listed(old.id, values)
+        changed = any(values[name] != getattr(old, name) for name in IDENTITY)
+        if changed:
+            moved.append(listed)
+        if values["delisted_at"] is None and (changed or old.delisted_at is not None):
+            to_match.append(listed)  # its vehicle or date changed, or it is for sale again
         updates.append(
             {f"b_{k}": v for k, v in values.items()}
             | {"b_id": old.id, "b_price_history": history, "b_last_seen_at": now}
@@ -195,6 +209,7 @@ def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
     repository.touch(conn, unchanged, now)
     report.updated, report.unchanged = len(updates), len(unchanged)
 
+    sightings.forget_mismatched(conn, moved)
     report.sightings = len(sightings.match_listings(conn, to_match))
     webhooks.notify(conn, "recapture_price_change", sightings.of_listings(conn, repriced))
     webhooks.notify(conn, "recapture_delist", sightings.of_listings(conn, delisted))
@@ -202,11 +217,14 @@ def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
 
 
 def _merge(old: Listing, new: ListingRecord) -> dict[str, Any]:
-    """The stored values with the re-sent ones over them; a value not sent keeps what is stored."""
-    return {
-        name: getattr(new, name) if getattr(new, name) is not None else getattr(old, name)
-        for name in repository.MUTABLE
-    }
+    """The stored values with the re-sent ones over them: a value not sent keeps what is
+    stored; for `delisted_at` only when left out, since null means for sale again."""
+    merged = {}
+    for name in repository.MUTABLE:
+        value = getattr(new, name)
+        merged[name] = getattr(old, name) if value is None else value
+    merged["delisted_at"] = old.delisted_at if new.delisted_at is msgspec.UNSET else new.delisted_at
+    return merged
 
 
 def _insert(conn: Connection, records: list[ListingRecord], now: datetime) -> list[ListedVehicle]:
@@ -226,6 +244,7 @@ def _insert(conn: Connection, records: list[ListingRecord], now: datetime) -> li
     columns.update(
         id=ids,
         listed_at=listed_at,
+        delisted_at=[r.delisted_at or None for r in records],
         price_history=[[] if r.price is None else [{"at": seen, "price": r.price}] for r in records],
         first_seen_at=Same(now),
         last_seen_at=Same(now),

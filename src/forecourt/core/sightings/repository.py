@@ -107,6 +107,28 @@ def active_listings(
     return list(found.values())
 
 
+def sighted(conn: Connection, listing_ids: Collection[int]) -> list[tuple[WatchedVehicle, int]]:
+    """The customers these listings were sighted for, with the listing's id."""
+    query = (
+        sa.select(*_WATCHED, sightings.c.listing_id)
+        .join(sightings, sightings.c.customer_id == tc.c.id)
+        .where(bulk.one_of(conn, sightings.c.listing_id, listing_ids))
+    )
+    return [(WatchedVehicle(*row[:-1]), row[-1]) for row in conn.execute(query)]
+
+
+def delete(conn: Connection, pairs: Sequence[tuple[UUID, int]]) -> None:
+    """Delete sightings given as (customer_id, listing_id)."""
+    if pairs:
+        conn.execute(
+            sa.delete(sightings).where(
+                sightings.c.customer_id == sa.bindparam("b_customer", type_=sightings.c.customer_id.type),
+                sightings.c.listing_id == sa.bindparam("b_listing", type_=sightings.c.listing_id.type),
+            ),
+            [{"b_customer": customer_id, "b_listing": listing_id} for customer_id, listing_id in pairs],
+        )
+
+
 def existing_pairs(conn: Connection, listing_ids: Collection[int]) -> set[tuple[UUID, int]]:
     if not listing_ids:
         return set()

@@ -12,7 +12,7 @@ from forecourt.core.customers.schemas import Sighting
 from forecourt.core.dates import utcnow
 from forecourt.core.ids import new_ids
 from forecourt.core.sightings import repository
-from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle, pairs
+from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle, matches, pairs
 from forecourt.core.sightings.schemas import NewSighting
 from forecourt.core.webhooks import service as webhooks
 from forecourt.db.bulk import Same
@@ -52,6 +52,21 @@ def match_customers(
     if not listed:
         return []
     return _record(conn, pairs(repository.watched_by_id(conn, customer_ids), listed))
+
+
+def forget_mismatched(conn: Connection, moved: Sequence[ListedVehicle]) -> None:
+    """Listings whose VIN, plate, state or date changed: drop their sightings of customers
+    they no longer match (a feed that corrects a listing corrects what the dealer sees).
+    The leads stay: a dealer may have acted on them."""
+    if not moved:
+        return
+    now_listed = {listing.id: listing for listing in moved}
+    stale = [
+        (customer.id, listing_id)
+        for customer, listing_id in repository.sighted(conn, now_listed.keys())
+        if not matches(customer, now_listed[listing_id])
+    ]
+    repository.delete(conn, stale)
 
 
 def _record(conn: Connection, matched: list[tuple[WatchedVehicle, ListedVehicle]]) -> list[NewSighting]:

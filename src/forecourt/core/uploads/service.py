@@ -21,6 +21,7 @@ from forecourt.core.dates import parse_date, utcnow
 from forecourt.core.errors import InvalidInput, invalid_from
 from forecourt.core.ids import new_id
 from forecourt.core.registry.service import Lookups, count_usage, fill_vins
+from forecourt.core.text import check_no_nul
 from forecourt.core.uploads import repository
 from forecourt.core.uploads.schemas import (
     CANCELLED,
@@ -52,7 +53,7 @@ def create(
     """Stage the list and queue its processing, in the caller's transaction."""
     if not request.customers:
         raise EmptyUpload("customers", "You must upload at least one customer")
-    customers.check_no_nul("name", request.name)
+    check_no_nul("name", request.name)
     if request.name is not None and len(request.name) > NAME_MAX:
         raise InvalidInput("name", f"name must be at most {NAME_MAX} characters")
     start = parse_date("monitor_start_date", request.monitor_start_date)

@@ -22,6 +22,7 @@ from forecourt.core.dates import format_timestamp, utcnow
 from forecourt.core.errors import Forbidden, InvalidInput
 from forecourt.core.ids import new_id
 from forecourt.core.sightings.schemas import NewSighting
+from forecourt.core.text import check_no_nul
 from forecourt.core.webhooks import repository
 from forecourt.core.webhooks.schemas import (
     FORMATS,
@@ -40,7 +41,7 @@ from forecourt.db.bulk import Same
 from forecourt.jobs import queue
 
 DELIVER_JOB = "webhooks.deliver"
-NAME_MAX = 200
+NAME_MAX, ENDPOINT_MAX = 200, 2048
 SECRET_PREFIX = "whsec_"  # noqa: S105 - Standard Webhooks: the rest is the base64 of the HMAC key
 # The queue backs off 2, 4, 8 ... s, then hourly: enough attempts to span the 24 hours a
 # delivery is retried for; the task gives up at 24 hours whichever comes first.
@@ -53,12 +54,19 @@ def _validate(fields: WebhookFields) -> WebhookFields:
     name = fields.name.strip()
     if not name or len(name) > NAME_MAX:
         raise InvalidInput("name", f"name must be 1 to {NAME_MAX} characters")
+    check_no_nul("name", name)
     if fields.format not in FORMATS:
         raise InvalidInput("format", f"format must be one of: {', '.join(FORMATS)}")
     endpoint = fields.endpoint.strip()
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("endpoint", "endpoint must be an http or https URL")
+    try:
+        parts = urlsplit(endpoint)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a bad port or bracketed host
+        usable = False
+    if not usable or len(endpoint) > ENDPOINT_MAX or any(c.isspace() or ord(c) < 32 for c in endpoint):
+        raise InvalidInput(
+            "endpoint", f"endpoint must be an http or https URL of at most {ENDPOINT_MAX} characters"
+        )
     return WebhookFields(name=name, endpoint=endpoint, format=fields.format)
 
 
