@@ -238,6 +238,30 @@ def test_a_failed_delivery_is_retried_with_backoff_until_it_succeeds(
     assert receiver.received[0][0]["webhook-id"] == receiver.received[1][0]["webhook-id"]
 
 
+def test_a_failing_endpoint_is_paused_and_its_other_deliveries_wait(
+    http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
+) -> None:
+    webhook = create(http, tenant, receiver.url)
+    receiver.statuses = [503]
+    for _ in range(3):
+        call(http, tenant, "POST", f"/{webhook['id']}/ping")
+
+    run_jobs(db)
+    assert len(receiver.received) == 1  # the other two did not each try a failing endpoint
+    log = call(http, tenant, "GET", f"/{webhook['id']}/deliveries").json()["deliveries"]
+    assert sorted((d["status"], d["attempts"]) for d in log) == [
+        ("pending", 0),
+        ("pending", 0),
+        ("pending", 1),
+    ]
+
+    time.sleep(2.2)  # the pause (2 s after one failure) and the retries' backoff both pass
+    run_jobs(db)
+    log = call(http, tenant, "GET", f"/{webhook['id']}/deliveries").json()["deliveries"]
+    assert [d["status"] for d in log] == ["delivered"] * 3
+    assert len(receiver.received) == 4
+
+
 def test_a_slow_endpoint_times_out_and_the_delivery_stays_pending(
     http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
 ) -> None:

@@ -27,6 +27,11 @@ class JobInterrupted(Exception):
     """Raised by a handler that saw `ctx.stopping` and gave up between units of work."""
 
 
+class RetryLater(Exception):
+    """Raised by a handler whose work cannot be done now (say, an endpoint is down): the
+    job is retried with backoff like a failure, but logged without a traceback."""
+
+
 @dataclass
 class JobContext:
     """What a handler gets: the job, the database, and a way to keep its lease."""
@@ -99,6 +104,10 @@ class Worker:
         except JobInterrupted:
             with self.db.write() as conn:
                 queue.release(conn, job, self.owner)
+        except RetryLater as exc:
+            log.info("job %s (%s) will be retried: %s", job.id, job.kind, exc)
+            with self.db.write() as conn:
+                queue.fail(conn, job, self.owner, str(exc))
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
             with self.db.write() as conn:

@@ -21,7 +21,9 @@ _DELIVERY = [webhook_deliveries.c[name] for name in Delivery.__struct_fields__]
 
 
 def insert(conn: Connection, account_id: UUID, webhook: Webhook, secret: str) -> None:
-    conn.execute(sa.insert(webhooks).values(account_id=account_id, secret=secret, **asdict(webhook)))
+    conn.execute(
+        sa.insert(webhooks).values(account_id=account_id, secret=secret, failures=0, **asdict(webhook))
+    )
 
 
 def get(conn: Connection, account_id: UUID, webhook_id: UUID) -> Webhook | None:
@@ -82,26 +84,52 @@ def insert_deliveries(conn: Connection, columns: Mapping[str, Sequence[Any] | bu
 class Target(NamedTuple):
     """What a worker needs to send one delivery."""
 
+    webhook_id: UUID
     endpoint: str
     secret: str
+    failures: int  # the endpoint's failures in a row
+    paused_until: datetime | None
     body: bytes
     status: str
     created_at: datetime
 
 
 def target(conn: Connection, delivery_id: UUID) -> Target | None:
-    d = webhook_deliveries
+    d, w = webhook_deliveries, webhooks
     row = conn.execute(
-        sa.select(webhooks.c.endpoint, webhooks.c.secret, d.c.body, d.c.status, d.c.created_at)
-        .join(webhooks, webhooks.c.id == d.c.webhook_id)
+        sa.select(
+            w.c.id,
+            w.c.endpoint,
+            w.c.secret,
+            w.c.failures,
+            w.c.paused_until,
+            d.c.body,
+            d.c.status,
+            d.c.created_at,
+        )
+        .join(w, w.c.id == d.c.webhook_id)
         .where(d.c.id == delivery_id)
     ).first()
     return Target(*row) if row else None
 
 
-def record_attempt(conn: Connection, delivery_id: UUID, values: Mapping[str, Any]) -> None:
+def record_attempt(
+    conn: Connection,
+    delivery_id: UUID,
+    values: Mapping[str, Any],
+    *,
+    webhook_id: UUID,
+    failures: int,
+    paused_until: datetime | None,
+) -> None:
+    """The outcome of one send, and the endpoint's health after it."""
     d = webhook_deliveries
     conn.execute(sa.update(d).where(d.c.id == delivery_id).values(attempts=d.c.attempts + 1, **values))
+    conn.execute(
+        sa.update(webhooks)
+        .where(webhooks.c.id == webhook_id)
+        .values(failures=failures, paused_until=paused_until)
+    )
 
 
 def deliveries(

@@ -9,14 +9,14 @@ from forecourt.core.dates import utcnow
 from forecourt.core.webhooks import repository
 from forecourt.core.webhooks.schemas import DELIVERED, FAILED, PENDING
 from forecourt.core.webhooks.service import DELIVER_JOB
-from forecourt.jobs.worker import JobContext, task
+from forecourt.jobs.worker import JobContext, RetryLater, task
 from forecourt.providers import webhooks as sender
 
 RETRY_FOR = timedelta(hours=24)
 
 
-class DeliveryFailed(Exception):
-    """Raised so the queue retries the job later, with backoff."""
+class DeliveryFailed(RetryLater):
+    """The endpoint did not take the delivery (or is paused): the queue retries it later."""
 
 
 @task(DELIVER_JOB)
@@ -26,11 +26,16 @@ def deliver(ctx: JobContext) -> None:
         target = repository.target(conn, delivery_id)
     if target is None or target.status != PENDING:
         return  # the webhook was deleted, or this delivery is settled
+    now = utcnow()
+    last_try = now - target.created_at >= RETRY_FOR or ctx.job.attempts >= ctx.job.max_attempts
+    if target.paused_until is not None and now < target.paused_until and not last_try:
+        # The endpoint failed a moment ago: wait with the others rather than each
+        # spending a timeout on it. Not an attempt at the endpoint.
+        raise DeliveryFailed("waiting: the endpoint failed recently")
     outcome = sender.send(
         target.endpoint, target.secret, str(delivery_id), target.body, ctx.settings.webhook_timeout_seconds
     )
-    now = utcnow()
-    last_try = now - target.created_at >= RETRY_FOR or ctx.job.attempts >= ctx.job.max_attempts
+    failures = 0 if outcome.delivered else target.failures + 1
     status = DELIVERED if outcome.delivered else FAILED if last_try else PENDING
     with ctx.db.write() as conn:
         repository.record_attempt(
@@ -43,6 +48,9 @@ def deliver(ctx: JobContext) -> None:
                 "last_attempt_at": now,
                 "delivered_at": now if outcome.delivered else None,
             },
+            webhook_id=target.webhook_id,
+            failures=failures,
+            paused_until=now + timedelta(seconds=min(2**failures, 3600)) if failures else None,
         )
     if status == PENDING:
         raise DeliveryFailed(outcome.error or "not delivered")
