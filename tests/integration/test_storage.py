@@ -6,10 +6,13 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from forecourt.core.customers import service
 from forecourt.core.customers.schemas import CustomerFields
-from forecourt.db import migrate
+from forecourt.core.dates import utcnow
+from forecourt.core.ids import new_ids
+from forecourt.db import bulk, migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import tracked_customers
 from tests.conftest import Tenant
@@ -64,3 +67,28 @@ def test_a_failed_write_leaves_nothing_behind(db: Database, tenant: Tenant) -> N
 
     with db.read() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(tracked_customers)) == 0
+
+
+def test_a_bulk_insert_breaking_a_unique_index_fails_alone(db: Database, tenant: Tenant) -> None:
+    """The bulk path (COPY on PostgreSQL) raises IntegrityError like an INSERT, and a
+    savepoint around it keeps the transaction: what save_many's retry relies on."""
+
+    def one_customer() -> dict[str, object]:
+        now = utcnow()
+        return {
+            "id": new_ids(1),
+            "account_id": bulk.Same(tenant.account.id),
+            "region": bulk.Same("au"),
+            "vin": ["1N4AL11D16N337720"],
+            "additional_fields": bulk.Same({}),
+            "created_at": bulk.Same(now),
+            "last_updated": bulk.Same(now),
+        }
+
+    with db.write() as conn:
+        bulk.insert_columns(conn, tracked_customers, one_customer())  # type: ignore[arg-type]
+        with pytest.raises(IntegrityError), conn.begin_nested():
+            bulk.insert_columns(conn, tracked_customers, one_customer())  # type: ignore[arg-type]
+        assert conn.scalar(sa.select(sa.func.count()).select_from(tracked_customers)) == 1
+    with db.read() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(tracked_customers)) == 1

@@ -4,19 +4,21 @@ SQLAlchemy's executemany builds and processes a parameter dict per row; on the u
 path that cost more than the insert itself. Here the statement is compiled once, values
 come column by column, each column's bind processor (UUIDs, datetimes, JSON, as the
 dialect stores them) runs once per distinct value, a column that is the same for every
-row (the account, the batch's timestamps) is given once, and the driver's executemany
-does the rest.
+row (the account, the batch's timestamps) is given once, and the driver does the rest:
+executemany on SQLite, COPY on PostgreSQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from psycopg import errors, sql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 
 class Same:
@@ -47,7 +49,6 @@ def insert_columns(conn: Connection, table: sa.Table, columns: Mapping[str, Sequ
         return
     (count,) = lengths
     names = list(columns)
-    compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=names)
     converted: dict[str, Sequence[Any]] = {}
     for name, values in columns.items():
         column = table.c[name]
@@ -62,11 +63,30 @@ def insert_columns(conn: Connection, table: sa.Table, columns: Mapping[str, Sequ
             converted[name] = _convert(
                 values, process, not column.primary_key and not isinstance(column.type, sa.JSON)
             )
-    if compiled.positiontup is not None:  # qmark/numeric drivers (sqlite3)
-        params: Sequence[Any] = list(zip(*(converted[key] for key in compiled.positiontup), strict=True))
-    else:  # named drivers (psycopg)
-        params = [dict(zip(names, row, strict=True)) for row in zip(*converted.values(), strict=True)]
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, names, zip(*converted.values(), strict=True))
+        return
+    compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=names)
+    assert compiled.positiontup is not None  # sqlite3 binds by position
+    params = list(zip(*(converted[key] for key in compiled.positiontup), strict=True))
     conn.exec_driver_sql(compiled.string, params)
+
+
+def _copy(conn: Connection, table: sa.Table, names: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL's COPY, in the connection's transaction: several times faster than
+    executemany. A constraint it breaks is raised as SQLAlchemy's IntegrityError, as an
+    INSERT's would be."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except errors.IntegrityError as exc:
+        raise IntegrityError(str(statement.as_string(driver)), None, exc) from exc
 
 
 def one_of(
