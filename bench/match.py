@@ -124,6 +124,11 @@ def seed_customers(url: str, n: int, n_accounts: int) -> tuple[list[Any], str]:
                     },
                 )
             log(f"  {min(n, first + step):,} customers")
+        if db.engine.dialect.name == "postgresql":
+            # Customers on file for a while have statistics (autovacuum); an upload of
+            # the app refreshes them itself (customers.repository.refresh_statistics).
+            with db.write() as conn:
+                conn.exec_driver_sql("ANALYZE tracked_customers")
         return account_ids, key
     finally:
         db.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -12,10 +13,12 @@ from forecourt.core.customers import service
 from forecourt.core.customers.schemas import CustomerFields
 from forecourt.core.dates import utcnow
 from forecourt.core.ids import new_ids
+from forecourt.core.uploads import service as uploads
+from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db import bulk, migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import tracked_customers
-from tests.conftest import Tenant
+from tests.conftest import Tenant, run_jobs
 
 
 def test_migrated_schema_matches_the_models(db: Database, database_url: str) -> None:
@@ -92,3 +95,18 @@ def test_a_bulk_insert_breaking_a_unique_index_fails_alone(db: Database, tenant:
         assert conn.scalar(sa.select(sa.func.count()).select_from(tracked_customers)) == 1
     with db.read() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(tracked_customers)) == 1
+
+
+def test_a_big_upload_leaves_postgresql_with_fresh_statistics(db: Database, tenant: Tenant) -> None:
+    """So that matching right after a big upload probes the indexes instead of scanning."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only: SQLite's indexes are ordered to need no statistics")
+    rows = [msgspec.Raw(b'{"rego": "P%05d", "state": "VIC"}' % i) for i in range(service.STATISTICS_AFTER)]
+    with db.write() as conn:
+        uploads.create(conn, tenant.account.id, "au", UploadRequest(customers=rows), chunk_rows=5000)
+    run_jobs(db)
+    with db.read() as conn:
+        analyzed = conn.scalar(
+            sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'tracked_customers'")
+        )
+    assert analyzed is not None

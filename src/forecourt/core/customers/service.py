@@ -34,6 +34,9 @@ from forecourt.core.vehicles import Region, normalise_plate, normalise_state, no
 from forecourt.db.bulk import Same
 
 EXTERNAL_ID_MAX = 255
+# A list this long can change the shape of the table enough to mislead the planner.
+STATISTICS_AFTER = 10_000
+refresh_statistics = repository.refresh_statistics
 
 
 def _text(value: str | None) -> str | None:

@@ -255,4 +255,6 @@ def apply_chunk(conn: Connection, chunk: PreparedChunk) -> bool:
         upload.total_errors + len(chunk.failed),
         completed_at=utcnow() if done else None,
     )
+    if done and upload.total_uploaded_customers >= customers.STATISTICS_AFTER:
+        customers.refresh_statistics(conn)
     return done
