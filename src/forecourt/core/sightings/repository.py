@@ -151,11 +151,24 @@ _FILL_TITLE = (
 )
 
 
+# PostgreSQL: one statement for the whole batch, the pairs as two arrays.
+_FILL_TITLES_PG = sa.text(
+    "UPDATE tracked_customers AS t SET vehicle_title = v.title"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:titles AS varchar[])) AS v(id, title)"
+    " WHERE t.id = v.id AND t.vehicle_title IS NULL"
+)
+
+
 def fill_titles(conn: Connection, titles: Iterable[tuple[UUID, str]]) -> None:
     """Give customers whose vehicle_title is still unknown the listing's title."""
-    rows = [{"b_id": customer_id, "b_title": title[:255]} for customer_id, title in titles]
-    if rows:
-        conn.execute(_FILL_TITLE, rows)
+    pairs = [(customer_id, title[:255]) for customer_id, title in titles]
+    if not pairs:
+        return
+    if conn.dialect.name == "postgresql":
+        ids, texts = zip(*pairs, strict=True)
+        conn.execute(_FILL_TITLES_PG, {"ids": list(ids), "titles": list(texts)})
+    else:
+        conn.execute(_FILL_TITLE, [{"b_id": customer_id, "b_title": title} for customer_id, title in pairs])
 
 
 def of_listings(conn: Connection, listing_ids: Collection[int]) -> list[NewSighting]:
