@@ -136,12 +136,6 @@ def customer_out(customer: Customer) -> CustomerOut:
     )
 
 
-class WebhookBody(msgspec.Struct, kw_only=True):
-    name: str
-    endpoint: str
-    format: str = "json"
-
-
 class WebhookOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str
     name: str

@@ -12,7 +12,6 @@ from forecourt.api.recapture.deps import MAX_OFFSET, AccountDep, RegionDep
 from forecourt.api.recapture.schemas import (
     DeliveryListEnvelope,
     PingEnvelope,
-    WebhookBody,
     WebhookEnvelope,
     WebhookListEnvelope,
     delivery_out,
@@ -29,12 +28,11 @@ class WebhooksController(Controller):
 
     @post("/", status_code=200, sync_to_thread=True)
     def create_webhook(
-        self, db: DbDep, account: AccountDep, region: RegionDep, data: JSONBody[WebhookBody]
+        self, db: DbDep, account: AccountDep, region: RegionDep, data: JSONBody[WebhookFields]
     ) -> WebhookEnvelope:
         """The answer holds the webhook's signing `secret`: it is never shown again."""
-        fields = WebhookFields(name=data.name, endpoint=data.endpoint, format=data.format)
         with db.write() as conn:
-            created = webhooks.create(conn, account.id, region, fields)
+            created = webhooks.create(conn, account.id, region, data)
         return WebhookEnvelope(success=True, webhook=webhook_out(created.webhook, created.secret))
 
     @get("/", sync_to_thread=True)
