@@ -227,3 +227,23 @@ def test_a_batch_over_the_ingest_limit_is_413_and_stores_nothing(
     assert "error" in response.json()
     with db.read() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(listings)) == 0
+
+
+def test_each_account_sees_only_its_own_sighting_of_a_shared_vehicle(
+    http: httpx.Client, tenant: Tenant, other_tenant: Tenant, ingest_key: str
+) -> None:
+    mine = put_customer(http, tenant, vin=VIN)
+    theirs = put_customer(http, other_tenant, vin=VIN)
+    response = http.post(URL, json=[listing(vin=VIN)], headers=bearer(ingest_key))
+    assert response.json()["sightings"] == 2
+
+    (my_sighting,) = get_customer(http, tenant, mine["id"])["sightings"]
+    (their_sighting,) = get_customer(http, other_tenant, theirs["id"])["sightings"]
+    assert my_sighting["lead_id"] != their_sighting["lead_id"]
+    listed = http.get("/v2/recapture/customers", params={"region": "au"}, headers={"ApiKey": tenant.api_key})
+    assert [c["id"] for c in listed.json()["customers"]] == [mine["id"]]
+    assert listed.json()["customers"][0]["sightings"] == [my_sighting]
+    peek = http.get(
+        f"/v2/recapture/customers/{theirs['id']}", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
+    )
+    assert peek.status_code == 403
