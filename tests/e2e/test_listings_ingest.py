@@ -247,3 +247,21 @@ def test_each_account_sees_only_its_own_sighting_of_a_shared_vehicle(
         f"/v2/recapture/customers/{theirs['id']}", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
     )
     assert peek.status_code == 403
+
+
+def test_a_customer_added_after_its_listing_is_answered_with_the_sighting(
+    http: httpx.Client, tenant: Tenant, ingest_key: str
+) -> None:
+    http.post(URL, json=[listing(plate="ABC123", state="VIC")], headers=bearer(ingest_key))
+    created = put_customer(http, tenant, rego="abc-123", state="vic")
+    assert [s["listing_url"] for s in created["sightings"]] == [
+        "https://www.carsales.com.au/cars/details/L1/"
+    ]
+    assert created["vehicle_title"] == "2019 Toyota Camry Ascent Sport"
+    patched = http.patch(
+        f"/v2/recapture/customers/{created['id']}",
+        params={"region": "au"},
+        headers={"ApiKey": tenant.api_key},
+        json={"external_id": "CUST-9"},
+    ).json()["customer"]
+    assert patched["sightings"] == created["sightings"]
