@@ -96,8 +96,7 @@ def _text(field: str, value: str | None, limit: int, *, required: bool = False) 
         if required:
             raise InvalidInput(field, f"{field} is required")
         return None
-    if "\x00" in text:
-        check_no_nul(field, text)  # raises, naming the field
+    check_no_nul(field, text)
     if len(text) > limit:
         raise InvalidInput(field, f"{field} must be at most {limit} characters")
     return text

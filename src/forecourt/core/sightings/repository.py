@@ -144,14 +144,18 @@ def insert(conn: Connection, lead_rows: dict[str, Any], sighting_rows: dict[str,
     bulk.insert_columns(conn, sightings, sighting_rows)
 
 
-# PostgreSQL: one statement for the whole batch, the pairs as two arrays. SQLite: the
-# driver's executemany, ids as stored (32 hex digits).
+_FILL_TITLE = (
+    sa.update(tc)
+    .where(tc.c.id == sa.bindparam("b_id", type_=tc.c.id.type), tc.c.vehicle_title.is_(None))
+    .values(vehicle_title=sa.bindparam("b_title", type_=tc.c.vehicle_title.type))
+)
+# PostgreSQL: one statement for the whole batch, the pairs as two arrays (one UPDATE per
+# row cost 0.6 s per 10,000 sightings there).
 _FILL_TITLES_PG = sa.text(
     "UPDATE tracked_customers AS t SET vehicle_title = v.title"
     " FROM unnest(CAST(:ids AS uuid[]), CAST(:titles AS varchar[])) AS v(id, title)"
     " WHERE t.id = v.id AND t.vehicle_title IS NULL"
 )
-_FILL_TITLE_SQLITE = "UPDATE tracked_customers SET vehicle_title = ? WHERE id = ? AND vehicle_title IS NULL"
 
 
 def fill_titles(conn: Connection, titles: Iterable[tuple[UUID, str]]) -> None:
@@ -163,7 +167,7 @@ def fill_titles(conn: Connection, titles: Iterable[tuple[UUID, str]]) -> None:
         ids, texts = zip(*pairs, strict=True)
         conn.execute(_FILL_TITLES_PG, {"ids": list(ids), "titles": list(texts)})
     else:
-        conn.exec_driver_sql(_FILL_TITLE_SQLITE, [(title, customer_id.hex) for customer_id, title in pairs])
+        conn.execute(_FILL_TITLE, [{"b_id": customer_id, "b_title": title} for customer_id, title in pairs])
 
 
 def of_listings(conn: Connection, listing_ids: Collection[int]) -> list[NewSighting]:
