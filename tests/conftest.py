@@ -144,11 +144,13 @@ def http(server_url: str, db: Database) -> Iterator[httpx.Client]:
         yield client
 
 
-def put_customer(http: httpx.Client, tenant: Tenant, **customer: Any) -> dict[str, Any]:
-    """Create (or update) a customer in `au` through the Recapture API; returns it."""
+def put_customer(
+    http: httpx.Client, tenant: Tenant, customer: dict[str, Any], region: str = "au"
+) -> dict[str, Any]:
+    """Create (or update) a customer through the Recapture API; returns it."""
     response = http.put(
         "/v2/recapture/customers",
-        params={"region": "au"},
+        params={"region": region},
         headers={"ApiKey": tenant.api_key},
         json={"customer": customer},
     )

@@ -59,7 +59,7 @@ def get_customer(http: httpx.Client, tenant: Tenant, customer_id: str) -> dict[s
 def test_an_ndjson_batch_is_stored_and_a_sighting_reaches_the_customer(
     http: httpx.Client, tenant: Tenant, ingest_key: str
 ) -> None:
-    customer = put_customer(http, tenant, vin=VIN, external_id="CUST-1")
+    customer = put_customer(http, tenant, {"vin": VIN, "external_id": "CUST-1"})
 
     response = http.post(
         URL,
@@ -96,7 +96,7 @@ def test_an_ndjson_batch_is_stored_and_a_sighting_reaches_the_customer(
 def test_a_json_array_works_and_a_re_send_updates_in_place(
     http: httpx.Client, tenant: Tenant, ingest_key: str
 ) -> None:
-    customer = put_customer(http, tenant, rego="ABC123", state="VIC")
+    customer = put_customer(http, tenant, {"rego": "ABC123", "state": "VIC"})
     first = http.post(URL, json=[listing(plate="ABC123", state="VIC")], headers=bearer(ingest_key))
     again = http.post(
         URL, json=[listing(plate="ABC123", state="VIC", price=26900)], headers=bearer(ingest_key)
@@ -232,8 +232,8 @@ def test_a_batch_over_the_ingest_limit_is_413_and_stores_nothing(
 def test_each_account_sees_only_its_own_sighting_of_a_shared_vehicle(
     http: httpx.Client, tenant: Tenant, other_tenant: Tenant, ingest_key: str
 ) -> None:
-    mine = put_customer(http, tenant, vin=VIN)
-    theirs = put_customer(http, other_tenant, vin=VIN)
+    mine = put_customer(http, tenant, {"vin": VIN})
+    theirs = put_customer(http, other_tenant, {"vin": VIN})
     response = http.post(URL, json=[listing(vin=VIN)], headers=bearer(ingest_key))
     assert response.json()["sightings"] == 2
 
@@ -253,7 +253,7 @@ def test_a_customer_added_after_its_listing_is_answered_with_the_sighting(
     http: httpx.Client, tenant: Tenant, ingest_key: str
 ) -> None:
     http.post(URL, json=[listing(plate="ABC123", state="VIC")], headers=bearer(ingest_key))
-    created = put_customer(http, tenant, rego="abc-123", state="vic")
+    created = put_customer(http, tenant, {"rego": "abc-123", "state": "vic"})
     assert [s["listing_url"] for s in created["sightings"]] == [
         "https://www.carsales.com.au/cars/details/L1/"
     ]

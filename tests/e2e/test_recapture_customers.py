@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Tenant
+from tests.conftest import Tenant, put_customer
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 CUSTOMER_FIELDS = [
@@ -41,7 +41,7 @@ SPEC_PUT_BODY: dict[str, Any] = {
 URL = "/v2/recapture/customers"
 
 
-def put_customer(
+def put_raw(
     http: httpx.Client, tenant: Tenant, customer: dict[str, Any], region: str = "au"
 ) -> httpx.Response:
     return http.put(
@@ -50,15 +50,6 @@ def put_customer(
         headers={"ApiKey": tenant.api_key},
         json={"customer": customer},
     )
-
-
-def created(
-    http: httpx.Client, tenant: Tenant, customer: dict[str, Any], region: str = "au"
-) -> dict[str, Any]:
-    response = put_customer(http, tenant, customer, region)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()["customer"]
-    return body
 
 
 def test_put_returns_the_spec_shape(http: httpx.Client, tenant: Tenant) -> None:
@@ -84,7 +75,7 @@ def test_put_returns_the_spec_shape(http: httpx.Client, tenant: Tenant) -> None:
 
 
 def test_get_returns_what_put_stored(http: httpx.Client, tenant: Tenant) -> None:
-    customer = created(http, tenant, SPEC_PUT_BODY["customer"] | {"vin": "1n4al11d16n337720"})
+    customer = put_customer(http, tenant, SPEC_PUT_BODY["customer"] | {"vin": "1n4al11d16n337720"})
 
     response = http.get(
         f"{URL}/{customer['id']}", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
@@ -96,7 +87,7 @@ def test_get_returns_what_put_stored(http: httpx.Client, tenant: Tenant) -> None
 
 
 def test_list_paginates_with_total_in_creation_order(http: httpx.Client, tenant: Tenant) -> None:
-    ids = [created(http, tenant, {"rego": f"ABC{n:03d}", "state": "NSW"})["id"] for n in range(5)]
+    ids = [put_customer(http, tenant, {"rego": f"ABC{n:03d}", "state": "NSW"})["id"] for n in range(5)]
 
     first = http.get(
         URL, params={"region": "au", "limit": 2, "offset": 0}, headers={"ApiKey": tenant.api_key}
@@ -138,7 +129,7 @@ def test_list_filters_by_upload_id(http: httpx.Client, tenant: Tenant, db: Any) 
     with db.write() as conn:
         record = service.validate(CustomerFields(rego="UPL001", state="SA"), "au")
         (in_upload,) = service.save_many(conn, tenant.account.id, "au", [record], upload_id)
-    created(http, tenant, {"rego": "OTHER1", "state": "SA"})
+    put_customer(http, tenant, {"rego": "OTHER1", "state": "SA"})
 
     body = http.get(
         URL,
@@ -151,7 +142,7 @@ def test_list_filters_by_upload_id(http: httpx.Client, tenant: Tenant, db: Any) 
 
 
 def test_patch_changes_only_given_fields(http: httpx.Client, tenant: Tenant) -> None:
-    customer = created(http, tenant, SPEC_PUT_BODY["customer"])
+    customer = put_customer(http, tenant, SPEC_PUT_BODY["customer"])
 
     response = http.patch(
         f"{URL}/{customer['id']}",
@@ -173,7 +164,7 @@ def test_patch_changes_only_given_fields(http: httpx.Client, tenant: Tenant) -> 
 def test_patch_with_empty_value_clears_the_field(
     http: httpx.Client, tenant: Tenant, empty: str | None
 ) -> None:
-    customer = created(http, tenant, SPEC_PUT_BODY["customer"])
+    customer = put_customer(http, tenant, SPEC_PUT_BODY["customer"])
 
     response = http.patch(
         f"{URL}/{customer['id']}",
@@ -205,7 +196,7 @@ def test_patch_with_empty_value_clears_the_field(
 def test_patch_rejects_bad_fields_naming_them(
     http: httpx.Client, tenant: Tenant, body: dict[str, Any], field: str
 ) -> None:
-    customer = created(http, tenant, SPEC_PUT_BODY["customer"])
+    customer = put_customer(http, tenant, SPEC_PUT_BODY["customer"])
 
     response = http.patch(
         f"{URL}/{customer['id']}",
@@ -224,7 +215,7 @@ def test_patch_rejects_bad_fields_naming_them(
 
 
 def test_delete_returns_the_customer_and_removes_it(http: httpx.Client, tenant: Tenant) -> None:
-    customer = created(http, tenant, SPEC_PUT_BODY["customer"])
+    customer = put_customer(http, tenant, SPEC_PUT_BODY["customer"])
 
     response = http.delete(
         f"{URL}/{customer['id']}", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
@@ -259,7 +250,7 @@ def test_unknown_or_malformed_id_is_invalid_customer_id(
 def test_put_without_rego_or_vin_is_missing_required_properties(
     http: httpx.Client, tenant: Tenant, customer: dict[str, Any]
 ) -> None:
-    response = put_customer(http, tenant, customer)
+    response = put_raw(http, tenant, customer)
 
     assert response.status_code == 400
     assert response.json() == {"success": False, "message": "Missing required properties"}
@@ -267,7 +258,7 @@ def test_put_without_rego_or_vin_is_missing_required_properties(
 
 
 def test_rego_and_vin_are_normalised(http: httpx.Client, tenant: Tenant) -> None:
-    customer = created(http, tenant, {"rego": " zen-407 ", "state": "vic", "vin": "wvwzzz1kz cw162691"})
+    customer = put_customer(http, tenant, {"rego": " zen-407 ", "state": "vic", "vin": "wvwzzz1kz cw162691"})
 
     assert customer["rego"] == "ZEN407"
     assert customer["state"] == "VIC"
@@ -276,10 +267,10 @@ def test_rego_and_vin_are_normalised(http: httpx.Client, tenant: Tenant) -> None
 
 
 def test_same_vehicle_again_updates_it_and_keeps_its_id(http: httpx.Client, tenant: Tenant) -> None:
-    first = created(http, tenant, {"rego": "ABC123", "state": "VIC", "external_id": "A"})
-    by_plate = created(http, tenant, {"rego": "abc 123", "state": "VIC", "external_id": "B"})
-    with_vin = created(http, tenant, {"rego": "ABC123", "state": "VIC", "vin": "1N4AL11D16N337720"})
-    replated = created(http, tenant, {"rego": "NEW999", "state": "VIC", "vin": "1N4AL11D16N337720"})
+    first = put_customer(http, tenant, {"rego": "ABC123", "state": "VIC", "external_id": "A"})
+    by_plate = put_customer(http, tenant, {"rego": "abc 123", "state": "VIC", "external_id": "B"})
+    with_vin = put_customer(http, tenant, {"rego": "ABC123", "state": "VIC", "vin": "1N4AL11D16N337720"})
+    replated = put_customer(http, tenant, {"rego": "NEW999", "state": "VIC", "vin": "1N4AL11D16N337720"})
 
     assert first["id"] == by_plate["id"] == with_vin["id"] == replated["id"]
     assert by_plate["external_id"] == "B"
@@ -291,11 +282,11 @@ def test_same_vehicle_again_updates_it_and_keeps_its_id(http: httpx.Client, tena
 
 def test_different_vehicles_stay_apart(http: httpx.Client, tenant: Tenant) -> None:
     same_plate_other_state = [
-        created(http, tenant, {"rego": "ABC123", "state": state})["id"] for state in ("VIC", "NSW")
+        put_customer(http, tenant, {"rego": "ABC123", "state": state})["id"] for state in ("VIC", "NSW")
     ]
     # The plate moved to another car: a conflicting VIN is another vehicle.
-    vin_a = created(http, tenant, {"rego": "XYZ789", "state": "QLD", "vin": "1N4AL11D16N337720"})["id"]
-    vin_b = created(http, tenant, {"rego": "XYZ789", "state": "QLD", "vin": "4T1BE46K28U742135"})["id"]
+    vin_a = put_customer(http, tenant, {"rego": "XYZ789", "state": "QLD", "vin": "1N4AL11D16N337720"})["id"]
+    vin_b = put_customer(http, tenant, {"rego": "XYZ789", "state": "QLD", "vin": "4T1BE46K28U742135"})["id"]
 
     assert len(set(same_plate_other_state)) == 2
     assert vin_a != vin_b
@@ -303,8 +294,10 @@ def test_different_vehicles_stay_apart(http: httpx.Client, tenant: Tenant) -> No
 
 
 def test_regions_are_separate(http: httpx.Client, tenant: Tenant) -> None:
-    au = created(http, tenant, {"vin": "1N4AL11D16N337720", "rego": "ABC123", "state": "VIC"}, region="au")
-    nz = created(http, tenant, {"vin": "1N4AL11D16N337720", "rego": "ABC123"}, region="nz")
+    au = put_customer(
+        http, tenant, {"vin": "1N4AL11D16N337720", "rego": "ABC123", "state": "VIC"}, region="au"
+    )
+    nz = put_customer(http, tenant, {"vin": "1N4AL11D16N337720", "rego": "ABC123"}, region="nz")
 
     assert au["id"] != nz["id"]
     assert nz["state"] is None
@@ -315,8 +308,8 @@ def test_regions_are_separate(http: httpx.Client, tenant: Tenant) -> None:
 
 
 def test_a_plate_alone_finds_the_customer_known_by_vin(http: httpx.Client, tenant: Tenant) -> None:
-    with_vin = created(http, tenant, {"rego": "KNOWN1", "state": "TAS", "vin": "1N4AL11D16N337720"})
-    plate_only = created(http, tenant, {"rego": "KNOWN1", "state": "TAS", "external_id": "later"})
+    with_vin = put_customer(http, tenant, {"rego": "KNOWN1", "state": "TAS", "vin": "1N4AL11D16N337720"})
+    plate_only = put_customer(http, tenant, {"rego": "KNOWN1", "state": "TAS", "external_id": "later"})
 
     assert plate_only["id"] == with_vin["id"]
     assert plate_only["vin"] == "1N4AL11D16N337720"

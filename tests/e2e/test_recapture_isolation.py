@@ -7,22 +7,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Tenant
+from tests.conftest import Tenant, put_customer
 
 URL = "/v2/recapture/customers"
 FORBIDDEN = {"success": False, "message": "You don't have permission to access that customer"}
-
-
-def _create(http: httpx.Client, tenant: Tenant, customer: dict[str, Any]) -> dict[str, Any]:
-    response = http.put(
-        URL,
-        params={"region": "au"},
-        headers={"ApiKey": tenant.api_key},
-        json={"customer": customer},
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()["customer"]
-    return body
 
 
 @pytest.mark.parametrize(
@@ -36,7 +24,7 @@ def test_another_accounts_customer_is_forbidden_and_untouched(
     method: str,
     body: dict[str, Any] | None,
 ) -> None:
-    theirs = _create(http, other_tenant, {"rego": "OWN001", "state": "VIC", "external_id": "THEIRS"})
+    theirs = put_customer(http, other_tenant, {"rego": "OWN001", "state": "VIC", "external_id": "THEIRS"})
 
     response = http.request(
         method,
@@ -58,8 +46,8 @@ def test_another_accounts_customer_is_forbidden_and_untouched(
 def test_lists_show_only_the_callers_customers(
     http: httpx.Client, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    mine = _create(http, tenant, {"rego": "MINE01", "state": "NSW"})
-    _create(http, other_tenant, {"rego": "THEIR1", "state": "NSW"})
+    mine = put_customer(http, tenant, {"rego": "MINE01", "state": "NSW"})
+    put_customer(http, other_tenant, {"rego": "THEIR1", "state": "NSW"})
 
     listing = http.get(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}).json()
 
@@ -71,8 +59,8 @@ def test_same_vehicle_in_two_accounts_is_two_customers(
     http: httpx.Client, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     vehicle = {"rego": "SHARED", "state": "WA", "vin": "1N4AL11D16N337720"}
-    mine = _create(http, tenant, vehicle | {"external_id": "A"})
-    theirs = _create(http, other_tenant, vehicle | {"external_id": "B"})
+    mine = put_customer(http, tenant, vehicle | {"external_id": "A"})
+    theirs = put_customer(http, other_tenant, vehicle | {"external_id": "B"})
 
     assert mine["id"] != theirs["id"]
     mine_again = http.get(f"{URL}/{mine['id']}", params={"region": "au"}, headers={"ApiKey": tenant.api_key})

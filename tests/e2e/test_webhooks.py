@@ -159,7 +159,7 @@ def test_a_sighting_is_delivered_signed_with_the_customer_and_the_listing(
     http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
 ) -> None:
     webhook = create(http, tenant, receiver.url)
-    customer = put_customer(http, tenant, vin=VIN, external_id="CUST-1")
+    customer = put_customer(http, tenant, {"vin": VIN, "external_id": "CUST-1"})
 
     ingest(db, vin=VIN)
     assert receiver.received == []  # matching only queues the delivery
@@ -199,7 +199,7 @@ def test_price_changes_and_delistings_are_delivered(
     http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
 ) -> None:
     create(http, tenant, receiver.url)
-    put_customer(http, tenant, vin=VIN)
+    put_customer(http, tenant, {"vin": VIN})
     ingest(db, vin=VIN)
     ingest(db, vin=VIN, price=26900)
     ingest(db, vin=VIN, price=26900, delisted_at="2022-09-30")
@@ -279,8 +279,8 @@ def test_a_listing_notifies_only_the_accounts_whose_customer_it_is(
 ) -> None:
     create(http, tenant, receiver.url)
     create(http, other_tenant, receiver.url.replace("token=abc", "token=other"))
-    put_customer(http, tenant, vin=VIN)
-    put_customer(http, other_tenant, vin="4T1BE46K28U742135")
+    put_customer(http, tenant, {"vin": VIN})
+    put_customer(http, other_tenant, {"vin": "4T1BE46K28U742135"})
 
     ingest(db, vin=VIN)
     run_jobs(db)
@@ -294,7 +294,7 @@ def test_webhooks_in_another_region_hear_nothing(
     http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
 ) -> None:
     create(http, tenant, receiver.url, region="nz")
-    put_customer(http, tenant, vin=VIN)
+    put_customer(http, tenant, {"vin": VIN})
     ingest(db, vin=VIN)
     run_jobs(db)
     assert receiver.received == []
