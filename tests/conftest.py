@@ -23,6 +23,8 @@ from forecourt.api.app import create_app
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
+from forecourt.core.listings import service as listings
+from forecourt.core.listings.schemas import IngestReport, ListingFields
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import metadata
@@ -157,3 +159,23 @@ def put_customer(
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()["customer"]
     return found
+
+
+def listing_record(source_id: str = "L1", **fields: Any) -> dict[str, Any]:
+    """A marketplace listing as a feed sends it: plausible values, `fields` over them."""
+    return {
+        "source": "carsales",
+        "source_id": source_id,
+        "region": "au",
+        "url": f"https://www.carsales.com.au/cars/details/{source_id}/",
+        "title": "2019 Toyota Camry Ascent Sport",
+        "price": 28500,
+        "seller_type": "private",
+        "listed_at": "2022-08-15T14:23:01Z",
+    } | fields
+
+
+def ingest_listings(db: Database, *records: dict[str, Any]) -> IngestReport:
+    """Ingest listing records as one batch, in-process."""
+    with db.write() as conn:
+        return listings.ingest(conn, [(n, ListingFields(**r)) for n, r in enumerate(records, start=1)])

@@ -14,7 +14,14 @@ from forecourt.api.app import create_app
 from forecourt.core.accounts import service as accounts
 from forecourt.db.engine import Database
 from forecourt.db.models import listings
-from tests.conftest import TEST_MAX_BODY_BYTES, Tenant, put_customer, running_server, settings_for
+from tests.conftest import (
+    TEST_MAX_BODY_BYTES,
+    Tenant,
+    listing_record,
+    put_customer,
+    running_server,
+    settings_for,
+)
 
 URL = "/ingest/v1/listings"
 VIN = "1N4AL11D16N337720"
@@ -28,19 +35,6 @@ def ingest_key(db: Database) -> str:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
-
-
-def listing(source_id: str = "L1", **fields: Any) -> dict[str, Any]:
-    return {
-        "source": "carsales",
-        "source_id": source_id,
-        "region": "au",
-        "url": f"https://www.carsales.com.au/cars/details/{source_id}/",
-        "title": "2019 Toyota Camry Ascent Sport",
-        "price": 28500,
-        "seller_type": "private",
-        "listed_at": "2022-08-15T14:23:01Z",
-    } | fields
 
 
 def ndjson(*records: Any) -> bytes:
@@ -63,7 +57,7 @@ def test_an_ndjson_batch_is_stored_and_a_sighting_reaches_the_customer(
 
     response = http.post(
         URL,
-        content=ndjson(listing(vin=VIN), listing("L2", plate="XYZ789", state="NSW")),
+        content=ndjson(listing_record(vin=VIN), listing_record("L2", plate="XYZ789", state="NSW")),
         headers=bearer(ingest_key) | {"Content-Type": "application/x-ndjson"},
     )
 
@@ -97,9 +91,9 @@ def test_a_json_array_works_and_a_re_send_updates_in_place(
     http: httpx.Client, tenant: Tenant, ingest_key: str
 ) -> None:
     customer = put_customer(http, tenant, {"rego": "ABC123", "state": "VIC"})
-    first = http.post(URL, json=[listing(plate="ABC123", state="VIC")], headers=bearer(ingest_key))
+    first = http.post(URL, json=[listing_record(plate="ABC123", state="VIC")], headers=bearer(ingest_key))
     again = http.post(
-        URL, json=[listing(plate="ABC123", state="VIC", price=26900)], headers=bearer(ingest_key)
+        URL, json=[listing_record(plate="ABC123", state="VIC", price=26900)], headers=bearer(ingest_key)
     )
 
     assert first.json()["created"] == 1 and first.json()["sightings"] == 1
@@ -121,16 +115,16 @@ def test_bad_records_are_reported_by_number_and_the_rest_stored(
 ) -> None:
     body = b"\n".join(
         [
-            json.dumps(listing("OK1", vin=VIN)).encode(),
+            json.dumps(listing_record("OK1", vin=VIN)).encode(),
             b"{not json",
-            json.dumps(listing("BAD1", vin="SHORT")).encode(),
-            json.dumps(listing("BAD2", vin=VIN, price="cheap")).encode(),
-            json.dumps(listing("BAD3", vin=VIN, region="uk")).encode(),
-            json.dumps(listing("BAD4", plate=None)).encode(),
-            json.dumps(listing("BAD5", vin=VIN, seller_type="auction")).encode(),
-            json.dumps({k: v for k, v in listing("BAD6", vin=VIN).items() if k != "url"}).encode(),
-            json.dumps(listing("BAD7", vin=VIN, price=2**64)).encode(),
-            json.dumps(listing("BAD8", vin=VIN)).encode().replace(b"Camry", b"Camr\xff"),
+            json.dumps(listing_record("BAD1", vin="SHORT")).encode(),
+            json.dumps(listing_record("BAD2", vin=VIN, price="cheap")).encode(),
+            json.dumps(listing_record("BAD3", vin=VIN, region="uk")).encode(),
+            json.dumps(listing_record("BAD4", plate=None)).encode(),
+            json.dumps(listing_record("BAD5", vin=VIN, seller_type="auction")).encode(),
+            json.dumps({k: v for k, v in listing_record("BAD6", vin=VIN).items() if k != "url"}).encode(),
+            json.dumps(listing_record("BAD7", vin=VIN, price=2**64)).encode(),
+            json.dumps(listing_record("BAD8", vin=VIN)).encode().replace(b"Camry", b"Camr\xff"),
             b"[" * 5000 + b"]" * 5000,
         ]
     )
@@ -166,21 +160,21 @@ def test_bad_records_are_reported_by_number_and_the_rest_stored(
     ids=["none", "unknown key", "not bearer"],
 )
 def test_ingest_needs_an_operator_key(http: httpx.Client, headers: dict[str, str]) -> None:
-    response = http.post(URL, json=[listing(vin=VIN)], headers=headers)
+    response = http.post(URL, json=[listing_record(vin=VIN)], headers=headers)
     assert response.status_code == 401
     assert response.json() == {"error": "Invalid ingest key"}
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_a_tenants_api_key_is_not_an_ingest_key(http: httpx.Client, tenant: Tenant) -> None:
-    response = http.post(URL, json=[listing(vin=VIN)], headers=bearer(tenant.api_key))
+    response = http.post(URL, json=[listing_record(vin=VIN)], headers=bearer(tenant.api_key))
     assert response.status_code == 401
 
 
 def test_a_revoked_key_stops_working(http: httpx.Client, db: Database, ingest_key: str) -> None:
     with db.write() as conn:
         accounts.revoke_ingest_key(conn, ingest_key.split("_")[1])
-    assert http.post(URL, json=[listing(vin=VIN)], headers=bearer(ingest_key)).status_code == 401
+    assert http.post(URL, json=[listing_record(vin=VIN)], headers=bearer(ingest_key)).status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -208,7 +202,7 @@ def test_array_elements_that_are_not_objects_are_bad_records(http: httpx.Client,
 
 
 def test_ingest_has_its_own_body_limit_above_the_general_one(http: httpx.Client, ingest_key: str) -> None:
-    body = ndjson(*[listing(f"L{i}", vin=VIN) for i in range(3000)])
+    body = ndjson(*[listing_record(f"L{i}", vin=VIN) for i in range(3000)])
     assert len(body) > TEST_MAX_BODY_BYTES
     response = http.post(URL, content=body, headers=bearer(ingest_key))
     assert response.status_code == 200, response.text
@@ -221,7 +215,9 @@ def test_a_batch_over_the_ingest_limit_is_413_and_stores_nothing(
     app = create_app(settings_for(database_url, max_ingest_bytes=4096), db)
     with running_server(app) as base, httpx.Client(base_url=base) as client:
         response = client.post(
-            URL, content=ndjson(*[listing(f"L{i}", vin=VIN) for i in range(50)]), headers=bearer(ingest_key)
+            URL,
+            content=ndjson(*[listing_record(f"L{i}", vin=VIN) for i in range(50)]),
+            headers=bearer(ingest_key),
         )
     assert response.status_code == 413
     assert "error" in response.json()
@@ -234,7 +230,7 @@ def test_each_account_sees_only_its_own_sighting_of_a_shared_vehicle(
 ) -> None:
     mine = put_customer(http, tenant, {"vin": VIN})
     theirs = put_customer(http, other_tenant, {"vin": VIN})
-    response = http.post(URL, json=[listing(vin=VIN)], headers=bearer(ingest_key))
+    response = http.post(URL, json=[listing_record(vin=VIN)], headers=bearer(ingest_key))
     assert response.json()["sightings"] == 2
 
     (my_sighting,) = get_customer(http, tenant, mine["id"])["sightings"]
@@ -252,7 +248,7 @@ def test_each_account_sees_only_its_own_sighting_of_a_shared_vehicle(
 def test_a_customer_added_after_its_listing_is_answered_with_the_sighting(
     http: httpx.Client, tenant: Tenant, ingest_key: str
 ) -> None:
-    http.post(URL, json=[listing(plate="ABC123", state="VIC")], headers=bearer(ingest_key))
+    http.post(URL, json=[listing_record(plate="ABC123", state="VIC")], headers=bearer(ingest_key))
     created = put_customer(http, tenant, {"rego": "abc-123", "state": "vic"})
     assert [s["listing_url"] for s in created["sightings"]] == [
         "https://www.carsales.com.au/cars/details/L1/"

@@ -19,10 +19,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
-from forecourt.core.listings import service as listings
-from forecourt.core.listings.schemas import ListingFields
 from forecourt.db.engine import Database
-from tests.conftest import Tenant, put_customer, run_jobs
+from tests.conftest import Tenant, ingest_listings, listing_record, put_customer, run_jobs
 
 URL = "/v2/webhooks"
 VIN = "1N4AL11D16N337720"
@@ -86,21 +84,6 @@ def call(http: httpx.Client, tenant: Tenant, method: str, path: str = "", **kwar
     return http.request(method, URL + path, headers={"ApiKey": tenant.api_key}, **kwargs)
 
 
-def ingest(db: Database, **fields: Any) -> None:
-    record = {
-        "source": "carsales",
-        "source_id": "L1",
-        "region": "au",
-        "url": "https://www.carsales.com.au/cars/details/L1/",
-        "title": "2019 Toyota Camry Ascent Sport",
-        "price": 28500,
-        "seller_type": "private",
-        "listed_at": "2022-08-15",
-    } | fields
-    with db.write() as conn:
-        listings.ingest(conn, [(1, ListingFields(**record))])
-
-
 def verified(webhook: dict[str, Any], headers: dict[str, str], body: bytes) -> dict[str, Any]:
     payload: dict[str, Any] = Verifier(webhook["secret"]).verify(body, headers)
     return payload
@@ -161,7 +144,7 @@ def test_a_sighting_is_delivered_signed_with_the_customer_and_the_listing(
     webhook = create(http, tenant, receiver.url)
     customer = put_customer(http, tenant, {"vin": VIN, "external_id": "CUST-1"})
 
-    ingest(db, vin=VIN)
+    ingest_listings(db, listing_record(vin=VIN))
     assert receiver.received == []  # matching only queues the delivery
     run_jobs(db)
 
@@ -200,9 +183,9 @@ def test_price_changes_and_delistings_are_delivered(
 ) -> None:
     create(http, tenant, receiver.url)
     put_customer(http, tenant, {"vin": VIN})
-    ingest(db, vin=VIN)
-    ingest(db, vin=VIN, price=26900)
-    ingest(db, vin=VIN, price=26900, delisted_at="2022-09-30")
+    ingest_listings(db, listing_record(vin=VIN))
+    ingest_listings(db, listing_record(vin=VIN, price=26900))
+    ingest_listings(db, listing_record(vin=VIN, price=26900, delisted_at="2022-09-30"))
     run_jobs(db)
 
     events = receiver.events()
@@ -282,7 +265,7 @@ def test_a_listing_notifies_only_the_accounts_whose_customer_it_is(
     put_customer(http, tenant, {"vin": VIN})
     put_customer(http, other_tenant, {"vin": "4T1BE46K28U742135"})
 
-    ingest(db, vin=VIN)
+    ingest_listings(db, listing_record(vin=VIN))
     run_jobs(db)
 
     (event,) = receiver.events()
@@ -295,7 +278,7 @@ def test_webhooks_in_another_region_hear_nothing(
 ) -> None:
     create(http, tenant, receiver.url, region="nz")
     put_customer(http, tenant, {"vin": VIN})
-    ingest(db, vin=VIN)
+    ingest_listings(db, listing_record(vin=VIN))
     run_jobs(db)
     assert receiver.received == []
 

@@ -13,34 +13,13 @@ import pytest
 
 from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import Customer, CustomerFields
-from forecourt.core.listings import service as listings
-from forecourt.core.listings.schemas import IngestReport, ListingFields
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db.engine import Database
-from tests.conftest import Tenant, make_tenant, run_jobs
+from tests.conftest import Tenant, ingest_listings, listing_record, make_tenant, run_jobs
 
 VIN = "1N4AL11D16N337720"
 OTHER_VIN = "4T1BE46K28U742135"
-
-
-def listing(**fields: Any) -> ListingFields:
-    base: dict[str, Any] = {
-        "source": "carsales",
-        "source_id": "L1",
-        "region": "au",
-        "url": "https://www.carsales.com.au/cars/details/L1/",
-        "title": "2019 Toyota Camry Ascent Sport",
-        "price": 28500,
-        "seller_type": "private",
-        "listed_at": "2022-08-15T14:23:01Z",
-    }
-    return ListingFields(**(base | fields))
-
-
-def ingest(db: Database, *records: ListingFields) -> IngestReport:
-    with db.write() as conn:
-        return listings.ingest(conn, list(enumerate(records, start=1)))
 
 
 def save_customer(db: Database, tenant: Tenant, region: str = "au", **fields: Any) -> Customer:
@@ -126,11 +105,11 @@ def test_matching_rules(
     listing_first: bool,
 ) -> None:
     if listing_first:
-        report = ingest(db, listing(**listed))
+        report = ingest_listings(db, listing_record(**listed))
         saved = save_customer(db, tenant, **customer)
     else:
         saved = save_customer(db, tenant, **customer)
-        report = ingest(db, listing(**listed))
+        report = ingest_listings(db, listing_record(**listed))
         assert report.sightings == int(expected)
 
     sightings = read_customer(db, tenant, saved).sightings
@@ -146,22 +125,22 @@ def test_matching_rules(
 def test_new_zealand_plates_match_without_a_state(db: Database) -> None:
     kiwi = make_tenant(db, "Kiwi Cars", "nz")
     saved = save_customer(db, kiwi, "nz", rego="KIW1")
-    report = ingest(db, listing(region="nz", plate="KIW1"))
+    report = ingest_listings(db, listing_record(region="nz", plate="KIW1"))
     assert report.sightings == 1
     assert len(read_customer(db, kiwi, saved).sightings) == 1
 
 
 def test_re_ingesting_a_listing_makes_no_second_sighting(db: Database, tenant: Tenant) -> None:
     saved = save_customer(db, tenant, vin=VIN)
-    first = ingest(db, listing(vin=VIN))
-    again = ingest(db, listing(vin=VIN))
+    first = ingest_listings(db, listing_record(vin=VIN))
+    again = ingest_listings(db, listing_record(vin=VIN))
     assert (first.created, first.sightings) == (1, 1)
     assert (again.created, again.unchanged, again.sightings) == (0, 1, 0)
     assert len(read_customer(db, tenant, saved).sightings) == 1
 
 
 def test_saving_the_customer_again_makes_no_second_sighting(db: Database, tenant: Tenant) -> None:
-    ingest(db, listing(vin=VIN))
+    ingest_listings(db, listing_record(vin=VIN))
     save_customer(db, tenant, vin=VIN, external_id="first")
     saved = save_customer(db, tenant, vin=VIN, external_id="second")
     assert len(read_customer(db, tenant, saved).sightings) == 1
@@ -172,18 +151,18 @@ def test_a_listing_already_sold_is_matched_in_neither_order(
     db: Database, tenant: Tenant, listing_first: bool
 ) -> None:
     if listing_first:
-        ingest(db, listing(vin=VIN, delisted_at="2022-08-20"))
+        ingest_listings(db, listing_record(vin=VIN, delisted_at="2022-08-20"))
         saved = save_customer(db, tenant, vin=VIN)
     else:
         saved = save_customer(db, tenant, vin=VIN)
-        assert ingest(db, listing(vin=VIN, delisted_at="2022-08-20")).sightings == 0
+        assert ingest_listings(db, listing_record(vin=VIN, delisted_at="2022-08-20")).sightings == 0
     assert read_customer(db, tenant, saved).sightings == []
 
 
 def test_a_relisted_listing_is_for_sale_again(db: Database, tenant: Tenant) -> None:
-    ingest(db, listing(vin=VIN, delisted_at="2022-08-20"))
+    ingest_listings(db, listing_record(vin=VIN, delisted_at="2022-08-20"))
     saved = save_customer(db, tenant, vin=VIN)
-    report = ingest(db, listing(vin=VIN, delisted_at=None))
+    report = ingest_listings(db, listing_record(vin=VIN, delisted_at=None))
     assert report.sightings == 1
     (sighting,) = read_customer(db, tenant, saved).sightings
     assert sighting.delisted_at is None
@@ -191,9 +170,9 @@ def test_a_relisted_listing_is_for_sale_again(db: Database, tenant: Tenant) -> N
 
 def test_a_listing_left_without_delisted_at_keeps_it(db: Database, tenant: Tenant) -> None:
     saved = save_customer(db, tenant, vin=VIN)
-    ingest(db, listing(vin=VIN))
-    ingest(db, listing(vin=VIN, delisted_at="2022-09-01"))
-    ingest(db, listing(vin=VIN, price=20000))  # a feed sending only what changed
+    ingest_listings(db, listing_record(vin=VIN))
+    ingest_listings(db, listing_record(vin=VIN, delisted_at="2022-09-01"))
+    ingest_listings(db, listing_record(vin=VIN, price=20000))  # a feed sending only what changed
     (sighting,) = read_customer(db, tenant, saved).sightings
     assert sighting.delisted_at is not None
     assert sighting.listing_price == 20000
@@ -202,8 +181,8 @@ def test_a_listing_left_without_delisted_at_keeps_it(db: Database, tenant: Tenan
 def test_a_corrected_vin_moves_the_sighting_to_the_right_customer(db: Database, tenant: Tenant) -> None:
     wrong = save_customer(db, tenant, vin=VIN)
     right = save_customer(db, tenant, vin=OTHER_VIN)
-    ingest(db, listing(vin=VIN))
-    report = ingest(db, listing(vin=OTHER_VIN))
+    ingest_listings(db, listing_record(vin=VIN))
+    report = ingest_listings(db, listing_record(vin=OTHER_VIN))
     assert report.sightings == 1
     assert read_customer(db, tenant, wrong).sightings == []
     assert len(read_customer(db, tenant, right).sightings) == 1
@@ -211,7 +190,9 @@ def test_a_corrected_vin_moves_the_sighting_to_the_right_customer(db: Database, 
 
 def test_an_update_matches_by_what_the_customer_already_has(db: Database, tenant: Tenant) -> None:
     saved = save_customer(db, tenant, vin=VIN, rego="ABC123", state="VIC", monitor_start_date="2023-01-01")
-    ingest(db, listing(vin=VIN, plate="NEW999", state="VIC"))  # before the window: no sighting
+    ingest_listings(
+        db, listing_record(vin=VIN, plate="NEW999", state="VIC")
+    )  # before the window: no sighting
     assert read_customer(db, tenant, saved).sightings == []
     # Sent again by plate only, with an earlier start: the stored VIN still finds the listing.
     save_customer(db, tenant, rego="ABC123", state="VIC", monitor_start_date="2022-01-01")
@@ -220,16 +201,16 @@ def test_an_update_matches_by_what_the_customer_already_has(db: Database, tenant
 
 def test_a_sighting_fills_an_unknown_vehicle_title_only(db: Database, tenant: Tenant) -> None:
     unknown = save_customer(db, tenant, vin=VIN)
-    ingest(db, listing(vin=VIN), listing(source_id="L2", vin=OTHER_VIN))
+    ingest_listings(db, listing_record(vin=VIN), listing_record(source_id="L2", vin=OTHER_VIN))
     assert read_customer(db, tenant, unknown).vehicle_title == "2019 Toyota Camry Ascent Sport"
 
 
 def test_price_changes_and_delisting_show_on_the_sighting(db: Database, tenant: Tenant) -> None:
     saved = save_customer(db, tenant, vin=VIN)
-    ingest(db, listing(vin=VIN))
-    report = ingest(db, listing(vin=VIN, price=26900))
+    ingest_listings(db, listing_record(vin=VIN))
+    report = ingest_listings(db, listing_record(vin=VIN, price=26900))
     assert (report.updated, report.sightings) == (1, 0)
-    ingest(db, listing(vin=VIN, price=26900, delisted_at="2022-09-01T10:00:00Z"))
+    ingest_listings(db, listing_record(vin=VIN, price=26900, delisted_at="2022-09-01T10:00:00Z"))
     (sighting,) = read_customer(db, tenant, saved).sightings
     assert sighting.listing_price == 26900
     assert sighting.delisted_at is not None and sighting.delisted_at.isoformat() == "2022-09-01T10:00:00"
@@ -240,7 +221,7 @@ def test_a_listing_matches_each_accounts_own_customers(
 ) -> None:
     mine = save_customer(db, tenant, vin=VIN)
     theirs = save_customer(db, other_tenant, vin=VIN)
-    report = ingest(db, listing(vin=VIN))
+    report = ingest_listings(db, listing_record(vin=VIN))
     assert report.sightings == 2
     (my_sighting,) = read_customer(db, tenant, mine).sightings
     (their_sighting,) = read_customer(db, other_tenant, theirs).sightings
@@ -270,7 +251,8 @@ def test_a_customer_and_its_listing_saved_at_the_same_moment_always_meet(
                 target=run, args=(lambda v=vin: saved.append(save_customer(db, tenant, vin=v)),)
             ),
             threading.Thread(
-                target=run, args=(lambda v=vin, n=i: ingest(db, listing(source_id=f"L{n}", vin=v)),)
+                target=run,
+                args=(lambda v=vin, n=i: ingest_listings(db, listing_record(source_id=f"L{n}", vin=v)),),
             ),
         ]
         for thread in threads:
@@ -283,7 +265,7 @@ def test_a_customer_and_its_listing_saved_at_the_same_moment_always_meet(
 
 def test_an_uploaded_customer_list_is_matched_against_listings_for_sale(db: Database, tenant: Tenant) -> None:
     second = "https://www.carsales.com.au/cars/details/L2/"
-    ingest(db, listing(vin=VIN), listing(source_id="L2", url=second, plate="ABC123", state="VIC"))
+    ingest_listings(db, listing_record(vin=VIN), listing_record("L2", plate="ABC123", state="VIC"))
     request = UploadRequest(
         customers=[
             msgspec.Raw(b'{"vin": "%s"}' % VIN.encode()),
