@@ -31,6 +31,29 @@ from forecourt.db.models import metadata
 from forecourt.jobs.worker import HANDLERS, Worker
 
 PG_ENV = "FORECOURT_TEST_DATABASE_URL"
+
+# A `forecourt` command (its arguments after two file paths) with one more job kind,
+# test.slow: it writes the first file when it starts and finishes once the second
+# exists. For tests of draining on SIGTERM.
+DRAIN_SCRIPT = """
+import sys, time
+from pathlib import Path
+from forecourt.jobs.worker import task
+from forecourt.cli.main import app
+
+started, go = Path(sys.argv[1]), Path(sys.argv[2])
+
+@task("test.slow")
+def slow(ctx):
+    started.write_text(str(ctx.job.id))
+    deadline = time.monotonic() + 30
+    while not go.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not go.exists():
+        raise RuntimeError("never told to go on")
+
+app(sys.argv[3:])
+"""
 TEST_MAX_BODY_BYTES = 256 * 1024
 
 

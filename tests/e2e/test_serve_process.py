@@ -19,6 +19,7 @@ import pytest
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 from forecourt.jobs import queue
+from tests.conftest import DRAIN_SCRIPT
 
 FORECOURT_BIN = Path(sys.executable).with_name("forecourt")
 BOUNDED_WAIT = 30.0  # seconds; a safety net against hangs, never an assertion about speed
@@ -156,27 +157,6 @@ def test_account_created_by_the_cli_can_use_the_running_api(serve: ServeProcess)
         assert revoked.status_code == 401
 
     assert serve.terminate() == 0, serve.log
-
-
-DRAIN_SCRIPT = """
-import sys, time
-from pathlib import Path
-from forecourt.jobs.worker import task
-from forecourt.cli.main import app
-
-started, go = Path(sys.argv[1]), Path(sys.argv[2])
-
-@task("test.slow")
-def slow(ctx):
-    started.write_text(str(ctx.job.id))
-    deadline = time.monotonic() + 30
-    while not go.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    if not go.exists():
-        raise RuntimeError("never told to go on")
-
-app(sys.argv[3:])
-"""
 
 
 def test_sigterm_lets_the_embedded_worker_finish_its_job(tmp_path: Path) -> None:

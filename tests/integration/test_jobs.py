@@ -26,6 +26,7 @@ from forecourt.db.engine import Database
 from forecourt.db.models import jobs
 from forecourt.jobs import queue
 from forecourt.jobs.worker import Handler, JobContext, JobInterrupted, Worker
+from tests.conftest import DRAIN_SCRIPT
 
 FORECOURT_BIN = Path(sys.executable).with_name("forecourt")
 BOUNDED_WAIT = 30.0  # seconds; a safety net against hangs, never an assertion about speed
@@ -635,27 +636,6 @@ def test_idle_worker_process_exits_cleanly_on_sigterm_and_sigint(tmp_path: Path)
         assert code == 0, worker.log
 
 
-DRAIN_SCRIPT = """
-import sys, time
-from pathlib import Path
-from forecourt.jobs.worker import task
-from forecourt.cli.main import app
-
-started, go = Path(sys.argv[1]), Path(sys.argv[2])
-
-@task("test.slow")
-def slow(ctx):
-    started.write_text(str(ctx.job.id))
-    deadline = time.monotonic() + 30
-    while not go.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    if not go.exists():
-        raise RuntimeError("never told to go on")
-
-app(["worker"])
-"""
-
-
 def test_worker_process_finishes_the_job_in_hand_on_sigterm(
     sqlite_file: tuple[str, Database], tmp_path: Path
 ) -> None:
@@ -663,7 +643,7 @@ def test_worker_process_finishes_the_job_in_hand_on_sigterm(
     started, go = tmp_path / "started", tmp_path / "go"
     job_id = _enqueue(db, "test.slow")
     second = _enqueue(db, "test.slow")
-    worker = WorkerProcess([sys.executable, "-c", DRAIN_SCRIPT, str(started), str(go)], url)
+    worker = WorkerProcess([sys.executable, "-c", DRAIN_SCRIPT, str(started), str(go), "worker"], url)
     try:
         worker.wait_until(started.exists, "the job to start")
         worker.proc.send_signal(signal.SIGTERM)  # arrives mid-job
