@@ -447,6 +447,22 @@ def freeze_mid_upload(
 # --- 1. kill -9 ---------------------------------------------------------------------------
 
 
+def finish_with_a_new_worker(
+    db: Database, procs: Processes, upload_id: UUID, tenant: Tenant, data: Dataset
+) -> Process:
+    """Start worker-2 and wait until it has completed the upload, exactly, and its job."""
+    second = procs.worker("worker-2")
+    wait_for(
+        lambda: sample(db, upload_id, data, "second worker").status == "completed",
+        "the second worker to complete the upload",
+        procs.logs,
+    )
+    assert_completed(db, upload_id, tenant, data)
+    assert account_customers(db, tenant) == len(data.vehicles)
+    wait_for(lambda: job_of(db, upload_id).state == queue.DONE, "the job to be done", procs.logs)
+    return second
+
+
 def test_kill_9_mid_upload_loses_and_duplicates_nothing(db: Database, procs: Processes) -> None:
     tenant = make_tenant(db, "Alpha Motors")
     data = make_dataset("KL")
@@ -468,15 +484,7 @@ def test_kill_9_mid_upload_loses_and_duplicates_nothing(db: Database, procs: Pro
     assert first.lease_tag() in job.lease_owner
 
     # A new worker takes the job over once the dead one's lease has expired.
-    second = procs.worker("worker-2")
-    wait_for(
-        lambda: sample(db, upload_id, data, "second worker").status == "completed",
-        "the second worker to complete the upload",
-        procs.logs,
-    )
-    assert_completed(db, upload_id, tenant, data)
-    assert account_customers(db, tenant) == len(data.vehicles)
-    wait_for(lambda: job_of(db, upload_id).state == queue.DONE, "the job to be done", procs.logs)
+    second = finish_with_a_new_worker(db, procs, upload_id, tenant, data)
     job = job_of(db, upload_id)
     assert (job.state, job.attempts, job.lease_owner, job.last_error) == (queue.DONE, 2, None, None)
     assert second.alive()
@@ -829,14 +837,6 @@ def test_sigterm_mid_upload_finishes_the_chunk_and_releases_the_job(db: Database
     time.sleep(0.2)  # nothing happens to a released job while no worker runs
     assert read_state(db, upload_id) == drained
 
-    second = procs.worker("worker-2")
-    wait_for(
-        lambda: sample(db, upload_id, data, "second worker").status == "completed",
-        "the second worker to complete the upload",
-        procs.logs,
-    )
-    assert_completed(db, upload_id, tenant, data)
-    assert account_customers(db, tenant) == len(data.vehicles)
-    wait_for(lambda: job_of(db, upload_id).state == queue.DONE, "the job to be done", procs.logs)
+    second = finish_with_a_new_worker(db, procs, upload_id, tenant, data)
     assert (job_of(db, upload_id).attempts, job_of(db, upload_id).last_error) == (1, None)
     assert second.alive()
