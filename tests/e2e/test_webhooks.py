@@ -9,17 +9,20 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from forecourt.config import Settings
-from forecourt.core.accounts import service as accounts
+from forecourt.core.dates import utcnow
 from forecourt.db.engine import Database
+from forecourt.db.models import jobs, webhook_deliveries
 from tests.conftest import Tenant, ingest_listings, listing_record, put_customer, run_jobs
 
 URL = "/v2/webhooks"
@@ -221,6 +224,23 @@ def test_a_failed_delivery_is_retried_with_backoff_until_it_succeeds(
     assert receiver.received[0][0]["webhook-id"] == receiver.received[1][0]["webhook-id"]
 
 
+def test_a_delivery_failing_after_24_hours_is_given_up(
+    http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
+) -> None:
+    webhook = create(http, tenant, receiver.url)
+    receiver.statuses = [500]
+    call(http, tenant, "POST", f"/{webhook['id']}/ping")
+    with db.write() as conn:  # the event happened a day and an hour ago
+        conn.execute(sa.update(webhook_deliveries).values(created_at=utcnow() - timedelta(hours=25)))
+
+    run_jobs(db)
+
+    (delivery,) = call(http, tenant, "GET", f"/{webhook['id']}/deliveries").json()["deliveries"]
+    assert (delivery["status"], delivery["attempts"], delivery["response_status"]) == ("failed", 1, 500)
+    with db.read() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(jobs).where(jobs.c.state == "queued")) == 0
+
+
 def test_a_failing_endpoint_is_paused_and_its_other_deliveries_wait(
     http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
 ) -> None:
@@ -307,9 +327,7 @@ def test_a_body_that_is_not_utf8_is_400(http: httpx.Client, tenant: Tenant) -> N
     assert response.json() == {"success": False, "message": "Malformed JSON body: not UTF-8 JSON text"}
 
 
-def test_webhooks_need_an_api_key(http: httpx.Client, db: Database) -> None:
-    with db.write() as conn:
-        accounts.create_account(conn, "Gamma", "au")
+def test_webhooks_need_an_api_key(http: httpx.Client, tenant: Tenant) -> None:
     response = http.get(URL, headers={"ApiKey": "fck_nope_nope"})
     assert response.status_code == 401
     assert response.json() == {"success": False, "message": "Invalid or missing ApiKey header"}
