@@ -197,6 +197,18 @@ def test_price_changes_and_delistings_are_delivered(
     assert events[2]["listing"]["delisted_at"] == "2022-09-30T00:00:00.000Z"
 
 
+def test_a_listing_corrected_to_a_customers_vin_is_new_not_a_price_change(
+    http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
+) -> None:
+    create(http, tenant, receiver.url)
+    put_customer(http, tenant, {"vin": VIN})
+    ingest_listings(db, listing_record(vin="4T1BE46K28U742135"))
+    ingest_listings(db, listing_record(vin=VIN, price=26900))
+    run_jobs(db)
+    (event,) = receiver.events()
+    assert (event["type"], event["listing"]["price"]) == ("recapture_new", 26900)
+
+
 def test_a_failed_delivery_is_retried_with_backoff_until_it_succeeds(
     http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
 ) -> None:

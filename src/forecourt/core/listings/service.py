@@ -210,8 +210,12 @@ def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
     report.updated, report.unchanged = len(updates), len(unchanged)
 
     sightings.forget_mismatched(conn, moved)
-    report.sightings = len(sightings.match_listings(conn, to_match))
-    webhooks.notify(conn, "recapture_price_change", sightings.of_listings(conn, repriced))
+    made = sightings.match_listings(conn, to_match)
+    report.sightings = len(made)
+    # A sighting made just now was announced as new, at the new price.
+    announced = set(made)
+    repriced_seen = [s for s in sightings.of_listings(conn, repriced) if s not in announced]
+    webhooks.notify(conn, "recapture_price_change", repriced_seen)
     webhooks.notify(conn, "recapture_delist", sightings.of_listings(conn, delisted))
     return report
 

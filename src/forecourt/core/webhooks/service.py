@@ -131,15 +131,15 @@ def deliveries(
     return DeliveryPage(total=total, deliveries=rows)
 
 
-def notify(conn: Connection, event: Event, sightings: Sequence[NewSighting]) -> int:
-    """Queue `event` for each sighting to its account's webhooks in its region; returns
-    how many deliveries were queued. Costs one query when no account has a webhook."""
+def notify(conn: Connection, event: Event, sightings: Sequence[NewSighting]) -> None:
+    """Queue `event` for each sighting to its account's webhooks in its region. Costs
+    one query when no account has a webhook."""
     hooks: dict[tuple[UUID, str], list[UUID]] = {}
     for hook in repository.subscribers(conn, {s.account_id for s in sightings}):
         hooks.setdefault((hook.account_id, hook.region), []).append(hook.id)
     heard = [s for s in sightings if (s.account_id, s.region) in hooks]
     if not heard:
-        return 0
+        return
     customers = repository.customers(conn, {s.customer_id for s in heard})
     listings = repository.listings_by_id(conn, {s.listing_id for s in heard})
     now = _now_text()
@@ -158,7 +158,6 @@ def notify(conn: Connection, event: Event, sightings: Sequence[NewSighting]) -> 
             )
             outgoing.append((delivery_id, hook_id, sighting.account_id, _encoder.encode(body)))
     _queue(conn, event, outgoing)
-    return len(outgoing)
 
 
 def _queue(conn: Connection, event: str, outgoing: list[tuple[UUID, UUID, UUID, bytes]]) -> None:
