@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from forecourt import __version__
-from forecourt.api import ingest, ops, recapture
+from forecourt.api import autengo, ingest, ops, recapture
 from forecourt.api.deps import provide_db, provide_lookup, provide_settings
 from forecourt.api.errors import exception_handler
 from forecourt.config import Settings, get_settings
@@ -33,6 +33,7 @@ def create_app(
             ops.MetricsController,
             recapture.router(settings),
             ingest.router(settings),
+            autengo.router(),
         ],
         state=State({"db": db, "settings": settings, "lookup": registration.from_settings(settings, db)}),
         dependencies={
@@ -42,7 +43,11 @@ def create_app(
         },
         exception_handlers={
             Exception: exception_handler(
-                [(recapture.PATH_PREFIX, recapture.render_error), (ingest.PATH_PREFIX, ingest.render_error)]
+                [
+                    (recapture.PATH_PREFIX, recapture.render_error),
+                    (ingest.PATH_PREFIX, ingest.render_error),
+                    (autengo.PATH_PREFIX, autengo.render_error),
+                ]
             )
         },
         middleware=[ops.prometheus.middleware],

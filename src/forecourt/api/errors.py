@@ -14,6 +14,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from forecourt.core.errors import (
+    Conflict,
     DomainError,
     Forbidden,
     InvalidInput,
@@ -32,6 +33,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Unauthenticated, 401),
     (Forbidden, 403),
     (NotFound, 404),
+    (Conflict, 409),
     (Unprocessable, 422),
 )
 

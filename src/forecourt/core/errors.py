@@ -31,6 +31,14 @@ class Forbidden(DomainError):
     """The thing exists but belongs to another tenant."""
 
 
+class Conflict(DomainError):
+    """Clashes with what is stored (a unique value already taken); `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Unprocessable(DomainError):
     """Well-formed, but cannot be done as asked (e.g. an idempotency key reused)."""
 

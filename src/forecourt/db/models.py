@@ -5,8 +5,12 @@ Times are stored as naive UTC datetimes on both backends.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+
+from forecourt.core.inventory.fields import STORED, Field, Kind
 
 metadata = sa.MetaData(
     naming_convention={
@@ -284,8 +288,16 @@ leads = sa.Table(
     ),
     sa.Column("listing_id", BigId, sa.ForeignKey("listings.id", ondelete="SET NULL"), nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # An enquiry's CRM party, the stock vehicle asked about, and what was asked.
+    sa.Column("party_id", BigId, sa.ForeignKey("parties.id", ondelete="SET NULL"), nullable=True),
+    sa.Column(
+        "vehicle_id", BigId, sa.ForeignKey("inventory_vehicles.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("message", sa.Text, nullable=True),
     sa.Index(None, "account_id", "created_at"),
     sa.Index(None, "tracked_customer_id"),  # a customer's deletion nulls its leads' link
+    sa.Index(None, "party_id"),
+    sa.Index(None, "vehicle_id"),
 )
 
 # A tracked customer's vehicle found in a listing: at most one per (customer, listing).
@@ -339,4 +351,83 @@ webhook_deliveries = sa.Table(
     sa.Column("delivered_at", sa.DateTime, nullable=True),
     sa.Index(None, "webhook_id", "created_at"),
     sa.Index(None, "account_id"),
+)
+
+
+def _sql_type(field: Field) -> sa.types.TypeEngine[Any]:
+    if field.kind is Kind.TEXT:
+        return sa.Text() if field.max_length > 255 else sa.String(field.max_length)
+    if field.kind is Kind.ENUM and isinstance(field.keys[0], str):
+        return sa.String(32)
+    sql_types: dict[Kind, sa.types.TypeEngine[Any]] = {
+        Kind.INT: sa.Integer(),
+        Kind.ENUM: sa.SmallInteger(),
+        Kind.NUMBER: sa.Float(),
+        Kind.BOOL: sa.Boolean(),
+        Kind.DATE: sa.Date(),
+        Kind.DATETIME: sa.DateTime(),
+    }
+    return sql_types[field.kind]
+
+
+_REQUIRED = {"selling_id", "created", "updated"}
+
+# The dealer's own stock (Autengo vehicles). Fields that can be filtered, ordered or
+# searched by have columns (see core/inventory/fields.py); the rest are in `details`.
+inventory_vehicles = sa.Table(
+    "inventory_vehicles",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _account_fk(),
+    *(sa.Column(f.column, _sql_type(f), nullable=f.column not in _REQUIRED) for f in STORED),
+    sa.Column("details", Json, nullable=False),
+    sa.UniqueConstraint("account_id", "selling_id"),
+    # The default order, and the columns a dealer's website filters and orders by most.
+    sa.Index(None, "account_id", "created", "id"),
+    sa.Index(None, "account_id", "make_name"),
+    sa.Index(None, "account_id", "make_id", "model_id"),
+    sa.Index(None, "account_id", "price"),
+    sa.Index(None, "account_id", "kilometers"),
+    sa.Index(None, "account_id", "first_registration"),
+)
+
+# CRM parties (people and organisations): Autengo contacts, Kapture customers.
+parties = sa.Table(
+    "parties",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _account_fk(),
+    sa.Column("first_name", sa.String(255), nullable=True),
+    sa.Column("last_name", sa.String(255), nullable=True),
+    sa.Column("email", sa.String(255), nullable=True),
+    sa.Column("phone", sa.String(64), nullable=True),
+    sa.Column("tecfactura_id", sa.String(64), nullable=True),
+    # The other contact fields, as the Autengo contact names them.
+    sa.Column("details", Json, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Index(None, "account_id", "created_at"),
+    sa.Index(None, "account_id", "email"),
+    sa.Index(None, "account_id", "phone"),
+    _unique_where("uq_parties_tecfactura_id", "tecfactura_id IS NOT NULL", "account_id", "tecfactura_id"),
+)
+
+# Autengo's view of a lead: opportunities are numbered with integers, leads with UUIDs.
+opportunities = sa.Table(
+    "opportunities",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _account_fk(),
+    sa.Column("lead_id", sa.Uuid, sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, unique=True),
+    sa.Column("source_type", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Server secrets made on first use and shared by every process (the token signing key).
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
 )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from forecourt.core.accounts.schemas import Account
-from forecourt.db.models import accounts, credentials, ingest_keys
+from forecourt.db.models import accounts, credentials, ingest_keys, signing_keys
 
 _ACCOUNT_COLUMNS = (
     accounts.c.id,
@@ -120,3 +122,21 @@ def revoke_ingest_key(conn: Connection, prefix: str, at: datetime) -> bool:
         .values(revoked_at=at)
     )
     return result.rowcount > 0
+
+
+def signing_key(conn: Connection, name: str) -> str | None:
+    found: str | None = conn.scalar(sa.select(signing_keys.c.secret).where(signing_keys.c.name == name))
+    return found
+
+
+def add_signing_key(conn: Connection, name: str, secret: str, created_at: datetime) -> str:
+    """Store a key under `name` unless another process got there first; the stored one."""
+    insert: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(signing_keys)
+    conn.execute(
+        insert.values(name=name, secret=secret, created_at=created_at).on_conflict_do_nothing(
+            index_elements=["name"]
+        )
+    )
+    stored = signing_key(conn, name)
+    assert stored is not None
+    return stored

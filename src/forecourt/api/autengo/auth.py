@@ -1,0 +1,41 @@
+"""Session tokens: POST /v3/auth/token issues one, GET /v3/auth/refresh renews it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
+
+from forecourt.api.autengo.deps import AccountDep, session_token
+from forecourt.api.deps import DbDep
+from forecourt.core.accounts import tokens
+from forecourt.core.errors import Unauthenticated
+
+AlzuraId = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+
+
+class TokenPost(msgspec.Struct, rename="camel"):
+    dealer_alzura_id: AlzuraId
+    user_alzura_id: AlzuraId
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["Autengo auth"]
+
+    @post("/token", status_code=200, sync_to_thread=True)
+    def issue_token(self, db: DbDep, account: AccountDep, data: JSONBody[TokenPost]) -> tokens.Token:
+        """A token for a user of the dealer, valid for 24 hours."""
+        with db.write() as conn:
+            return tokens.issue(conn, tokens.Claims(account.id, data.dealer_alzura_id, data.user_alzura_id))
+
+    @get("/refresh", sync_to_thread=True)
+    def refresh_token(self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> tokens.Token:
+        """A fresh token for the user of the (still valid) token sent."""
+        token = session_token(request.headers)
+        if token is None:
+            raise Unauthenticated("Send the token to refresh as 'X-Authorization: Bearer <token>'")
+        with db.write() as conn:
+            return tokens.issue(conn, tokens.verify(conn, account.id, token))

@@ -1,0 +1,95 @@
+"""Autengo contacts (the shared CRM parties), by ID or by TecFactura id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, delete, get, post, put
+from litestar.params import FromPath, JSONBody
+
+from forecourt.api.autengo.deps import AccountDep
+from forecourt.api.deps import DbDep
+from forecourt.core.contacts import service as contacts
+from forecourt.core.contacts.schemas import FIELD_NAMES, Contact, ContactFields
+from forecourt.core.errors import InvalidInput
+
+MAX_ID = 2**63 - 1
+
+
+class ContactData(msgspec.Struct):
+    contact: dict[str, Any]
+
+
+class ContactEnvelope(msgspec.Struct):
+    status: str
+    statusText: str
+    data: ContactData
+
+
+class Done(msgspec.Struct):
+    status: str
+    statusText: str
+
+
+def _answer(contact: Contact, text: str) -> ContactEnvelope:
+    shown = {"ID": contact.id, **{name: contact.fields.get(name) for name in FIELD_NAMES}}
+    return ContactEnvelope("success", text, ContactData(shown))
+
+
+def _contact_id(raw: str) -> int:
+    if not raw.isdigit() or int(raw) > MAX_ID:
+        raise InvalidInput("ID", f"ID must be a whole number, got {raw!r}")
+    return int(raw)
+
+
+class ContactsController(Controller):
+    path = "/contact"
+    tags = ["Autengo contacts"]
+
+    @post("/", status_code=201, sync_to_thread=True)
+    def create_contact(
+        self, db: DbDep, account: AccountDep, data: JSONBody[ContactFields]
+    ) -> ContactEnvelope:
+        with db.write() as conn:
+            return _answer(contacts.create(conn, account.id, data), "Contact created successfully")
+
+    @get("/{contact_id:str}", sync_to_thread=True)
+    def get_contact(self, db: DbDep, account: AccountDep, contact_id: FromPath[str]) -> ContactEnvelope:
+        with db.read() as conn:
+            return _answer(contacts.get(conn, account.id, _contact_id(contact_id)), "Contact found")
+
+    @put("/{contact_id:str}", sync_to_thread=True)
+    def update_contact(
+        self, db: DbDep, account: AccountDep, contact_id: FromPath[str], data: JSONBody[ContactFields]
+    ) -> ContactEnvelope:
+        with db.write() as conn:
+            updated = contacts.update(conn, account.id, _contact_id(contact_id), data)
+        return _answer(updated, "Contact updated successfully")
+
+    @delete("/{contact_id:str}", status_code=200, sync_to_thread=True)
+    def delete_contact(self, db: DbDep, account: AccountDep, contact_id: FromPath[str]) -> Done:
+        with db.write() as conn:
+            contacts.delete(conn, account.id, _contact_id(contact_id))
+        return Done("success", "Contact deleted successfully")
+
+    @get("/tecfactura/{tecfactura_id:str}", sync_to_thread=True)
+    def get_by_tecfactura(
+        self, db: DbDep, account: AccountDep, tecfactura_id: FromPath[str]
+    ) -> ContactEnvelope:
+        with db.read() as conn:
+            return _answer(contacts.get(conn, account.id, tecfactura_id), "Contact found")
+
+    @put("/tecfactura/{tecfactura_id:str}", sync_to_thread=True)
+    def update_by_tecfactura(
+        self, db: DbDep, account: AccountDep, tecfactura_id: FromPath[str], data: JSONBody[ContactFields]
+    ) -> ContactEnvelope:
+        with db.write() as conn:
+            updated = contacts.update(conn, account.id, tecfactura_id, data)
+        return _answer(updated, "Contact updated successfully")
+
+    @delete("/tecfactura/{tecfactura_id:str}", status_code=200, sync_to_thread=True)
+    def delete_by_tecfactura(self, db: DbDep, account: AccountDep, tecfactura_id: FromPath[str]) -> Done:
+        with db.write() as conn:
+            contacts.delete(conn, account.id, tecfactura_id)
+        return Done("success", "Contact deleted successfully")

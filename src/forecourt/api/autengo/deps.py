@@ -1,0 +1,50 @@
+"""Who is calling (X-Api-Key, and a session token when one is sent) and in which language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Headers
+from litestar.di import NamedDependency
+
+from forecourt.api.deps import DbDep
+from forecourt.core.accounts import service as accounts
+from forecourt.core.accounts import tokens
+from forecourt.core.accounts.schemas import Account
+from forecourt.core.errors import Unauthenticated
+from forecourt.core.inventory import i18n
+
+AccountDep = NamedDependency[Account]
+LanguageDep = NamedDependency[str]
+
+# Where a session token may come: the vendor documents both.
+_TOKEN_HEADERS = (("X-Authorization", "bearer"), ("Authorization", "jwt"), ("Authorization", "bearer"))
+
+
+def session_token(headers: Headers) -> str | None:
+    """The token of `X-Authorization: Bearer …` or `Authorization: JWT …` (or Bearer)."""
+    for name, scheme in _TOKEN_HEADERS:
+        given, _, token = headers.get(name, "").strip().partition(" ")
+        if given.lower() == scheme and token.strip():
+            return token.strip()
+    if headers.get("Authorization") or headers.get("X-Authorization"):
+        raise Unauthenticated(
+            "Send the token as 'X-Authorization: Bearer <token>' or 'Authorization: JWT <token>'"
+        )
+    return None
+
+
+def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
+    """The account of the X-Api-Key; a session token sent with it must be valid and the
+    same account's."""
+    token = session_token(request.headers)
+    with db.read() as conn:
+        account = accounts.authenticate_api_key(conn, request.headers.get("X-Api-Key"))
+        if token is not None:
+            tokens.verify(conn, account.id, token)
+    return account
+
+
+def provide_language(request: Request[Any, Any, Any]) -> str:
+    return i18n.negotiate(request.headers.get("Accept-Language"))

@@ -1,0 +1,28 @@
+"""Autengo's error envelope: `{"status": "error", "statusText": message, "field": name}`,
+the shape of its success answers with the problem in `statusText`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Response
+from litestar.exceptions import ValidationException
+
+from forecourt.core.errors import Conflict, InvalidInput
+
+
+def _field(exc: Exception) -> str | None:
+    if isinstance(exc, InvalidInput | Conflict):
+        return exc.field
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
+        key = exc.extra[0].get("key")  # Litestar names a body field by its path
+        return "body" if key in (None, "data") else str(key)
+    return None
+
+
+def render_error(status: int, message: str, exc: Exception) -> Response[Any]:
+    body: dict[str, Any] = {"status": "error", "statusText": message}
+    field = _field(exc)
+    if field is not None:
+        body["field"] = field
+    return Response(body, status_code=status, media_type=MediaType.JSON)

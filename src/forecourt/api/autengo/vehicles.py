@@ -1,0 +1,118 @@
+"""Autengo vehicles: the list with its filter language, one vehicle, reference data,
+filter values, and (our additions) writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, post, put
+from litestar.params import FromPath, JSONBody
+
+from forecourt.api.autengo.deps import AccountDep, LanguageDep
+from forecourt.api.autengo.query import parameters
+from forecourt.api.deps import DbDep
+from forecourt.core.errors import NotFound
+from forecourt.core.inventory import filters, reference
+from forecourt.core.inventory import service as inventory
+from forecourt.core.inventory.schemas import render
+
+
+class VehicleList(msgspec.Struct):
+    total: int
+    limit: int
+    offset: int
+    list: list[dict[str, Any]]
+
+
+class VehicleEnvelope(msgspec.Struct):
+    vehicle: dict[str, Any]
+
+
+class ReferenceList(msgspec.Struct):
+    total: int
+    list: list[dict[str, Any]]
+
+
+class Deleted(msgspec.Struct):
+    status: str
+    statusText: str
+
+
+class VehiclesController(Controller):
+    path = "/vehicle"
+    tags = ["Autengo vehicles"]
+
+    @get("/", sync_to_thread=True)
+    def list_vehicles(
+        self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep, language: LanguageDep
+    ) -> VehicleList:
+        """`search`, `and[...]`, `or[...]`, `order[field]`/`order[dir]`, `offset`, `limit`
+        (default 25, at most 100), as qs writes them. See docs/dialects/autengo.md."""
+        query = filters.parse(parameters(request))
+        with db.read() as conn:
+            page = inventory.search(conn, account.id, query)
+        return VehicleList(
+            total=page.total,
+            limit=page.limit,
+            offset=page.offset,
+            list=[render(v, language) for v in page.vehicles],
+        )
+
+    @get("/reference/make", sync_to_thread=False)
+    def list_makes(self, account: AccountDep) -> ReferenceList:
+        del account  # authenticated; reference data is the same for everyone
+        makes = [{"makeId": m.make_id, "makeName": m.make_name} for m in reference.makes()]
+        return ReferenceList(total=len(makes), list=makes)
+
+    @get("/reference/make/{make_id:str}/model", sync_to_thread=False)
+    def list_models(self, account: AccountDep, make_id: FromPath[str]) -> ReferenceList:
+        del account
+        make = reference.make_by_id(int(make_id)) if make_id.isdigit() else None
+        if make is None:
+            raise NotFound(f"No make with id {make_id}")
+        models = [{"modelId": m.model_id, "modelName": m.model_name} for m in make.models]
+        return ReferenceList(total=len(models), list=models)
+
+    @get("/filter/values", sync_to_thread=True)
+    def filter_values(
+        self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
+    ) -> dict[str, list[Any]]:
+        fields = parameters(request).get("fields") or ["makeId"]
+        with db.read() as conn:
+            return inventory.filter_values(conn, account.id, fields if isinstance(fields, list) else [fields])
+
+    @get("/{selling_id:str}", sync_to_thread=True)
+    def get_vehicle(
+        self, db: DbDep, account: AccountDep, language: LanguageDep, selling_id: FromPath[str]
+    ) -> VehicleEnvelope:
+        with db.read() as conn:
+            return VehicleEnvelope(render(inventory.get(conn, account.id, selling_id), language))
+
+    @post("/", status_code=201, sync_to_thread=True)
+    def create_vehicle(
+        self, db: DbDep, account: AccountDep, language: LanguageDep, data: JSONBody[dict[str, Any]]
+    ) -> VehicleEnvelope:
+        """Forecourt's addition: add a vehicle to the stock (sellingId made unless given)."""
+        with db.write() as conn:
+            return VehicleEnvelope(render(inventory.create(conn, account.id, data), language))
+
+    @put("/{selling_id:str}", sync_to_thread=True)
+    def update_vehicle(
+        self,
+        db: DbDep,
+        account: AccountDep,
+        language: LanguageDep,
+        selling_id: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+    ) -> VehicleEnvelope:
+        """Forecourt's addition: fields sent replace the stored ones, null clears one."""
+        with db.write() as conn:
+            return VehicleEnvelope(render(inventory.update(conn, account.id, selling_id, data), language))
+
+    @delete("/{selling_id:str}", status_code=200, sync_to_thread=True)
+    def delete_vehicle(self, db: DbDep, account: AccountDep, selling_id: FromPath[str]) -> Deleted:
+        """Forecourt's addition: remove a vehicle from the stock."""
+        with db.write() as conn:
+            inventory.delete(conn, account.id, selling_id)
+        return Deleted("success", "Vehicle deleted successfully")

@@ -1,0 +1,151 @@
+"""SQL for the dealer's stock. Filters become SQL from the allow-listed columns of
+fields.py and bound parameters only."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Collection, Iterable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from forecourt.core.inventory.fields import FIELDS, STORED, Field, Kind
+from forecourt.core.inventory.filters import Clause, Condition, VehicleQuery
+from forecourt.core.inventory.schemas import Values
+from forecourt.db import bulk
+from forecourt.db.models import inventory_vehicles as vehicles
+
+_OPERATORS: dict[str, Callable[[Any, Any], sa.ColumnElement[bool]]] = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_STORED_NAMES = frozenset(f.name for f in STORED)
+# Dates kept in `details` are JSON text there.
+_DATE_DETAILS = frozenset(f.name for f in FIELDS if f.kind is Kind.DATE and not f.column)
+
+
+def _column(conn: Connection, field: Field) -> sa.ColumnElement[Any]:
+    column: sa.ColumnElement[Any] = vehicles.c[field.column or ""]
+    # Text compares and sorts by code point on both backends (SQLite's own rule), so a
+    # page means the same thing whichever database serves it.
+    if field.kind is Kind.TEXT and conn.dialect.name == "postgresql":
+        column = column.collate("C")
+    return column
+
+
+def _sql(conn: Connection, clause: Clause) -> sa.ColumnElement[bool]:
+    column = _column(conn, clause.field)
+    if isinstance(clause, Condition):
+        return _OPERATORS[clause.op](column, clause.value)
+    return column.in_(clause.values)
+
+
+def _where(conn: Connection, account_id: UUID, query: VehicleQuery) -> list[sa.ColumnElement[bool]]:
+    where = [vehicles.c.account_id == account_id, *(_sql(conn, c) for c in query.all_of)]
+    if query.any_of:
+        where.append(sa.or_(*(_sql(conn, c) for c in query.any_of)))
+    if query.search:
+        escaped = query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(
+            sa.or_(
+                *(
+                    vehicles.c[c].ilike(f"%{escaped}%", escape="\\")
+                    for c in ("make_name", "model_name", "model_version", "description", "internal_id", "vin")
+                )
+            )
+        )
+    return where
+
+
+def _to_row(values: Values) -> dict[str, Any]:
+    row = {f.column: values.get(f.name) for f in STORED if f.column}
+    row["details"] = {
+        name: value.isoformat() if isinstance(value, date) else value
+        for name, value in values.items()
+        if name not in _STORED_NAMES
+    }
+    return row
+
+
+def _from_row(row: sa.RowMapping) -> Values:
+    values: Values = {f.name: row[f.column] for f in STORED if f.column and row[f.column] is not None}
+    for name, value in row["details"].items():
+        values[name] = date.fromisoformat(value) if name in _DATE_DETAILS else value
+    return values
+
+
+def search(conn: Connection, account_id: UUID, query: VehicleQuery) -> tuple[int, list[Values]]:
+    where = _where(conn, account_id, query)
+    total = conn.scalar(sa.select(sa.func.count()).select_from(vehicles).where(*where)) or 0
+    order = _column(conn, query.order)
+    direction: Callable[[Any], Any] = sa.desc if query.descending else sa.asc
+    rows = conn.execute(
+        sa.select(vehicles)
+        .where(*where)
+        .order_by(direction(order).nulls_last(), direction(vehicles.c.id))
+        .offset(query.offset)
+        .limit(query.limit)
+    ).mappings()
+    return total, [_from_row(row) for row in rows]
+
+
+def get(conn: Connection, account_id: UUID, selling_id: str) -> tuple[int, Values] | None:
+    row = (
+        conn.execute(
+            sa.select(vehicles).where(
+                vehicles.c.account_id == account_id, vehicles.c.selling_id == selling_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return (row["id"], _from_row(row)) if row else None
+
+
+def existing(conn: Connection, account_id: UUID, selling_ids: Collection[str]) -> dict[str, Any]:
+    """sellingId -> (row id, created) of those stored for the account."""
+    rows = conn.execute(
+        sa.select(vehicles.c.selling_id, vehicles.c.id, vehicles.c.created).where(
+            vehicles.c.account_id == account_id, bulk.one_of(conn, vehicles.c.selling_id, selling_ids)
+        )
+    )
+    return {row.selling_id: (row.id, row.created) for row in rows}
+
+
+def insert_many(conn: Connection, account_id: UUID, records: Iterable[Values]) -> None:
+    rows = [_to_row(v) for v in records]
+    if not rows:
+        return
+    columns: dict[str, Any] = {name: [row[name] for row in rows] for name in rows[0]}
+    bulk.insert_columns(conn, vehicles, {"account_id": bulk.Same(account_id), **columns})
+
+
+def insert(conn: Connection, account_id: UUID, values: Values) -> int:
+    result = conn.execute(sa.insert(vehicles).values(account_id=account_id, **_to_row(values)))
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def replace(conn: Connection, row_id: int, values: Values) -> None:
+    conn.execute(sa.update(vehicles).where(vehicles.c.id == row_id).values(**_to_row(values)))
+
+
+def delete(conn: Connection, account_id: UUID, selling_id: str) -> bool:
+    result = conn.execute(
+        sa.delete(vehicles).where(vehicles.c.account_id == account_id, vehicles.c.selling_id == selling_id)
+    )
+    return result.rowcount > 0
+
+
+def distinct_values(conn: Connection, account_id: UUID, field: Field) -> list[Any]:
+    column = vehicles.c[field.column or ""]
+    rows = conn.execute(
+        sa.select(column).where(vehicles.c.account_id == account_id, column.is_not(None)).distinct()
+    )
+    return sorted(row[0] for row in rows)

@@ -1,0 +1,149 @@
+"""A vehicle's values: read from the wire (JSON, CSV cells, query strings) into Python
+values, and written back in the Autengo shape, translated."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from forecourt.core.errors import InvalidInput, NotFound
+from forecourt.core.inventory import i18n
+from forecourt.core.inventory.fields import BY_NAME, FIELDS, Field, Kind
+from forecourt.core.text import check_no_nul
+
+# A vehicle: wire name -> Python value (str, int, float, bool, date, datetime, list).
+Values = dict[str, Any]
+
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+
+
+class VehicleNotFound(NotFound):
+    pass
+
+
+class Page(msgspec.Struct, frozen=True):
+    total: int
+    offset: int
+    limit: int
+    vehicles: list[Values]
+
+
+def _number(field: Field, raw: Any) -> float | int:
+    if isinstance(raw, bool):
+        raise ValueError
+    if isinstance(raw, int | float):
+        value: float | int = raw
+    elif isinstance(raw, str):
+        text = raw.strip()
+        value = int(text) if text.lstrip("+-").isdigit() else float(text)
+    else:
+        raise ValueError
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError
+    if field.kind is Kind.INT or (field.kind is Kind.ENUM and isinstance(field.keys[0], int)):
+        if value != int(value):
+            raise ValueError
+        value = int(value)
+        if abs(value) >= 2**31:  # what every database's INTEGER takes
+            raise ValueError
+    return value
+
+
+def _parse(field: Field, raw: Any) -> Any:
+    """One value as `field` holds it; ValueError when it is not one."""
+    kind = field.kind
+    if kind is Kind.ENUM and isinstance(raw, dict):  # {"key": ..., "text": ...} as rendered
+        raw = raw.get("key")
+        if raw is None:
+            raise ValueError
+    if kind in (Kind.INT, Kind.NUMBER):
+        return _number(field, raw)
+    if kind is Kind.BOOL:
+        text = str(raw).strip().lower() if isinstance(raw, str | bool | int) else None
+        if text in _TRUE or raw is True:
+            return True
+        if text in _FALSE or raw is False:
+            return False
+        raise ValueError
+    if kind is Kind.DATE:
+        if not isinstance(raw, str) or len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    if kind is Kind.DATETIME:
+        if not isinstance(raw, str):
+            raise ValueError
+        parsed = datetime.fromisoformat(raw.strip())
+        return parsed.replace(tzinfo=None, microsecond=0)
+    if kind in (Kind.ENUM, Kind.CHOICE):
+        key = _number(field, raw) if isinstance(field.keys[0], int) else raw
+        if key not in field.keys:
+            raise ValueError
+        return key
+    if kind is Kind.LIST:
+        value = msgspec.json.decode(raw) if isinstance(raw, str) else raw
+        if not isinstance(value, list):
+            raise ValueError
+        return value
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise ValueError
+    text = str(raw)
+    if len(text) > field.max_length:
+        raise ValueError
+    return text
+
+
+def expected(field: Field) -> str:
+    """What a field takes, for error messages."""
+    if field.kind in (Kind.ENUM, Kind.CHOICE):
+        return "one of " + ", ".join(map(str, field.keys))
+    if field.kind is Kind.TEXT:
+        return f"text of at most {field.max_length} characters"
+    text: str = field.kind.value
+    return text
+
+
+def coerce(field: Field, raw: Any, where: str | None = None) -> Any:
+    """`raw` as the field's Python value, or InvalidInput naming `where` (the field)."""
+    where = where or field.name
+    try:
+        value = _parse(field, raw)
+    except (ValueError, TypeError, msgspec.DecodeError):
+        raise InvalidInput(where, f"{where} must be {expected(field)}, got {raw!r}"[:300]) from None
+    check_no_nul(where, value)
+    return value
+
+
+def read(record: Mapping[str, Any], prefix: str = "") -> Values:
+    """The fields a record gives (blank and null ones left out); unknown names refused."""
+    values: Values = {}
+    for name, raw in record.items():
+        field = BY_NAME.get(name)
+        if field is None:
+            raise InvalidInput(f"{prefix}{name}", f"{prefix}{name} is not a vehicle field")
+        if raw is None or raw == "":
+            continue
+        values[name] = coerce(field, raw, f"{prefix}{name}")
+    return values
+
+
+def _out(field: Field, value: Any, language: str) -> Any:
+    if value is None:
+        return None
+    if field.kind is Kind.ENUM:
+        return {"key": value, "text": i18n.label(language, field.name, value)}
+    if field.kind is Kind.DATE:
+        return value.isoformat()
+    if field.kind is Kind.DATETIME:
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
+def render(values: Values, language: str) -> dict[str, Any]:
+    """Every field, in the vendor's order, null when unknown; translatable ones as
+    {"key", "text"} in `language`."""
+    return {f.name: _out(f, values.get(f.name), language) for f in FIELDS}

@@ -1,0 +1,44 @@
+"""SQL for opportunities: a lead in the shared leads table, numbered for Autengo."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from forecourt.core.ids import new_id
+from forecourt.db.models import leads, opportunities
+
+ORIGIN = "opportunity"
+
+
+def insert(
+    conn: Connection,
+    account_id: UUID,
+    *,
+    party_id: int,
+    vehicle_id: int,
+    message: str | None,
+    source_type: int | None,
+    at: datetime,
+) -> int:
+    lead_id = new_id()
+    conn.execute(
+        sa.insert(leads).values(
+            id=lead_id,
+            account_id=account_id,
+            origin=ORIGIN,
+            party_id=party_id,
+            vehicle_id=vehicle_id,
+            message=message,
+            created_at=at,
+        )
+    )
+    result = conn.execute(
+        sa.insert(opportunities).values(
+            account_id=account_id, lead_id=lead_id, source_type=source_type, created_at=at
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
