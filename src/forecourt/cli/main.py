@@ -337,3 +337,44 @@ def upload(
     except (RuntimeError, httpx.HTTPError) as exc:
         raise click.ClickException(str(exc)) from None
     _print(result)
+
+
+@app.group("inventory")
+def inventory_group() -> None:
+    """The dealer's stock (Autengo vehicles)."""
+
+
+@inventory_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--account", "account_id", type=click.UUID, required=True, help="The account's id.")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=2000, show_default=True)
+@click.pass_context
+def inventory_import(ctx: click.Context, file: Path, account_id: UUID, batch_size: int) -> None:
+    """Import vehicles (JSON array, JSONL, or CSV with a header line) in the Autengo vehicle
+    schema. A known sellingId is replaced; prints the counts and every rejected record."""
+    from forecourt.cli.inventory import import_file
+
+    with _db(ctx) as database, _domain_errors():
+        report = import_file(database, account_id, file, batch_size)
+    _print(msgspec.to_builtins(report))
+
+
+@app.command()
+@click.option("--vehicles", "count", type=click.IntRange(1, 10_000_000), default=500, show_default=True)
+@click.option("--account", "account_id", type=click.UUID, help="Fill this account (default: a new one).")
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed, the same stock.")
+@click.pass_context
+def demo(ctx: click.Context, count: int, account_id: UUID | None, seed: int) -> None:
+    """Fill an account with a realistic generated inventory. Without --account, a new
+    "Demo dealer" account is created and its API key printed."""
+    from forecourt.cli.inventory import fill_demo
+
+    shown: dict[str, Any] = {}
+    with _db(ctx) as database, _domain_errors():
+        if account_id is None:
+            with database.write() as conn:
+                account, key = accounts.create_account(conn, "Demo dealer", "au")
+            account_id = account.id
+            shown = {"api_key": key.api_key}
+        report = fill_demo(database, account_id, count, seed)
+    _print({"account_id": str(account_id), **shown, "vehicles": report.created + report.updated})
