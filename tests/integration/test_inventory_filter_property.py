@@ -32,8 +32,8 @@ PALETTE: dict[str, tuple[Any, ...]] = {
     "vehicleState": ("incoming", "inventory", "sold"),
     "isDamaged": (True, False, None),
 }
-ORDERED = ("makeName", "modelName", "kilometers", "price", "doorCount", "firstRegistration", "colorId")
-ORDERED += ("created",)
+ORDERED: tuple[str, ...] = ("makeName", "modelName", "kilometers", "price", "doorCount", "firstRegistration")
+ORDERED += ("colorId", "created")
 FILTERED = sorted({*PALETTE, "created"} - {"modelVersion", "description"})
 SEARCHED = ("makeName", "modelName", "modelVersion", "description", "internalId", "vin")
 CREATED = tuple(datetime(2025, 1, 1 + i % 28, i % 24, 0, 0) for i in range(80))
