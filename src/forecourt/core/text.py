@@ -20,3 +20,8 @@ def check_no_nul(field: str, value: Any) -> None:
     elif isinstance(value, list):
         for item in value:
             check_no_nul(field, item)
+
+
+def is_whole_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" and "١٢", which int() refuses or misreads."""
+    return text.isascii() and text.isdigit()

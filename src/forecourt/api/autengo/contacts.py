@@ -13,6 +13,7 @@ from forecourt.api.deps import DbDep
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import FIELD_NAMES, Contact, ContactFields
 from forecourt.core.errors import InvalidInput
+from forecourt.core.text import is_whole_number
 
 MAX_ID = 2**63 - 1
 
@@ -38,7 +39,7 @@ def _answer(contact: Contact, text: str) -> ContactEnvelope:
 
 
 def _contact_id(raw: str) -> int:
-    if not raw.isdigit() or int(raw) > MAX_ID:
+    if not is_whole_number(raw) or int(raw) > MAX_ID:
         raise InvalidInput("ID", f"ID must be a whole number, got {raw!r}")
     return int(raw)
 

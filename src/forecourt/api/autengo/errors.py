@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import MediaType, Response
-from litestar.exceptions import ValidationException
+from litestar.exceptions import SerializationException, ValidationException
 
 from forecourt.core.errors import Conflict, InvalidInput
 
@@ -17,6 +17,8 @@ def _field(exc: Exception) -> str | None:
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
         key = exc.extra[0].get("key")  # Litestar names a body field by its path
         return "body" if key in (None, "data") else str(key)
+    if isinstance(exc.__cause__, SerializationException) or isinstance(exc, UnicodeDecodeError):
+        return "body"  # not JSON at all
     return None
 
 

@@ -16,6 +16,7 @@ from forecourt.core.errors import NotFound
 from forecourt.core.inventory import filters, reference
 from forecourt.core.inventory import service as inventory
 from forecourt.core.inventory.schemas import render
+from forecourt.core.text import is_whole_number
 
 
 class VehicleList(msgspec.Struct):
@@ -68,7 +69,7 @@ class VehiclesController(Controller):
     @get("/reference/make/{make_id:str}/model", sync_to_thread=False)
     def list_models(self, account: AccountDep, make_id: FromPath[str]) -> ReferenceList:
         del account
-        make = reference.make_by_id(int(make_id)) if make_id.isdigit() else None
+        make = reference.make_by_id(int(make_id)) if is_whole_number(make_id) else None
         if make is None:
             raise NotFound(f"No make with id {make_id}")
         models = [{"modelId": m.model_id, "modelName": m.model_name} for m in make.models]

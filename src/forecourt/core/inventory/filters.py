@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from forecourt.core.errors import InvalidInput
 from forecourt.core.inventory.fields import BY_NAME, FILTERABLE, Field
 from forecourt.core.inventory.schemas import coerce
+from forecourt.core.text import is_whole_number
 
 OPERATORS = ("=", "<>", "<", "<=", ">", ">=")
 DEFAULT_LIMIT = 25
@@ -53,7 +54,7 @@ class VehicleQuery:
 def _elements(where: str, value: Any) -> list[str]:
     """A value or a list of values. qs writes indices past 20 as object keys, so an
     object whose keys are all indices is a list too."""
-    if isinstance(value, Mapping) and value and all(str(k).isdigit() for k in value):
+    if isinstance(value, Mapping) and value and all(is_whole_number(str(k)) for k in value):
         value = [value[k] for k in sorted(value, key=int)]
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(item, str | int | float | bool) for item in items):
@@ -99,7 +100,7 @@ def _integer(name: str, raw: Any, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     text = str(raw).strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not is_whole_number(text) or not low <= int(text) <= high:
         raise InvalidInput(name, f"{name} must be a whole number from {low} to {high}, got {raw!r}")
     return int(text)
 

@@ -13,7 +13,7 @@ import msgspec
 from forecourt.core.errors import InvalidInput, NotFound
 from forecourt.core.inventory import i18n
 from forecourt.core.inventory.fields import BY_NAME, FIELDS, Field, Kind
-from forecourt.core.text import check_no_nul
+from forecourt.core.text import check_no_nul, is_whole_number
 
 # A vehicle: wire name -> Python value (str, int, float, bool, date, datetime, list).
 Values = dict[str, Any]
@@ -40,7 +40,7 @@ def _number(field: Field, raw: Any) -> float | int:
         value: float | int = raw
     elif isinstance(raw, str):
         text = raw.strip()
-        value = int(text) if text.lstrip("+-").isdigit() else float(text)
+        value = int(text) if is_whole_number(text.lstrip("+-")) else float(text)
     else:
         raise ValueError
     if isinstance(value, float) and not math.isfinite(value):
