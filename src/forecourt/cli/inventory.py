@@ -51,10 +51,10 @@ def _records(path: Path, file: IO[bytes], advance: progress.Advance) -> Iterator
         advance(len(data))
         yield from enumerate(_json_records(data), start=1)
     elif suffix == ".csv":
-        lines = _lines(file, advance)
-        # Row numbers as a spreadsheet shows them: the header is row 1.
-        rows = csv.DictReader(text for _, text in lines)
-        yield from enumerate(rows, start=2)
+        # Row numbers as a spreadsheet shows them: the header is row 1, blank rows count.
+        rows = csv.DictReader(text for _, text in _lines(file, advance))
+        for row in rows:
+            yield rows.line_num, row
     else:  # JSON Lines
         for number, line in _lines(file, advance):
             if line.strip():

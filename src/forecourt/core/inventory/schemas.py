@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -78,6 +78,8 @@ def _parse(field: Field, raw: Any) -> Any:
         if not isinstance(raw, str):
             raise ValueError
         parsed = datetime.fromisoformat(raw.strip())
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC)
         return parsed.replace(tzinfo=None, microsecond=0)
     if kind in (Kind.ENUM, Kind.CHOICE):
         key = _number(field, raw) if isinstance(field.keys[0], int) else raw

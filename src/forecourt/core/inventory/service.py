@@ -166,8 +166,10 @@ def import_records(conn: Connection, account_id: UUID, records: Iterable[tuple[i
             report.errors.append(RecordError(number, exc.field, exc.message))
             continue
         valid.setdefault(values.get("sellingId"), []).append(values)
-    # The last record of a sellingId in the batch wins, as if sent one after the other.
+    # The last record of a sellingId in the batch wins, as if sent one after the other:
+    # the ones before it count as updates it made.
     given = {sid: batch[-1] for sid, batch in valid.items() if sid is not None}
+    report.updated += sum(len(batch) - 1 for sid, batch in valid.items() if sid is not None)
     stored = repository.existing(conn, account_id, list(given))
     for selling_id, values in given.items():
         if selling_id in stored:
