@@ -18,12 +18,15 @@ from forecourt.core.inventory import service as inventory
 from forecourt.core.inventory.schemas import render
 from forecourt.core.text import is_whole_number
 
+# The vendor's field is called `list`: named here, its annotation would mean the field.
+Rows = list[dict[str, Any]]
+
 
 class VehicleList(msgspec.Struct):
     total: int
     limit: int
     offset: int
-    list: list[dict[str, Any]]
+    list: Rows
 
 
 class VehicleEnvelope(msgspec.Struct):
@@ -32,7 +35,7 @@ class VehicleEnvelope(msgspec.Struct):
 
 class ReferenceList(msgspec.Struct):
     total: int
-    list: list[dict[str, Any]]
+    list: Rows
 
 
 class Deleted(msgspec.Struct):

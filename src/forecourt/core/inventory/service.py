@@ -154,6 +154,9 @@ def filter_values(conn: Connection, account_id: UUID, names: Sequence[str]) -> d
     return {name: repository.distinct_values(conn, account_id, allowed[name]) for name in names}
 
 
+refresh_statistics = repository.refresh_statistics
+
+
 def import_records(conn: Connection, account_id: UUID, records: Iterable[tuple[int, Any]]) -> ImportReport:
     """One batch of (number, record): new sellingIds are created, known ones replaced
     whole (their `created` kept unless given). A bad record is reported, not stored."""
