@@ -9,10 +9,11 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecourt.core.inventory import filters
+from forecourt.core.inventory import filters, repository
 from forecourt.core.inventory import service as inventory
 from forecourt.db.engine import Database
 from tests.conftest import Tenant
@@ -168,9 +169,15 @@ queries = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# A search is counted and paged from one pass when it matches few vehicles, with a count
+# and a sorted page query otherwise: both ways are checked.
+@pytest.mark.parametrize("one_pass_limit", [repository.ONE_PASS_LIMIT, 0], ids=["one pass", "count and page"])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(params=queries)
-def test_any_query_finds_what_the_rules_say(db: Database, tenant: Tenant, params: dict[str, Any]) -> None:
+def test_any_query_finds_what_the_rules_say(
+    db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, one_pass_limit: int, params: dict[str, Any]
+) -> None:
+    monkeypatch.setattr(repository, "ONE_PASS_LIMIT", one_pass_limit)
     stock = _stock(random.Random(7))
     with db.read() as conn:
         stored = inventory.search(conn, tenant.account.id, filters.parse({"limit": "1"})).total
@@ -183,3 +190,27 @@ def test_any_query_finds_what_the_rules_say(db: Database, tenant: Tenant, params
         page = inventory.search(conn, tenant.account.id, filters.parse(params))
 
     assert (page.total, [v["sellingId"] for v in page.vehicles]) == expected(stock, params)
+
+
+def test_the_unfiltered_total_follows_every_write(db: Database, tenant: Tenant, other_tenant: Tenant) -> None:
+    def totals() -> list[int]:
+        with db.read() as conn:
+            return [
+                inventory.search(conn, t.account.id, filters.parse({})).total for t in (tenant, other_tenant)
+            ]
+
+    ford = {"makeName": "Ford", "modelName": "Focus"}
+    with db.write() as conn:
+        first = inventory.create(conn, tenant.account.id, ford)
+        inventory.create(conn, other_tenant.account.id, ford)
+    assert totals() == [1, 1]
+
+    batch = [ford | {"sellingId": "DUP001"}, ford | {"sellingId": "DUP001"}, ford, {"makeName": "Ford"}]
+    with db.write() as conn:  # a repeated sellingId and a bad record add one and none
+        inventory.import_records(conn, tenant.account.id, enumerate(batch, start=1))
+        inventory.import_records(conn, tenant.account.id, [(1, ford | {"sellingId": first["sellingId"]})])
+    assert totals() == [3, 1]
+
+    with db.write() as conn:
+        inventory.delete(conn, tenant.account.id, first["sellingId"])
+    assert totals() == [2, 1]

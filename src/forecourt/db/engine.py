@@ -27,6 +27,9 @@ SQLITE_PRAGMAS = (
     # Checkpoint the WAL every ~64 MiB instead of every 4 MiB: bulk writes touch the same
     # index pages commit after commit, and each checkpoint writes them out again.
     "PRAGMA wal_autocheckpoint=16384",
+    # Read pages straight from the OS's cache instead of copying each one in: halves
+    # the cost of a search that looks up thousands of rows (address space, not memory).
+    "PRAGMA mmap_size=4294967296",
 )
 
 

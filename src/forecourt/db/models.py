@@ -372,6 +372,16 @@ def _sql_type(field: Field) -> sa.types.TypeEngine[Any]:
 
 _REQUIRED = {"selling_id", "created", "updated"}
 
+
+def _range_index(column: str) -> sa.Index:
+    """An index for ranges (price, mileage, age) that also carries what searches most
+    often filter on besides: a count over a wide range is then read from the index
+    alone instead of looking up every vehicle in it."""
+    return sa.Index(
+        f"ix_inventory_vehicles_{column}", "account_id", column, "vehicle_state", "fuel_type", "make_id"
+    )
+
+
 # The dealer's own stock (Autengo vehicles). Fields that can be filtered, ordered or
 # searched by have columns (see core/inventory/fields.py); the rest are in `details`.
 inventory_vehicles = sa.Table(
@@ -386,9 +396,16 @@ inventory_vehicles = sa.Table(
     sa.Index(None, "account_id", "created", "id"),
     sa.Index(None, "account_id", "make_name"),
     sa.Index(None, "account_id", "make_id", "model_id"),
-    sa.Index(None, "account_id", "price"),
-    sa.Index(None, "account_id", "kilometers"),
-    sa.Index(None, "account_id", "first_registration"),
+    *(_range_index(column) for column in ("price", "kilometers", "first_registration")),
+)
+
+# How many vehicles each account has: the total of an unfiltered list, which would
+# otherwise count a million index entries on every visit to a dealer's front page.
+inventory_counts = sa.Table(
+    "inventory_counts",
+    metadata,
+    _owned_by("account_id", "accounts.id", primary_key=True),
+    sa.Column("vehicles", sa.BigInteger, nullable=False),
 )
 
 # CRM parties (people and organisations): Autengo contacts, Kapture customers.

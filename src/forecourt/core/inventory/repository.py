@@ -4,18 +4,20 @@ fields.py and bound parameters only."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from forecourt.core.inventory.fields import FIELDS, STORED, Field, Kind
 from forecourt.core.inventory.filters import Clause, Condition, VehicleQuery
 from forecourt.core.inventory.schemas import Values
 from forecourt.db import bulk
+from forecourt.db.models import inventory_counts as counts
 from forecourt.db.models import inventory_vehicles as vehicles
 
 _OPERATORS: dict[str, Callable[[Any, Any], sa.ColumnElement[bool]]] = {
@@ -88,9 +90,26 @@ def _from_row(row: sa.RowMapping) -> Values:
     return values
 
 
+# A search matching at most this many vehicles is counted and paged from one pass over
+# its matches (their ids and order keys), instead of one pass to count them and another
+# to sort them for the page.
+ONE_PASS_LIMIT = 5000
+
+
 def search(conn: Connection, account_id: UUID, query: VehicleQuery) -> tuple[int, list[Values]]:
     where = _where(conn, account_id, query)
+    if not (query.all_of or query.any_of or query.search):
+        total = conn.scalar(sa.select(counts.c.vehicles).where(counts.c.account_id == account_id))
+        return total or 0, _page(conn, where, query)
+    key = vehicles.c[query.order.column or ""]
+    matches = conn.execute(sa.select(vehicles.c.id, key).where(*where).limit(ONE_PASS_LIMIT + 1)).all()
+    if len(matches) <= ONE_PASS_LIMIT:
+        return len(matches), _by_ids(conn, _page_ids(matches, query))
     total = conn.scalar(sa.select(sa.func.count()).select_from(vehicles).where(*where)) or 0
+    return total, _page(conn, where, query)
+
+
+def _page(conn: Connection, where: list[sa.ColumnElement[bool]], query: VehicleQuery) -> list[Values]:
     order = _column(conn, query.order)
     direction: Callable[[Any], Any] = sa.desc if query.descending else sa.asc
     rows = conn.execute(
@@ -100,7 +119,24 @@ def search(conn: Connection, account_id: UUID, query: VehicleQuery) -> tuple[int
         .offset(query.offset)
         .limit(query.limit)
     ).mappings()
-    return total, [_from_row(row) for row in rows]
+    return [_from_row(row) for row in rows]
+
+
+def _page_ids(matches: Sequence[Any], query: VehicleQuery) -> list[int]:
+    """The page's ids, in the order the SQL of _page gives (text by code point, as both
+    databases compare it here; unknown values last; ties by id, the same way round)."""
+    known = sorted(
+        (m for m in matches if m[1] is not None), key=lambda m: (m[1], m[0]), reverse=query.descending
+    )
+    unknown = sorted((m[0] for m in matches if m[1] is None), reverse=query.descending)
+    return ([m[0] for m in known] + unknown)[query.offset : query.offset + query.limit]
+
+
+def _by_ids(conn: Connection, ids: list[int]) -> list[Values]:
+    rows = {
+        row["id"]: row for row in conn.execute(sa.select(vehicles).where(vehicles.c.id.in_(ids))).mappings()
+    }
+    return [_from_row(rows[i]) for i in ids]
 
 
 def get(conn: Connection, account_id: UUID, selling_id: str) -> tuple[int, Values] | None:
@@ -126,16 +162,27 @@ def existing(conn: Connection, account_id: UUID, selling_ids: Collection[str]) -
     return {row.selling_id: (row.id, row.created) for row in rows}
 
 
+def _count(conn: Connection, account_id: UUID, change: int) -> None:
+    insert: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(counts)
+    conn.execute(
+        insert.values(account_id=account_id, vehicles=change).on_conflict_do_update(
+            index_elements=["account_id"], set_={"vehicles": counts.c.vehicles + change}
+        )
+    )
+
+
 def insert_many(conn: Connection, account_id: UUID, records: Iterable[Values]) -> None:
     rows = [_to_row(v) for v in records]
     if not rows:
         return
     columns: dict[str, Any] = {name: [row[name] for row in rows] for name in rows[0]}
     bulk.insert_columns(conn, vehicles, {"account_id": bulk.Same(account_id), **columns})
+    _count(conn, account_id, len(rows))
 
 
 def insert(conn: Connection, account_id: UUID, values: Values) -> int:
     result = conn.execute(sa.insert(vehicles).values(account_id=account_id, **_to_row(values)))
+    _count(conn, account_id, 1)
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
@@ -147,6 +194,8 @@ def delete(conn: Connection, account_id: UUID, selling_id: str) -> bool:
     result = conn.execute(
         sa.delete(vehicles).where(vehicles.c.account_id == account_id, vehicles.c.selling_id == selling_id)
     )
+    if result.rowcount:
+        _count(conn, account_id, -result.rowcount)
     return result.rowcount > 0
 
 

@@ -179,11 +179,12 @@ def import_records(conn: Connection, account_id: UUID, records: Iterable[tuple[i
             row_id, created = stored[selling_id]
             repository.replace(conn, row_id, _stamp(values, created))
             report.updated += 1
-    new = [v for sid, v in given.items() if sid not in stored] + valid.get(None, [])
-    fresh = iter(_free_selling_ids(conn, account_id, len(valid.get(None, [])), set(given)))
-    for values in new:
-        values.setdefault("sellingId", next(fresh, None))
-        _stamp(values)
-    repository.insert_many(conn, account_id, new)
+    unnamed = valid.get(None, [])
+    for values, selling_id in zip(
+        unnamed, _free_selling_ids(conn, account_id, len(unnamed), set(given)), strict=True
+    ):
+        values["sellingId"] = selling_id
+    new = [v for sid, v in given.items() if sid not in stored] + unnamed
+    repository.insert_many(conn, account_id, [_stamp(v) for v in new])
     report.created += len(new)
     return report

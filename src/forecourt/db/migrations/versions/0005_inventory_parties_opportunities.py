@@ -26,6 +26,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_signing_keys")),
     )
     op.create_table(
+        "inventory_counts",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("vehicles", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_inventory_counts_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", name=op.f("pk_inventory_counts")),
+    )
+    op.create_table(
         "inventory_vehicles",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -99,16 +111,6 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_inventory_vehicles_account_id_first_registration"),
-            ["account_id", "first_registration"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_inventory_vehicles_account_id_kilometers"),
-            ["account_id", "kilometers"],
-            unique=False,
-        )
-        batch_op.create_index(
             batch_op.f("ix_inventory_vehicles_account_id_make_id_model_id"),
             ["account_id", "make_id", "model_id"],
             unique=False,
@@ -119,7 +121,19 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_inventory_vehicles_account_id_price"), ["account_id", "price"], unique=False
+            "ix_inventory_vehicles_first_registration",
+            ["account_id", "first_registration", "vehicle_state", "fuel_type", "make_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_inventory_vehicles_kilometers",
+            ["account_id", "kilometers", "vehicle_state", "fuel_type", "make_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_inventory_vehicles_price",
+            ["account_id", "price", "vehicle_state", "fuel_type", "make_id"],
+            unique=False,
         )
 
     op.create_table(
@@ -231,12 +245,13 @@ def downgrade() -> None:
 
     op.drop_table("parties")
     with op.batch_alter_table("inventory_vehicles", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_inventory_vehicles_account_id_price"))
+        batch_op.drop_index("ix_inventory_vehicles_price")
+        batch_op.drop_index("ix_inventory_vehicles_kilometers")
+        batch_op.drop_index("ix_inventory_vehicles_first_registration")
         batch_op.drop_index(batch_op.f("ix_inventory_vehicles_account_id_make_name"))
         batch_op.drop_index(batch_op.f("ix_inventory_vehicles_account_id_make_id_model_id"))
-        batch_op.drop_index(batch_op.f("ix_inventory_vehicles_account_id_kilometers"))
-        batch_op.drop_index(batch_op.f("ix_inventory_vehicles_account_id_first_registration"))
         batch_op.drop_index(batch_op.f("ix_inventory_vehicles_account_id_created_id"))
 
     op.drop_table("inventory_vehicles")
+    op.drop_table("inventory_counts")
     op.drop_table("signing_keys")
