@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from psycopg import errors, sql
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -101,3 +101,8 @@ def one_of(
     stored = [process(v) for v in values] if process else list(values)
     each = sa.func.json_each(sa.bindparam(None, msgspec.json.encode(stored).decode(), type_=sa.String))
     return column.in_(sa.select(sa.column("value")).select_from(each))
+
+
+def upsert(conn: Connection, table: sa.Table) -> Any:
+    """An INSERT that takes ON CONFLICT (the same on both backends, spelt per dialect)."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)

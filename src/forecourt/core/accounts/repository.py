@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from forecourt.core.accounts.schemas import Account
+from forecourt.db import bulk
 from forecourt.db.models import accounts, credentials, ingest_keys, signing_keys
 
 _ACCOUNT_COLUMNS = (
@@ -131,7 +130,7 @@ def signing_key(conn: Connection, name: str) -> str | None:
 
 def add_signing_key(conn: Connection, name: str, secret: str, created_at: datetime) -> str:
     """Store a key under `name` unless another process got there first; the stored one."""
-    insert: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(signing_keys)
+    insert = bulk.upsert(conn, signing_keys)
     conn.execute(
         insert.values(name=name, secret=secret, created_at=created_at).on_conflict_do_nothing(
             index_elements=["name"]

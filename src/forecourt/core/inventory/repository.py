@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from forecourt.core.inventory.fields import FIELDS, STORED, Field, Kind
@@ -163,7 +162,7 @@ def existing(conn: Connection, account_id: UUID, selling_ids: Collection[str]) -
 
 
 def _count(conn: Connection, account_id: UUID, change: int) -> None:
-    insert: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(counts)
+    insert = bulk.upsert(conn, counts)
     conn.execute(
         insert.values(account_id=account_id, vehicles=change).on_conflict_do_update(
             index_elements=["account_id"], set_={"vehicles": counts.c.vehicles + change}

@@ -6,16 +6,16 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from forecourt.db import bulk
 from forecourt.db.models import accounts, lookup_usage
 
 
 def add(conn: Connection, account_id: UUID, month: str, provider: str, lookups: int, failures: int) -> None:
     """Add to the month's counters, in the caller's transaction (so a rolled-back chunk
     counts nothing)."""
-    insert: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(lookup_usage)
+    insert = bulk.upsert(conn, lookup_usage)
     conn.execute(
         insert.values(
             account_id=account_id,
