@@ -182,7 +182,7 @@ def main() -> None:
         started = time.perf_counter()
         account, key = fill(db, args.vehicles, args.seed)
         fill(db, args.others, args.seed + 1)
-        with db.write() as conn:  # as `forecourt inventory import` does at its end
+        with db.autocommit() as conn:  # as `forecourt inventory import` does at its end
             inventory.refresh_statistics(conn)
         setup_s = time.perf_counter() - started
         server = Server(url, workdir, chunk_rows=None, body_size=0)

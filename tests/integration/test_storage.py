@@ -33,6 +33,7 @@ def test_sqlite_runs_with_the_designed_pragmas(db: Database) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() > 0
 
 
 def test_concurrent_saves_of_one_vehicle_make_one_customer(db: Database, tenant: Tenant) -> None:
@@ -110,3 +111,24 @@ def test_a_big_upload_leaves_postgresql_with_fresh_statistics(db: Database, tena
             sa.text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'tracked_customers'")
         )
     assert analyzed is not None
+
+
+def test_an_inventory_import_leaves_the_planner_statistics_and_visibility(
+    db: Database, tenant: Tenant
+) -> None:
+    """So that a search on fresh stock uses its selective index, and a count its index alone."""
+    from forecourt.cli.inventory import fill_demo
+
+    fill_demo(db, tenant.account.id, 50, seed=3)
+
+    with db.read() as conn:
+        if db.is_sqlite:
+            analyzed = conn.scalar(
+                sa.text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'inventory_vehicles'")
+            )
+            assert analyzed
+        else:
+            tuples, visible = conn.execute(
+                sa.text("SELECT reltuples, relallvisible FROM pg_class WHERE relname = 'inventory_vehicles'")
+            ).one()
+            assert (tuples, visible > 0) == (50, True)

@@ -82,7 +82,7 @@ def import_records(
         report.created += done.created
         report.updated += done.updated
         report.errors.extend(done.errors)
-    with db.write() as conn:
+    with db.autocommit() as conn:
         inventory.refresh_statistics(conn)
     return report
 

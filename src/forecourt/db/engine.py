@@ -70,8 +70,9 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     def _begin(conn: Connection) -> None:
         # BEGIN IMMEDIATE for writes: a deferred transaction that later wants to write
         # can fail with SQLITE_BUSY without waiting; an immediate one queues on busy_timeout.
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        options = conn.get_execution_options()
+        if options.get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
 
     return engine
 
@@ -91,6 +92,12 @@ class Database:
                 conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection outside any transaction, for maintenance such as VACUUM."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

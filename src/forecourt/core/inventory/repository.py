@@ -109,12 +109,16 @@ def search(conn: Connection, account_id: UUID, query: VehicleQuery) -> tuple[int
 
 
 def _page(conn: Connection, where: list[sa.ColumnElement[bool]], query: VehicleQuery) -> list[Values]:
-    order = _column(conn, query.order)
     direction: Callable[[Any], Any] = sa.desc if query.descending else sa.asc
+    order = direction(_column(conn, query.order))
+    if vehicles.c[query.order.column or ""].nullable:
+        # Unknown values last either way. Only where there can be any: PostgreSQL walks
+        # an index backwards for `created DESC`, but not for `DESC NULLS LAST`.
+        order = order.nulls_last()
     rows = conn.execute(
         sa.select(vehicles)
         .where(*where)
-        .order_by(direction(order).nulls_last(), direction(vehicles.c.id))
+        .order_by(order, direction(vehicles.c.id))
         .offset(query.offset)
         .limit(query.limit)
     ).mappings()
@@ -207,7 +211,9 @@ def distinct_values(conn: Connection, account_id: UUID, field: Field) -> list[An
 
 
 def refresh_statistics(conn: Connection) -> None:
-    """ANALYZE the stock after a big import, so both planners pick the selective index
-    for a search (on SQLite only this table gets statistics; the others are planned
-    without, as they were designed to be)."""
-    conn.execute(sa.text(f"ANALYZE {vehicles.name}"))
+    """After a big import, outside a transaction: statistics, so both planners pick the
+    selective index for a search (on SQLite only this table gets them; the others are
+    planned without, as they were designed to be), and on PostgreSQL the visibility
+    map, without which a count read from an index still visits every row."""
+    command = "VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"
+    conn.execute(sa.text(f"{command} {vehicles.name}"))
