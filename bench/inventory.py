@@ -157,6 +157,7 @@ def direct(url: str, statements: list[tuple[str, Any]], runs: int, warmup: int) 
         import psycopg
 
         conn = psycopg.connect(pg_conninfo(url))
+        conn.execute("SET plan_cache_mode = force_custom_plan")  # as the service does
     samples = []
     try:
         for i in range(warmup + runs):

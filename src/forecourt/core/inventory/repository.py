@@ -97,6 +97,11 @@ ONE_PASS_LIMIT = 5000
 
 def search(conn: Connection, account_id: UUID, query: VehicleQuery) -> tuple[int, list[Values]]:
     where = _where(conn, account_id, query)
+    if conn.dialect.name == "postgresql":
+        # The driver prepares a statement run often; PostgreSQL then plans it once for any
+        # values, and for a search that plan suits none (1.5 s instead of 0.13 s for the
+        # spec's example). Plan each search for its own values.
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     if not (query.all_of or query.any_of or query.search):
         total = conn.scalar(sa.select(counts.c.vehicles).where(counts.c.account_id == account_id))
         return total or 0, _page(conn, where, query)
