@@ -37,6 +37,12 @@ class Settings:
     registration_http_breaker_seconds: float = 30.0
     max_ingest_bytes: int = 64 * 1024 * 1024
     webhook_timeout_seconds: float = 10.0
+    check_http_url: str = ""
+    check_http_description: str = "External check service"
+    check_http_resource_type: int = 6
+    check_http_result_path: str = ""
+    check_http_status_path: str = ""
+    check_http_timeout_seconds: float = 5.0
 
     @classmethod
     def load(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:

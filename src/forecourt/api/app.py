@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from forecourt import __version__
-from forecourt.api import autengo, ingest, ops, recapture
+from forecourt.api import autengo, ingest, ops, recapture, sync
 from forecourt.api.deps import provide_db, provide_lookup, provide_settings
 from forecourt.api.errors import exception_handler
 from forecourt.config import Settings, get_settings
@@ -34,6 +34,7 @@ def create_app(
             recapture.router(settings),
             ingest.router(settings),
             autengo.router(),
+            sync.router(),
         ],
         state=State({"db": db, "settings": settings, "lookup": registration.from_settings(settings, db)}),
         dependencies={
@@ -47,6 +48,7 @@ def create_app(
                     (recapture.PATH_PREFIX, recapture.render_error),
                     (ingest.PATH_PREFIX, ingest.render_error),
                     (autengo.PATH_PREFIX, autengo.render_error),
+                    (sync.PATH_PREFIX, sync.render_error),
                 ]
             )
         },

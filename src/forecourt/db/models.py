@@ -448,3 +448,44 @@ signing_keys = sa.Table(
     sa.Column("secret", sa.String(128), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
+
+# Vehicle checks (the Sync dialect): a batch of vehicles checked by every resource the
+# account uses; one row per vehicle and resource, the newest finished one is the answer.
+check_batches = sa.Table(
+    "check_batches",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _account_fk(),
+    sa.Column("vehicles", sa.Integer, nullable=False),
+    sa.Column("checks", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "account_id", "created_at"),
+)
+
+vehicle_checks = sa.Table(
+    "vehicle_checks",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _account_fk(),
+    _owned_by("batch_id", "check_batches.id"),
+    sa.Column("resource_id", sa.Integer, nullable=False),
+    sa.Column("vin", sa.String(17), nullable=False),  # "" when not given
+    sa.Column("plate", sa.String(10), nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),  # pending, done, failed
+    sa.Column("status_id", sa.Integer, nullable=True),  # none when the check failed
+    sa.Column("result", Json, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    # A read finds a vehicle's checks by its VIN and plate; a job its batch's pending ones.
+    sa.Index(None, "account_id", "vin", "plate"),
+    sa.Index(None, "batch_id", "resource_id", "state"),
+)
+
+# Resources an account has switched off (all available ones are on by default).
+disabled_resources = sa.Table(
+    "disabled_resources",
+    metadata,
+    _owned_by("account_id", "accounts.id", primary_key=True),
+    sa.Column("resource", sa.String(32), primary_key=True),
+)

@@ -37,6 +37,11 @@ class LookupFailed(Exception):
     """The lookup gave no VIN; the message says why, for the dealer to read."""
 
 
+class PlateNotFound(LookupFailed):
+    """The lookup worked and the plate is not registered (as opposed to a service that
+    could not answer)."""
+
+
 Outcome = Registration | LookupFailed
 
 
@@ -80,7 +85,7 @@ class FileLookup:
         outcomes: list[Outcome] = []
         for q in queries:
             hit = found.get((q.plate, q.state or ""))
-            outcomes.append(_registration(*hit) if hit else LookupFailed("plate not found in the registry"))
+            outcomes.append(_registration(*hit) if hit else PlateNotFound("plate not found in the registry"))
         return outcomes
 
 
@@ -144,7 +149,7 @@ class HttpLookup:
                 continue
             if response.status_code == 404:
                 self.breaker.record(ok=True)
-                return LookupFailed("plate not found by the registration service")
+                return PlateNotFound("plate not found by the registration service")
             if response.status_code >= 500 or response.status_code == 429:
                 last_error = f"registration service answered {response.status_code}"
                 self.breaker.record(ok=False)

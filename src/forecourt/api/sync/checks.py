@@ -1,0 +1,141 @@
+"""The Sync batch API: read the newest checks of up to 500 vehicles, submit a batch of
+checks, follow a batch, list the resources."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+import anyio.to_thread
+import msgspec
+from litestar import Controller, Request, get, post
+
+from forecourt.api.deps import DbDep, SettingsDep
+from forecourt.api.sync.deps import AccountDep
+from forecourt.core.accounts.schemas import Account
+from forecourt.core.checks import service as checks
+from forecourt.core.checks.resources import available
+from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check, MissingVehicles
+from forecourt.core.dates import format_timestamp
+from forecourt.core.errors import InvalidInput, NotFound
+from forecourt.db.engine import Database
+
+
+def _body(raw: bytes) -> Any:
+    try:
+        return msgspec.json.decode(raw) if raw.strip() else None
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        raise MissingVehicles("vehicles", "Vehicle list was not provided or might be misspelled.") from None
+
+
+def _info(check: Check) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "_id": f"{check.resource_id}-{check.vin}-{check.plate}",
+        "plate": check.plate or None,
+        "vin": check.vin or None,
+        "resourceId": check.resource_id,
+    }
+    if check.status_id is not None:  # a check that failed has no status
+        info["status"] = msgspec.to_builtins(STATUSES[check.status_id])
+    else:
+        info["error"] = check.error
+    info |= {
+        "result": check.result,
+        "creationDateTime": format_timestamp(check.created_at),
+        "finishedDateTime": format_timestamp(check.finished_at),
+    }
+    return info
+
+
+def _read(db: Database, account: Account, raw: bytes) -> dict[str, Any]:
+    vehicles = checks.vehicles_of(_body(raw))
+    with db.read() as conn:
+        found = checks.latest(conn, account.id, vehicles)
+    return {
+        "vehicleData": [
+            {"vin": v.vin or None, "plate": v.plate or None, "info": [_info(c) for c in found[v]]}
+            for v in found
+        ]
+    }
+
+
+def _progress(batch: BatchProgress) -> dict[str, Any]:
+    return {
+        "batchId": str(batch.id),
+        "status": "finished" if batch.finished_at else "processing",
+        "vehicles": batch.vehicles,
+        "checks": batch.checks,
+        "pending": batch.pending,
+        "done": batch.done,
+        "failed": batch.failed,
+        "creationDateTime": format_timestamp(batch.created_at),
+        "finishedDateTime": format_timestamp(batch.finished_at),
+    }
+
+
+class ChecksController(Controller):
+    path = "/api"
+    tags = ["Sync batch checks"]
+
+    @get("/batch/scraping", status_code=200)
+    async def read_batch(
+        self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
+    ) -> dict[str, Any]:
+        """The newest check of each resource for each vehicle of the JSON body (a GET
+        with a body, as the vendor's); vehicles never checked are left out."""
+        result: dict[str, Any] = await anyio.to_thread.run_sync(
+            partial(_read, db, account, await request.body())
+        )
+        return result
+
+    @post("/batch/scraping/query", status_code=200)
+    async def query_batch(
+        self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
+    ) -> dict[str, Any]:
+        """The same read as POST, for clients and proxies that drop a GET's body."""
+        result: dict[str, Any] = await anyio.to_thread.run_sync(
+            partial(_read, db, account, await request.body())
+        )
+        return result
+
+    @post("/batch/scraping", status_code=202)
+    async def submit_batch(
+        self, request: Request[Any, Any, Any], db: DbDep, settings: SettingsDep, account: AccountDep
+    ) -> dict[str, Any]:
+        """Queue a check of each vehicle by every resource the account uses."""
+        vehicles = checks.vehicles_of(_body(await request.body()))
+
+        def submit() -> dict[str, Any]:
+            with db.write() as conn:
+                using = checks.enabled(conn, account.id, available(settings, db))
+                if not using:
+                    raise InvalidInput("resources", "No resource is enabled for this account")
+                batch_id = checks.submit(conn, account.id, vehicles, using)
+                return _progress(checks.progress(conn, account.id, batch_id)) | {
+                    "resources": [c.resource.resource_id for c in using]
+                }
+
+        result: dict[str, Any] = await anyio.to_thread.run_sync(submit)
+        return result
+
+    @get("/batch/{batch_id:str}", sync_to_thread=True)
+    def batch_progress(self, db: DbDep, account: AccountDep, batch_id: str) -> dict[str, Any]:
+        try:
+            batch = UUID(batch_id)
+        except ValueError:
+            raise NotFound(f"No batch {batch_id}") from None
+        with db.read() as conn:
+            return _progress(checks.progress(conn, account.id, batch))
+
+    @get("/resources", sync_to_thread=True)
+    def list_resources(self, db: DbDep, settings: SettingsDep, account: AccountDep) -> dict[str, Any]:
+        """The resources this server runs, and whether the account uses each."""
+        everything = available(settings, db)
+        with db.read() as conn:
+            using = {c.resource.key for c in checks.enabled(conn, account.id, everything)}
+        return {
+            "resources": [
+                msgspec.to_builtins(c.resource) | {"enabled": c.resource.key in using} for c in everything
+            ]
+        }

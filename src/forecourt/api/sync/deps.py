@@ -1,0 +1,20 @@
+"""Who is calling: the account's API key as `Authorization: Bearer <key>`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency
+
+from forecourt.api.deps import DbDep
+from forecourt.core.accounts import service as accounts
+from forecourt.core.accounts.schemas import Account
+
+AccountDep = NamedDependency[Account]
+
+
+def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
+    scheme, _, key = request.headers.get("Authorization", "").strip().partition(" ")
+    with db.read() as conn:
+        return accounts.authenticate_api_key(conn, key if scheme.lower() == "bearer" else None)

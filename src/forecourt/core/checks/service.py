@@ -1,0 +1,154 @@
+"""Vehicle checks: the vehicles asked about validated, batches submitted as jobs (one
+per resource), outcomes recorded, and the newest finished check of each vehicle read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+
+from forecourt.core.checks import repository
+from forecourt.core.checks.repository import DONE, FAILED
+from forecourt.core.checks.resources import Answer, Checker, Transient
+from forecourt.core.checks.schemas import (
+    MAX_VEHICLES,
+    BatchNotFound,
+    BatchProgress,
+    Check,
+    CheckedVehicle,
+    InvalidVehicle,
+    MissingVehicles,
+    Outcome,
+)
+from forecourt.core.dates import utcnow
+from forecourt.core.ids import new_id
+from forecourt.core.usage import repository as usage
+from forecourt.jobs import queue
+
+RUN_JOB = "checks.run"
+MAX_ATTEMPTS = 6  # about a minute of retries (1, 2, 4, 8, 16, 32 s) for a source that is down
+_VIN = re.compile(r"[A-Z0-9]{1,17}")
+_PLATE = re.compile(r"[A-Z0-9]{1,10}")
+
+
+def _code(where: str, value: Any, pattern: re.Pattern[str], what: str) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidVehicle(
+            where,
+            f"VIN and/or plate is not valid: {where} must be {what} uppercase letters and digits",
+        )
+    return value
+
+
+def vehicles_of(body: Any) -> list[CheckedVehicle]:
+    """The distinct vehicles of a request body `{"vehicles": [{"vin", "plate"}, ...]}`."""
+    listed = body.get("vehicles") if isinstance(body, dict) else None
+    if not isinstance(listed, list):
+        raise MissingVehicles("vehicles", "Vehicle list was not provided or might be misspelled.")
+    if not listed:
+        raise MissingVehicles("vehicles", "You must specify at least one vehicle.")
+    if len(listed) > MAX_VEHICLES:
+        raise MissingVehicles("vehicles", f"At most {MAX_VEHICLES} vehicles can be requested at once.")
+    vehicles: dict[CheckedVehicle, None] = {}
+    for i, item in enumerate(listed):
+        where = f"vehicles[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidVehicle(where, f"VIN and/or plate is not valid: {where} must be an object")
+        vehicle = CheckedVehicle(
+            _code(f"{where}.vin", item.get("vin"), _VIN, "1 to 17"),
+            _code(f"{where}.plate", item.get("plate"), _PLATE, "1 to 10"),
+        )
+        if vehicle == ("", ""):
+            raise InvalidVehicle(where, f"VIN and/or plate is not valid: {where} needs a vin or a plate")
+        vehicles[vehicle] = None
+    return list(vehicles)
+
+
+def enabled(conn: Connection, account_id: UUID, checkers: Sequence[Checker]) -> list[Checker]:
+    """The server's resources less those the account switched off."""
+    off = repository.disabled(conn, account_id)
+    return [c for c in checkers if c.resource.key not in off]
+
+
+def submit(
+    conn: Connection, account_id: UUID, vehicles: Sequence[CheckedVehicle], checkers: Sequence[Checker]
+) -> UUID:
+    """A batch: a pending check per vehicle and resource, and a job per resource."""
+    batch_id = new_id()
+    # Only what a resource can check: a VIN decoder is not asked about a bare plate.
+    pairs = [(c.resource.resource_id, v) for c in checkers for v in vehicles if _can_check(c, v)]
+    repository.insert_batch(conn, batch_id, account_id, len(vehicles), pairs, utcnow())
+    queue.enqueue_many(
+        conn,
+        RUN_JOB,
+        [{"batch_id": str(batch_id), "resource_id": r} for r in dict.fromkeys(r for r, _ in pairs)],
+        max_attempts=MAX_ATTEMPTS,
+    )
+    return batch_id
+
+
+def _can_check(checker: Checker, vehicle: CheckedVehicle) -> bool:
+    needs = checker.resource.criteria_type
+    return bool(vehicle.vin if needs == "vin" else vehicle.plate if needs == "plate" else True)
+
+
+def progress(conn: Connection, account_id: UUID, batch_id: UUID) -> BatchProgress:
+    found = repository.progress(conn, account_id, batch_id)
+    if found is None:
+        raise BatchNotFound(f"No batch {batch_id}")
+    return found
+
+
+def latest(
+    conn: Connection, account_id: UUID, vehicles: Sequence[CheckedVehicle]
+) -> dict[CheckedVehicle, list[Check]]:
+    """Per vehicle that was ever checked, the newest finished check of each resource."""
+    newest: dict[tuple[CheckedVehicle, int], Check] = {}
+    for check in repository.finished_checks(conn, account_id, vehicles):
+        key = (CheckedVehicle(check.vin, check.plate), check.resource_id)
+        if key not in newest or (check.finished_at, check.id) > (newest[key].finished_at, newest[key].id):
+            newest[key] = check
+    found: dict[CheckedVehicle, list[Check]] = {}
+    for (vehicle, _), check in sorted(newest.items(), key=lambda item: item[0][1]):
+        found.setdefault(vehicle, []).append(check)
+    return {v: found[v] for v in vehicles if v in found}
+
+
+def record(
+    conn: Connection,
+    account_id: UUID,
+    work: Sequence[tuple[int, CheckedVehicle]],
+    answers: Sequence[Answer],
+    last_try: bool,
+    billed_as: str | None = None,
+) -> list[str]:
+    """Store the outcomes of a piece of work; those the source could not give now stay
+    pending (unless this was the last try) and their reasons are returned. A paid
+    source's lookups are counted against the account under `billed_as`."""
+    now = utcnow()
+    rows, later = [], []
+    for (check_id, _), answer in zip(work, answers, strict=True):
+        if isinstance(answer, Transient) and not last_try:
+            later.append(answer.error)
+            continue
+        outcome = Outcome(None, [], answer.error) if isinstance(answer, Transient) else answer
+        rows.append(
+            {
+                "id": check_id,
+                "state": DONE if outcome.status_id is not None else FAILED,
+                "status_id": outcome.status_id,
+                "result": outcome.result,
+                "error": outcome.error,
+                "finished_at": now,
+            }
+        )
+    repository.finish(conn, rows)
+    if billed_as is not None:  # every lookup made costs, whatever it found
+        made = sum(1 for _, v in work if v.plate)
+        usage.add(conn, account_id, now.strftime("%Y-%m"), billed_as, made, len(later))
+    return later
