@@ -378,3 +378,57 @@ def demo(ctx: click.Context, count: int, account_id: UUID | None, seed: int) -> 
             shown = {"api_key": key.api_key}
         report = fill_demo(database, account_id, count, seed)
     _print({"account_id": str(account_id), **shown, "vehicles": report.created + report.updated})
+
+
+@app.group("resources")
+def resources_group() -> None:
+    """The vehicle-check resources (Sync dialect) and which accounts use them."""
+
+
+@resources_group.command("list")
+@click.option("--account", "account_id", type=click.UUID, help="Show whether this account uses each.")
+@click.pass_context
+def resources_list(ctx: click.Context, account_id: UUID | None) -> None:
+    """The resources this server runs (as configured), as a JSON array."""
+    from forecourt.core.checks import service as checks
+    from forecourt.core.checks.resources import available
+
+    settings = _settings(ctx)
+    with _db(ctx) as database, database.read() as conn:
+        everything = available(settings, database)
+        using = {c.resource.key for c in checks.enabled(conn, account_id, everything)} if account_id else None
+    _print(
+        [
+            msgspec.to_builtins(c.resource)
+            | ({"enabled": c.resource.key in using} if using is not None else {})
+            for c in everything
+        ]
+    )
+
+
+@resources_group.command("enable")
+@click.argument("account_id", type=click.UUID)
+@click.argument("key")
+@click.pass_context
+def resources_enable(ctx: click.Context, account_id: UUID, key: str) -> None:
+    """Let an account's batches use a resource again (all are on by default)."""
+    _switch_resource(ctx, account_id, key, on=True)
+
+
+@resources_group.command("disable")
+@click.argument("account_id", type=click.UUID)
+@click.argument("key")
+@click.pass_context
+def resources_disable(ctx: click.Context, account_id: UUID, key: str) -> None:
+    """Stop an account's batches using a resource (say, a paid one)."""
+    _switch_resource(ctx, account_id, key, on=False)
+
+
+def _switch_resource(ctx: click.Context, account_id: UUID, key: str, on: bool) -> None:
+    from forecourt.core.checks import service as checks
+    from forecourt.core.checks.resources import available
+
+    settings = _settings(ctx)
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
+        checks.switch(conn, account_id, key, on, available(settings, database))
+    _print({"account_id": str(account_id), "resource": key, "enabled": on})

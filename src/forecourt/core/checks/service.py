@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
+from forecourt.core.accounts import repository as accounts
 from forecourt.core.checks import repository
 from forecourt.core.checks.repository import DONE, FAILED
 from forecourt.core.checks.resources import Answer, Checker, Transient
@@ -24,6 +25,7 @@ from forecourt.core.checks.schemas import (
     Outcome,
 )
 from forecourt.core.dates import utcnow
+from forecourt.core.errors import NotFound
 from forecourt.core.ids import new_id
 from forecourt.core.usage import repository as usage
 from forecourt.jobs import queue
@@ -73,6 +75,16 @@ def enabled(conn: Connection, account_id: UUID, checkers: Sequence[Checker]) -> 
     """The server's resources less those the account switched off."""
     off = repository.disabled(conn, account_id)
     return [c for c in checkers if c.resource.key not in off]
+
+
+def switch(conn: Connection, account_id: UUID, key: str, on: bool, checkers: Sequence[Checker]) -> None:
+    """Turn one of the server's resources on or off for an account."""
+    if accounts.get_account(conn, account_id) is None:
+        raise NotFound(f"No account with id {account_id}")
+    if key not in {c.resource.key for c in checkers}:
+        known = ", ".join(c.resource.key for c in checkers)
+        raise NotFound(f"No resource {key!r} on this server (it runs: {known})")
+    repository.set_disabled(conn, account_id, key, off=not on)
 
 
 def submit(
