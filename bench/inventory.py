@@ -30,6 +30,7 @@ import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -37,6 +38,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 sys.path.insert(0, str(Path(__file__).parent))
 from upload import (
@@ -108,10 +110,8 @@ def fill(db: Database, count: int, seed: int) -> tuple[Any, str]:
     return account, key.api_key
 
 
-def captured_sql(db: Database, account_id: Any, query: str) -> list[tuple[str, Any]]:
-    """The statements (and parameters) the service runs for a list query."""
-    from qs_codec import decode
-
+def captured_sql(db: Database, run: Callable[[Connection], Any], table: str) -> list[tuple[str, Any]]:
+    """The statements (and parameters) on `table` that `run` sends to the database."""
     statements: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -120,10 +120,18 @@ def captured_sql(db: Database, account_id: Any, query: str) -> list[tuple[str, A
     sa.event.listen(db.engine, "before_cursor_execute", capture)
     try:
         with db.read() as conn:
-            inventory.search(conn, account_id, filters.parse(decode(query)))
+            run(conn)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", capture)
-    return [(s, p) for s, p in statements if "inventory_vehicles" in s]
+    return [(s, p) for s, p in statements if table in s]
+
+
+def search_sql(db: Database, account_id: Any, query: str) -> list[tuple[str, Any]]:
+    """The statements the service runs for a list query."""
+    from qs_codec import decode
+
+    parsed = filters.parse(decode(query))
+    return captured_sql(db, lambda conn: inventory.search(conn, account_id, parsed), "inventory_vehicles")
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -193,7 +201,7 @@ def main() -> None:
             for name, query in QUERIES.items():
                 log(f"measuring {name}")
                 api, total = through_api(server.base, key, query, args.runs, args.warmup)
-                floor = direct(url, captured_sql(db, account.id, query), args.runs, args.warmup)
+                floor = direct(url, search_sql(db, account.id, query), args.runs, args.warmup)
                 figures[name] = {
                     "total": total,
                     "api": api,

@@ -119,7 +119,8 @@ def finish(conn: Connection, finished: Iterable[dict[str, Any]]) -> None:
 
 
 def finished_checks(conn: Connection, account_id: UUID, vehicles: Sequence[CheckedVehicle]) -> list[Check]:
-    """Every finished check of these vehicles (each the exact VIN and plate pair)."""
+    """Every finished check of these vehicles (each the exact VIN and plate pair). Found by
+    VIN, or by plate for vehicles without one: each is one probe of the same index."""
     c = vehicle_checks.c
     columns = (
         c.id,
@@ -132,14 +133,20 @@ def finished_checks(conn: Connection, account_id: UUID, vehicles: Sequence[Check
         c.created_at,
         c.finished_at,
     )
-    rows = conn.execute(
-        sa.select(*columns).where(
-            c.account_id == account_id,
-            sa.tuple_(c.vin, c.plate).in_([tuple(v) for v in vehicles]),
-            c.state != PENDING,
-        )
-    )
-    return [Check(*row) for row in rows]
+    wanted = set(vehicles)
+    vins = {v.vin for v in wanted if v.vin}
+    plates = {v.plate for v in wanted if not v.vin}
+    found: list[Check] = []
+    for match in (
+        bulk.one_of(conn, c.vin, vins) if vins else None,
+        sa.and_(c.vin == "", bulk.one_of(conn, c.plate, plates)) if plates else None,
+    ):
+        if match is not None:
+            rows = conn.execute(
+                sa.select(*columns).where(c.account_id == account_id, match, c.state != PENDING)
+            )
+            found += [Check(*row) for row in rows if CheckedVehicle(row.vin, row.plate) in wanted]
+    return found
 
 
 def disabled(conn: Connection, account_id: UUID) -> set[str]:

@@ -1,0 +1,205 @@
+"""Vehicle-check read benchmark: p50/p95 latency of reading 500 vehicles' checks out of
+1,000,000 stored ones through the Sync API, with the same SQL run directly as the floor.
+
+    .venv/bin/python bench/checks.py                       # 1,000,000 checks, SQLite
+    .venv/bin/python bench/checks.py --checks 100000
+    .venv/bin/python bench/checks.py --reset-schema \
+        --database-url postgresql://postgres@127.0.0.1/forecourt_bench
+
+Setup (not measured): a fresh database; one account whose `--checks` finished checks
+are spread over vehicles checked by two resources (VIN decode and listing history),
+some of them twice (an older and a newer batch: the read must pick the newer), and a
+second account with `--others` checks of the same vehicles. Then `forecourt serve`.
+
+Through the API: `POST /api/batch/scraping/query` with 500 vehicles drawn at random
+from those stored (a different draw each run), `--runs` times after `--warmup`, over
+one keep-alive connection: validation, the key check, the lookup, choosing the newest
+check per resource, rendering. The floor: the statements the service ran for one
+draw, executed with the raw driver. Target: p50 under 50 ms on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from inventory import captured_sql, direct, percentiles
+from upload import Server, backend_of, backend_version, log, prepare_database, source_revision, workspace
+
+from forecourt.core.accounts import service as accounts
+from forecourt.core.checks import service as checks
+from forecourt.core.checks.schemas import CheckedVehicle
+from forecourt.core.ids import new_id
+from forecourt.db import bulk
+from forecourt.db.engine import Database
+from forecourt.db.models import check_batches, vehicle_checks
+
+TARGET_P50_MS = 50.0
+READ = 500
+CHUNK = 50_000
+ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+RESULT = [{"valid": True, "wmi": "WVW", "manufacturer": "Volkswagen", "modelYears": [2012]}]
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--checks", type=int, default=1_000_000)
+    parser.add_argument("--others", type=int, default=50_000, help="checks of a second account")
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    parser.add_argument("--reset-schema", action="store_true", help="DROP the PostgreSQL schema first")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    return parser.parse_args()
+
+
+def fleet(count: int, rng: random.Random) -> list[CheckedVehicle]:
+    return [
+        CheckedVehicle("".join(rng.choices(ALPHABET, k=17)), "".join(rng.choices(ALPHABET, k=7)))
+        for _ in range(count)
+    ]
+
+
+def store(db: Database, account_id: Any, vehicles: list[CheckedVehicle], total: int) -> None:
+    """`total` finished checks: two resources per vehicle, a tenth of them checked twice."""
+    rows = [(r, v) for v in vehicles for r in (1, 3)]
+    rows += rows[: total - len(rows)]  # the repeats: an older batch, the same vehicles
+    started = datetime(2026, 1, 1)
+    for start in range(0, len(rows), CHUNK):
+        piece = rows[start : start + CHUNK]
+        batch_id, when = new_id(), started + timedelta(minutes=start // CHUNK)
+        with db.write() as conn:
+            conn.execute(
+                check_batches.insert().values(
+                    id=batch_id,
+                    account_id=account_id,
+                    vehicles=len(piece) // 2,
+                    checks=len(piece),
+                    created_at=when,
+                )
+            )
+            bulk.insert_columns(
+                conn,
+                vehicle_checks,
+                {
+                    "account_id": bulk.Same(account_id),
+                    "batch_id": bulk.Same(batch_id),
+                    "resource_id": [r for r, _ in piece],
+                    "vin": [v.vin for _, v in piece],
+                    "plate": [v.plate for _, v in piece],
+                    "state": bulk.Same("done"),
+                    "status_id": bulk.Same(100),
+                    "result": bulk.Same(RESULT),
+                    "created_at": bulk.Same(when),
+                    "finished_at": bulk.Same(when + timedelta(seconds=5)),
+                },
+            )
+
+
+def body(vehicles: list[CheckedVehicle]) -> bytes:
+    return json.dumps({"vehicles": [{"vin": v.vin, "plate": v.plate} for v in vehicles]}).encode()
+
+
+def through_api(
+    base: str, key: str, vehicles: list[CheckedVehicle], rng: random.Random, runs: int, warmup: int
+) -> tuple[dict[str, float], int]:
+    samples, found = [], 0
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        for i in range(warmup + runs):
+            asked = body(rng.sample(vehicles, READ))
+            started = time.perf_counter()
+            response = client.post("/api/batch/scraping/query", content=asked)
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise SystemExit(f"read answered {response.status_code}: {response.text[:300]}")
+            found = len(response.json()["vehicleData"])
+            if i >= warmup:
+                samples.append(elapsed)
+    return percentiles(samples), found
+
+
+def main() -> None:
+    args = arguments()
+    rng = random.Random(args.seed)
+    with workspace(args.keep) as workdir:
+        url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+        backend = backend_of(url)
+        prepare_database(url, backend, args.reset_schema)
+        revision = source_revision()
+        db = Database(url)
+        log(f"forecourt {revision}; storing {args.checks:,} checks (+{args.others:,} of another account)")
+        started = time.perf_counter()
+        with db.write() as conn:
+            account, key = accounts.create_account(conn, "Fleet owner", "au")
+            other, _ = accounts.create_account(conn, "Another fleet", "au")
+        vehicles = fleet(args.checks * 9 // 20, rng)
+        store(db, account.id, vehicles, args.checks)
+        store(db, other.id, vehicles[: args.others // 2], args.others)
+        setup_s = time.perf_counter() - started
+        sample = rng.sample(vehicles, READ)
+        floor_sql = captured_sql(db, lambda conn: checks.latest(conn, account.id, sample), "vehicle_checks")
+        server = Server(url, workdir, chunk_rows=None, body_size=0)
+        try:
+            server.wait_healthy()
+            log("measuring")
+            api, found = through_api(server.base, key.api_key, vehicles, rng, args.runs, args.warmup)
+            floor = direct(url, floor_sql, args.runs, args.warmup)
+        finally:
+            server.stop()
+            db.dispose()
+        result = {
+            "revision": revision,
+            "date": datetime.now().isoformat(timespec="seconds"),
+            "machine": platform.node(),
+            "cpus": os.cpu_count(),
+            "backend": backend,
+            "backend_version": backend_version(url, backend),
+            "checks": args.checks,
+            "others": args.others,
+            "vehicles": len(vehicles),
+            "setup_s": setup_s,
+            "found": found,
+            "api": api,
+            "floor": floor,
+            "ratio": api["p50_ms"] / floor["p50_ms"],
+        }
+        if args.json:
+            print(json.dumps(result, indent=2))
+            return
+        verdict = "MET" if api["p50_ms"] < TARGET_P50_MS else "MISSED"
+        print(f"\nForecourt vehicle-check read benchmark  {result['date']}  {result['cpus']} CPUs  {backend}")
+        print(f"  database          {result['backend_version']}")
+        print(f"  forecourt commit  {revision}")
+        print(
+            f"  stored checks     {args.checks:,} of {len(vehicles):,} vehicles"
+            f" (+{args.others:,} of another account)"
+        )
+        print(f"  setup             {setup_s:8.1f} s (not measured below)")
+        print(
+            f"  read              {READ} vehicles per request, {args.runs} runs after {args.warmup} warm-up"
+        )
+        print(f"  vehicles found    {found} of {READ}")
+        print(f"  API               p50 {api['p50_ms']:7.1f} ms   p95 {api['p95_ms']:7.1f} ms")
+        print(f"  SQL (floor)       p50 {floor['p50_ms']:7.1f} ms   p95 {floor['p95_ms']:7.1f} ms")
+        print(f"  ratio             {result['ratio']:7.1f}x")
+        print(f"  target            p50 < {TARGET_P50_MS:.0f} ms: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
