@@ -31,7 +31,7 @@ from forecourt.core.usage import repository as usage
 from forecourt.jobs import queue
 
 RUN_JOB = "checks.run"
-MAX_ATTEMPTS = 6  # about a minute of retries (1, 2, 4, 8, 16, 32 s) for a source that is down
+MAX_ATTEMPTS = 6  # a minute of retries (waits of 2, 4, 8, 16, 32 s) for a source that is down
 _VIN = re.compile(r"[A-Z0-9]{1,17}")
 _PLATE = re.compile(r"[A-Z0-9]{1,10}")
 
