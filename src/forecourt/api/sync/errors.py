@@ -16,20 +16,21 @@ UNAUTHORIZED = "The requester is not allowed to use this request."
 
 
 def _camel(status: int) -> str:
-    words = (
-        re.findall(r"[A-Za-z]+", HTTPStatus(status).phrase) if status in HTTPStatus._value2member_map_ else []
-    )
-    return "".join(w.capitalize() for w in words) or "Error"
+    """The status's name as the vendor spells its errors: 404 -> NotFound."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+    return "".join(word.capitalize() for word in re.findall(r"[A-Za-z]+", phrase))
 
 
 def render_error(status: int, message: str, exc: Exception) -> Response[Any]:
     if isinstance(exc, Unauthenticated) or status == 401:
         body: dict[str, Any] = {"errorType": "unauthorize", "error": "Unauthorize", "message": UNAUTHORIZED}
     else:
-        detail = "BadParameters" if isinstance(exc, InvalidVehicle) else _camel(status)
-        body = {"errorType": detail[0].lower() + detail[1:], "error": detail, "message": message}
-        if status == 400:
-            body["errorType"] = "badRequest"
+        kind = _camel(status)
+        detail = "BadParameters" if isinstance(exc, InvalidVehicle) else kind
+        body = {"errorType": kind[0].lower() + kind[1:], "error": detail, "message": message}
         if isinstance(exc, InvalidInput):
             body["field"] = exc.field
     return Response(body, status_code=status, media_type=MediaType.JSON)
