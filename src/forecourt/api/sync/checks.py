@@ -10,6 +10,7 @@ from uuid import UUID
 import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath
 
 from forecourt.api.deps import DbDep, SettingsDep
 from forecourt.api.sync.deps import AccountDep
@@ -18,7 +19,7 @@ from forecourt.core.checks import service as checks
 from forecourt.core.checks.resources import available
 from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check, MissingVehicles
 from forecourt.core.dates import format_timestamp
-from forecourt.core.errors import InvalidInput, NotFound
+from forecourt.core.errors import NotFound
 from forecourt.db.engine import Database
 
 
@@ -109,18 +110,14 @@ class ChecksController(Controller):
         def submit() -> dict[str, Any]:
             with db.write() as conn:
                 using = checks.enabled(conn, account.id, available(settings, db))
-                if not using:
-                    raise InvalidInput("resources", "No resource is enabled for this account")
-                batch_id = checks.submit(conn, account.id, vehicles, using)
-                return _progress(checks.progress(conn, account.id, batch_id)) | {
-                    "resources": [c.resource.resource_id for c in using]
-                }
+                batch_id, used = checks.submit(conn, account.id, account.region, vehicles, using)
+                return _progress(checks.progress(conn, account.id, batch_id)) | {"resources": used}
 
         result: dict[str, Any] = await anyio.to_thread.run_sync(submit)
         return result
 
     @get("/batch/{batch_id:str}", sync_to_thread=True)
-    def batch_progress(self, db: DbDep, account: AccountDep, batch_id: str) -> dict[str, Any]:
+    def batch_progress(self, db: DbDep, account: AccountDep, batch_id: FromPath[str]) -> dict[str, Any]:
         try:
             batch = UUID(batch_id)
         except ValueError:

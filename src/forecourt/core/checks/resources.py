@@ -30,6 +30,7 @@ from forecourt.core.checks.schemas import (
     Resource,
 )
 from forecourt.core.dates import format_timestamp
+from forecourt.core.vehicles import STATED_REGIONS
 from forecourt.db.engine import Database
 from forecourt.providers.registration import PlateNotFound, PlateQuery, Registration, RegistrationLookup
 from forecourt.providers.registration import from_settings as lookup_from_settings
@@ -51,6 +52,8 @@ class Checker(Protocol):
     billable: bool  # whether each check is counted against the account...
     provider: str  # ...and under which name (`forecourt accounts usage`)
 
+    def can_check(self, region: str, vehicle: CheckedVehicle) -> bool: ...
+
     def check(self, region: str, vehicles: Sequence[CheckedVehicle]) -> list[Answer]: ...
 
 
@@ -64,6 +67,9 @@ class VinDecode:
 
     resource = Resource(1, "vin-decode", "VIN decoding (offline)", resource_type=2, criteria_type="vin")
     billable, provider = False, "vin-decode"
+
+    def can_check(self, region: str, vehicle: CheckedVehicle) -> bool:
+        return bool(vehicle.vin)
 
     def check(self, region: str, vehicles: Sequence[CheckedVehicle]) -> list[Answer]:
         return [self._decode(v.vin) if v.vin else _needs("VIN") for v in vehicles]
@@ -99,6 +105,11 @@ class RegistrationCheck:
         # Counted as the uploads' lookups are: the same provider, the same cost.
         self.billable, self.provider = lookup.billable, lookup.name
 
+    def can_check(self, region: str, vehicle: CheckedVehicle) -> bool:
+        # Where plates are issued per state, a plate alone names no vehicle, and a Sync
+        # request carries no state: asking would only report it unregistered (and cost).
+        return bool(vehicle.plate) and region not in STATED_REGIONS
+
     def check(self, region: str, vehicles: Sequence[CheckedVehicle]) -> list[Answer]:
         asked = [i for i, v in enumerate(vehicles) if v.plate]
         found = self.lookup.lookup_many([PlateQuery(vehicles[i].plate, None, region) for i in asked])
@@ -129,6 +140,9 @@ class ListingHistory:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def can_check(self, region: str, vehicle: CheckedVehicle) -> bool:
+        return True
 
     def check(self, region: str, vehicles: Sequence[CheckedVehicle]) -> list[Answer]:
         with self.db.read() as conn:
@@ -188,6 +202,9 @@ class HttpCheck:
             portal_url=httpx.URL(self.template).host or None,
         )
         self.client = httpx.Client(timeout=settings.check_http_timeout_seconds, transport=transport)
+
+    def can_check(self, region: str, vehicle: CheckedVehicle) -> bool:
+        return True
 
     def check(self, region: str, vehicles: Sequence[CheckedVehicle]) -> list[Answer]:
         return [self._one(region, v) for v in vehicles]

@@ -25,7 +25,7 @@ from forecourt.core.checks.schemas import (
     Outcome,
 )
 from forecourt.core.dates import utcnow
-from forecourt.core.errors import NotFound
+from forecourt.core.errors import InvalidInput, NotFound
 from forecourt.core.ids import new_id
 from forecourt.core.usage import repository as usage
 from forecourt.jobs import queue
@@ -88,25 +88,28 @@ def switch(conn: Connection, account_id: UUID, key: str, on: bool, checkers: Seq
 
 
 def submit(
-    conn: Connection, account_id: UUID, vehicles: Sequence[CheckedVehicle], checkers: Sequence[Checker]
-) -> UUID:
-    """A batch: a pending check per vehicle and resource, and a job per resource."""
+    conn: Connection,
+    account_id: UUID,
+    region: str,
+    vehicles: Sequence[CheckedVehicle],
+    checkers: Sequence[Checker],
+) -> tuple[UUID, list[int]]:
+    """A batch: a pending check per vehicle and resource that can check it (a VIN decoder
+    is not asked about a bare plate), and a job per resource used; its id and those
+    resources' ids."""
+    pairs = [(c.resource.resource_id, v) for c in checkers for v in vehicles if c.can_check(region, v)]
+    if not pairs:
+        raise InvalidInput("vehicles", "No resource enabled for this account can check these vehicles")
     batch_id = new_id()
-    # Only what a resource can check: a VIN decoder is not asked about a bare plate.
-    pairs = [(c.resource.resource_id, v) for c in checkers for v in vehicles if _can_check(c, v)]
     repository.insert_batch(conn, batch_id, account_id, len(vehicles), pairs, utcnow())
+    used = list(dict.fromkeys(r for r, _ in pairs))
     queue.enqueue_many(
         conn,
         RUN_JOB,
-        [{"batch_id": str(batch_id), "resource_id": r} for r in dict.fromkeys(r for r, _ in pairs)],
+        [{"batch_id": str(batch_id), "resource_id": r} for r in used],
         max_attempts=MAX_ATTEMPTS,
     )
-    return batch_id
-
-
-def _can_check(checker: Checker, vehicle: CheckedVehicle) -> bool:
-    needs = checker.resource.criteria_type
-    return bool(vehicle.vin if needs == "vin" else vehicle.plate if needs == "plate" else True)
+    return batch_id, used
 
 
 def progress(conn: Connection, account_id: UUID, batch_id: UUID) -> BatchProgress:
