@@ -20,7 +20,6 @@ draw, executed with the raw driver. Target: p50 under 50 ms on SQLite.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -34,7 +33,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from inventory import captured_sql, direct, percentiles
+from inventory import captured_sql, direct, latency_arguments, percentiles
 from upload import Server, backend_of, backend_version, log, prepare_database, source_revision, workspace
 
 from forecourt.core.accounts import service as accounts
@@ -50,22 +49,6 @@ READ = 500
 CHUNK = 50_000
 ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 RESULT = [{"valid": True, "wmi": "WVW", "manufacturer": "Volkswagen", "modelYears": [2012]}]
-
-
-def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--checks", type=int, default=1_000_000)
-    parser.add_argument("--others", type=int, default=50_000, help="checks of a second account")
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
-    parser.add_argument("--reset-schema", action="store_true", help="DROP the PostgreSQL schema first")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    return parser.parse_args()
 
 
 def fleet(count: int, rng: random.Random) -> list[CheckedVehicle]:
@@ -135,7 +118,7 @@ def through_api(
 
 
 def main() -> None:
-    args = arguments()
+    args = latency_arguments(__doc__, "checks", 1_000_000).parse_args()
     rng = random.Random(args.seed)
     with workspace(args.keep) as workdir:
         url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"

@@ -80,12 +80,12 @@ QUERIES = {
 }
 
 
-def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--vehicles", type=int, default=1_000_000)
-    parser.add_argument("--others", type=int, default=50_000, help="vehicles of a second account")
+def latency_arguments(doc: str | None, what: str, default: int) -> argparse.ArgumentParser:
+    """The options of a latency benchmark: how much is stored (`--{what}`, and
+    `--others` of a second account), how often each request is timed, where."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(f"--{what}", type=int, default=default)
+    parser.add_argument("--others", type=int, default=default // 20, help=f"{what} of a second account")
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
@@ -93,7 +93,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--reset-schema", action="store_true", help="DROP the PostgreSQL schema first")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    return parser.parse_args()
+    return parser
 
 
 def fill(db: Database, count: int, seed: int) -> tuple[Any, str]:
@@ -180,7 +180,7 @@ def direct(url: str, statements: list[tuple[str, Any]], runs: int, warmup: int) 
 
 
 def main() -> None:
-    args = arguments()
+    args = latency_arguments(__doc__, "vehicles", 1_000_000).parse_args()
     with workspace(args.keep) as workdir:
         url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
         backend = backend_of(url)
