@@ -416,14 +416,19 @@ parties = sa.Table(
     _account_fk(),
     sa.Column("first_name", sa.String(255), nullable=True),
     sa.Column("last_name", sa.String(255), nullable=True),
+    # The name a CRM lists the party under: a person's full name, an organisation's name.
+    sa.Column("name", sa.String(255), nullable=True),
     sa.Column("email", sa.String(255), nullable=True),
     sa.Column("phone", sa.String(64), nullable=True),
     sa.Column("tecfactura_id", sa.String(64), nullable=True),
-    # The other contact fields, as the Autengo contact names them.
+    sa.Column("is_organisation", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("is_channel_partner", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The other fields, as the Autengo contact names them, and Kapture's own extras.
     sa.Column("details", Json, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
-    sa.Index(None, "account_id", "created_at"),
+    # Pulled by creation time a page at a time: the ids come from the index alone.
+    sa.Index(None, "account_id", "created_at", "id"),
     sa.Index(None, "account_id", "email"),
     sa.Index(None, "account_id", "phone"),
     _unique_where("uq_parties_tecfactura_id", "tecfactura_id IS NOT NULL", "account_id", "tecfactura_id"),

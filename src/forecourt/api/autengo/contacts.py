@@ -35,6 +35,8 @@ class Done(msgspec.Struct):
 
 def _answer(contact: Contact, text: str) -> ContactEnvelope:
     shown = {"ID": contact.id, **{name: contact.fields.get(name) for name in FIELD_NAMES}}
+    if shown["firstName"] is None and shown["lastName"] is None:  # a party named in another CRM
+        shown["lastName"] = contact.fields.get("name")
     return ContactEnvelope("success", text, ContactData(shown))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -9,26 +10,33 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.db.models import parties
+from forecourt.core.contacts.schemas import Contact
+from forecourt.db.models import leads, parties
 
-# Contact fields kept in columns of their own (found by, or unique); the rest are in `details`.
+# Fields kept in columns of their own (found, filtered or unique by); the rest are in `details`.
 COLUMNS = {
     "firstName": "first_name",
     "lastName": "last_name",
+    "name": "name",
     "email": "email",
     "phoneNumber": "phone",
     "tecfacturaId": "tecfactura_id",
+    "isOrganisation": "is_organisation",
+    "isChannelPartner": "is_channel_partner",
 }
+_FLAGS = ("isOrganisation", "isChannelPartner")
 
 
 def _split(fields: dict[str, Any]) -> dict[str, Any]:
     row = {column: fields.get(name) for name, column in COLUMNS.items()}
+    row.update({COLUMNS[flag]: bool(fields.get(flag)) for flag in _FLAGS})
     row["details"] = {k: v for k, v in fields.items() if k not in COLUMNS and v is not None}
     return row
 
 
-def _fields(row: sa.RowMapping) -> dict[str, Any]:
-    return {**row["details"], **{name: row[column] for name, column in COLUMNS.items()}}
+def _contact(row: sa.RowMapping) -> Contact:
+    fields = {**row["details"], **{name: row[column] for name, column in COLUMNS.items()}}
+    return Contact(row["id"], fields, row["created_at"], row["updated_at"])
 
 
 def insert(conn: Connection, account_id: UUID, fields: dict[str, Any], now: datetime) -> int:
@@ -40,10 +48,10 @@ def insert(conn: Connection, account_id: UUID, fields: dict[str, Any], now: date
 
 def find(
     conn: Connection, account_id: UUID, *, party_id: int | None = None, tecfactura_id: str | None = None
-) -> tuple[int, dict[str, Any]] | None:
+) -> Contact | None:
     where = parties.c.id == party_id if party_id is not None else parties.c.tecfactura_id == tecfactura_id
     row = conn.execute(sa.select(parties).where(parties.c.account_id == account_id, where)).mappings().first()
-    return (row["id"], _fields(row)) if row else None
+    return _contact(row) if row else None
 
 
 def find_by(conn: Connection, account_id: UUID, field: str, value: str) -> int | None:
@@ -63,3 +71,51 @@ def replace(conn: Connection, party_id: int, fields: dict[str, Any], now: dateti
 
 def delete(conn: Connection, party_id: int) -> None:
     conn.execute(sa.delete(parties).where(parties.c.id == party_id))
+
+
+def pull(
+    conn: Connection,
+    account_id: UUID,
+    start: datetime,
+    end: datetime,
+    where: Sequence[sa.ColumnElement[bool]],
+    offset: int,
+    limit: int,
+) -> list[Contact]:
+    """A page of the parties created in [start, end), oldest first. The page's ids are
+    found first (from the index alone when nothing else is asked), then their rows."""
+    page = (
+        sa.select(parties.c.id)
+        .where(
+            parties.c.account_id == account_id,
+            parties.c.created_at >= start,
+            parties.c.created_at < end,
+            *where,
+        )
+        .order_by(parties.c.created_at, parties.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    ids = list(conn.scalars(page))
+    rows = conn.execute(sa.select(parties).where(parties.c.id.in_(ids))).mappings()
+    found = {row["id"]: _contact(row) for row in rows}
+    return [found[i] for i in ids]
+
+
+def detail(name: str) -> sa.ColumnElement[Any]:
+    """A field kept in `details`, for filtering by it."""
+    return parties.c.details[name]
+
+
+def column(name: str) -> sa.ColumnElement[Any]:
+    return parties.c[COLUMNS[name]]
+
+
+def enquiries(conn: Connection, party_ids: Sequence[int]) -> dict[int, int]:
+    """How many leads each party has."""
+    rows = conn.execute(
+        sa.select(leads.c.party_id, sa.func.count())
+        .where(leads.c.party_id.in_(party_ids))
+        .group_by(leads.c.party_id)
+    )
+    return {party_id: count for party_id, count in rows}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -85,3 +85,5 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.encode_name for f in msgspec.structs.fiel
 class Contact(msgspec.Struct, frozen=True):
     id: int
     fields: dict[str, Any]  # wire name -> JSON value, only those known
+    created_at: datetime
+    updated_at: datetime

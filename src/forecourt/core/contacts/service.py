@@ -27,16 +27,26 @@ def _given(fields: ContactFields) -> dict[str, Any]:
 
 
 def _check(conn: Connection, account_id: UUID, fields: dict[str, Any], party_id: int | None) -> None:
-    if not (fields.get("firstName") or fields.get("lastName")):
+    if not (fields.get("firstName") or fields.get("lastName") or fields.get("name")):
         raise InvalidInput("lastName", "A contact needs a firstName or a lastName")
     tecfactura_id = fields.get("tecfacturaId")
     if tecfactura_id is not None:
         holder = repository.find(conn, account_id, tecfactura_id=tecfactura_id)
-        if holder is not None and holder[0] != party_id:
-            raise Conflict("tecfacturaId", f"tecfacturaId {tecfactura_id} belongs to contact {holder[0]}")
+        if holder is not None and holder.id != party_id:
+            raise Conflict("tecfacturaId", f"tecfacturaId {tecfactura_id} belongs to contact {holder.id}")
 
 
-def _find(conn: Connection, account_id: UUID, ref: ContactRef) -> tuple[int, dict[str, Any]]:
+def _as_contact(fields: dict[str, Any]) -> dict[str, Any]:
+    """What an Autengo write means for the CRM's own fields: the name it is listed
+    under, and whether it is an organisation (a contact that is not private)."""
+    if fields.get("firstName") or fields.get("lastName"):
+        fields["name"] = " ".join(filter(None, (fields.get("firstName"), fields.get("lastName"))))
+    if fields.get("isPrivat") is not None:
+        fields["isOrganisation"] = not fields["isPrivat"]
+    return fields
+
+
+def _find(conn: Connection, account_id: UUID, ref: ContactRef) -> Contact:
     found = (
         repository.find(conn, account_id, party_id=ref)
         if isinstance(ref, int)
@@ -47,28 +57,39 @@ def _find(conn: Connection, account_id: UUID, ref: ContactRef) -> tuple[int, dic
     return found
 
 
+def save(conn: Connection, account_id: UUID, fields: dict[str, Any], party_id: int | None = None) -> Contact:
+    """Create a party from its fields (None: unknown), or replace a stored one's."""
+    fields = {k: v for k, v in fields.items() if v is not None}
+    _check(conn, account_id, fields, party_id)
+    now = utcnow()
+    if party_id is None:
+        return Contact(repository.insert(conn, account_id, fields, now), fields, now, now)
+    repository.replace(conn, party_id, fields, now)
+    found = repository.find(conn, account_id, party_id=party_id)
+    assert found is not None
+    return found
+
+
 def create(conn: Connection, account_id: UUID, fields: ContactFields) -> Contact:
-    given = {k: v for k, v in _given(fields).items() if v is not None}
-    _check(conn, account_id, given, None)
-    return Contact(repository.insert(conn, account_id, given, utcnow()), given)
+    return save(conn, account_id, _as_contact(_given(fields)))
 
 
 def get(conn: Connection, account_id: UUID, ref: ContactRef) -> Contact:
-    return Contact(*_find(conn, account_id, ref))
+    return _find(conn, account_id, ref)
 
 
 def update(conn: Connection, account_id: UUID, ref: ContactRef, fields: ContactFields) -> Contact:
     """Fields sent replace the stored ones, null clears one, the others are kept."""
-    party_id, stored = _find(conn, account_id, ref)
-    merged = {k: v for k, v in (stored | _given(fields)).items() if v is not None}
-    _check(conn, account_id, merged, party_id)
-    repository.replace(conn, party_id, merged, utcnow())
-    return Contact(party_id, merged)
+    stored = _find(conn, account_id, ref)
+    merged = stored.fields | _given(fields)
+    named = ("firstName", "lastName")
+    if not any(merged.get(n) for n in named) and any(stored.fields.get(n) for n in named):
+        merged["name"] = None  # it was made of the names just cleared
+    return save(conn, account_id, _as_contact(merged), stored.id)
 
 
 def delete(conn: Connection, account_id: UUID, ref: ContactRef) -> None:
-    party_id, _ = _find(conn, account_id, ref)
-    repository.delete(conn, party_id)
+    repository.delete(conn, _find(conn, account_id, ref).id)
 
 
 def find_or_create(conn: Connection, account_id: UUID, fields: ContactFields) -> int:
@@ -79,5 +100,4 @@ def find_or_create(conn: Connection, account_id: UUID, fields: ContactFields) ->
             found = repository.find_by(conn, account_id, key, given[key])
             if found is not None:
                 return found
-    _check(conn, account_id, given, None)
-    return repository.insert(conn, account_id, given, utcnow())
+    return save(conn, account_id, _as_contact(given)).id
