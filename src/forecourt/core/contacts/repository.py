@@ -10,8 +10,9 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.contacts.schemas import Contact
+from forecourt.core.contacts.schemas import Contact, PullQuery
 from forecourt.db.models import leads, parties
+from forecourt.db.text import contains
 
 # Fields kept in columns of their own (found, filtered or unique by); the rest are in `details`.
 COLUMNS = {
@@ -73,42 +74,53 @@ def delete(conn: Connection, party_id: int) -> None:
     conn.execute(sa.delete(parties).where(parties.c.id == party_id))
 
 
-def pull(
-    conn: Connection,
-    account_id: UUID,
-    start: datetime,
-    end: datetime,
-    where: Sequence[sa.ColumnElement[bool]],
-    offset: int,
-    limit: int,
-) -> list[Contact]:
-    """A page of the parties created in [start, end), oldest first. The page's ids are
-    found first (from the index alone when nothing else is asked), then their rows."""
+def _filters(query: PullQuery) -> list[sa.ColumnElement[bool]]:
+    c, details = parties.c, parties.c.details
+    where: list[sa.ColumnElement[bool]] = []
+    if query.name:
+        where.append(contains(c.name, query.name))
+    if query.phone:
+        where.append(c.phone == query.phone)
+    if query.email:
+        where.append(c.email == query.email.lower())
+    if query.party_id is not None:
+        where.append(c.id == query.party_id)
+    if query.customer_code:
+        where.append(details["customerNumber"].as_string() == query.customer_code)
+    if query.zone_ids:
+        where.append(details["zoneId"].as_integer().in_(query.zone_ids))
+    if query.assigned_to_ids:
+        where.append(details["assignedToId"].as_integer().in_(query.assigned_to_ids))
+    if query.kind == "organisation":
+        where.append(c.is_organisation.is_(True))
+    elif query.kind == "individual":
+        where.append(c.is_organisation.is_(False))
+    elif query.kind == "channelPartner":
+        where.append(c.is_channel_partner.is_(True))
+    where += [details[name].as_integer() == value for name, value in query.sources]
+    where += [details[name].as_string() == value for name, value in query.attributes]
+    return where
+
+
+def pull(conn: Connection, account_id: UUID, query: PullQuery) -> list[Contact]:
+    """A page of the parties created in the query's window, oldest first. The page's ids
+    are found first (from the index alone when nothing else is asked), then their rows."""
     page = (
         sa.select(parties.c.id)
         .where(
             parties.c.account_id == account_id,
-            parties.c.created_at >= start,
-            parties.c.created_at < end,
-            *where,
+            parties.c.created_at >= query.start,
+            parties.c.created_at < query.end,
+            *_filters(query),
         )
         .order_by(parties.c.created_at, parties.c.id)
-        .offset(offset)
-        .limit(limit)
+        .offset(query.offset)
+        .limit(query.limit)
     )
     ids = list(conn.scalars(page))
     rows = conn.execute(sa.select(parties).where(parties.c.id.in_(ids))).mappings()
     found = {row["id"]: _contact(row) for row in rows}
     return [found[i] for i in ids]
-
-
-def detail(name: str) -> sa.ColumnElement[Any]:
-    """A field kept in `details`, for filtering by it."""
-    return parties.c.details[name]
-
-
-def column(name: str) -> sa.ColumnElement[Any]:
-    return parties.c[COLUMNS[name]]
 
 
 def enquiries(conn: Connection, party_ids: Sequence[int]) -> dict[int, int]:

@@ -87,3 +87,25 @@ class Contact(msgspec.Struct, frozen=True):
     fields: dict[str, Any]  # wire name -> JSON value, only those known
     created_at: datetime
     updated_at: datetime
+
+
+PartyKind = Literal["organisation", "individual", "channelPartner"]
+
+
+class PullQuery(msgspec.Struct, frozen=True):
+    """Parties created in [start, end), with optional filters (None or empty: no filter)."""
+
+    start: datetime
+    end: datetime
+    name: str | None = None  # contained in the name, ignoring case
+    phone: str | None = None
+    email: str | None = None
+    party_id: int | None = None
+    customer_code: str | None = None
+    zone_ids: tuple[int, ...] = ()
+    assigned_to_ids: tuple[int, ...] = ()
+    kind: PartyKind | None = None
+    sources: tuple[tuple[str, int], ...] = ()  # (primarySourceId, 3), ...
+    attributes: tuple[tuple[str, str], ...] = ()  # (attr1, "gold"), ...
+    offset: int = 0
+    limit: int = 100

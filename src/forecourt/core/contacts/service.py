@@ -9,9 +9,10 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from forecourt.core.contacts import repository
-from forecourt.core.contacts.schemas import Contact, ContactFields, ContactNotFound
+from forecourt.core.contacts.schemas import Contact, ContactFields, ContactNotFound, PullQuery
 from forecourt.core.dates import utcnow
 from forecourt.core.errors import Conflict, InvalidInput
+from forecourt.core.leads import repository as leads
 
 # A contact is found by its integer ID or by its TecFactura id.
 ContactRef = int | str
@@ -101,3 +102,27 @@ def find_or_create(conn: Connection, account_id: UUID, fields: ContactFields) ->
             if found is not None:
                 return found
     return save(conn, account_id, _as_contact(given)).id
+
+
+def pull(conn: Connection, account_id: UUID, query: PullQuery) -> tuple[list[Contact], dict[int, int]]:
+    """A page of the parties created in a window, and how many leads each has."""
+    found = repository.pull(conn, account_id, query)
+    return found, repository.enquiries(conn, [c.id for c in found])
+
+
+def find_customer(
+    conn: Connection, account_id: UUID, *, party_id: int | None, email: str | None, phone: str | None
+) -> Contact:
+    """A party by its id, else its email, else its phone number."""
+    found = repository.find(conn, account_id, party_id=party_id) if party_id is not None else None
+    for key, value in (("email", email.lower() if email else None), ("phoneNumber", phone)):
+        if found is None and value:
+            match = repository.find_by(conn, account_id, key, value)
+            found = repository.find(conn, account_id, party_id=match) if match is not None else None
+    if found is None:
+        raise ContactNotFound("Customer information does not exist")
+    return found
+
+
+def add_enquiry(conn: Connection, account_id: UUID, party_id: int, message: str | None) -> UUID:
+    return leads.insert(conn, account_id, "enquiry", utcnow(), party_id=party_id, message=message)

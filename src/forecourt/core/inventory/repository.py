@@ -18,6 +18,7 @@ from forecourt.core.inventory.schemas import Values
 from forecourt.db import bulk
 from forecourt.db.models import inventory_counts as counts
 from forecourt.db.models import inventory_vehicles as vehicles
+from forecourt.db.text import contains
 
 _OPERATORS: dict[str, Callable[[Any, Any], sa.ColumnElement[bool]]] = {
     "=": operator.eq,
@@ -60,15 +61,8 @@ def _where(conn: Connection, account_id: UUID, query: VehicleQuery) -> list[sa.C
     if query.any_of:
         where.append(sa.or_(*(_sql(conn, c) for c in query.any_of)))
     if query.search:
-        escaped = query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(
-            sa.or_(
-                *(
-                    vehicles.c[c].ilike(f"%{escaped}%", escape="\\")
-                    for c in ("make_name", "model_name", "model_version", "description", "internal_id", "vin")
-                )
-            )
-        )
+        searched = ("make_name", "model_name", "model_version", "description", "internal_id", "vin")
+        where.append(sa.or_(*(contains(vehicles.c[c], query.search) for c in searched)))
     return where
 
 

@@ -8,8 +8,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.ids import new_id
-from forecourt.db.models import leads, opportunities
+from forecourt.core.leads import repository as leads
+from forecourt.db.models import opportunities
 
 ORIGIN = "opportunity"
 
@@ -24,17 +24,8 @@ def insert(
     source_type: int | None,
     at: datetime,
 ) -> int:
-    lead_id = new_id()
-    conn.execute(
-        sa.insert(leads).values(
-            id=lead_id,
-            account_id=account_id,
-            origin=ORIGIN,
-            party_id=party_id,
-            vehicle_id=vehicle_id,
-            message=message,
-            created_at=at,
-        )
+    lead_id = leads.insert(
+        conn, account_id, ORIGIN, at, party_id=party_id, vehicle_id=vehicle_id, message=message
     )
     result = conn.execute(
         sa.insert(opportunities).values(

@@ -1,0 +1,38 @@
+"""SQL for leads made one at a time (an opportunity, an enquiry); sightings make theirs
+in bulk with the sightings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from forecourt.core.ids import new_id
+from forecourt.db.models import leads
+
+
+def insert(
+    conn: Connection,
+    account_id: UUID,
+    origin: str,
+    at: datetime,
+    *,
+    party_id: int | None = None,
+    vehicle_id: int | None = None,
+    message: str | None = None,
+) -> UUID:
+    lead_id = new_id()
+    conn.execute(
+        sa.insert(leads).values(
+            id=lead_id,
+            account_id=account_id,
+            origin=origin,
+            party_id=party_id,
+            vehicle_id=vehicle_id,
+            message=message,
+            created_at=at,
+        )
+    )
+    return lead_id
