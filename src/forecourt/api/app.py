@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from forecourt import __version__
-from forecourt.api import autengo, ingest, ops, recapture, sync
+from forecourt.api import autengo, ingest, kapture, ops, recapture, sync
 from forecourt.api.deps import provide_db, provide_lookup, provide_settings
 from forecourt.api.errors import exception_handler
 from forecourt.config import Settings, get_settings
@@ -35,6 +35,7 @@ def create_app(
             ingest.router(settings),
             autengo.router(),
             sync.router(),
+            kapture.router(),
         ],
         state=State({"db": db, "settings": settings, "lookup": registration.from_settings(settings, db)}),
         dependencies={
@@ -49,6 +50,7 @@ def create_app(
                     (ingest.PATH_PREFIX, ingest.render_error),
                     (autengo.PATH_PREFIX, autengo.render_error),
                     (sync.PATH_PREFIX, sync.render_error),
+                    *((prefix, kapture.render_error) for prefix in kapture.PATH_PREFIXES),
                 ]
             )
         },

@@ -107,7 +107,12 @@ def find_or_create(conn: Connection, account_id: UUID, fields: ContactFields) ->
 def pull(conn: Connection, account_id: UUID, query: PullQuery) -> tuple[list[Contact], dict[int, int]]:
     """A page of the parties created in a window, and how many leads each has."""
     found = repository.pull(conn, account_id, query)
-    return found, repository.enquiries(conn, [c.id for c in found])
+    return found, enquiries(conn, found)
+
+
+def enquiries(conn: Connection, parties: list[Contact]) -> dict[int, int]:
+    """How many leads each of these parties has."""
+    return repository.enquiries(conn, [p.id for p in parties])
 
 
 def find_customer(
