@@ -65,9 +65,13 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
         party_id = number(info, "customer_id") if updating else None
         if party_id is not None:
             try:
-                fields = contacts.get(conn, account.id, party_id).fields | fields
+                stored = contacts.get(conn, account.id, party_id).fields
             except NotFound:
                 raise NotFound(f"No customer with customer_id {party_id}") from None
+            if fields.get("name", stored.get("name")) != stored.get("name"):
+                # A new name replaces the first and last names it was made of.
+                fields |= {"firstName": None, "lastName": None}
+            fields = stored | fields
         saved = contacts.save(conn, account.id, fields, party_id)
         lead_id = None
         if enquiry:

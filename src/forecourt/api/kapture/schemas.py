@@ -3,6 +3,7 @@ written back in the vendor's shape (Java-style dates included)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ MAX_LIMIT = 1000
 ATTRIBUTES = tuple(f"attr{n}" for n in range(1, 16))
 SOURCES = ("primarySourceId", "secondarySourceId", "tertiarySourceId")
 REQUIRED = "Name, Email Id, and Phone Number required"
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # only that: fromisoformat also takes week dates
 
 # --- reading -----------------------------------------------------------------------
 
@@ -66,22 +68,28 @@ def number(body: dict[str, Any], key: str) -> int | None:
     raise InvalidInput(key, f"{key} must be a whole number, got {value!r}")
 
 
-def _numbers(body: dict[str, Any], listed: str, single: str) -> tuple[int, ...]:
-    """Ids as a comma-separated text (`zoneIdStr`), else one id (`zone_id`)."""
-    joined = text(body, listed, 10_000)
-    if joined:
-        parts = [p.strip() for p in joined.split(",") if p.strip()]
-        if not all(is_whole_number(p) for p in parts):
-            raise InvalidInput(listed, f"{listed} must be whole numbers separated by commas, got {joined!r}")
-        return tuple(int(p) for p in parts)
-    one = number(body, single)
-    return (one,) if one is not None else ()
+def _numbers(body: dict[str, Any], first: str, then: str) -> tuple[int, ...]:
+    """Ids from `first`, or when it is empty from `then`: one id, or several as a
+    comma-separated text (`zoneIdStr`)."""
+    for key in (first, then):
+        if not key.endswith("Str"):
+            one = number(body, key)
+            if one is not None:
+                return (one,)
+            continue
+        joined = text(body, key, 10_000)
+        if joined:
+            parts = [p.strip() for p in joined.split(",") if p.strip()]
+            if not all(is_whole_number(p) for p in parts):
+                raise InvalidInput(key, f"{key} must be whole numbers separated by commas, got {joined!r}")
+            return tuple(int(p) for p in parts)
+    return ()
 
 
 def _day(body: dict[str, Any], key: str) -> date:
     value = body.get(key)
     try:
-        if not isinstance(value, str) or len(value.strip()) != 10:
+        if not isinstance(value, str) or not _DAY.fullmatch(value.strip()):
             raise ValueError
         return date.fromisoformat(value.strip())
     except ValueError:
@@ -120,19 +128,18 @@ def pull_query(body: Any, account: Account) -> PullQuery:
         raise InvalidInput("limit", f"limit must be at most {MAX_LIMIT}")
     sources = tuple((key, n) for key in SOURCES if (n := number(body, key)) is not None)
     attributes = tuple((key, t) for key in ATTRIBUTES if (t := text(body, key)) is not None)
-    customer_id = text(body, "customer_id")
-    if customer_id is not None and not is_whole_number(customer_id):
-        raise InvalidInput("customer_id", f"customer_id must be a whole number, got {customer_id!r}")
     return PullQuery(
         start=datetime.combine(start, datetime.min.time()),
         end=datetime.combine(end + timedelta(days=1), datetime.min.time()),
         name=text(body, "name"),
         phone=text(body, "phone"),
         email=text(body, "email"),
-        party_id=int(customer_id) if customer_id else None,
+        party_id=number(body, "customer_id"),
         customer_code=text(body, "customerCode"),
+        # The vendor's precedence: zone_id counts when zoneIdStr is empty, and
+        # assignedToIdStr when assignedToId is.
         zone_ids=_numbers(body, "zoneIdStr", "zone_id"),
-        assigned_to_ids=_numbers(body, "assignedToIdStr", "assignedToId"),
+        assigned_to_ids=_numbers(body, "assignedToId", "assignedToIdStr"),
         kind=_kind(body),
         sources=sources,
         attributes=attributes,
@@ -195,6 +202,7 @@ def customer_fields(customer: dict[str, Any], contacts: list[Any]) -> dict[str, 
     fields["phoneNumber"] = primary.get("phone") or text(customer, "phone")
     fields["email"] = (primary.get("email") or text(customer, "email") or "").lower() or None
     fields["phoneNumberMobile"] = primary.get("additionalPhone")
+    fields["contactPerson"], fields["gender"] = primary.get("contactPerson"), primary.get("gender")
     if people[1:]:
         fields["contacts"] = people[1:]
     return {k: v for k, v in fields.items() if v is not None}
@@ -256,6 +264,8 @@ def customer(party: Contact, account: Account, enquiries: int) -> dict[str, Any]
     vendor's empty values."""
     f = party.fields
     primary = {
+        "contactPerson": f.get("contactPerson"),
+        "gender": f.get("gender"),
         "phone": f.get("phoneNumber"),
         "email": f.get("email"),
         "additionalPhone": f.get("phoneNumberMobile"),
