@@ -21,8 +21,6 @@ draw, executed with the raw driver. Target: p50 under 50 ms on SQLite.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import random
 import sys
 import time
@@ -33,8 +31,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from inventory import captured_sql, direct, latency_arguments, percentiles
-from upload import Server, backend_of, backend_version, log, prepare_database, source_revision, workspace
+from inventory import captured_sql, direct, facts, latency_arguments, timed
+from upload import Server, backend_of, log, prepare_database, source_revision, workspace
 
 from forecourt.core.accounts import service as accounts
 from forecourt.core.checks import service as checks
@@ -98,25 +96,6 @@ def body(vehicles: list[CheckedVehicle]) -> bytes:
     return json.dumps({"vehicles": [{"vin": v.vin, "plate": v.plate} for v in vehicles]}).encode()
 
 
-def through_api(
-    base: str, key: str, vehicles: list[CheckedVehicle], rng: random.Random, runs: int, warmup: int
-) -> tuple[dict[str, float], int]:
-    samples, found = [], 0
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-        for i in range(warmup + runs):
-            asked = body(rng.sample(vehicles, READ))
-            started = time.perf_counter()
-            response = client.post("/api/batch/scraping/query", content=asked)
-            elapsed = time.perf_counter() - started
-            if response.status_code != 200:
-                raise SystemExit(f"read answered {response.status_code}: {response.text[:300]}")
-            found = len(response.json()["vehicleData"])
-            if i >= warmup:
-                samples.append(elapsed)
-    return percentiles(samples), found
-
-
 def main() -> None:
     args = latency_arguments(__doc__, "checks", 1_000_000).parse_args()
     rng = random.Random(args.seed)
@@ -144,18 +123,20 @@ def main() -> None:
         try:
             server.wait_healthy()
             log("measuring")
-            api, found = through_api(server.base, key.api_key, vehicles, rng, args.runs, args.warmup)
+            headers = {"Authorization": f"Bearer {key.api_key}", "Content-Type": "application/json"}
+            with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
+                api, answer = timed(
+                    client,
+                    lambda c: c.post("/api/batch/scraping/query", content=body(rng.sample(vehicles, READ))),
+                    args.runs,
+                    args.warmup,
+                )
+            found = len(answer["vehicleData"])
             floor = direct(url, floor_sql, args.runs, args.warmup)
         finally:
             server.stop()
             db.dispose()
-        result = {
-            "revision": revision,
-            "date": datetime.now().isoformat(timespec="seconds"),
-            "machine": platform.node(),
-            "cpus": os.cpu_count(),
-            "backend": backend,
-            "backend_version": backend_version(url, backend),
+        result = facts(revision, url) | {
             "checks": args.checks,
             "others": args.others,
             "vehicles": len(vehicles),

@@ -21,8 +21,6 @@ raw driver. Target: p50 under 50 ms.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import random
 import sys
 import time
@@ -33,8 +31,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from inventory import captured_sql, direct, latency_arguments, percentiles
-from upload import Server, backend_of, backend_version, log, prepare_database, source_revision, workspace
+from inventory import captured_sql, direct, facts, latency_arguments, timed
+from upload import Server, backend_of, log, prepare_database, source_revision, workspace
 
 from forecourt.core.accounts import service as accounts
 from forecourt.core.contacts import service as contacts
@@ -47,6 +45,7 @@ TARGET_P50_MS = 50.0
 DAY = datetime(2026, 6, 1)
 CHUNK = 50_000
 OFFSETS = (0, 50_000)
+PULL = "/ms/customer-search/customer-search/api/v1"
 NAMES = ("Sashank", "Rahul", "Priya", "Anita", "Vikram", "Meera", "Arjun", "Kavya", "Rohan", "Isha")
 
 
@@ -78,23 +77,6 @@ def store(db: Database, account_id: Any, count: int, rng: random.Random) -> None
                     "updated_at": created,
                 },
             )
-
-
-def through_api(
-    base: str, token: str, body: dict[str, Any], runs: int, warmup: int
-) -> tuple[dict[str, float], int]:
-    samples, found = [], 0
-    with httpx.Client(base_url=base, headers={"Authorization": f"Basic {token}"}, timeout=60) as client:
-        for i in range(warmup + runs):
-            started = time.perf_counter()
-            response = client.post("/ms/customer-search/customer-search/api/v1", json=body)
-            elapsed = time.perf_counter() - started
-            if response.status_code != 200:
-                raise SystemExit(f"pull answered {response.status_code}: {response.text[:300]}")
-            found = len(response.json()["message"])
-            if i >= warmup:
-                samples.append(elapsed)
-    return percentiles(samples), found
 
 
 def main() -> None:
@@ -130,7 +112,12 @@ def main() -> None:
                     "createEndDate": "2026-06-01",
                 }
                 body |= {"limit": 100, "offset": offset}
-                api, found = through_api(server.base, basic.basic_token, body, args.runs, args.warmup)
+                headers = {"Authorization": f"Basic {basic.basic_token}"}
+                with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
+                    api, answer = timed(
+                        client, lambda c, b=body: c.post(PULL, json=b), args.runs, args.warmup
+                    )
+                found = len(answer["message"])
                 query = PullQuery(DAY, DAY + timedelta(days=1), offset=offset, limit=100)
                 sql = captured_sql(db, lambda conn, q=query: contacts.pull(conn, account.id, q), "parties")
                 floor = direct(url, sql, args.runs, args.warmup)
@@ -143,13 +130,7 @@ def main() -> None:
         finally:
             server.stop()
             db.dispose()
-        result = {
-            "revision": revision,
-            "date": datetime.now().isoformat(timespec="seconds"),
-            "machine": platform.node(),
-            "cpus": os.cpu_count(),
-            "backend": backend,
-            "backend_version": backend_version(url, backend),
+        result = facts(revision, url) | {
             "parties": args.parties,
             "on_the_day": args.parties // 10,
             "others": args.others,

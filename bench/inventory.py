@@ -142,18 +142,33 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-def through_api(base: str, key: str, query: str, runs: int, warmup: int) -> tuple[dict[str, float], int]:
+def timed(
+    client: httpx.Client, send: Callable[[httpx.Client], httpx.Response], runs: int, warmup: int
+) -> tuple[dict[str, float], Any]:
+    """p50 and p95 of `runs` requests after `warmup`, and the last answer's JSON."""
     samples = []
-    with httpx.Client(base_url=base, headers={"X-Api-Key": key}, timeout=60) as client:
-        for i in range(warmup + runs):
-            started = time.perf_counter()
-            response = client.get(f"/v3/vehicle?{query}")
-            elapsed = time.perf_counter() - started
-            if response.status_code != 200:
-                raise SystemExit(f"{query!r} answered {response.status_code}: {response.text[:300]}")
-            if i >= warmup:
-                samples.append(elapsed)
-    return percentiles(samples), response.json()["total"]
+    for i in range(warmup + runs):
+        started = time.perf_counter()
+        response = send(client)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise SystemExit(f"{response.request.url} answered {response.status_code}: {response.text[:300]}")
+        if i >= warmup:
+            samples.append(elapsed)
+    return percentiles(samples), response.json()
+
+
+def facts(revision: str, url: str) -> dict[str, Any]:
+    """What a benchmark's figures were measured on."""
+    backend = backend_of(url)
+    return {
+        "revision": revision,
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "machine": platform.node(),
+        "cpus": os.cpu_count(),
+        "backend": backend,
+        "backend_version": backend_version(url, backend),
+    }
 
 
 def direct(url: str, statements: list[tuple[str, Any]], runs: int, warmup: int) -> dict[str, float]:
@@ -200,7 +215,11 @@ def main() -> None:
             figures = {}
             for name, query in QUERIES.items():
                 log(f"measuring {name}")
-                api, total = through_api(server.base, key, query, args.runs, args.warmup)
+                with httpx.Client(base_url=server.base, headers={"X-Api-Key": key}, timeout=60) as client:
+                    api, answer = timed(
+                        client, lambda c, q=query: c.get(f"/v3/vehicle?{q}"), args.runs, args.warmup
+                    )
+                total = answer["total"]
                 floor = direct(url, search_sql(db, account.id, query), args.runs, args.warmup)
                 figures[name] = {
                     "total": total,
@@ -211,13 +230,7 @@ def main() -> None:
         finally:
             server.stop()
             db.dispose()
-        result = {
-            "revision": revision,
-            "date": datetime.now().isoformat(timespec="seconds"),
-            "machine": platform.node(),
-            "cpus": os.cpu_count(),
-            "backend": backend,
-            "backend_version": backend_version(url, backend),
+        result = facts(revision, url) | {
             "vehicles": args.vehicles,
             "others": args.others,
             "setup_s": setup_s,
