@@ -12,10 +12,10 @@ from litestar import Request, post
 
 from forecourt.api.deps import DbDep
 from forecourt.api.kapture.deps import AccountDep
-from forecourt.api.kapture.schemas import REQUIRED, customer, customer_fields, number, pull_query, text
+from forecourt.api.kapture.schemas import customer, customer_fields, number, pull_query, text
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.contacts import service as contacts
-from forecourt.core.errors import InvalidInput, NotFound
+from forecourt.core.errors import InvalidInput
 from forecourt.db.engine import Database
 
 PULL_PATHS = [
@@ -59,20 +59,10 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
         raise InvalidInput("customer_info", "customer_info and enquiry_info are objects, contact_info a list")
     fields = customer_fields(info, people)
     updating = info.get("update") in (True, "true") and number(info, "customer_id") is not None
-    if not updating and not (fields.get("name") and (fields.get("phoneNumber") or fields.get("email"))):
-        raise InvalidInput("customer_info", REQUIRED)
     with db.write() as conn:
-        party_id = number(info, "customer_id") if updating else None
-        if party_id is not None:
-            try:
-                stored = contacts.get(conn, account.id, party_id).fields
-            except NotFound:
-                raise NotFound(f"No customer with customer_id {party_id}") from None
-            if fields.get("name", stored.get("name")) != stored.get("name"):
-                # A new name replaces the first and last names it was made of.
-                fields |= {"firstName": None, "lastName": None}
-            fields = stored | fields
-        saved = contacts.save(conn, account.id, fields, party_id)
+        saved = contacts.save_customer(
+            conn, account.id, fields, number(info, "customer_id") if updating else None
+        )
         lead_id = None
         if enquiry:
             message = " - ".join(filter(None, (text(enquiry, "title"), text(enquiry, "remarks", 65535))))

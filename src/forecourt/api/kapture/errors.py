@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import MediaType, Response
 
-from forecourt.core.contacts.schemas import ContactNotFound
+from forecourt.core.contacts.schemas import ContactNotFound, IncompleteCustomer
 from forecourt.core.errors import Unauthenticated
 
 
@@ -16,6 +16,8 @@ def render_error(status: int, message: str, exc: Exception) -> Response[Any]:
         body: dict[str, Any] = {"message": "Invalid Auth Key", "status": "failed"}
     elif isinstance(exc, ContactNotFound):  # the vendor's answer to a customer not found
         body = {"Customer Details": message, "status": "failed"}
+    elif isinstance(exc, IncompleteCustomer):
+        body = {"message": "Name, Email Id, and Phone Number required", "status": "failed"}
     else:
         body = {"message": message, "status": "failed"}
     return Response(body, status_code=status, media_type=MediaType.JSON)

@@ -17,7 +17,6 @@ from forecourt.core.text import check_no_nul, is_whole_number
 MAX_LIMIT = 1000
 ATTRIBUTES = tuple(f"attr{n}" for n in range(1, 16))
 SOURCES = ("primarySourceId", "secondarySourceId", "tertiarySourceId")
-REQUIRED = "Name, Email Id, and Phone Number required"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # only that: fromisoformat also takes week dates
 
 # --- reading -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from forecourt.core.errors import NotFound
+from forecourt.core.errors import InvalidInput, NotFound
 
 Text = Annotated[str, Meta(max_length=255)]
 Short = Annotated[str, Meta(max_length=64)]
@@ -19,6 +19,10 @@ Email = Annotated[str, Meta(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$
 
 class ContactNotFound(NotFound):
     pass
+
+
+class IncompleteCustomer(InvalidInput):
+    """A new customer without a name, or without a phone number and an email."""
 
 
 class ContactFields(msgspec.Struct, rename="camel", omit_defaults=True):

@@ -9,9 +9,15 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from forecourt.core.contacts import repository
-from forecourt.core.contacts.schemas import Contact, ContactFields, ContactNotFound, PullQuery
+from forecourt.core.contacts.schemas import (
+    Contact,
+    ContactFields,
+    ContactNotFound,
+    IncompleteCustomer,
+    PullQuery,
+)
 from forecourt.core.dates import utcnow
-from forecourt.core.errors import Conflict, InvalidInput
+from forecourt.core.errors import Conflict, InvalidInput, NotFound
 from forecourt.core.leads import repository as leads
 
 # A contact is found by its integer ID or by its TecFactura id.
@@ -113,6 +119,26 @@ def pull(conn: Connection, account_id: UUID, query: PullQuery) -> tuple[list[Con
 def enquiries(conn: Connection, parties: list[Contact]) -> dict[int, int]:
     """How many leads each of these parties has."""
     return repository.enquiries(conn, [p.id for p in parties])
+
+
+def save_customer(
+    conn: Connection, account_id: UUID, fields: dict[str, Any], party_id: int | None
+) -> Contact:
+    """A CRM customer added (it needs a name and a phone number or an email) or, given
+    its id, updated: the fields given replace the stored ones, the others are kept, and
+    a new name replaces the first and last names it was made of."""
+    if party_id is None:
+        if not (fields.get("name") and (fields.get("phoneNumber") or fields.get("email"))):
+            raise IncompleteCustomer(
+                "customer_info", "A customer needs a name and a phone number or an email"
+            )
+        return save(conn, account_id, fields)
+    stored = repository.find(conn, account_id, party_id=party_id)
+    if stored is None:
+        raise NotFound(f"No customer with customer_id {party_id}")
+    if fields.get("name", stored.fields.get("name")) != stored.fields.get("name"):
+        fields = fields | {"firstName": None, "lastName": None}
+    return save(conn, account_id, stored.fields | fields, party_id)
 
 
 def find_customer(
