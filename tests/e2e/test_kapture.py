@@ -384,7 +384,7 @@ def test_the_spec_requests_payload_is_400_not_valid_json(
 
     response = http.post(path, headers=headers, content=SPEC_PAYLOAD.encode())
 
-    assert_failed(response, 400, "not valid JSON")
+    assert_failed(response, 400, "Malformed JSON")
     assert party_count(db) == 1
     assert lead_rows(db) == []
 

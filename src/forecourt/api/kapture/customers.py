@@ -7,9 +7,9 @@ from functools import partial
 from typing import Any
 
 import anyio.to_thread
-import msgspec
 from litestar import Request, post
 
+from forecourt.api import bodies
 from forecourt.api.deps import DbDep
 from forecourt.api.kapture.deps import AccountDep
 from forecourt.api.kapture.schemas import customer, customer_fields, number, pull_query, text
@@ -24,15 +24,10 @@ PULL_PATHS = [
 ]
 
 
-def _json(raw: bytes) -> Any:
-    try:
-        return msgspec.json.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidInput("body", f"The body is not valid JSON: {exc}") from None
-
-
 async def _run(request: Request[Any, Any, Any], work: Any) -> dict[str, Any]:
-    result: dict[str, Any] = await anyio.to_thread.run_sync(partial(work, _json(await request.body())))
+    result: dict[str, Any] = await anyio.to_thread.run_sync(
+        partial(work, bodies.decode(await request.body(), Any))
+    )
     return result
 
 

@@ -3,7 +3,6 @@ checks, follow a batch, list the resources."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -49,16 +48,21 @@ def _info(check: Check) -> dict[str, Any]:
     return info
 
 
-def _read(db: Database, account: Account, raw: bytes) -> dict[str, Any]:
-    vehicles = checks.vehicles_of(_body(raw))
-    with db.read() as conn:
-        found = checks.latest(conn, account.id, vehicles)
-    return {
-        "vehicleData": [
-            {"vin": v.vin or None, "plate": v.plate or None, "info": [_info(c) for c in found[v]]}
-            for v in found
-        ]
-    }
+async def _read(db: Database, account: Account, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    vehicles = checks.vehicles_of(_body(await request.body()))
+
+    def read() -> dict[str, Any]:
+        with db.read() as conn:
+            found = checks.latest(conn, account.id, vehicles)
+        return {
+            "vehicleData": [
+                {"vin": v.vin or None, "plate": v.plate or None, "info": [_info(c) for c in found[v]]}
+                for v in found
+            ]
+        }
+
+    result: dict[str, Any] = await anyio.to_thread.run_sync(read)
+    return result
 
 
 def _progress(batch: BatchProgress) -> dict[str, Any]:
@@ -85,20 +89,14 @@ class ChecksController(Controller):
     ) -> dict[str, Any]:
         """The newest check of each resource for each vehicle of the JSON body (a GET
         with a body, as the vendor's); vehicles never checked are left out."""
-        result: dict[str, Any] = await anyio.to_thread.run_sync(
-            partial(_read, db, account, await request.body())
-        )
-        return result
+        return await _read(db, account, request)
 
     @post("/batch/scraping/query", status_code=200)
     async def query_batch(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
     ) -> dict[str, Any]:
         """The same read as POST, for clients and proxies that drop a GET's body."""
-        result: dict[str, Any] = await anyio.to_thread.run_sync(
-            partial(_read, db, account, await request.body())
-        )
-        return result
+        return await _read(db, account, request)
 
     @post("/batch/scraping", status_code=202)
     async def submit_batch(

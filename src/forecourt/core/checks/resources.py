@@ -6,7 +6,6 @@ Outside services are called with no database transaction open.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
@@ -30,12 +29,11 @@ from forecourt.core.checks.schemas import (
     Resource,
 )
 from forecourt.core.dates import format_timestamp
-from forecourt.core.vehicles import STATED_REGIONS
+from forecourt.core.errors import InvalidInput
+from forecourt.core.vehicles import STATED_REGIONS, normalise_vin
 from forecourt.db.engine import Database
 from forecourt.providers.registration import PlateNotFound, PlateQuery, Registration, RegistrationLookup
 from forecourt.providers.registration import from_settings as lookup_from_settings
-
-_VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 
 
 class Transient(NamedTuple):
@@ -57,10 +55,6 @@ class Checker(Protocol):
     def check(self, region: str, vehicles: Sequence[CheckedVehicle]) -> list[Answer]: ...
 
 
-def _needs(what: str) -> Outcome:
-    return Outcome(None, [], f"this resource needs the vehicle's {what}")
-
-
 class VinDecode:
     """Offline: is the VIN well formed, does its check digit hold (it need not outside
     North America), who made the vehicle, where, and which model years it can be."""
@@ -72,13 +66,14 @@ class VinDecode:
         return bool(vehicle.vin)
 
     def check(self, region: str, vehicles: Sequence[CheckedVehicle]) -> list[Answer]:
-        return [self._decode(v.vin) if v.vin else _needs("VIN") for v in vehicles]
+        return [self._decode(v.vin) for v in vehicles]
 
     @staticmethod
     def _decode(vin: str) -> Outcome:
-        if not _VIN.fullmatch(vin):
-            reason = "a VIN has 17 letters and digits, without I, O or Q"
-            return Outcome(NOT_A_VEHICLE, [{"valid": False, "reason": reason}])
+        try:
+            normalise_vin(vin)
+        except InvalidInput as exc:
+            return Outcome(NOT_A_VEHICLE, [{"valid": False, "reason": exc.message}])
         try:
             decoded = Vin(vin)
             details: dict[str, Any] = {
@@ -111,18 +106,17 @@ class RegistrationCheck:
         return bool(vehicle.plate) and region not in STATED_REGIONS
 
     def check(self, region: str, vehicles: Sequence[CheckedVehicle]) -> list[Answer]:
-        asked = [i for i, v in enumerate(vehicles) if v.plate]
-        found = self.lookup.lookup_many([PlateQuery(vehicles[i].plate, None, region) for i in asked])
-        answers: list[Answer] = [_needs("plate")] * len(vehicles)
-        for i, outcome in zip(asked, found, strict=True):
-            if isinstance(outcome, Registration):
-                status = CHANGED_PLATE if vehicles[i].vin and vehicles[i].vin != outcome.vin else INFO_FOUND
-                answers[i] = Outcome(status, [{"vin": outcome.vin, "vehicleTitle": outcome.vehicle_title}])
-            elif isinstance(outcome, PlateNotFound):
-                answers[i] = Outcome(NOT_REGISTERED, [])
-            else:
-                answers[i] = Transient(str(outcome))
-        return answers
+        found = self.lookup.lookup_many([PlateQuery(v.plate, None, region) for v in vehicles])
+        return [self._answer(v, outcome) for v, outcome in zip(vehicles, found, strict=True)]
+
+    @staticmethod
+    def _answer(vehicle: CheckedVehicle, outcome: Any) -> Answer:
+        if isinstance(outcome, Registration):
+            status = CHANGED_PLATE if vehicle.vin and vehicle.vin != outcome.vin else INFO_FOUND
+            return Outcome(status, [{"vin": outcome.vin, "vehicleTitle": outcome.vehicle_title}])
+        if isinstance(outcome, PlateNotFound):
+            return Outcome(NOT_REGISTERED, [])
+        return Transient(str(outcome))
 
 
 class ListingHistory:

@@ -238,8 +238,6 @@ TRANSLATED = tuple(f for f in FIELDS if f.kind is Kind.ENUM)
 SEARCHED = tuple(
     BY_NAME[n] for n in ("makeName", "modelName", "modelVersion", "description", "internalId", "vin")
 )
-# Set by Forecourt: sellingId and created may be given on import, updated never.
-SYSTEM = frozenset({"sellingId", "created", "updated"})
 # The fields GET /vehicle/filter/values can list the values of.
 VALUE_FIELDS = tuple(
     BY_NAME[n]

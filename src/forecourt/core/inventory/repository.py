@@ -12,7 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.inventory.fields import FIELDS, STORED, Field, Kind
+from forecourt.core.inventory.fields import FIELDS, SEARCHED, STORED, Field, Kind
 from forecourt.core.inventory.filters import Clause, Condition, VehicleQuery
 from forecourt.core.inventory.schemas import Values
 from forecourt.db import bulk
@@ -61,8 +61,7 @@ def _where(conn: Connection, account_id: UUID, query: VehicleQuery) -> list[sa.C
     if query.any_of:
         where.append(sa.or_(*(_sql(conn, c) for c in query.any_of)))
     if query.search:
-        searched = ("make_name", "model_name", "model_version", "description", "internal_id", "vin")
-        where.append(sa.or_(*(contains(vehicles.c[c], query.search) for c in searched)))
+        where.append(sa.or_(*(contains(vehicles.c[f.column or ""], query.search) for f in SEARCHED)))
     return where
 
 

@@ -120,16 +120,18 @@ def coerce(field: Field, raw: Any, where: str | None = None) -> Any:
     return value
 
 
-def read(record: Mapping[str, Any], prefix: str = "") -> Values:
+def read(record: Any) -> Values:
     """The fields a record gives (blank and null ones left out); unknown names refused."""
+    if not isinstance(record, Mapping):
+        raise InvalidInput("body", "a vehicle must be a JSON object")
     values: Values = {}
     for name, raw in record.items():
         field = BY_NAME.get(name)
         if field is None:
-            raise InvalidInput(f"{prefix}{name}", f"{prefix}{name} is not a vehicle field")
+            raise InvalidInput(name, f"{name} is not a vehicle field")
         if raw is None or raw == "":
             continue
-        values[name] = coerce(field, raw, f"{prefix}{name}")
+        values[name] = coerce(field, raw)
     return values
 
 

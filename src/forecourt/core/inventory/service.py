@@ -38,15 +38,15 @@ def _new_selling_id() -> str:
     return "".join(secrets.choice(_SELLING_ID_ALPHABET) for _ in range(SELLING_ID_LENGTH))
 
 
-def _complete(values: Values, prefix: str = "") -> Values:
+def _complete(values: Values) -> Values:
     """Make and model filled from the reference data, and required."""
     make = None
     if "makeId" in values:
         make = reference.make_by_id(values["makeId"])
         if make is None:
-            raise InvalidInput(f"{prefix}makeId", f"{prefix}makeId: no make with id {values['makeId']}")
+            raise InvalidInput("makeId", f"makeId: no make with id {values['makeId']}")
         if values.setdefault("makeName", make.make_name).casefold() != make.make_name.casefold():
-            raise InvalidInput(f"{prefix}makeName", f"{prefix}makeName does not match makeId {make.make_id}")
+            raise InvalidInput("makeName", f"makeName does not match makeId {make.make_id}")
     elif "makeName" in values:
         make = reference.make_by_name(values["makeName"])
         if make is not None:
@@ -54,9 +54,7 @@ def _complete(values: Values, prefix: str = "") -> Values:
     if "modelId" in values:
         model = reference.model_by_id(make, values["modelId"]) if make else None
         if model is None:
-            raise InvalidInput(
-                f"{prefix}modelId", f"{prefix}modelId: no model {values['modelId']} of this make"
-            )
+            raise InvalidInput("modelId", f"modelId: no model {values['modelId']} of this make")
         values.setdefault("modelName", model.model_name)
     elif make is not None and "modelName" in values:
         model = reference.model_by_name(make, values["modelName"])
@@ -64,17 +62,15 @@ def _complete(values: Values, prefix: str = "") -> Values:
             values["modelId"] = model.model_id
     for required in ("makeName", "modelName"):
         if required not in values:
-            raise InvalidInput(f"{prefix}{required}", f"{prefix}{required} is required")
+            raise InvalidInput(f"{required}", f"{required} is required")
     return values
 
 
-def validate(record: Mapping[str, Any], prefix: str = "") -> Values:
+def validate(record: Any) -> Values:
     """A new vehicle's values from a record as a client sends it."""
-    if not isinstance(record, Mapping):
-        raise InvalidInput(prefix.rstrip(".") or "body", "a vehicle must be a JSON object")
-    values = read(record, prefix)
+    values = read(record)
     values.pop("updated", None)
-    return _complete(values, prefix)
+    return _complete(values)
 
 
 def _stamp(values: Values, created: Any = None) -> Values:
@@ -116,11 +112,9 @@ def update(conn: Connection, account_id: UUID, selling_id: str, record: Mapping[
     if found is None:
         raise VehicleNotFound(f"No vehicle with sellingId {selling_id}")
     row_id, stored = found
-    if not isinstance(record, Mapping):
-        raise InvalidInput("body", "a vehicle must be a JSON object")
+    changes = read(record)
     if record.get("sellingId", selling_id) != selling_id:
         raise InvalidInput("sellingId", "sellingId cannot be changed")
-    changes = read(record)
     cleared = {name for name, value in record.items() if value is None or value == ""}
     if "makeName" in changes or "makeId" in changes:  # a new make: its model is asked again
         stored = {k: v for k, v in stored.items() if k not in ("makeId", "makeName", "modelId")}
