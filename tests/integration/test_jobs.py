@@ -16,17 +16,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 
 from forecourt.config import Settings
 from forecourt.core.dates import utcnow
+from forecourt.core.uploads import service as uploads
+from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs
 from forecourt.jobs import queue
-from forecourt.jobs.worker import Handler, JobContext, JobInterrupted, Worker
-from tests.conftest import DRAIN_SCRIPT
+from forecourt.jobs.worker import HANDLERS, Handler, JobContext, JobInterrupted, Worker
+from tests.conftest import DRAIN_SCRIPT, Tenant
 
 FORECOURT_BIN = Path(sys.executable).with_name("forecourt")
 BOUNDED_WAIT = 30.0  # seconds; a safety net against hangs, never an assertion about speed
@@ -292,6 +295,24 @@ def test_job_whose_worker_dies_on_its_last_attempt_is_given_up(db: Database) -> 
     assert (state, attempts) == (queue.FAILED, 1)
     assert error is not None
     assert "lease expired" in error
+
+
+def test_an_upload_whose_worker_dies_on_its_last_attempt_ends_failed(db: Database, tenant: Tenant) -> None:
+    """Its clients see `failed` rather than `processing` for ever: the give-up hook runs
+    however the job was given up, here by the sweep of a dead worker's lease."""
+    rows = [msgspec.Raw(b'{"rego": "DEAD01", "state": "VIC"}')]
+    with db.write() as conn:
+        upload = uploads.create(conn, tenant.account.id, "au", UploadRequest(customers=rows), chunk_rows=10)
+        conn.execute(sa.update(jobs).values(max_attempts=1))
+        claimed = queue.claim(conn, "dead-worker", 60)
+    assert claimed is not None
+    _expire_lease(db, claimed.id)
+
+    assert Worker(db, Settings(), handlers=HANDLERS).run_once() is False  # nothing left to run
+
+    with db.read() as conn:
+        assert uploads.get(conn, tenant.account.id, "au", str(upload.id)).status == "failed"
+    assert _state(db, claimed.id)[0] == queue.FAILED  # type: ignore[index]
 
 
 def test_zero_second_lease_is_taken_over(db: Database) -> None:

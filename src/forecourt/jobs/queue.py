@@ -6,6 +6,7 @@ A job is claimable when it is queued and due, or when its worker's lease has exp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,10 @@ class Job(msgspec.Struct, frozen=True):
     payload: dict[str, Any]
     attempts: int
     max_attempts: int
+
+
+# Told of a job given up for good, in the transaction that gives it up.
+GiveUp = Callable[[Connection, Job], None]
 
 
 def enqueue(
@@ -67,25 +72,36 @@ def enqueue_many(
         )
 
 
-def claim(conn: Connection, owner: str, lease_seconds: float) -> Job | None:
+def claim(conn: Connection, owner: str, lease_seconds: float, on_give_up: GiveUp | None = None) -> Job | None:
+    """The next due job, leased to `owner`. On the way, jobs whose worker died on their
+    last allowed attempt (say, killed for memory every time) are given up rather than
+    retried forever, and `on_give_up` told of each, in this transaction."""
     now = utcnow()
-    # A job whose worker died on its last allowed attempt (say, killed for memory every
-    # time) is given up rather than retried forever.
-    conn.execute(
-        sa.update(jobs)
-        .where(
-            jobs.c.state == RUNNING,
-            jobs.c.lease_expires_at < now,
-            jobs.c.attempts >= jobs.c.max_attempts,
+    abandoned = [
+        Job(row.id, row.kind, row.payload, row.attempts, row.max_attempts)
+        for row in conn.execute(
+            sa.select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts).where(
+                jobs.c.state == RUNNING,
+                jobs.c.lease_expires_at < now,
+                jobs.c.attempts >= jobs.c.max_attempts,
+            )
         )
-        .values(
-            state=FAILED,
-            finished_at=now,
-            last_error="lease expired: the worker stopped without finishing",
-            lease_owner=None,
-            lease_expires_at=None,
+    ]
+    if abandoned:
+        conn.execute(
+            sa.update(jobs)
+            .where(jobs.c.id.in_([job.id for job in abandoned]))
+            .values(
+                state=FAILED,
+                finished_at=now,
+                last_error="lease expired: the worker stopped without finishing",
+                lease_owner=None,
+                lease_expires_at=None,
+            )
         )
-    )
+        for job in abandoned:
+            if on_give_up is not None:
+                on_give_up(conn, job)
     query = (
         sa.select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts)
         .where(
@@ -138,19 +154,22 @@ def complete(conn: Connection, job_id: int, owner: str) -> None:
     )
 
 
-def fail(conn: Connection, job: Job, owner: str, error: str) -> None:
-    """Retry later with exponential backoff, or give up after max_attempts."""
+def fail(conn: Connection, job: Job, owner: str, error: str, on_give_up: GiveUp | None = None) -> None:
+    """Retry later with exponential backoff, or give up after max_attempts (and tell
+    `on_give_up`, in this transaction)."""
     now = utcnow()
     if job.attempts >= job.max_attempts:
         values: dict[str, Any] = {"state": FAILED, "finished_at": now}
     else:
         backoff = min(2**job.attempts, 3600)
         values = {"state": QUEUED, "run_after": now + timedelta(seconds=backoff)}
-    conn.execute(
+    result = conn.execute(
         sa.update(jobs)
         .where(_owned(job.id, owner))
         .values(**values, last_error=error[:2000], lease_owner=None, lease_expires_at=None)
     )
+    if result.rowcount and values["state"] == FAILED and on_give_up is not None:
+        on_give_up(conn, job)
 
 
 def release(conn: Connection, job: Job, owner: str) -> None:

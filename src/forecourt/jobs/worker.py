@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -50,6 +51,11 @@ class JobContext:
     def stopping(self) -> bool:
         return self.stop.is_set()
 
+    @property
+    def last_attempt(self) -> bool:
+        """Whether the queue gives the job up if this attempt does not finish it."""
+        return self.job.attempts >= self.job.max_attempts
+
     def heartbeat(self, conn: Connection | None = None) -> bool:
         """Extend the lease (in `conn`'s transaction if given, saving a commit); False
         when it was lost to another worker."""
@@ -61,16 +67,30 @@ class JobContext:
 
 Handler = Callable[[JobContext], None]
 HANDLERS: dict[str, Handler] = {}
+# What a feature does when its job is given up for good, however that came about (the
+# handler failed its last attempt, or its worker died during it): given the payload, in
+# the transaction that gives the job up.
+GIVE_UP: dict[str, Callable[[Connection, dict[str, Any]], None]] = {}
 
 
-def task(kind: str) -> Callable[[Handler], Handler]:
+def task(
+    kind: str, give_up: Callable[[Connection, dict[str, Any]], None] | None = None
+) -> Callable[[Handler], Handler]:
     """Register a handler for a job kind (features do this in their tasks.py)."""
 
     def register(handler: Handler) -> Handler:
         HANDLERS[kind] = handler
+        if give_up is not None:
+            GIVE_UP[kind] = give_up
         return handler
 
     return register
+
+
+def _give_up(conn: Connection, job: Job) -> None:
+    hook = GIVE_UP.get(job.kind)
+    if hook is not None:
+        hook(conn, job.payload)
 
 
 class Worker:
@@ -92,7 +112,7 @@ class Worker:
     def run_once(self) -> bool:
         """Run one due job; False when there was none."""
         with self.db.write() as conn:
-            job = queue.claim(conn, self.owner, self.lease_seconds)
+            job = queue.claim(conn, self.owner, self.lease_seconds, _give_up)
         if job is None:
             return False
         ctx = JobContext(job, self.db, self.settings, self.owner, self.stop)
@@ -107,11 +127,11 @@ class Worker:
         except RetryLater as exc:
             log.info("job %s (%s) will be retried: %s", job.id, job.kind, exc)
             with self.db.write() as conn:
-                queue.fail(conn, job, self.owner, str(exc))
+                queue.fail(conn, job, self.owner, str(exc), _give_up)
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
             with self.db.write() as conn:
-                queue.fail(conn, job, self.owner, f"{type(exc).__name__}: {exc}")
+                queue.fail(conn, job, self.owner, f"{type(exc).__name__}: {exc}", _give_up)
         else:
             with self.db.write() as conn:
                 queue.complete(conn, job.id, self.owner)

@@ -118,6 +118,16 @@ def finish(conn: Connection, finished: Iterable[dict[str, Any]]) -> None:
         )
 
 
+def give_up(conn: Connection, batch_id: UUID, resource_id: int, error: str, now: datetime) -> None:
+    """The resource's checks of a batch still pending when their job was given up."""
+    c = vehicle_checks.c
+    conn.execute(
+        sa.update(vehicle_checks)
+        .where(c.batch_id == batch_id, c.resource_id == resource_id, c.state == PENDING)
+        .values(state=FAILED, error=error, finished_at=now)
+    )
+
+
 def finished_checks(conn: Connection, account_id: UUID, vehicles: Sequence[CheckedVehicle]) -> list[Check]:
     """Every finished check of these vehicles (each the exact VIN and plate pair). Found by
     VIN, or by plate for vehicles without one: each is one probe of the same index."""

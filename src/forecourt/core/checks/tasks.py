@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
+
+from sqlalchemy.engine import Connection
 
 from forecourt.core.accounts import repository as accounts
 from forecourt.core.checks import repository, service
 from forecourt.core.checks.resources import Answer, available
 from forecourt.core.checks.schemas import Outcome
+from forecourt.core.dates import utcnow
 from forecourt.jobs.worker import JobContext, JobInterrupted, RetryLater, task
 
 PIECE = 100  # vehicles per outside call and per write transaction
 
 
-@task(service.RUN_JOB)
+def _give_up(conn: Connection, payload: dict[str, Any]) -> None:
+    batch_id, resource_id = UUID(payload["batch_id"]), int(payload["resource_id"])
+    repository.give_up(
+        conn, batch_id, resource_id, "the check could not be made: its job stopped for good", utcnow()
+    )
+
+
+@task(service.RUN_JOB, give_up=_give_up)
 def run_checks(ctx: JobContext) -> None:
     batch_id, resource_id = UUID(ctx.job.payload["batch_id"]), int(ctx.job.payload["resource_id"])
     with ctx.db.read() as conn:
@@ -25,7 +36,7 @@ def run_checks(ctx: JobContext) -> None:
     checker = next(
         (c for c in available(ctx.settings, ctx.db) if c.resource.resource_id == resource_id), None
     )
-    last_try = ctx.job.attempts >= ctx.job.max_attempts
+    last_try = ctx.last_attempt
     later: list[str] = []
     billed_as = checker.provider if checker is not None and checker.billable else None
     for start in range(0, len(work), PIECE):

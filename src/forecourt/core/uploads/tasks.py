@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.engine import Connection
@@ -13,23 +14,20 @@ from forecourt.jobs.worker import JobContext, JobInterrupted, task
 from forecourt.providers.registration import RegistrationLookup, from_settings
 
 
-@task(service.PROCESS_JOB)
+def _give_up(conn: Connection, payload: dict[str, Any]) -> None:
+    # Clients polling the upload see `failed` instead of waiting forever.
+    service.fail(conn, UUID(payload["upload_id"]))
+
+
+@task(service.PROCESS_JOB, give_up=_give_up)
 def process_upload(ctx: JobContext) -> None:
     upload_id = UUID(ctx.job.payload["upload_id"])
     lookup = from_settings(ctx.settings, ctx.db)
-    try:
-        while True:
-            if ctx.stopping:
-                raise JobInterrupted  # between chunks: the next worker carries on from here
-            if run_chunk(ctx.db, upload_id, lookup, ctx.heartbeat):
-                return  # done, or the lease was lost and another worker carries on
-    except JobInterrupted:
-        raise
-    except Exception:
-        if ctx.job.attempts >= ctx.job.max_attempts:  # the worker will not try again
-            with ctx.db.write() as conn:
-                service.fail(conn, upload_id)
-        raise
+    while True:
+        if ctx.stopping:
+            raise JobInterrupted  # between chunks: the next worker carries on from here
+        if run_chunk(ctx.db, upload_id, lookup, ctx.heartbeat):
+            return  # done, or the lease was lost and another worker carries on
 
 
 def run_chunk(

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from msgspec.structs import asdict
 from sqlalchemy.engine import Connection
 
-from forecourt.core.webhooks.schemas import Delivery, Webhook
+from forecourt.core.webhooks.schemas import FAILED, PENDING, Delivery, Webhook
 from forecourt.db import bulk
 from forecourt.db.models import listings, tracked_customers, webhook_deliveries, webhooks
 
@@ -129,6 +129,16 @@ def record_attempt(
         sa.update(webhooks)
         .where(webhooks.c.id == webhook_id)
         .values(failures=failures, paused_until=paused_until)
+    )
+
+
+def give_up(conn: Connection, delivery_id: UUID, error: str) -> None:
+    """A delivery still pending when its job was given up will not be sent."""
+    d = webhook_deliveries
+    conn.execute(
+        sa.update(d)
+        .where(d.c.id == delivery_id, d.c.status == PENDING)
+        .values(status=FAILED, last_error=error)
     )
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
+
+from sqlalchemy.engine import Connection
 
 from forecourt.core.dates import utcnow
 from forecourt.core.webhooks import repository
@@ -19,7 +22,11 @@ class DeliveryFailed(RetryLater):
     """The endpoint did not take the delivery (or is paused): the queue retries it later."""
 
 
-@task(DELIVER_JOB)
+def _give_up(conn: Connection, payload: dict[str, Any]) -> None:
+    repository.give_up(conn, UUID(payload["delivery_id"]), "given up: the delivery job stopped for good")
+
+
+@task(DELIVER_JOB, give_up=_give_up)
 def deliver(ctx: JobContext) -> None:
     delivery_id = UUID(ctx.job.payload["delivery_id"])
     with ctx.db.read() as conn:
@@ -27,7 +34,7 @@ def deliver(ctx: JobContext) -> None:
     if target is None or target.status != PENDING:
         return  # the webhook was deleted, or this delivery is settled
     now = utcnow()
-    last_try = now - target.created_at >= RETRY_FOR or ctx.job.attempts >= ctx.job.max_attempts
+    last_try = now - target.created_at >= RETRY_FOR or ctx.last_attempt
     if target.paused_until is not None and now < target.paused_until and not last_try:
         # The endpoint failed a moment ago: wait with the others rather than each
         # spending a timeout on it. Not an attempt at the endpoint.
