@@ -109,13 +109,14 @@ def party_count(db: Database, tenant: Tenant | None = None) -> int:
 
 def lead_rows(db: Database, tenant: Tenant | None = None) -> list[sa.RowMapping]:
     """Every lead (of one tenant if given) with its opportunity, oldest first."""
+    # An outer join: a lead written without its opportunity is counted too.
     query = sa.select(leads, opportunities.c.id.label("opportunity_id"), opportunities.c.source_type).join(
-        opportunities, opportunities.c.lead_id == leads.c.id
+        opportunities, opportunities.c.lead_id == leads.c.id, isouter=True
     )
     if tenant is not None:
         query = query.where(leads.c.account_id == tenant.account.id)
     with db.read() as conn:
-        return list(conn.execute(query.order_by(opportunities.c.id)).mappings())
+        return list(conn.execute(query.order_by(leads.c.created_at, leads.c.id)).mappings())
 
 
 def add_vehicle(http: httpx.Client, tenant: Tenant) -> str:

@@ -165,7 +165,7 @@ queries = st.fixed_dictionaries(
         "offset": st.integers(0, 30),
         "limit": st.integers(1, 100),
     },
-    optional={"search": st.sampled_from(["titan", "X", "50%", "_", "zzz", "GTI 1"])},
+    optional={"search": st.sampled_from(["titan", "X", "50%", "_", "zzz", "GTI 1", "int-1", "bmw", "ford"])},
 )
 
 
