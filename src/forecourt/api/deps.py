@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import State
+from litestar.datastructures import Headers, State
 from litestar.di import NamedDependency
 
 from forecourt.config import Settings
@@ -28,3 +28,9 @@ def provide_lookup(state: State) -> RegistrationLookup:
 def provide_settings(state: State) -> Settings:
     settings: Settings = state.settings
     return settings
+
+
+def bearer_token(headers: Headers) -> str | None:
+    """The token of `Authorization: Bearer <token>`, if that is what was sent."""
+    scheme, _, token = headers.get("Authorization", "").strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

@@ -35,15 +35,6 @@ def _json_records(data: bytes) -> list[Any]:
     return records
 
 
-def _lines(file: IO[bytes], advance: progress.Advance) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(file, start=1):
-        advance(len(line))
-        try:
-            yield number, line.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("file", f"line {number} is not UTF-8; batches before it were stored") from None
-
-
 def _records(path: Path, file: IO[bytes], advance: progress.Advance) -> Iterator[Numbered]:
     suffix = path.suffix.lower()
     if suffix == ".json":
@@ -52,15 +43,15 @@ def _records(path: Path, file: IO[bytes], advance: progress.Advance) -> Iterator
         yield from enumerate(_json_records(data), start=1)
     elif suffix == ".csv":
         # Row numbers as a spreadsheet shows them: the header is row 1, blank rows count.
-        rows = csv.DictReader(text for _, text in _lines(file, advance))
+        rows = csv.DictReader(progress.text_lines(progress.numbered_lines(file, advance)))
         for row in rows:
             yield rows.line_num, row
     else:  # JSON Lines
-        for number, line in _lines(file, advance):
+        for number, line in progress.numbered_lines(file, advance):
             if line.strip():
                 try:
                     yield number, msgspec.json.decode(line)
-                except msgspec.DecodeError as exc:
+                except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                     yield number, exc  # reported as that line's error
 
 

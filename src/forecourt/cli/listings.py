@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import IO
 
 from forecourt.cli import progress
-from forecourt.core.errors import InvalidInput
 from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport
 from forecourt.db.engine import Database
@@ -18,24 +17,10 @@ from forecourt.db.engine import Database
 BATCH = 5000
 
 
-def _lines(file: IO[bytes], advance: progress.Advance) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(file, start=1):
-        advance(len(line))
-        yield number, line
-
-
-def _text(lines: Iterator[tuple[int, bytes]]) -> Iterator[str]:
-    for number, line in lines:
-        try:
-            yield line.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput("file", f"line {number} is not UTF-8; batches before it were stored") from None
-
-
 def _records(path: Path, file: IO[bytes], advance: progress.Advance) -> Iterator[listings.Numbered]:
-    lines = _lines(file, advance)
+    lines = progress.numbered_lines(file, advance)
     if path.suffix.lower() == ".csv":
-        yield from listings.from_rows(csv.DictReader(_text(lines)))
+        yield from listings.from_rows(csv.DictReader(progress.text_lines(lines)))
     else:
         for number, line in lines:
             if line.strip():

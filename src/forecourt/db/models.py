@@ -254,7 +254,7 @@ listings = sa.Table(
     sa.Column("state", sa.String(3), nullable=True),
     sa.Column("listed_at", sa.DateTime, nullable=False),
     sa.Column("delisted_at", sa.DateTime, nullable=True),
-    # [[seen at, price], ...]: the first price and every change after it.
+    # [{"at", "price"}, ...]: the first price and every change after it.
     sa.Column("price_history", Json, nullable=False),
     sa.Column("first_seen_at", sa.DateTime, nullable=False),
     sa.Column("last_seen_at", sa.DateTime, nullable=False),

@@ -10,7 +10,7 @@ from litestar import Request, Router, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 
-from forecourt.api.deps import DbDep
+from forecourt.api.deps import DbDep, bearer_token
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.errors import InvalidInput
@@ -22,9 +22,8 @@ IngestKeyDep = NamedDependency[None]
 
 
 def provide_ingest_key(request: Request[Any, Any, Any], db: DbDep) -> None:
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     with db.read() as conn:
-        accounts.authenticate_ingest_key(conn, key if scheme.lower() == "bearer" else None)
+        accounts.authenticate_ingest_key(conn, bearer_token(request.headers))
 
 
 def _ingest(db: Database, body: bytes) -> IngestReport:

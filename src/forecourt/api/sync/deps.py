@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency
 
-from forecourt.api.deps import DbDep
+from forecourt.api.deps import DbDep, bearer_token
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
 
@@ -15,6 +15,5 @@ AccountDep = NamedDependency[Account]
 
 
 def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
-    scheme, _, key = request.headers.get("Authorization", "").strip().partition(" ")
     with db.read() as conn:
-        return accounts.authenticate_api_key(conn, key if scheme.lower() == "bearer" else None)
+        return accounts.authenticate_api_key(conn, bearer_token(request.headers))

@@ -298,11 +298,15 @@ def update(
         values.get("monitor_start_date", current.monitor_start_date),
         values.get("monitor_end_date", current.monitor_end_date),
     )
+    # Only the monitoring window changes what a customer matches: the vehicle cannot be
+    # edited. A wider window may take in a listing that is already for sale.
+    rematch = bool(values.keys() & {"monitor_start_date", "monitor_end_date"})
+    if rematch:
+        sightings.lock_for_matching(conn, listings_side=False)
     if values:
         values["last_updated"] = utcnow()
-        sightings.lock_for_matching(conn, listings_side=False)
         repository.update(conn, account_id, region, current.id, values)
-        # A wider window may take in a listing that is already for sale.
+    if rematch:
         sightings.match_customers(
             conn,
             region,
