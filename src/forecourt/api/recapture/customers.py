@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep, LookupDep, SettingsDep
 from forecourt.api.idempotency import answer_once, replay
-from forecourt.api.recapture.deps import MAX_OFFSET, AccountDep, IdempotencyKey, RegionDep
+from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
 from forecourt.api.recapture.schemas import (
     CustomerEnvelope,
     CustomerListEnvelope,
@@ -35,8 +35,8 @@ class CustomersController(Controller):
         db: DbDep,
         account: AccountDep,
         region: RegionDep,
-        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description="At most 500")] = 100,
+        offset: Offset = 0,
+        limit: Limit = 100,
         upload_id: FromQuery[str | None] = None,
     ) -> CustomerListEnvelope:
         with db.read() as conn:

@@ -11,11 +11,15 @@ from litestar.params import HeaderParameter, QueryParameter
 from forecourt.api.deps import DbDep
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
+from forecourt.core.paging import MAX_PAGE
 from forecourt.core.vehicles import Region, parse_region
 
 AccountDep = NamedDependency[Account]
 RegionDep = NamedDependency[Region]
 MAX_OFFSET = 2**31 - 1  # what every database's integer takes
+# A page of a list: a larger limit is capped (as the vendor does), not refused.
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description=f"At most {MAX_PAGE}; more is capped")]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import hashlib
 import traceback
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
 from forecourt.api.bodies import SpooledBody, decode, mapped, spooled
 from forecourt.api.deps import DbDep, SettingsDep
 from forecourt.api.idempotency import answer_once
-from forecourt.api.recapture.deps import MAX_OFFSET, AccountDep, IdempotencyKey, RegionDep
+from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
 from forecourt.api.recapture.schemas import (
     RowErrorListEnvelope,
     UploadEnvelope,
@@ -111,8 +111,8 @@ class UploadsController(Controller):
         account: AccountDep,
         region: RegionDep,
         upload_id: FromPath[str],
-        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description="At most 500")] = 100,
+        offset: Offset = 0,
+        limit: Limit = 100,
     ) -> RowErrorListEnvelope:
         with db.read() as conn:
             page = uploads.errors(conn, account.id, region, upload_id, offset=offset, limit=limit)

@@ -8,7 +8,7 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from forecourt.api.deps import DbDep
-from forecourt.api.recapture.deps import MAX_OFFSET, AccountDep, RegionDep
+from forecourt.api.recapture.deps import AccountDep, Limit, Offset, RegionDep
 from forecourt.api.recapture.schemas import (
     DeliveryListEnvelope,
     PingEnvelope,
@@ -75,8 +75,8 @@ class WebhooksController(Controller):
         db: DbDep,
         account: AccountDep,
         webhook_id: FromPath[str],
-        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description="At most 500")] = 100,
+        offset: Offset = 0,
+        limit: Limit = 100,
     ) -> DeliveryListEnvelope:
         """Newest first."""
         with db.read() as conn:
