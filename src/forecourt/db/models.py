@@ -128,6 +128,12 @@ tracked_customers = sa.Table(
     ),
 )
 
+# The predicates of the plate indexes above, for the queries that must repeat them to be
+# answered from those indexes.
+STATED_PLATE = sa.and_(tracked_customers.c.vin.is_(None), tracked_customers.c.state.is_not(None))
+STATELESS_PLATE = sa.and_(tracked_customers.c.vin.is_(None), tracked_customers.c.state.is_(None))
+PLATE_WITH_VIN = tracked_customers.c.vin.is_not(None)
+
 uploads = sa.Table(
     "uploads",
     metadata,

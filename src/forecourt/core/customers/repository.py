@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import Customer
 from forecourt.db import bulk
+from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE
 from forecourt.db.models import tracked_customers as tc
 
 _COLUMNS = [c for c in tc.c if c.name != "account_id"]
@@ -60,10 +61,10 @@ def candidates(
     scope = _scope(account_id, region)
     searches = [
         (vins, tc.c.vin, None),
-        (stated_plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), tc.c.state.is_not(None))),
-        (stateless_plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), tc.c.state.is_(None))),
+        (stated_plates, tc.c.rego, STATED_PLATE),
+        (stateless_plates, tc.c.rego, STATELESS_PLATE),
         # A record without a VIN may be a stored customer who has one.
-        (plates_without_vin, tc.c.rego, tc.c.vin.is_not(None)),
+        (plates_without_vin, tc.c.rego, PLATE_WITH_VIN),
     ]
     found: list[Candidate] = []
     for values, column, condition in searches:

@@ -15,7 +15,7 @@ from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle
 from forecourt.core.sightings.schemas import NewSighting
 from forecourt.core.vehicles import STATED_REGIONS
 from forecourt.db import bulk
-from forecourt.db.models import leads, listings, sightings
+from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE, leads, listings, sightings
 from forecourt.db.models import tracked_customers as tc
 
 _MATCHING_LOCK = 0x466F7265  # any constant shared by every Forecourt process
@@ -57,11 +57,10 @@ def watched_vehicles(
     listings without one (`plates_without_vin`): when both VINs are known, they decide."""
     # A plate matches only in its own state: where states exist, customers without one
     # cannot match by plate (and where none exist, no customer has one).
-    stated = tc.c.state.is_not(None) if region in STATED_REGIONS else tc.c.state.is_(None)
     searches = [
         (vins, tc.c.vin, sa.true()),
-        (plates, tc.c.rego, sa.and_(tc.c.vin.is_(None), stated)),
-        (plates_without_vin, tc.c.rego, tc.c.vin.is_not(None)),
+        (plates, tc.c.rego, STATED_PLATE if region in STATED_REGIONS else STATELESS_PLATE),
+        (plates_without_vin, tc.c.rego, PLATE_WITH_VIN),
     ]
     found: list[WatchedVehicle] = []
     for values, column, condition in searches:
