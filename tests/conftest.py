@@ -3,6 +3,7 @@ FORECOURT_TEST_DATABASE_URL is set, again on PostgreSQL (skipped otherwise)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -16,10 +17,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from click.testing import CliRunner, Result
 from litestar import Litestar
 
 from forecourt import tasks  # noqa: F401 - registers the job handlers
 from forecourt.api.app import create_app
+from forecourt.cli.main import app
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
@@ -202,3 +205,29 @@ def ingest_listings(db: Database, *records: dict[str, Any]) -> IngestReport:
     """Ingest listing records as one batch, in-process."""
     with db.write() as conn:
         return listings.ingest(conn, [(n, ListingFields(**r)) for n, r in enumerate(records, start=1)])
+
+
+class Cli:
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.runner = CliRunner()
+
+    def run(self, *args: str) -> Result:
+        return self.runner.invoke(app, ["--database-url", self.database_url, *args])
+
+    def ok(self, *args: str) -> Any:
+        """Run a command that must succeed and print exactly one JSON document."""
+        result = self.run(*args)
+        assert result.exit_code == 0, (result.output, result.exception)
+        lines = result.stdout.strip().splitlines()
+        assert len(lines) == 1, result.stdout
+        return json.loads(lines[0])
+
+    def create_account(self, name: str = "Alpha Motors", region: str = "au") -> dict[str, Any]:
+        return self.ok("accounts", "create", "--name", name, "--region", region)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def cli(db: Database, database_url: str) -> Cli:
+    """A CLI pointed at the test database, which `db` has just emptied."""
+    return Cli(database_url)

@@ -8,44 +8,16 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
 
-from forecourt.cli.main import app
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.accounts.service import authenticate_api_key, authenticate_basic
 from forecourt.core.errors import Unauthenticated
 from forecourt.db.engine import Database
 from forecourt.db.models import credentials, metadata
-
-
-class Cli:
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-        self.runner = CliRunner()
-
-    def run(self, *args: str) -> Result:
-        return self.runner.invoke(app, ["--database-url", self.database_url, *args])
-
-    def ok(self, *args: str) -> Any:
-        """Run a command that must succeed and print exactly one JSON document."""
-        result = self.run(*args)
-        assert result.exit_code == 0, (result.output, result.exception)
-        lines = result.stdout.strip().splitlines()
-        assert len(lines) == 1, result.stdout
-        return json.loads(lines[0])
-
-    def create_account(self, name: str = "Alpha Motors", region: str = "au") -> dict[str, Any]:
-        return self.ok("accounts", "create", "--name", name, "--region", region)  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def cli(db: Database, database_url: str) -> Cli:
-    """A CLI pointed at the test database, which `db` has just emptied."""
-    return Cli(database_url)
+from tests.conftest import Cli
 
 
 def _api_key_account(db: Database, api_key: str) -> Account:

@@ -14,17 +14,11 @@ import httpx
 import pytest
 
 from forecourt.db.engine import Database
-from tests.conftest import Tenant, make_tenant
-from tests.e2e.test_cli import Cli
+from tests.conftest import Cli, Tenant, make_tenant
 
 FOCUS = {"makeName": "Ford", "modelName": "Focus", "kilometers": 12000, "vehicleState": "inventory"}
 GOLF = {"makeName": "Volkswagen", "modelName": "Golf", "kilometers": 54000, "colorId": 7}
 CSV_COLUMNS = ["makeName", "modelName", "kilometers", "colorId", "firstRegistration", "vehicleState"]
-
-
-@pytest.fixture
-def cli(db: Database, database_url: str) -> Cli:
-    return Cli(database_url)
 
 
 @pytest.fixture

@@ -6,13 +6,11 @@ import json
 from pathlib import Path
 
 import httpx
-import pytest
 
 from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import CustomerFields
 from forecourt.db.engine import Database
-from tests.conftest import Tenant
-from tests.e2e.test_cli import Cli
+from tests.conftest import Cli, Tenant
 
 VIN = "1N4AL11D16N337720"
 LISTING = {
@@ -25,11 +23,6 @@ LISTING = {
     "seller_type": "dealer",
     "listed_at": "2024-05-02",
 }
-
-
-@pytest.fixture
-def cli(db: Database, database_url: str) -> Cli:
-    return Cli(database_url)
 
 
 def save_customer(db: Database, tenant: Tenant, **fields: str) -> str:

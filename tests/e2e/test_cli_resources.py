@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from forecourt.db.engine import Database
-from tests.conftest import Tenant, run_jobs
-from tests.e2e.test_cli import Cli
+from tests.conftest import Cli, Tenant, run_jobs
 from tests.e2e.test_sync_batch import (
     VIN,
     bearer,
@@ -21,12 +20,6 @@ from tests.e2e.test_sync_batch import (
     resources,
     submit,
 )
-
-
-@pytest.fixture
-def cli(db: Database, database_url: str) -> Cli:
-    """A CLI pointed at the test database, which `db` has just emptied."""
-    return Cli(database_url)
 
 
 def enabled(http: httpx.Client, tenant: Tenant) -> dict[str, bool]:
