@@ -21,6 +21,7 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -747,7 +748,7 @@ def _cancel_once(
     frozen = freeze_mid_upload(db, worker, upload_id, data, target, procs, context)
     with ThreadPoolExecutor(1) as pool:
         cancelling = pool.submit(client.delete, f"/v2/recapture/upload/{upload_id}")
-        answer = _run_in_bursts_until(worker, cancelling, burst, procs)
+        answer = _run_in_bursts_until(db, worker, cancelling, burst, procs)
     worker.signal(signal.SIGCONT)
     assert answer.status_code == 200, answer.text
     said = answer.json()["upload"]
@@ -784,15 +785,41 @@ def _cancel_once(
     return customers
 
 
+def _holds_the_write_lock(db: Database) -> bool:
+    """SQLite: whether some process is inside a write transaction right now."""
+    probe = sqlite3.connect(db.engine.url.database or "", timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()
+
+
+def _freeze(db: Database, worker: Process) -> None:
+    """Stop the worker, on SQLite outside its write transaction: frozen inside one, it
+    would hold the lock the waiting cancel needs through the whole pause."""
+    worker.signal(signal.SIGSTOP)
+    for _ in range(1000):
+        if not db.is_sqlite or not _holds_the_write_lock(db):
+            return
+        worker.signal(signal.SIGCONT)
+        time.sleep(0.0005)
+        worker.signal(signal.SIGSTOP)
+
+
 def _run_in_bursts_until(
-    worker: Process, cancelling: Future[httpx.Response], burst: float, procs: Processes
+    db: Database, worker: Process, cancelling: Future[httpx.Response], burst: float, procs: Processes
 ) -> httpx.Response:
     """Let the frozen worker run `burst` seconds at a time until the cancel has answered.
 
     Between bursts it stays frozen long enough for the waiting cancel to get its turn: on
     SQLite a waiting writer retries on a timer (up to 100 ms apart) while a worker running
     flat out grabs the write lock again and again, so unpaced it could finish the upload
-    before the cancel got in, and the test would prove nothing.
+    before the cancel got in, and the test would prove nothing. For the same reason it is
+    frozen outside its write transaction.
     """
     deadline = time.monotonic() + BOUNDED_WAIT
     for bursts in itertools.count():
@@ -806,7 +833,7 @@ def _run_in_bursts_until(
             return answer
         worker.signal(signal.SIGCONT)
         time.sleep(burst)
-        worker.signal(signal.SIGSTOP)
+        _freeze(db, worker)
     raise AssertionError("unreachable")
 
 
