@@ -59,8 +59,8 @@ from upload import (
 )
 
 from forecourt.core.accounts import service as accounts
-from forecourt.core.dates import utcnow
-from forecourt.core.ids import new_ids
+from forecourt.kit.dates import utcnow
+from forecourt.kit.ids import new_ids
 from forecourt.db import bulk
 from forecourt.db.engine import SQLITE_PRAGMAS, Database
 from forecourt.db.models import tracked_customers

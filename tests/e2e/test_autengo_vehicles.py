@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from forecourt.core.inventory.fields import BY_NAME, Kind
+from forecourt.kit.inventory_fields import BY_NAME, Kind
 from tests.conftest import Tenant
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

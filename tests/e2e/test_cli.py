@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.accounts.service import authenticate_api_key, authenticate_basic
-from forecourt.core.errors import Unauthenticated
+from forecourt.kit.errors import Unauthenticated
 from forecourt.db.engine import Database
 from forecourt.db.models import credentials, metadata
 from tests.conftest import Cli

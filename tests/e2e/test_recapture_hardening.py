@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from forecourt.core.customers import service
 from forecourt.core.customers.schemas import CustomerFields
-from forecourt.core.dates import utcnow
+from forecourt.kit.dates import utcnow
 from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs, registry_vehicles, tracked_customers, upload_chunks

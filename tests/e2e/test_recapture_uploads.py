@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from forecourt.api.app import create_app
-from forecourt.core.dates import utcnow
+from forecourt.kit.dates import utcnow
 from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import idempotency_keys, lookup_usage, upload_chunks, uploads

@@ -27,7 +27,7 @@ from forecourt.api.app import create_app
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.checks.service import MAX_ATTEMPTS
-from forecourt.core.dates import utcnow
+from forecourt.kit.dates import utcnow
 from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs, listings, lookup_usage

@@ -20,7 +20,7 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from forecourt.config import Settings
-from forecourt.core.dates import utcnow
+from forecourt.kit.dates import utcnow
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs, webhook_deliveries
 from tests.conftest import Tenant, ingest_listings, listing_record, put_customer, run_jobs

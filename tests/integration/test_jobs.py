@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from forecourt.config import Settings
-from forecourt.core.dates import utcnow
+from forecourt.kit.dates import utcnow
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db import migrate

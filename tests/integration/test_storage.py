@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from forecourt.core.customers import service
 from forecourt.core.customers.schemas import CustomerFields
-from forecourt.core.dates import utcnow
-from forecourt.core.ids import new_ids
+from forecourt.kit.dates import utcnow
+from forecourt.kit.ids import new_ids
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db import bulk, migrate

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from forecourt.core.dates import format_timestamp, parse_date, utcnow
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.dates import format_timestamp, parse_date, utcnow
+from forecourt.kit.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from qs_codec import decode
 
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 from forecourt.core.inventory import filters, i18n
-from forecourt.core.inventory.fields import BY_NAME, TRANSLATED
+from forecourt.kit.inventory_fields import BY_NAME, TRANSLATED
 from forecourt.core.inventory.filters import Condition, OneOf
 
 # Written by npm qs 6 and axios 1 (tests/fixtures/qs/generate.js).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from forecourt.core.errors import InvalidInput
-from forecourt.core.vehicles import (
+from forecourt.kit.errors import InvalidInput
+from forecourt.kit.vehicles import (
     AU_STATES,
     normalise_plate,
     normalise_state,

@@ -13,7 +13,7 @@ from typing import IO, Any, NamedTuple
 import msgspec
 from litestar import Request
 
-from forecourt.core.errors import InvalidInput, invalid_from
+from forecourt.kit.errors import InvalidInput, invalid_from
 
 
 def decode(data: Any, type_: type[Any]) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
-from forecourt.core.errors import (
+from forecourt.kit.errors import (
     Conflict,
     DomainError,
     Forbidden,

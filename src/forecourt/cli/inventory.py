@@ -14,7 +14,7 @@ import msgspec
 
 from forecourt.cli import progress
 from forecourt.core.accounts import repository as accounts
-from forecourt.core.errors import InvalidInput, NotFound
+from forecourt.kit.errors import InvalidInput, NotFound
 from forecourt.core.inventory import demo
 from forecourt.core.inventory import service as inventory
 from forecourt.db.engine import Database

@@ -18,8 +18,8 @@ import msgspec
 
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
-from forecourt.core.errors import DomainError
-from forecourt.core.vehicles import parse_region
+from forecourt.kit.errors import DomainError
+from forecourt.kit.vehicles import parse_region
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 

@@ -8,7 +8,7 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 
 Advance = Callable[[int], None]
 

@@ -20,7 +20,7 @@ from forecourt.core.accounts import service as accounts
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import FINISHED, UploadRequest
 from forecourt.core.uploads.tasks import run_chunk
-from forecourt.core.vehicles import Region
+from forecourt.kit.vehicles import Region
 from forecourt.db.engine import Database
 from forecourt.providers.registration import from_settings
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from forecourt.core.inventory.fields import STORED, Field, Kind
+from forecourt.kit.inventory_fields import STORED, Field, Kind
 
 metadata = sa.MetaData(
     naming_convention={
@@ -389,7 +389,7 @@ def _range_index(column: str) -> sa.Index:
 
 
 # The dealer's own stock (Autengo vehicles). Fields that can be filtered, ordered or
-# searched by have columns (see core/inventory/fields.py); the rest are in `details`.
+# searched by have columns (see kit/inventory_fields.py); the rest are in `details`.
 inventory_vehicles = sa.Table(
     "inventory_vehicles",
     metadata,

@@ -14,7 +14,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.dates import utcnow
+from forecourt.kit.dates import utcnow
 from forecourt.db.models import jobs
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"

@@ -16,9 +16,9 @@ from urllib.parse import quote
 import httpx
 
 from forecourt.config import Settings
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 from forecourt.core.registry import repository as registry
-from forecourt.core.vehicles import normalise_vin
+from forecourt.kit.vehicles import normalise_vin
 from forecourt.db.engine import Database
 
 

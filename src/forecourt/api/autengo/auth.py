@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 from forecourt.api.autengo.deps import AccountDep, session_token
 from forecourt.api.deps import DbDep
 from forecourt.core.accounts import tokens
-from forecourt.core.errors import Unauthenticated
+from forecourt.kit.errors import Unauthenticated
 
 AlzuraId = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
 

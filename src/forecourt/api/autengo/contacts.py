@@ -12,8 +12,8 @@ from forecourt.api.autengo.deps import AccountDep
 from forecourt.api.deps import DbDep
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import FIELD_NAMES, Contact, ContactFields
-from forecourt.core.errors import InvalidInput
-from forecourt.core.text import is_whole_number
+from forecourt.kit.errors import InvalidInput
+from forecourt.kit.text import is_whole_number
 
 MAX_ID = 2**63 - 1
 

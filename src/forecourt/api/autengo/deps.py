@@ -12,7 +12,7 @@ from forecourt.api.deps import DbDep
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts import tokens
 from forecourt.core.accounts.schemas import Account
-from forecourt.core.errors import Unauthenticated
+from forecourt.kit.errors import Unauthenticated
 from forecourt.core.inventory import i18n
 
 AccountDep = NamedDependency[Account]

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import MediaType, Response
 from litestar.exceptions import SerializationException, ValidationException
 
-from forecourt.core.errors import Conflict, InvalidInput
+from forecourt.kit.errors import Conflict, InvalidInput
 
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 

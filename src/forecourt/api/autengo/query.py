@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request
 from qs_codec import DecodeOptions, decode
 
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 
 _OPTIONS = DecodeOptions(depth=5, strict_depth=True, parameter_limit=1000, raise_on_limit_exceeded=True)
 

@@ -12,11 +12,11 @@ from litestar.params import FromPath, JSONBody
 from forecourt.api.autengo.deps import AccountDep, LanguageDep
 from forecourt.api.autengo.query import parameters
 from forecourt.api.deps import DbDep
-from forecourt.core.errors import NotFound
+from forecourt.kit.errors import NotFound
 from forecourt.core.inventory import filters, reference
 from forecourt.core.inventory import service as inventory
 from forecourt.core.inventory.schemas import render
-from forecourt.core.text import is_whole_number
+from forecourt.kit.text import is_whole_number
 
 # The vendor's field is called `list`: named here, its annotation would mean the field.
 Rows = list[dict[str, Any]]

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import MediaType, Response
 
-from forecourt.core.errors import InvalidInput, Unauthenticated
+from forecourt.kit.errors import InvalidInput, Unauthenticated
 
 
 def render_error(status: int, message: str, exc: Exception) -> Response[Any]:

@@ -13,7 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from forecourt.api.deps import DbDep, bearer_token
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport
 from forecourt.db.engine import Database

@@ -15,7 +15,7 @@ from forecourt.api.kapture.deps import AccountDep
 from forecourt.api.kapture.schemas import customer, customer_fields, number, pull_query, text
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.contacts import service as contacts
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 from forecourt.db.engine import Database
 
 PULL_PATHS = [

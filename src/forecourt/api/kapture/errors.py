@@ -8,7 +8,7 @@ from typing import Any
 from litestar import MediaType, Response
 
 from forecourt.core.contacts.schemas import ContactNotFound, IncompleteCustomer
-from forecourt.core.errors import Unauthenticated
+from forecourt.kit.errors import Unauthenticated
 
 
 def render_error(status: int, message: str, exc: Exception) -> Response[Any]:

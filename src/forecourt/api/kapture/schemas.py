@@ -11,8 +11,8 @@ from babel.dates import format_datetime
 
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.contacts.schemas import Contact, PartyKind, PullQuery
-from forecourt.core.errors import Forbidden, InvalidInput
-from forecourt.core.text import check_no_nul, is_whole_number
+from forecourt.kit.errors import Forbidden, InvalidInput
+from forecourt.kit.text import check_no_nul, is_whole_number
 
 MAX_LIMIT = 1000
 ATTRIBUTES = tuple(f"attr{n}" for n in range(1, 16))

@@ -11,8 +11,8 @@ from litestar.params import HeaderParameter, QueryParameter
 from forecourt.api.deps import DbDep
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
-from forecourt.core.paging import MAX_PAGE
-from forecourt.core.vehicles import Region, parse_region
+from forecourt.kit.paging import MAX_PAGE
+from forecourt.kit.vehicles import Region, parse_region
 
 AccountDep = NamedDependency[Account]
 RegionDep = NamedDependency[Region]

@@ -11,7 +11,7 @@ from forecourt.core.customers.schemas import (
     CustomerNotFound,
     MissingVehicleIdentity,
 )
-from forecourt.core.errors import Unauthenticated
+from forecourt.kit.errors import Unauthenticated
 from forecourt.core.uploads.schemas import UploadForbidden, UploadNotFound
 from forecourt.core.webhooks.schemas import WebhookNotFound
 

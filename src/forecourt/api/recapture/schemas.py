@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from forecourt.core.customers.schemas import Customer, CustomerFields, Sighting
-from forecourt.core.dates import format_timestamp
+from forecourt.kit.dates import format_timestamp
 from forecourt.core.uploads.schemas import RowError, Upload
 from forecourt.core.webhooks.schemas import Delivery, Webhook
 

@@ -17,7 +17,7 @@ from forecourt.api.recapture.schemas import (
     delivery_out,
     webhook_out,
 )
-from forecourt.core.vehicles import parse_region
+from forecourt.kit.vehicles import parse_region
 from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import WebhookFields
 

@@ -17,8 +17,8 @@ from forecourt.core.accounts.schemas import Account
 from forecourt.core.checks import service as checks
 from forecourt.core.checks.resources import available
 from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check, MissingVehicles
-from forecourt.core.dates import format_timestamp
-from forecourt.core.errors import NotFound
+from forecourt.kit.dates import format_timestamp
+from forecourt.kit.errors import NotFound
 from forecourt.db.engine import Database
 
 

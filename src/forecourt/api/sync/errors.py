@@ -10,7 +10,7 @@ from typing import Any
 from litestar import MediaType, Response
 
 from forecourt.core.checks.schemas import InvalidVehicle
-from forecourt.core.errors import InvalidInput, Unauthenticated
+from forecourt.kit.errors import InvalidInput, Unauthenticated
 
 UNAUTHORIZED = "The requester is not allowed to use this request."
 

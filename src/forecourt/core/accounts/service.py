@@ -23,10 +23,10 @@ from forecourt.core.accounts.schemas import (
     CredentialKind,
     IssuedCredential,
 )
-from forecourt.core.dates import utcnow
-from forecourt.core.errors import InvalidInput, NotFound, Unauthenticated
-from forecourt.core.ids import new_id
-from forecourt.core.vehicles import parse_region
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import InvalidInput, NotFound, Unauthenticated
+from forecourt.kit.ids import new_id
+from forecourt.kit.vehicles import parse_region
 
 
 def _hash(secret: str) -> str:

@@ -16,8 +16,8 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from forecourt.core.accounts import repository
-from forecourt.core.dates import utcnow
-from forecourt.core.errors import Unauthenticated
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import Unauthenticated
 
 ALGORITHM = "HS256"
 LIFETIME = timedelta(hours=24)

@@ -28,9 +28,9 @@ from forecourt.core.checks.schemas import (
     Outcome,
     Resource,
 )
-from forecourt.core.dates import format_timestamp
-from forecourt.core.errors import InvalidInput
-from forecourt.core.vehicles import STATED_REGIONS, normalise_vin
+from forecourt.kit.dates import format_timestamp
+from forecourt.kit.errors import InvalidInput
+from forecourt.kit.vehicles import STATED_REGIONS, normalise_vin
 from forecourt.db.engine import Database
 from forecourt.providers.registration import PlateNotFound, PlateQuery, Registration, RegistrationLookup
 from forecourt.providers.registration import from_settings as lookup_from_settings

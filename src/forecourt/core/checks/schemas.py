@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from forecourt.core.errors import InvalidInput, NotFound
+from forecourt.kit.errors import InvalidInput, NotFound
 
 MAX_VEHICLES = 500
 

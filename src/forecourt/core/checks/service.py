@@ -24,9 +24,9 @@ from forecourt.core.checks.schemas import (
     MissingVehicles,
     Outcome,
 )
-from forecourt.core.dates import utcnow
-from forecourt.core.errors import InvalidInput, NotFound
-from forecourt.core.ids import new_id
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import InvalidInput, NotFound
+from forecourt.kit.ids import new_id
 from forecourt.core.usage import repository as usage
 from forecourt.jobs import queue
 

@@ -11,7 +11,7 @@ from forecourt.core.accounts import repository as accounts
 from forecourt.core.checks import repository, service
 from forecourt.core.checks.resources import Answer, available
 from forecourt.core.checks.schemas import Outcome
-from forecourt.core.dates import utcnow
+from forecourt.kit.dates import utcnow
 from forecourt.jobs.worker import JobContext, JobInterrupted, RetryLater, task
 
 PIECE = 100  # vehicles per outside call and per write transaction

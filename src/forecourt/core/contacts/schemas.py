@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from forecourt.core.errors import InvalidInput, NotFound
+from forecourt.kit.errors import InvalidInput, NotFound
 
 Text = Annotated[str, Meta(max_length=255)]
 Short = Annotated[str, Meta(max_length=64)]

@@ -16,8 +16,8 @@ from forecourt.core.contacts.schemas import (
     IncompleteCustomer,
     PullQuery,
 )
-from forecourt.core.dates import utcnow
-from forecourt.core.errors import Conflict, InvalidInput, NotFound
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import Conflict, InvalidInput, NotFound
 from forecourt.core.leads import repository as leads
 
 # A contact is found by its integer ID or by its TecFactura id.

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from forecourt.core.errors import Forbidden, InvalidInput, NotFound
+from forecourt.kit.errors import Forbidden, InvalidInput, NotFound
 
 # The fields a client may change on an existing customer; the vehicle itself is fixed.
 EDITABLE_FIELDS = (

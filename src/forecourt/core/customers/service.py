@@ -12,7 +12,7 @@ from msgspec.structs import astuple
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from forecourt.core import paging
+from forecourt.kit import paging
 from forecourt.core.customers import repository
 from forecourt.core.customers.schemas import (
     DATE_FIELDS,
@@ -25,12 +25,12 @@ from forecourt.core.customers.schemas import (
     MissingVehicleIdentity,
     VehicleRecord,
 )
-from forecourt.core.dates import parse_date, utcnow
-from forecourt.core.errors import InvalidInput
-from forecourt.core.ids import new_ids
+from forecourt.kit.dates import parse_date, utcnow
+from forecourt.kit.errors import InvalidInput
+from forecourt.kit.ids import new_ids
 from forecourt.core.sightings import service as sightings
-from forecourt.core.text import check_no_nul
-from forecourt.core.vehicles import Region, normalise_plate, normalise_state, normalise_vin
+from forecourt.kit.text import check_no_nul
+from forecourt.kit.vehicles import Region, normalise_plate, normalise_state, normalise_vin
 from forecourt.db.bulk import Same
 
 EXTERNAL_ID_MAX = 255

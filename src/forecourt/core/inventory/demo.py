@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from forecourt.core.inventory import reference
-from forecourt.core.inventory.fields import BY_NAME
+from forecourt.kit.inventory_fields import BY_NAME
 
 _VERSIONS = ("1.0 TSI", "1.5 EcoBoost", "2.0 TDI", "xDrive30d", "Titanium", "GTI", "Hybrid", "Sport", "Trend")
 _LINES = ("Base", "Comfort", "Style", "Titanium", "Highline", "AMG Line", "M Sport", "S line")

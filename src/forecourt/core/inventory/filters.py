@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from forecourt.core.errors import InvalidInput
-from forecourt.core.inventory.fields import BY_NAME, FILTERABLE, Field
+from forecourt.kit.errors import InvalidInput
+from forecourt.kit.inventory_fields import BY_NAME, FILTERABLE, Field
 from forecourt.core.inventory.schemas import coerce
-from forecourt.core.text import is_whole_number
+from forecourt.kit.text import is_whole_number
 
 OPERATORS = ("=", "<>", "<", "<=", ">", ">=")
 DEFAULT_LIMIT = 25

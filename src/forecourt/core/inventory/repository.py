@@ -12,7 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.inventory.fields import FIELDS, SEARCHED, STORED, Field, Kind
+from forecourt.kit.inventory_fields import FIELDS, SEARCHED, STORED, Field, Kind
 from forecourt.core.inventory.filters import Clause, Condition, VehicleQuery
 from forecourt.core.inventory.schemas import Values
 from forecourt.db import bulk

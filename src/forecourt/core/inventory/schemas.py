@@ -10,10 +10,10 @@ from typing import Any
 
 import msgspec
 
-from forecourt.core.errors import InvalidInput, NotFound
+from forecourt.kit.errors import InvalidInput, NotFound
 from forecourt.core.inventory import i18n
-from forecourt.core.inventory.fields import BY_NAME, FIELDS, Field, Kind
-from forecourt.core.text import check_no_nul, is_whole_number
+from forecourt.kit.inventory_fields import BY_NAME, FIELDS, Field, Kind
+from forecourt.kit.text import check_no_nul, is_whole_number
 
 # A vehicle: wire name -> Python value (str, int, float, bool, date, datetime, list).
 Values = dict[str, Any]

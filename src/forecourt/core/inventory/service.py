@@ -11,10 +11,10 @@ from uuid import UUID
 import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.core.dates import utcnow
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import InvalidInput
 from forecourt.core.inventory import reference, repository
-from forecourt.core.inventory.fields import VALUE_FIELDS
+from forecourt.kit.inventory_fields import VALUE_FIELDS
 from forecourt.core.inventory.filters import VehicleQuery
 from forecourt.core.inventory.schemas import Page, Values, VehicleNotFound, read
 

@@ -9,7 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.ids import new_id
+from forecourt.kit.ids import new_id
 from forecourt.db.models import leads
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.core.dates import format_timestamp, parse_date, utcnow
-from forecourt.core.errors import InvalidInput, invalid_from
+from forecourt.kit.dates import format_timestamp, parse_date, utcnow
+from forecourt.kit.errors import InvalidInput, invalid_from
 from forecourt.core.listings import repository
 from forecourt.core.listings.schemas import (
     SELLER_TYPES,
@@ -27,8 +27,8 @@ from forecourt.core.listings.schemas import (
 )
 from forecourt.core.sightings import service as sightings
 from forecourt.core.sightings.matching import ListedVehicle
-from forecourt.core.text import check_no_nul
-from forecourt.core.vehicles import normalise_plate, normalise_state, normalise_vin, parse_region
+from forecourt.kit.text import check_no_nul
+from forecourt.kit.vehicles import normalise_plate, normalise_state, normalise_vin, parse_region
 from forecourt.core.webhooks import service as webhooks
 from forecourt.db.bulk import Same
 

@@ -8,8 +8,8 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 
 from forecourt.core.contacts import service as contacts
-from forecourt.core.dates import utcnow
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import InvalidInput
 from forecourt.core.inventory import repository as inventory
 from forecourt.core.inventory.schemas import VehicleNotFound
 from forecourt.core.opportunities import repository

@@ -12,11 +12,11 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import VehicleRecord
-from forecourt.core.dates import utcnow
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import InvalidInput
 from forecourt.core.registry import repository
 from forecourt.core.usage import repository as usage
-from forecourt.core.vehicles import AU_STATES, normalise_plate, normalise_vin
+from forecourt.kit.vehicles import AU_STATES, normalise_plate, normalise_vin
 from forecourt.db.engine import Database
 from forecourt.providers.registration import LookupFailed, PlateQuery, RegistrationLookup
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
 
-from forecourt.core.vehicles import STATED_REGIONS
+from forecourt.kit.vehicles import STATED_REGIONS
 
 
 class WatchedVehicle(NamedTuple):

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from forecourt.core.customers.schemas import Sighting
 from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle
 from forecourt.core.sightings.schemas import NewSighting
-from forecourt.core.vehicles import STATED_REGIONS
+from forecourt.kit.vehicles import STATED_REGIONS
 from forecourt.db import bulk
 from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE, leads, listings, sightings
 from forecourt.db.models import tracked_customers as tc

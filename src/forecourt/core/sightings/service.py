@@ -9,8 +9,8 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import Sighting
-from forecourt.core.dates import utcnow
-from forecourt.core.ids import new_ids
+from forecourt.kit.dates import utcnow
+from forecourt.kit.ids import new_ids
 from forecourt.core.sightings import repository
 from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle, matches, pairs
 from forecourt.core.sightings.schemas import NewSighting

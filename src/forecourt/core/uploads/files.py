@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from forecourt.core.customers.schemas import CustomerFields
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 
 FIELDS = frozenset(CustomerFields.__struct_fields__) - {"additional_fields"}
 

@@ -8,8 +8,8 @@ from uuid import UUID
 
 import msgspec
 
-from forecourt.core.errors import Forbidden, InvalidInput, NotFound
-from forecourt.core.vehicles import Region
+from forecourt.kit.errors import Forbidden, InvalidInput, NotFound
+from forecourt.kit.vehicles import Region
 
 UploadStatus = Literal["queued", "processing", "completed", "cancelled", "failed"]
 QUEUED: UploadStatus = "queued"

@@ -14,14 +14,14 @@ from uuid import UUID
 import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.core import paging
+from forecourt.kit import paging
 from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import CustomerFields, VehicleRecord
-from forecourt.core.dates import parse_date, utcnow
-from forecourt.core.errors import InvalidInput, invalid_from
-from forecourt.core.ids import new_id
+from forecourt.kit.dates import parse_date, utcnow
+from forecourt.kit.errors import InvalidInput, invalid_from
+from forecourt.kit.ids import new_id
 from forecourt.core.registry.service import Lookups, count_usage, fill_vins
-from forecourt.core.text import check_no_nul
+from forecourt.kit.text import check_no_nul
 from forecourt.core.uploads import repository
 from forecourt.core.uploads.schemas import (
     CANCELLED,
@@ -35,7 +35,7 @@ from forecourt.core.uploads.schemas import (
     UploadNotFound,
     UploadRequest,
 )
-from forecourt.core.vehicles import Region
+from forecourt.kit.vehicles import Region
 from forecourt.jobs import queue
 from forecourt.providers.registration import RegistrationLookup
 

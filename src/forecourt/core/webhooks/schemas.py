@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from forecourt.core.errors import NotFound
+from forecourt.kit.errors import NotFound
 
 Event = Literal["ping", "recapture_new", "recapture_price_change", "recapture_delist"]
 FORMATS = ("json",)

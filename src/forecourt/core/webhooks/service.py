@@ -17,12 +17,12 @@ from uuid import UUID
 import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.core import paging
-from forecourt.core.dates import format_timestamp, utcnow
-from forecourt.core.errors import Forbidden, InvalidInput
-from forecourt.core.ids import new_id
+from forecourt.kit import paging
+from forecourt.kit.dates import format_timestamp, utcnow
+from forecourt.kit.errors import Forbidden, InvalidInput
+from forecourt.kit.ids import new_id
 from forecourt.core.sightings.schemas import NewSighting
-from forecourt.core.text import check_no_nul
+from forecourt.kit.text import check_no_nul
 from forecourt.core.webhooks import repository
 from forecourt.core.webhooks.schemas import (
     FORMATS,

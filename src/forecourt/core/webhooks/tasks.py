@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from forecourt.core.dates import utcnow
+from forecourt.kit.dates import utcnow
 from forecourt.core.webhooks import repository
 from forecourt.core.webhooks.schemas import DELIVERED, FAILED, PENDING
 from forecourt.core.webhooks.service import DELIVER_JOB

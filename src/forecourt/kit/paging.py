@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 
 MAX_PAGE = 500
 

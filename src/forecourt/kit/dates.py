@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 
 
 def utcnow() -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 
 
 def check_no_nul(field: str, value: Any) -> None:

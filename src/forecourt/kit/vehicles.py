@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from forecourt.core.errors import InvalidInput
+from forecourt.kit.errors import InvalidInput
 
 Region = Literal["au", "nz"]
 REGIONS: tuple[Region, ...] = ("au", "nz")
