@@ -34,6 +34,7 @@ check: install-dev
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/ruff format --check src tests $(wildcard bench)
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/forecourt db check
 
 # Regenerate the locks after changing dependencies in pyproject.toml.

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,8 +21,8 @@ import uvicorn
 from click.testing import CliRunner, Result
 from litestar import Litestar
 
-from forecourt import tasks  # noqa: F401 - registers the job handlers
-from forecourt.api.app import create_app
+from forecourt import bootstrap
+from forecourt.api.recapture.schemas import event_body
 from forecourt.cli.main import app
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
@@ -31,7 +32,7 @@ from forecourt.core.listings.schemas import IngestReport, ListingFields
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import metadata
-from forecourt.jobs.worker import HANDLERS, Worker
+from forecourt.kit.dates import utcnow
 
 PG_ENV = "FORECOURT_TEST_DATABASE_URL"
 
@@ -152,13 +153,37 @@ def settings_for(database_url: str, **overrides: Any) -> Settings:
 @pytest.fixture(scope="session")
 def server_url(session_db: Database, database_url: str) -> Iterator[str]:
     """The test server, serving the session database (no embedded worker)."""
-    with running_server(create_app(settings_for(database_url), session_db)) as url:
+    with running_server(bootstrap.app(settings_for(database_url), session_db)) as url:
         yield url
 
 
-def run_jobs(db: Database, settings: Settings | None = None) -> int:
-    """Run due jobs in this process until none is left, as a worker would; returns how many."""
-    worker = Worker(db, settings or Settings(), handlers=HANDLERS)
+class MovableClock:
+    """A clock the test moves: it starts at the real time and only moves when told to
+    (`sleep` moves it too), so backoff, leases and cool-downs pass without waiting."""
+
+    def __init__(self) -> None:
+        self.at = utcnow()
+
+    def now(self) -> datetime:
+        return self.at
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+def run_jobs(db: Database, settings: Settings | None = None, clock: MovableClock | None = None) -> int:
+    """Run due jobs in this process until none is left, as a worker would (at the
+    clock's time, the real one by default); returns how many."""
+    settings = settings or Settings()
+    worker = bootstrap.worker(settings, db, bootstrap.adapters(settings, db, clock))
     ran = 0
     while worker.run_once():
         ran += 1
@@ -204,7 +229,9 @@ def listing_record(source_id: str = "L1", **fields: Any) -> dict[str, Any]:
 def ingest_listings(db: Database, *records: dict[str, Any]) -> IngestReport:
     """Ingest listing records as one batch, in-process."""
     with db.write() as conn:
-        return listings.ingest(conn, [(n, ListingFields(**r)) for n, r in enumerate(records, start=1)])
+        return listings.ingest(
+            conn, event_body, [(n, ListingFields(**r)) for n, r in enumerate(records, start=1)]
+        )
 
 
 class Cli:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from functools import cache
 from typing import Any
 
 import msgspec
@@ -64,8 +63,3 @@ class Settings:
     @staticmethod
     def env_names() -> list[str]:
         return [ENV_PREFIX + f.name.upper() for f in fields(Settings)]
-
-
-@cache
-def get_settings() -> Settings:
-    return Settings.load()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 
+from forecourt.api.recapture.schemas import event_body
 from forecourt.core.customers import service as customers
-from forecourt.core.customers.schemas import CustomerFields
+from forecourt.core.customers.schemas import Batch, CustomerFields
 from forecourt.db.engine import Database
 from tests.conftest import Cli, Tenant
 
@@ -28,7 +29,7 @@ LISTING = {
 def save_customer(db: Database, tenant: Tenant, **fields: str) -> str:
     with db.write() as conn:
         record = customers.validate(CustomerFields(**fields), "au")
-        return str(customers.save(conn, tenant.account.id, "au", record).id)
+        return str(customers.put(conn, event_body, tenant.account.id, "au", Batch([record])).id)
 
 
 def sightings_of(db: Database, tenant: Tenant, customer_id: str) -> list[str | None]:

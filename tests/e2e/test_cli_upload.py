@@ -12,11 +12,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-from forecourt.api.app import create_app
+from forecourt import bootstrap
 from forecourt.cli.main import app
 from forecourt.db.engine import Database
 from forecourt.db.models import tracked_customers
-from forecourt.jobs.worker import Worker
 from tests.conftest import Tenant, running_server, settings_for
 
 ROWS = [
@@ -125,9 +124,7 @@ def test_upload_refuses_an_unknown_file_type(
 @pytest.fixture
 def server_with_worker(db: Database, database_url: str) -> Iterator[str]:
     settings = settings_for(database_url, worker_poll_seconds=0.05)
-    worker = Worker(db, settings)
-    application = create_app(settings, db, on_startup=[worker.start_thread], on_shutdown=[worker.shutdown])
-    with running_server(application) as url:
+    with running_server(bootstrap.serving(settings, db)) as url:
         yield url
 
 

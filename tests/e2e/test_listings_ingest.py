@@ -10,7 +10,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from forecourt.api.app import create_app
+from forecourt import bootstrap
 from forecourt.core.accounts import service as accounts
 from forecourt.db.engine import Database
 from forecourt.db.models import listings
@@ -212,7 +212,7 @@ def test_ingest_has_its_own_body_limit_above_the_general_one(http: httpx.Client,
 def test_a_batch_over_the_ingest_limit_is_413_and_stores_nothing(
     db: Database, database_url: str, ingest_key: str
 ) -> None:
-    app = create_app(settings_for(database_url, max_ingest_bytes=4096), db)
+    app = bootstrap.app(settings_for(database_url, max_ingest_bytes=4096), db)
     with running_server(app) as base, httpx.Client(base_url=base) as client:
         response = client.post(
             URL,

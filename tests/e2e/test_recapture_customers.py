@@ -111,7 +111,7 @@ def test_list_defaults_to_100_and_caps_limit_at_500(http: httpx.Client, tenant: 
     with db.write() as conn:
         for n in range(501):
             record = service.validate(CustomerFields(rego=f"R{n}", state="QLD"), "au")
-            service.save(conn, tenant.account.id, "au", record)
+            service.save_many(conn, tenant.account.id, "au", [record])
 
     default = http.get(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}).json()
     capped = http.get(URL, params={"region": "au", "limit": 1000}, headers={"ApiKey": tenant.api_key}).json()
@@ -128,7 +128,7 @@ def test_list_filters_by_upload_id(http: httpx.Client, tenant: Tenant, db: Any) 
     upload_id = uuid.uuid4()
     with db.write() as conn:
         record = service.validate(CustomerFields(rego="UPL001", state="SA"), "au")
-        (in_upload,) = service.save_many(conn, tenant.account.id, "au", [record], upload_id)
+        (in_upload,) = service.save_many(conn, tenant.account.id, "au", [record], upload_id).ids
     put_customer(http, tenant, {"rego": "OTHER1", "state": "SA"})
 
     body = http.get(

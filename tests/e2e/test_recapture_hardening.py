@@ -11,13 +11,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from forecourt import bootstrap
 from forecourt.core.customers import service
 from forecourt.core.customers.schemas import CustomerFields
-from forecourt.kit.dates import utcnow
 from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs, registry_vehicles, tracked_customers, upload_chunks
-from forecourt.jobs.worker import HANDLERS, Worker
+from forecourt.kit.dates import utcnow
 from tests.conftest import Tenant, run_jobs, settings_for
 
 CUSTOMERS = "/v2/recapture/customers"
@@ -41,14 +41,14 @@ def _count(db: Database) -> int:
 
 def test_two_vins_on_one_stored_plate_are_two_vehicles(db: Database, tenant: Tenant) -> None:
     with db.write() as conn:
-        service.save(
-            conn, tenant.account.id, "au", service.validate(CustomerFields(rego="P1", state="VIC"), "au")
+        service.save_many(
+            conn, tenant.account.id, "au", [service.validate(CustomerFields(rego="P1", state="VIC"), "au")]
         )
         batch = [
             service.validate(CustomerFields(rego="P1", state="VIC", vin=vin), "au")
             for vin in ("1N4AL11D16N337720", "4T1BE46K28U742135")
         ]
-        first, second = service.save_many(conn, tenant.account.id, "au", batch)
+        first, second = service.save_many(conn, tenant.account.id, "au", batch).ids
 
     assert first != second
     with db.read() as conn:
@@ -142,7 +142,8 @@ def test_an_upload_whose_job_keeps_failing_ends_as_failed(
     with db.write() as conn:  # a damaged staged chunk: every attempt fails
         conn.execute(sa.update(upload_chunks).values(body=b"\xff not json"))
         conn.execute(sa.update(jobs).values(max_attempts=2))
-    worker = Worker(db, settings_for("unused"), handlers=HANDLERS)
+    settings = settings_for("unused")
+    worker = bootstrap.worker(settings, db, bootstrap.adapters(settings, db))
 
     for _ in range(2):
         with db.write() as conn:  # skip the retry backoff
@@ -192,7 +193,6 @@ def test_key_order_inside_additional_fields_does_not_make_a_different_request(
 def test_a_replayed_put_does_not_pay_for_its_lookup_again(
     tenant: Tenant, db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    from forecourt.api.app import create_app
     from forecourt.db.models import lookup_usage
     from tests.conftest import running_server
 
@@ -201,7 +201,7 @@ def test_a_replayed_put_does_not_pay_for_its_lookup_again(
     load_csv(db, registry)
     settings = settings_for(database_url, registration_lookup="file")
     body = {"enable_rego_lookups": True, "customer": {"rego": "ZEN407", "state": "VIC"}}
-    with running_server(create_app(settings, db)) as url:
+    with running_server(bootstrap.app(settings, db)) as url:
         answers = [
             httpx.put(
                 f"{url}{CUSTOMERS}",

@@ -13,11 +13,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from forecourt.api.app import create_app
-from forecourt.kit.dates import utcnow
+from forecourt import bootstrap
+from forecourt.config import Settings
 from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import idempotency_keys, lookup_usage, upload_chunks, uploads
+from forecourt.kit.dates import utcnow
 from tests.conftest import Tenant, run_jobs, running_server, settings_for
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -291,13 +292,12 @@ def test_cancel_between_chunks_keeps_what_was_done_and_nothing_more(
     from forecourt.core.uploads import service as uploads_service
     from forecourt.core.uploads.schemas import UploadRequest
     from forecourt.core.uploads.tasks import run_chunk
-    from forecourt.providers.registration import NoLookup
 
     customers = [{"rego": f"CHK{n:03d}", "state": "WA"} for n in range(12)]
     request = msgspec.json.decode(msgspec.json.encode({"customers": customers}), type=UploadRequest)
     with db.write() as conn:  # staged in chunks of 5, then one chunk done, as a worker would
         upload = uploads_service.create(conn, tenant.account.id, "au", request, chunk_rows=5)
-    run_chunk(db, upload.id, NoLookup())
+    run_chunk(db, bootstrap.adapters(Settings(), db), upload.id)
 
     response = http.delete(
         f"{UPLOAD}/{upload.id}", params={"region": "au"}, headers={"ApiKey": tenant.api_key}
@@ -444,7 +444,7 @@ def lookup_server(db: Database, database_url: str, tmp_path: Path) -> Iterator[s
     )
     load_csv(db, registry)
     settings = settings_for(database_url, registration_lookup="file", max_upload_bytes=20_000)
-    with running_server(create_app(settings, db)) as url:
+    with running_server(bootstrap.app(settings, db)) as url:
         yield url
 
 

@@ -23,14 +23,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from forecourt.api.app import create_app
+from forecourt import bootstrap
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.checks.service import MAX_ATTEMPTS
-from forecourt.kit.dates import utcnow
 from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs, listings, lookup_usage
+from forecourt.kit.dates import utcnow
 from tests.conftest import (
     Tenant,
     ingest_listings,
@@ -155,7 +155,7 @@ class Server:
 @contextmanager
 def serve(db: Database, database_url: str, **overrides: Any) -> Iterator[Server]:
     settings = settings_for(database_url, **overrides)
-    with running_server(create_app(settings, db)) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with running_server(bootstrap.app(settings, db)) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield Server(client, settings, db)
 
 

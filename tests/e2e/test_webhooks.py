@@ -20,9 +20,9 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from forecourt.config import Settings
-from forecourt.kit.dates import utcnow
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs, webhook_deliveries
+from forecourt.kit.dates import utcnow
 from tests.conftest import Tenant, ingest_listings, listing_record, put_customer, run_jobs
 
 URL = "/v2/webhooks"

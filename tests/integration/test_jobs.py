@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 
 from forecourt.config import Settings
-from forecourt.kit.dates import utcnow
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db import migrate
@@ -29,15 +28,18 @@ from forecourt.db.engine import Database
 from forecourt.db.models import jobs
 from forecourt.jobs import queue
 from forecourt.jobs.worker import HANDLERS, Handler, JobContext, JobInterrupted, Worker
-from tests.conftest import DRAIN_SCRIPT, Tenant
+from forecourt.kit.dates import utcnow
+from tests.conftest import DRAIN_SCRIPT, MovableClock, Tenant
 
 FORECOURT_BIN = Path(sys.executable).with_name("forecourt")
 BOUNDED_WAIT = 30.0  # seconds; a safety net against hangs, never an assertion about speed
 
 
-def _worker(db: Database, handlers: dict[str, Handler], lease_seconds: int = 60) -> Worker:
+def _worker(
+    db: Database, handlers: dict[str, Handler], lease_seconds: int = 60, clock: MovableClock | None = None
+) -> Worker:
     settings = Settings(job_lease_seconds=lease_seconds, worker_poll_seconds=0.01)
-    return Worker(db, settings, handlers=handlers)
+    return Worker(db, settings, None, clock=clock, handlers=handlers)
 
 
 def _enqueue(db: Database, kind: str, payload: dict[str, Any] | None = None, **kw: Any) -> int:
@@ -262,7 +264,7 @@ def test_very_long_error_is_truncated(db: Database) -> None:
 def test_expired_lease_is_claimed_by_another_worker(db: Database) -> None:
     job_id = _enqueue(db, "test.record", {"n": 1})
     with db.write() as conn:
-        dead = queue.claim(conn, "dead-worker", 60)
+        dead = queue.claim(conn, "dead-worker", 60, now=utcnow())
     assert dead is not None
     assert dead.id == job_id
     assert dead.attempts == 1
@@ -284,7 +286,7 @@ def test_expired_lease_is_claimed_by_another_worker(db: Database) -> None:
 def test_job_whose_worker_dies_on_its_last_attempt_is_given_up(db: Database) -> None:
     job_id = _enqueue(db, "test.record", {"n": 1}, max_attempts=1)
     with db.write() as conn:
-        assert queue.claim(conn, "dead-worker", 60) is not None
+        assert queue.claim(conn, "dead-worker", 60, now=utcnow()) is not None
     _expire_lease(db, job_id)
 
     handler = Recorder()
@@ -304,11 +306,11 @@ def test_an_upload_whose_worker_dies_on_its_last_attempt_ends_failed(db: Databas
     with db.write() as conn:
         upload = uploads.create(conn, tenant.account.id, "au", UploadRequest(customers=rows), chunk_rows=10)
         conn.execute(sa.update(jobs).values(max_attempts=1))
-        claimed = queue.claim(conn, "dead-worker", 60)
+        claimed = queue.claim(conn, "dead-worker", 60, now=utcnow())
     assert claimed is not None
     _expire_lease(db, claimed.id)
 
-    assert Worker(db, Settings(), handlers=HANDLERS).run_once() is False  # nothing left to run
+    assert Worker(db, Settings(), None, handlers=HANDLERS).run_once() is False  # nothing left to run
 
     with db.read() as conn:
         assert uploads.get(conn, tenant.account.id, "au", str(upload.id)).status == "failed"
@@ -318,11 +320,12 @@ def test_an_upload_whose_worker_dies_on_its_last_attempt_ends_failed(db: Databas
 def test_zero_second_lease_is_taken_over(db: Database) -> None:
     job_id = _enqueue(db, "test.record")
     with db.write() as conn:
-        assert queue.claim(conn, "dead-worker", 0) is not None
-    # The lease ended the moment it was taken; make sure the clock has moved past it.
-    _wait_for(lambda: utcnow() > _row(db, job_id).lease_expires_at, "the lease to end")
+        assert queue.claim(conn, "dead-worker", 0, now=utcnow()) is not None
+    # The lease ended the moment it was taken: a moment later another worker takes it.
+    clock = MovableClock()
+    clock.advance(0.001)
     handler = Recorder()
-    assert _worker(db, {"test.record": handler}).run_once() is True
+    assert _worker(db, {"test.record": handler}, clock=clock).run_once() is True
     assert len(handler.calls) == 1
     assert _state(db, job_id) == (queue.DONE, 2, None)
 
@@ -330,33 +333,33 @@ def test_zero_second_lease_is_taken_over(db: Database) -> None:
 def test_worker_that_lost_its_lease_cannot_finish_the_job(db: Database) -> None:
     job_id = _enqueue(db, "test.record")
     with db.write() as conn:
-        slow = queue.claim(conn, "slow-worker", 60)
+        slow = queue.claim(conn, "slow-worker", 60, now=utcnow())
     assert slow is not None
     _expire_lease(db, job_id)
     with db.write() as conn:
-        taken = queue.claim(conn, "other-worker", 60)
+        taken = queue.claim(conn, "other-worker", 60, now=utcnow())
     assert taken is not None
     assert taken.id == job_id
 
     with db.write() as conn:
-        assert queue.heartbeat(conn, job_id, "slow-worker", 60) is False
-        assert queue.heartbeat(conn, job_id, "other-worker", 60) is True
+        assert queue.heartbeat(conn, job_id, "slow-worker", 60, now=utcnow()) is False
+        assert queue.heartbeat(conn, job_id, "other-worker", 60, now=utcnow()) is True
         # The old owner's late outcome is ignored: the job stays with its new owner.
-        queue.complete(conn, job_id, "slow-worker")
-        queue.fail(conn, slow, "slow-worker", "late failure")
-        queue.release(conn, slow, "slow-worker")
+        queue.complete(conn, job_id, "slow-worker", now=utcnow())
+        queue.fail(conn, slow, "slow-worker", "late failure", now=utcnow())
+        queue.release(conn, slow, "slow-worker", now=utcnow())
     row = _row(db, job_id)
     assert (row.state, row.lease_owner, row.last_error) == (queue.RUNNING, "other-worker", None)
 
     with db.write() as conn:
-        queue.complete(conn, job_id, "other-worker")
+        queue.complete(conn, job_id, "other-worker", now=utcnow())
     assert _state(db, job_id) == (queue.DONE, 2, None)
 
 
 def test_heartbeat_extends_the_lease(db: Database) -> None:
     job_id = _enqueue(db, "test.record")
     with db.write() as conn:
-        assert queue.claim(conn, "w1", 1) is not None
+        assert queue.claim(conn, "w1", 1, now=utcnow()) is not None
     first_expiry = _row(db, job_id).lease_expires_at
     seen: list[bool] = []
 
@@ -374,10 +377,10 @@ def test_heartbeat_extends_the_lease(db: Database) -> None:
     # Directly: a heartbeat pushes the expiry a full lease ahead of now.
     job_id = _enqueue(db, "test.record")
     with db.write() as conn:
-        assert queue.claim(conn, "w2", 1) is not None
+        assert queue.claim(conn, "w2", 1, now=utcnow()) is not None
     before = utcnow()
     with db.write() as conn:
-        assert queue.heartbeat(conn, job_id, "w2", 600) is True
+        assert queue.heartbeat(conn, job_id, "w2", 600, now=utcnow()) is True
     assert _row(db, job_id).lease_expires_at >= before + timedelta(seconds=600)
 
 
@@ -401,10 +404,10 @@ def test_handler_heartbeat_reports_a_lost_lease(db: Database) -> None:
 def test_heartbeat_after_finish_is_false(db: Database) -> None:
     job_id = _enqueue(db, "test.record")
     with db.write() as conn:
-        assert queue.claim(conn, "w1", 60) is not None
-        queue.complete(conn, job_id, "w1")
+        assert queue.claim(conn, "w1", 60, now=utcnow()) is not None
+        queue.complete(conn, job_id, "w1", now=utcnow())
     with db.write() as conn:
-        assert queue.heartbeat(conn, job_id, "w1", 60) is False
+        assert queue.heartbeat(conn, job_id, "w1", 60, now=utcnow()) is False
 
 
 # --- interruption and shutdown ------------------------------------------------------
@@ -541,8 +544,8 @@ def test_postgres_concurrent_claims_never_get_the_same_job(
     b_id = _enqueue(postgres, "test.record", {"n": 2})
     first, second = open_transactions
 
-    claimed_first = queue.claim(first, "worker-a", 60)
-    claimed_second = queue.claim(second, "worker-b", 60)  # first has not committed yet
+    claimed_first = queue.claim(first, "worker-a", 60, now=utcnow())
+    claimed_second = queue.claim(second, "worker-b", 60, now=utcnow())  # first has not committed yet
     assert claimed_first is not None
     assert claimed_second is not None
     assert {claimed_first.id, claimed_second.id} == {a_id, b_id}
@@ -553,11 +556,11 @@ def test_postgres_claim_skips_a_job_another_worker_is_claiming(
 ) -> None:
     job_id = _enqueue(postgres, "test.record")
     first, second = open_transactions
-    claimed = queue.claim(first, "worker-a", 60)
+    claimed = queue.claim(first, "worker-a", 60, now=utcnow())
     assert claimed is not None
     assert claimed.id == job_id
     # Neither blocks nor takes the same job: the only job is locked, so none for now.
-    assert queue.claim(second, "worker-b", 60) is None
+    assert queue.claim(second, "worker-b", 60, now=utcnow()) is None
 
 
 # --- the `forecourt worker` process -------------------------------------------------

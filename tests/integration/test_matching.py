@@ -11,8 +11,9 @@ from typing import Any
 import msgspec
 import pytest
 
+from forecourt.api.recapture.schemas import event_body
 from forecourt.core.customers import service as customers
-from forecourt.core.customers.schemas import Customer, CustomerFields
+from forecourt.core.customers.schemas import Batch, Customer, CustomerFields
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db.engine import Database
@@ -25,7 +26,7 @@ OTHER_VIN = "4T1BE46K28U742135"
 def save_customer(db: Database, tenant: Tenant, region: str = "au", **fields: Any) -> Customer:
     with db.write() as conn:
         record = customers.validate(CustomerFields(**fields), region)  # type: ignore[arg-type]
-        return customers.save(conn, tenant.account.id, region, record)  # type: ignore[arg-type]
+        return customers.put(conn, event_body, tenant.account.id, region, Batch([record]))  # type: ignore[arg-type]
 
 
 def read_customer(db: Database, tenant: Tenant, customer: Customer) -> Customer:

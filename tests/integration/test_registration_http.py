@@ -13,8 +13,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from forecourt import bootstrap
 from forecourt.config import Settings
+from forecourt.db.engine import Database
 from forecourt.providers.registration import HttpLookup, LookupFailed, PlateQuery, Registration
+from tests.conftest import MovableClock
 
 CAMRY = {"vin": "1n4al11d16n337720", "vehicle_title": "2019 Toyota Camry Ascent"}
 
@@ -59,15 +62,17 @@ def service_url() -> Iterator[str]:
     server.server_close()
 
 
-def _lookup(url: str, **overrides: object) -> HttpLookup:
+def _lookup(url: str, clock: MovableClock | None = None, **overrides: object) -> HttpLookup:
+    """The lookup as the composition root builds it from the settings; its retries wait
+    on `clock` (which a test moves instead of waiting)."""
     settings = Settings(
         registration_lookup="http",
         registration_http_url=url,
         registration_http_timeout_seconds=0.2,
         **overrides,  # type: ignore[arg-type]
     )
-    lookup = HttpLookup(settings)
-    lookup.backoff_seconds = 0.01
+    lookup = bootstrap.registration_lookup(settings, Database("sqlite://"), clock or MovableClock())
+    assert isinstance(lookup, HttpLookup)
     return lookup
 
 
@@ -123,23 +128,27 @@ def test_the_circuit_opens_after_repeated_failures_and_fails_fast(service_url: s
 
 
 def test_the_circuit_closes_again_after_its_cooldown(service_url: str) -> None:
+    clock = MovableClock()
     lookup = _lookup(
         service_url,
+        clock,
         registration_http_retries=0,
         registration_http_breaker_failures=1,
-        registration_http_breaker_seconds=0.05,
+        registration_http_breaker_seconds=30,
     )
     lookup.lookup_many([PlateQuery("BROKEN", "VIC", "au")])
-    deadline = time.monotonic() + 10
-    while not lookup.breaker.allow():
-        assert time.monotonic() < deadline, "breaker never closed"
-        time.sleep(0.01)
-
+    clock.advance(29)
+    (still_open,) = lookup.lookup_many([PlateQuery("ZEN407", "VIC", "au")])
+    clock.advance(1)
     (outcome,) = lookup.lookup_many([PlateQuery("ZEN407", "VIC", "au")])
 
+    assert "circuit open" in str(still_open)
     assert isinstance(outcome, Registration)
+    assert RegistrationService.calls["ZEN407"] == 1
 
 
 def test_the_http_lookup_needs_a_url() -> None:
     with pytest.raises(ValueError, match="FORECOURT_REGISTRATION_HTTP_URL"):
-        HttpLookup(Settings(registration_lookup="http"))
+        bootstrap.registration_lookup(
+            Settings(registration_lookup="http"), Database("sqlite://"), MovableClock()
+        )

@@ -11,13 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from forecourt.core.customers import service
 from forecourt.core.customers.schemas import CustomerFields
-from forecourt.kit.dates import utcnow
-from forecourt.kit.ids import new_ids
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db import bulk, migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import tracked_customers
+from forecourt.kit.dates import utcnow
+from forecourt.kit.ids import new_ids
 from tests.conftest import Tenant, run_jobs
 
 
@@ -46,7 +46,7 @@ def test_concurrent_saves_of_one_vehicle_make_one_customer(db: Database, tenant:
         try:
             start.wait()
             with db.write() as conn:
-                ids.append(str(service.save(conn, tenant.account.id, "au", record).id))
+                ids.append(str(service.save_many(conn, tenant.account.id, "au", [record]).ids[0]))
         except BaseException as exc:
             errors.append(exc)
 
@@ -66,7 +66,7 @@ def test_a_failed_write_leaves_nothing_behind(db: Database, tenant: Tenant) -> N
     record = service.validate(CustomerFields(vin="1N4AL11D16N337720"), "au")
 
     with pytest.raises(RuntimeError), db.write() as conn:
-        service.save(conn, tenant.account.id, "au", record)
+        service.save_many(conn, tenant.account.id, "au", [record])
         raise RuntimeError("crash after the insert, before the commit")
 
     with db.read() as conn:

@@ -12,21 +12,21 @@ from litestar.openapi import OpenAPIConfig
 
 from forecourt import __version__
 from forecourt.api import autengo, ingest, kapture, ops, recapture, sync
-from forecourt.api.deps import provide_db, provide_lookup, provide_settings
+from forecourt.api.deps import provide_adapters, provide_db, provide_settings
 from forecourt.api.errors import exception_handler
-from forecourt.config import Settings, get_settings
+from forecourt.config import Settings
+from forecourt.core.adapters import Adapters
 from forecourt.db.engine import Database
-from forecourt.providers import registration
 
 
 def create_app(
-    settings: Settings | None = None,
-    db: Database | None = None,
+    settings: Settings,
+    db: Database,
+    adapters: Adapters,
     on_startup: Sequence[Callable[[], Any]] = (),
     on_shutdown: Sequence[Callable[[], Any]] = (),
 ) -> Litestar:
-    settings = settings or get_settings()
-    db = db or Database(settings.database_url)
+    """Built by the composition root (bootstrap.app), which chooses the adapters."""
     return Litestar(
         route_handlers=[
             ops.healthz,
@@ -37,11 +37,11 @@ def create_app(
             sync.router(),
             kapture.router(),
         ],
-        state=State({"db": db, "settings": settings, "lookup": registration.from_settings(settings, db)}),
+        state=State({"db": db, "settings": settings, "adapters": adapters}),
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
-            "lookup": Provide(provide_lookup, sync_to_thread=False),
+            "adapters": Provide(provide_adapters, sync_to_thread=False),
         },
         exception_handlers={
             Exception: exception_handler(

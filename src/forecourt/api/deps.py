@@ -1,4 +1,4 @@
-"""Dependencies every dialect uses: the database, the settings, the lookup provider."""
+"""Dependencies every dialect uses: the database, the settings, the outside world's adapters."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from litestar.datastructures import Headers, State
 from litestar.di import NamedDependency
 
 from forecourt.config import Settings
+from forecourt.core.adapters import Adapters
 from forecourt.db.engine import Database
-from forecourt.providers.registration import RegistrationLookup
 
 # Explicitly named dependencies (Litestar 3 drops inferred ones).
 DbDep = NamedDependency[Database]
 SettingsDep = NamedDependency[Settings]
-LookupDep = NamedDependency[RegistrationLookup]
+AdaptersDep = NamedDependency[Adapters]
 
 
 def provide_db(state: State) -> Database:
@@ -20,9 +20,9 @@ def provide_db(state: State) -> Database:
     return db
 
 
-def provide_lookup(state: State) -> RegistrationLookup:
-    lookup: RegistrationLookup = state.lookup
-    return lookup
+def provide_adapters(state: State) -> Adapters:
+    adapters: Adapters = state.adapters
+    return adapters
 
 
 def provide_settings(state: State) -> Settings:

@@ -14,10 +14,10 @@ import msgspec
 
 from forecourt.cli import progress
 from forecourt.core.accounts import repository as accounts
-from forecourt.kit.errors import InvalidInput, NotFound
 from forecourt.core.inventory import demo
 from forecourt.core.inventory import service as inventory
 from forecourt.db.engine import Database
+from forecourt.kit.errors import InvalidInput, NotFound
 
 BATCH = 2000
 Numbered = tuple[int, Any]

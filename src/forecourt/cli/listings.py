@@ -12,6 +12,7 @@ from typing import IO
 from forecourt.cli import progress
 from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport
+from forecourt.core.webhooks.schemas import EventRenderer
 from forecourt.db.engine import Database
 
 BATCH = 5000
@@ -27,12 +28,12 @@ def _records(path: Path, file: IO[bytes], advance: progress.Advance) -> Iterator
                 yield listings.decode_line(number, line)
 
 
-def ingest_file(db: Database, path: Path, batch_size: int = BATCH) -> IngestReport:
+def ingest_file(db: Database, render: EventRenderer, path: Path, batch_size: int = BATCH) -> IngestReport:
     report = IngestReport()
     with path.open("rb") as file, progress.bar(as_bytes=True) as bar:
         task = bar.add_task(f"ingesting {path.name}", total=path.stat().st_size)
         records = _records(path, file, lambda n: bar.advance(task, n))
         while batch := list(islice(records, batch_size)):
             with db.write() as conn:
-                report.add(listings.ingest(conn, batch))
+                report.add(listings.ingest(conn, render, batch))
     return report

@@ -18,10 +18,11 @@ import msgspec
 
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
-from forecourt.kit.errors import DomainError
-from forecourt.kit.vehicles import parse_region
+from forecourt.core.adapters import Adapters
 from forecourt.db import migrate
 from forecourt.db.engine import Database
+from forecourt.kit.errors import DomainError
+from forecourt.kit.vehicles import parse_region
 
 
 def _settings(ctx: click.Context, **overrides: Any) -> Settings:
@@ -48,6 +49,13 @@ def _db(ctx: click.Context) -> Iterator[Database]:
         yield db
     finally:
         db.dispose()
+
+
+def _adapters(ctx: click.Context, database: Database) -> Adapters:
+    """The outside world's adapters, from the composition root (as `serve` has them)."""
+    from forecourt import bootstrap
+
+    return bootstrap.adapters(_settings(ctx), database)
 
 
 @contextmanager
@@ -87,23 +95,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
     """Serve the API, with an embedded worker unless FORECOURT_EMBEDDED_WORKER=false."""
     import uvicorn
 
-    from forecourt import tasks  # noqa: F401 - registers the job handlers
-    from forecourt.api.app import create_app
-    from forecourt.jobs.worker import Worker
+    from forecourt import bootstrap
 
     if serve_database_url:
         ctx.obj["database_url"] = serve_database_url
     settings = _settings(ctx, host=host, port=port)
     _setup_logging(settings)
-    db = _open(settings)
-    worker = Worker(db, settings)
-    embedded = settings.embedded_worker
-    application = create_app(
-        settings,
-        db,
-        on_startup=[worker.start_thread] if embedded else [],
-        on_shutdown=[worker.shutdown] if embedded else [],
-    )
+    application = bootstrap.serving(settings, _open(settings))
     # uvicorn drains on SIGTERM, then re-raises it; by then the work is done, so exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level)
@@ -117,12 +115,12 @@ def _exit_cleanly(*_: Any) -> None:
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Run background jobs until SIGTERM or SIGINT (the job in hand is finished first)."""
-    from forecourt import tasks  # noqa: F401 - registers the job handlers
-    from forecourt.jobs.worker import Worker
+    from forecourt import bootstrap
 
     settings = _settings(ctx)
     _setup_logging(settings)
-    runner = Worker(_open(settings), settings)
+    database = _open(settings)
+    runner = bootstrap.worker(settings, database, bootstrap.adapters(settings, database))
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: runner.stop.set())
     runner.run()
@@ -290,7 +288,7 @@ def listings_ingest(ctx: click.Context, file: Path, batch_size: int) -> None:
     from forecourt.cli.listings import ingest_file
 
     with _db(ctx) as database, _domain_errors():
-        report = ingest_file(database, file, batch_size)
+        report = ingest_file(database, _adapters(ctx, database).event_body, file, batch_size)
     _print(msgspec.to_builtins(report))
 
 
@@ -333,7 +331,9 @@ def upload(
             result = uploading.via_server(server, api_key, region, body)
         else:
             with _db(ctx) as database, _domain_errors():
-                result = uploading.locally(_settings(ctx), database, api_key, parse_region(region), body)
+                result = uploading.locally(
+                    _settings(ctx), database, _adapters(ctx, database), api_key, parse_region(region), body
+                )
     except (RuntimeError, httpx.HTTPError) as exc:
         raise click.ClickException(str(exc)) from None
     _print(result)
@@ -391,11 +391,9 @@ def resources_group() -> None:
 def resources_list(ctx: click.Context, account_id: UUID | None) -> None:
     """The resources this server runs (as configured), as a JSON array."""
     from forecourt.core.checks import service as checks
-    from forecourt.core.checks.resources import available
 
-    settings = _settings(ctx)
     with _db(ctx) as database, database.read() as conn:
-        everything = available(settings, database)
+        everything = _adapters(ctx, database).checkers
         using = {c.resource.key for c in checks.enabled(conn, account_id, everything)} if account_id else None
     _print(
         [
@@ -426,9 +424,7 @@ def resources_disable(ctx: click.Context, account_id: UUID, key: str) -> None:
 
 def _switch_resource(ctx: click.Context, account_id: UUID, key: str, on: bool) -> None:
     from forecourt.core.checks import service as checks
-    from forecourt.core.checks.resources import available
 
-    settings = _settings(ctx)
     with _db(ctx) as database, database.write() as conn, _domain_errors():
-        checks.switch(conn, account_id, key, on, available(settings, database))
+        checks.switch(conn, account_id, key, on, _adapters(ctx, database).checkers)
     _print({"account_id": str(account_id), "resource": key, "enabled": on})

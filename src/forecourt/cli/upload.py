@@ -13,16 +13,16 @@ from typing import Any
 import httpx
 import msgspec
 
-from forecourt.api.recapture.schemas import row_error_out, upload_out
 from forecourt.cli import progress
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
+from forecourt.core.adapters import Adapters
 from forecourt.core.uploads import service as uploads
-from forecourt.core.uploads.schemas import FINISHED, UploadRequest
+from forecourt.core.uploads.schemas import FINISHED, RowError, Upload, UploadRequest
 from forecourt.core.uploads.tasks import run_chunk
-from forecourt.kit.vehicles import Region
 from forecourt.db.engine import Database
-from forecourt.providers.registration import from_settings
+from forecourt.kit.dates import format_timestamp
+from forecourt.kit.vehicles import Region
 
 POLL_SECONDS = 0.5
 Follow = Callable[[], dict[str, Any]]
@@ -68,24 +68,42 @@ def via_server(server: str, api_key: str, region: str, body: dict[str, Any]) -> 
     return {"upload": upload, "errors": errors}
 
 
+def _upload(upload: Upload) -> dict[str, Any]:
+    """An upload as the Recapture API shows it, so both modes print the same."""
+    return {
+        "id": str(upload.id),
+        "created_at": format_timestamp(upload.created_at),
+        "enable_rego_lookups": upload.enable_rego_lookups,
+        "name": upload.name,
+        "total_uploaded_customers": upload.total_uploaded_customers,
+        "total_processed_customers": upload.total_processed_customers,
+        "total_errors": upload.total_errors,
+        "status": upload.status,
+        "completed_at": format_timestamp(upload.completed_at),
+    }
+
+
+def _error(error: RowError) -> dict[str, Any]:
+    return {"row": error.row, "external_id": error.external_id, "reason": error.reason}
+
+
 def locally(
-    settings: Settings, db: Database, api_key: str, region: Region, body: dict[str, Any]
+    settings: Settings, db: Database, adapters: Adapters, api_key: str, region: Region, body: dict[str, Any]
 ) -> dict[str, Any]:
     request = msgspec.json.decode(msgspec.json.encode(body), type=UploadRequest)
     with db.write() as conn:
         account = accounts.authenticate_api_key(conn, api_key)
         created = uploads.create(conn, account.id, region, request, settings.upload_chunk_rows)
-    lookup = from_settings(settings, db)
 
     def step() -> dict[str, Any]:
-        run_chunk(db, created.id, lookup)
+        run_chunk(db, adapters, created.id)
         with db.read() as conn:
-            return msgspec.to_builtins(upload_out(uploads.get(conn, account.id, region, str(created.id))))  # type: ignore[no-any-return]
+            return _upload(uploads.get(conn, account.id, region, str(created.id)))
 
     upload = _follow(step, created.total_uploaded_customers)
     errors: list[dict[str, Any]] = []
     with db.read() as conn:
         while len(errors) < upload["total_errors"]:
             page = uploads.errors(conn, account.id, region, str(created.id), offset=len(errors), limit=500)
-            errors.extend(msgspec.to_builtins(row_error_out(e)) for e in page.errors)
+            errors.extend(_error(e) for e in page.errors)
     return {"upload": upload, "errors": errors}

@@ -7,15 +7,16 @@ A job is claimable when it is queued and due, or when its worker's lease has exp
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.kit.dates import utcnow
 from forecourt.db.models import jobs
+from forecourt.kit.clock import backoff_seconds
+from forecourt.kit.dates import utcnow
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
@@ -72,11 +73,12 @@ def enqueue_many(
         )
 
 
-def claim(conn: Connection, owner: str, lease_seconds: float, on_give_up: GiveUp | None = None) -> Job | None:
-    """The next due job, leased to `owner`. On the way, jobs whose worker died on their
-    last allowed attempt (say, killed for memory every time) are given up rather than
-    retried forever, and `on_give_up` told of each, in this transaction."""
-    now = utcnow()
+def claim(
+    conn: Connection, owner: str, lease_seconds: float, *, now: datetime, on_give_up: GiveUp | None = None
+) -> Job | None:
+    """The next job due at `now`, leased to `owner`. On the way, jobs whose worker died on
+    their last allowed attempt (say, killed for memory every time) are given up rather
+    than retried forever, and `on_give_up` told of each, in this transaction."""
     abandoned = [
         Job(row.id, row.kind, row.payload, row.attempts, row.max_attempts)
         for row in conn.execute(
@@ -136,33 +138,39 @@ def _owned(job_id: int, owner: str) -> sa.ColumnElement[bool]:
     return sa.and_(jobs.c.id == job_id, jobs.c.lease_owner == owner, jobs.c.state == RUNNING)
 
 
-def heartbeat(conn: Connection, job_id: int, owner: str, lease_seconds: float) -> bool:
+def heartbeat(conn: Connection, job_id: int, owner: str, lease_seconds: float, *, now: datetime) -> bool:
     """Extend the lease; False means it was lost (expired and taken by another worker)."""
     result = conn.execute(
         sa.update(jobs)
         .where(_owned(job_id, owner))
-        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
     )
     return result.rowcount == 1
 
 
-def complete(conn: Connection, job_id: int, owner: str) -> None:
+def complete(conn: Connection, job_id: int, owner: str, *, now: datetime) -> None:
     conn.execute(
         sa.update(jobs)
         .where(_owned(job_id, owner))
-        .values(state=DONE, finished_at=utcnow(), lease_owner=None, lease_expires_at=None)
+        .values(state=DONE, finished_at=now, lease_owner=None, lease_expires_at=None)
     )
 
 
-def fail(conn: Connection, job: Job, owner: str, error: str, on_give_up: GiveUp | None = None) -> None:
+def fail(
+    conn: Connection,
+    job: Job,
+    owner: str,
+    error: str,
+    *,
+    now: datetime,
+    on_give_up: GiveUp | None = None,
+) -> None:
     """Retry later with exponential backoff, or give up after max_attempts (and tell
     `on_give_up`, in this transaction)."""
-    now = utcnow()
     if job.attempts >= job.max_attempts:
         values: dict[str, Any] = {"state": FAILED, "finished_at": now}
     else:
-        backoff = min(2**job.attempts, 3600)
-        values = {"state": QUEUED, "run_after": now + timedelta(seconds=backoff)}
+        values = {"state": QUEUED, "run_after": now + timedelta(seconds=backoff_seconds(job.attempts))}
     result = conn.execute(
         sa.update(jobs)
         .where(_owned(job.id, owner))
@@ -172,14 +180,14 @@ def fail(conn: Connection, job: Job, owner: str, error: str, on_give_up: GiveUp 
         on_give_up(conn, job)
 
 
-def release(conn: Connection, job: Job, owner: str) -> None:
+def release(conn: Connection, job: Job, owner: str, *, now: datetime) -> None:
     """Give a job back unfinished (shutdown): runnable at once, the attempt not counted."""
     conn.execute(
         sa.update(jobs)
         .where(_owned(job.id, owner))
         .values(
             state=QUEUED,
-            run_after=utcnow(),
+            run_after=now,
             attempts=job.attempts - 1,
             lease_owner=None,
             lease_expires_at=None,

@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -20,6 +20,7 @@ from forecourt.config import Settings
 from forecourt.db.engine import Database
 from forecourt.jobs import queue
 from forecourt.jobs.queue import Job
+from forecourt.kit.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,20 @@ class RetryLater(Exception):
     job is retried with backoff like a failure, but logged without a traceback."""
 
 
+# What the composition root hands every handler: the outside world's adapters.
+D = TypeVar("D")
+
+
 @dataclass
-class JobContext:
-    """What a handler gets: the job, the database, and a way to keep its lease."""
+class JobContext(Generic[D]):
+    """What a handler gets: the job, the database, the adapters, the clock, and a way to
+    keep its lease."""
 
     job: Job
     db: Database
     settings: Settings
+    adapters: D
+    clock: Clock
     owner: str
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -60,12 +68,12 @@ class JobContext:
         """Extend the lease (in `conn`'s transaction if given, saving a commit); False
         when it was lost to another worker."""
         if conn is not None:
-            return queue.heartbeat(conn, self.job.id, self.owner, self.lease_seconds)
+            return queue.heartbeat(conn, self.job.id, self.owner, self.lease_seconds, now=self.clock.now())
         with self.db.write() as own:
-            return queue.heartbeat(own, self.job.id, self.owner, self.lease_seconds)
+            return queue.heartbeat(own, self.job.id, self.owner, self.lease_seconds, now=self.clock.now())
 
 
-Handler = Callable[[JobContext], None]
+Handler = Callable[[JobContext[Any]], None]
 HANDLERS: dict[str, Handler] = {}
 # What a feature does when its job is given up for good, however that came about (the
 # handler failed its last attempt, or its worker died during it): given the payload, in
@@ -94,14 +102,21 @@ def _give_up(conn: Connection, job: Job) -> None:
 
 
 class Worker:
+    """Built by the composition root (bootstrap.py), which hands it the adapters and the clock."""
+
     def __init__(
         self,
         db: Database,
         settings: Settings,
+        adapters: object,
+        *,
+        clock: Clock | None = None,
         handlers: Mapping[str, Handler] | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
+        self.adapters = adapters
+        self.clock = clock or SystemClock()
         self.lease_seconds = float(settings.job_lease_seconds)
         self.poll_seconds = settings.worker_poll_seconds
         self.handlers = HANDLERS if handlers is None else handlers
@@ -112,10 +127,10 @@ class Worker:
     def run_once(self) -> bool:
         """Run one due job; False when there was none."""
         with self.db.write() as conn:
-            job = queue.claim(conn, self.owner, self.lease_seconds, _give_up)
+            job = queue.claim(conn, self.owner, self.lease_seconds, now=self.clock.now(), on_give_up=_give_up)
         if job is None:
             return False
-        ctx = JobContext(job, self.db, self.settings, self.owner, self.stop)
+        ctx = JobContext(job, self.db, self.settings, self.adapters, self.clock, self.owner, self.stop)
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:
@@ -123,19 +138,21 @@ class Worker:
             handler(ctx)
         except JobInterrupted:
             with self.db.write() as conn:
-                queue.release(conn, job, self.owner)
+                queue.release(conn, job, self.owner, now=self.clock.now())
         except RetryLater as exc:
             log.info("job %s (%s) will be retried: %s", job.id, job.kind, exc)
-            with self.db.write() as conn:
-                queue.fail(conn, job, self.owner, str(exc), _give_up)
+            self._fail(job, str(exc))
         except Exception as exc:
             log.exception("job %s (%s) failed", job.id, job.kind)
-            with self.db.write() as conn:
-                queue.fail(conn, job, self.owner, f"{type(exc).__name__}: {exc}", _give_up)
+            self._fail(job, f"{type(exc).__name__}: {exc}")
         else:
             with self.db.write() as conn:
-                queue.complete(conn, job.id, self.owner)
+                queue.complete(conn, job.id, self.owner, now=self.clock.now())
         return True
+
+    def _fail(self, job: Job, error: str) -> None:
+        with self.db.write() as conn:
+            queue.fail(conn, job, self.owner, error, now=self.clock.now(), on_give_up=_give_up)
 
     def run(self) -> None:
         """Work until `stop` is set; a job in hand is finished first (SIGTERM drains)."""

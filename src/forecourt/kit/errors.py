@@ -47,6 +47,16 @@ class Unauthenticated(DomainError):
     """No valid credential."""
 
 
+def not_theirs(
+    owner: object, account_id: object, what: str, forbidden: type[Forbidden], not_found: type[NotFound]
+) -> DomainError:
+    """The error for a row an account asked for and does not have: 403 when another
+    account owns it (`owner`, None when no one does), else 404."""
+    if owner not in (None, account_id):
+        return forbidden(f"{what} belongs to another account")
+    return not_found(f"no {what} with that id")
+
+
 _AT_PATH = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
 
 

@@ -9,6 +9,8 @@ import os
 import time
 from uuid import UUID
 
+from forecourt.kit.errors import NotFound
+
 _VERSION_AND_VARIANT = 0x7 << 76 | 0b10 << 62
 _RANDOM_BITS = (1 << 80) - 1 & ~(0xF << 76 | 0b11 << 62)  # 74 bits around those fields
 
@@ -23,3 +25,11 @@ def new_ids(count: int) -> list[UUID]:
     noise = os.urandom(10 * count)
     from_bytes = int.from_bytes
     return [UUID(int=stamp | from_bytes(noise[i : i + 10]) & _RANDOM_BITS) for i in range(0, 10 * count, 10)]
+
+
+def parse_id(value: str, not_found: type[NotFound], name: str) -> UUID:
+    """A row id from a path: one that is not a UUID names no row (404)."""
+    try:
+        return UUID(value)
+    except ValueError:
+        raise not_found(f"{name} is not a valid id") from None

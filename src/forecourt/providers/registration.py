@@ -1,25 +1,23 @@
 """Registration lookups: plate (and state) -> VIN, from a provider that may cost money.
 
-`none` (the default) performs nothing; `file` answers from registration data the
-operator loaded with `forecourt registry load`; `http` asks an outside service.
+`none` (the default) performs nothing; `http` asks an outside service. (The `file`
+lookup answers from Forecourt's own database: core/registry/lookup.py.) The composition
+root (bootstrap.py) picks one from the settings.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
-from functools import lru_cache
+from datetime import timedelta
 from typing import NamedTuple, Protocol, runtime_checkable
 from urllib.parse import quote
 
 import httpx
 
-from forecourt.config import Settings
+from forecourt.kit.clock import Clock, backoff_seconds
 from forecourt.kit.errors import InvalidInput
-from forecourt.core.registry import repository as registry
 from forecourt.kit.vehicles import normalise_vin
-from forecourt.db.engine import Database
 
 
 class PlateQuery(NamedTuple):
@@ -53,7 +51,8 @@ class RegistrationLookup(Protocol):
     def lookup_many(self, queries: Sequence[PlateQuery]) -> list[Outcome]: ...
 
 
-def _registration(vin: object, title: object) -> Outcome:
+def registration(vin: object, title: object) -> Outcome:
+    """A VIN (and title) as a source gave them, checked."""
     if not isinstance(vin, str):
         return LookupFailed("registration lookup returned no VIN")
     try:
@@ -70,43 +69,24 @@ class NoLookup:
         return [LookupFailed("registration lookups are not enabled on this server")] * len(queries)
 
 
-class FileLookup:
-    """Registration data loaded by the operator into Forecourt's own database."""
-
-    name = "file"
-    billable = True
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def lookup_many(self, queries: Sequence[PlateQuery]) -> list[Outcome]:
-        with self.db.read() as conn:
-            found = registry.find_many(conn, ((q.plate, q.state or "") for q in queries))
-        outcomes: list[Outcome] = []
-        for q in queries:
-            hit = found.get((q.plate, q.state or ""))
-            outcomes.append(_registration(*hit) if hit else PlateNotFound("plate not found in the registry"))
-        return outcomes
-
-
 class CircuitBreaker:
     """After `threshold` failures in a row, fail fast for `cooldown` seconds, then try again."""
 
-    def __init__(self, threshold: int, cooldown: float) -> None:
-        self.threshold, self.cooldown = threshold, cooldown
+    def __init__(self, threshold: int, cooldown: float, clock: Clock) -> None:
+        self.threshold, self.cooldown, self.clock = threshold, timedelta(seconds=cooldown), clock
         self.failures = 0
-        self.open_until = 0.0
+        self.open_until = clock.now()
         self._lock = threading.Lock()
 
     def allow(self) -> bool:
         with self._lock:
-            return time.monotonic() >= self.open_until
+            return self.clock.now() >= self.open_until
 
     def record(self, ok: bool) -> None:
         with self._lock:
             self.failures = 0 if ok else self.failures + 1
             if self.failures >= self.threshold:
-                self.open_until = time.monotonic() + self.cooldown
+                self.open_until = self.clock.now() + self.cooldown
                 self.failures = 0
 
 
@@ -116,17 +96,25 @@ class HttpLookup:
 
     name = "http"
     billable = True
-    backoff_seconds = 0.2
+    retry_wait_seconds = 0.1  # then 0.2, 0.4 ...: a retry inside one lookup is quick
 
-    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
-        if not settings.registration_http_url:
+    def __init__(
+        self,
+        url_template: str,
+        *,
+        timeout: float,
+        retries: int,
+        breaker: CircuitBreaker,
+        clock: Clock,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not url_template:
             raise ValueError("FORECOURT_REGISTRATION_HTTP_URL is required for the http lookup")
-        self.template = settings.registration_http_url
-        self.retries = settings.registration_http_retries
-        self.breaker = CircuitBreaker(
-            settings.registration_http_breaker_failures, settings.registration_http_breaker_seconds
-        )
-        self.client = httpx.Client(timeout=settings.registration_http_timeout_seconds, transport=transport)
+        self.template = url_template
+        self.retries = retries
+        self.breaker = breaker
+        self.clock = clock
+        self.client = httpx.Client(timeout=timeout, transport=transport)
 
     def lookup_many(self, queries: Sequence[PlateQuery]) -> list[Outcome]:
         return [self.lookup(q) for q in queries]
@@ -140,7 +128,7 @@ class HttpLookup:
             if not self.breaker.allow():
                 return LookupFailed("registration service unavailable (circuit open)")
             if attempt:
-                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                self.clock.sleep(self.retry_wait_seconds * backoff_seconds(attempt, cap=60))
             try:
                 response = self.client.get(url)
             except httpx.HTTPError as exc:
@@ -163,20 +151,5 @@ class HttpLookup:
                 return LookupFailed("registration service answered with invalid JSON")
             if not isinstance(body, dict):
                 return LookupFailed("registration service answered with unexpected JSON")
-            return _registration(body.get("vin"), body.get("vehicle_title"))
+            return registration(body.get("vin"), body.get("vehicle_title"))
         return LookupFailed(last_error)
-
-
-@lru_cache(maxsize=8)
-def from_settings(settings: Settings, db: Database) -> RegistrationLookup:
-    """The provider the settings name, one per process (and database): its HTTP client
-    and circuit breaker are shared by every request and job."""
-    if settings.registration_lookup == "file":
-        return FileLookup(db)
-    if settings.registration_lookup == "http":
-        return HttpLookup(settings)
-    if settings.registration_lookup == "none":
-        return NoLookup()
-    raise ValueError(
-        f"FORECOURT_REGISTRATION_LOOKUP must be none, file or http, not {settings.registration_lookup!r}"
-    )

@@ -12,8 +12,8 @@ from forecourt.api.deps import DbDep
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts import tokens
 from forecourt.core.accounts.schemas import Account
-from forecourt.kit.errors import Unauthenticated
 from forecourt.core.inventory import i18n
+from forecourt.kit.errors import Unauthenticated
 
 AccountDep = NamedDependency[Account]
 LanguageDep = NamedDependency[str]

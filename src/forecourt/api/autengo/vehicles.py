@@ -11,11 +11,11 @@ from litestar.params import FromPath, JSONBody
 
 from forecourt.api.autengo.deps import AccountDep, LanguageDep
 from forecourt.api.autengo.query import parameters
+from forecourt.api.autengo.schemas import vehicle_out
 from forecourt.api.deps import DbDep
-from forecourt.kit.errors import NotFound
 from forecourt.core.inventory import filters, reference
 from forecourt.core.inventory import service as inventory
-from forecourt.core.inventory.schemas import render
+from forecourt.kit.errors import NotFound
 from forecourt.kit.text import is_whole_number
 
 # The vendor's field is called `list`: named here, its annotation would mean the field.
@@ -60,7 +60,7 @@ class VehiclesController(Controller):
             total=page.total,
             limit=page.limit,
             offset=page.offset,
-            list=[render(v, language) for v in page.vehicles],
+            list=[vehicle_out(v, language) for v in page.vehicles],
         )
 
     @get("/reference/make", sync_to_thread=False)
@@ -91,7 +91,7 @@ class VehiclesController(Controller):
         self, db: DbDep, account: AccountDep, language: LanguageDep, selling_id: FromPath[str]
     ) -> VehicleEnvelope:
         with db.read() as conn:
-            return VehicleEnvelope(render(inventory.get(conn, account.id, selling_id), language))
+            return VehicleEnvelope(vehicle_out(inventory.get(conn, account.id, selling_id), language))
 
     @post("/", status_code=201, sync_to_thread=True)
     def create_vehicle(
@@ -99,7 +99,7 @@ class VehiclesController(Controller):
     ) -> VehicleEnvelope:
         """Forecourt's addition: add a vehicle to the stock (sellingId made unless given)."""
         with db.write() as conn:
-            return VehicleEnvelope(render(inventory.create(conn, account.id, data), language))
+            return VehicleEnvelope(vehicle_out(inventory.create(conn, account.id, data), language))
 
     @put("/{selling_id:str}", sync_to_thread=True)
     def update_vehicle(
@@ -112,7 +112,9 @@ class VehiclesController(Controller):
     ) -> VehicleEnvelope:
         """Forecourt's addition: fields sent replace the stored ones, null clears one."""
         with db.write() as conn:
-            return VehicleEnvelope(render(inventory.update(conn, account.id, selling_id, data), language))
+            return VehicleEnvelope(
+                vehicle_out(inventory.update(conn, account.id, selling_id, data), language)
+            )
 
     @delete("/{selling_id:str}", status_code=200, sync_to_thread=True)
     def delete_vehicle(self, db: DbDep, account: AccountDep, selling_id: FromPath[str]) -> Deleted:

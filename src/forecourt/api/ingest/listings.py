@@ -10,13 +10,14 @@ from litestar import Request, Router, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
 
-from forecourt.api.deps import DbDep, bearer_token
+from forecourt.api.deps import AdaptersDep, DbDep, bearer_token
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
-from forecourt.kit.errors import InvalidInput
 from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport
+from forecourt.core.webhooks.schemas import EventRenderer
 from forecourt.db.engine import Database
+from forecourt.kit.errors import InvalidInput
 
 IngestKeyDep = NamedDependency[None]
 
@@ -26,14 +27,14 @@ def provide_ingest_key(request: Request[Any, Any, Any], db: DbDep) -> None:
         accounts.authenticate_ingest_key(conn, bearer_token(request.headers))
 
 
-def _ingest(db: Database, body: bytes) -> IngestReport:
+def _ingest(db: Database, render: EventRenderer, body: bytes) -> IngestReport:
     text = body.lstrip()
     if not text:
         raise InvalidInput("body", "body: send listings as NDJSON or a JSON array")
     # A JSON array starts with "["; anything else is read as one JSON object per line.
     items = listings.decode_array(text) if text.startswith(b"[") else listings.decode_ndjson(text)
     with db.write() as conn:
-        return listings.ingest(conn, items)
+        return listings.ingest(conn, render, items)
 
 
 @post(
@@ -43,13 +44,13 @@ def _ingest(db: Database, body: bytes) -> IngestReport:
     responses={200: ResponseSpec(IngestReport, description="Stored and matched; bad records listed")},
 )
 async def ingest_listings(
-    request: Request[Any, Any, Any], db: DbDep, ingest_key: IngestKeyDep
+    request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, ingest_key: IngestKeyDep
 ) -> IngestReport:
     """Store a batch of listings (one transaction) and match it against tracked customers.
     Each bad record is reported in `errors` by its number; the others are stored."""
     del ingest_key  # authenticated
     body = await request.body()
-    report: IngestReport = await anyio.to_thread.run_sync(partial(_ingest, db, body))
+    report: IngestReport = await anyio.to_thread.run_sync(partial(_ingest, db, adapters.event_body, body))
     return report
 
 

@@ -15,8 +15,9 @@ from forecourt.api.kapture.deps import AccountDep
 from forecourt.api.kapture.schemas import customer, customer_fields, number, pull_query, text
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.contacts import service as contacts
-from forecourt.kit.errors import InvalidInput
+from forecourt.core.contacts.schemas import Enquiry
 from forecourt.db.engine import Database
+from forecourt.kit.errors import InvalidInput
 
 PULL_PATHS = [
     "/ms/customer-search/customer-search/api/v1",
@@ -54,14 +55,11 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
         raise InvalidInput("customer_info", "customer_info and enquiry_info are objects, contact_info a list")
     fields = customer_fields(info, people)
     updating = info.get("update") in (True, "true") and number(info, "customer_id") is not None
+    asked = Enquiry(text(enquiry, "title"), text(enquiry, "remarks", 65535)) if enquiry else None
     with db.write() as conn:
-        saved = contacts.save_customer(
-            conn, account.id, fields, number(info, "customer_id") if updating else None
+        saved, lead_id = contacts.add_update_customer(
+            conn, account.id, fields, number(info, "customer_id") if updating else None, asked
         )
-        lead_id = None
-        if enquiry:
-            message = " - ".join(filter(None, (text(enquiry, "title"), text(enquiry, "remarks", 65535))))
-            lead_id = contacts.add_enquiry(conn, account.id, saved.id, message or None)
     return {
         "message": f"Customer {'updated' if updating else 'added'} successfully",
         "status": "success",

@@ -11,7 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.engine import Connection
 
-from forecourt.api.deps import DbDep, LookupDep, SettingsDep
+from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
 from forecourt.api.idempotency import answer_once, replay
 from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
 from forecourt.api.recapture.schemas import (
@@ -22,7 +22,7 @@ from forecourt.api.recapture.schemas import (
     customer_out,
 )
 from forecourt.core.customers import service as customers
-from forecourt.core.registry.service import count_usage, fill_vins
+from forecourt.core.customers.schemas import Batch
 
 
 class CustomersController(Controller):
@@ -52,32 +52,33 @@ class CustomersController(Controller):
         self,
         db: DbDep,
         settings: SettingsDep,
-        lookup: LookupDep,
+        adapters: AdaptersDep,
         account: AccountDep,
         region: RegionDep,
         data: JSONBody[CustomerPutBody],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
-        records = [customers.validate(data.customer, region, prefix="customer.")]
+        """Create the customer, or update the one tracking the same vehicle. The same
+        prepare, look up and apply steps as an upload's chunk, with the idempotent replay
+        between the first two (a retry must not pay for its lookup again)."""
+        batch = Batch([customers.validate(data.customer, region, prefix="customer.")])
         request_hash = hashlib.sha256(
             # The parsed body, re-encoded: formatting and key order do not make it "different".
             region.encode() + msgspec.json.encode(data, order="sorted")
         ).hexdigest()
         operation = "recapture.customers.put"
-        if idempotency_key is not None:  # a retry must not pay for its lookup again
+        if idempotency_key is not None:
             replayed = replay(
                 db, account.id, idempotency_key, operation, request_hash, settings.idempotency_ttl_hours
             )
             if replayed is not None:
                 return replayed
-        # Before the transaction: an outside lookup service may be slow.
-        lookups = fill_vins(records, region, lookup) if data.enable_rego_lookups else None
+        if data.enable_rego_lookups:  # before the transaction: an outside service may be slow
+            batch = customers.look_up(batch, region, adapters.lookup)
 
         def save(conn: Connection) -> CustomerPutEnvelope:
-            if lookups is not None:
-                count_usage(conn, account.id, lookups)
-            saved = customers.save(conn, account.id, region, records[0])
-            lookup_error = lookups.failures.get(0) if lookups else None
+            saved = customers.put(conn, adapters.event_body, account.id, region, batch)
+            lookup_error = batch.lookups.failures.get(0) if batch.lookups else None
             return CustomerPutEnvelope(success=True, customer=customer_out(saved), lookup_error=lookup_error)
 
         return answer_once(
@@ -103,13 +104,14 @@ class CustomersController(Controller):
     def update_customer(
         self,
         db: DbDep,
+        adapters: AdaptersDep,
         account: AccountDep,
         region: RegionDep,
         customer_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
     ) -> CustomerEnvelope:
         with db.write() as conn:
-            customer = customers.update(conn, account.id, region, customer_id, data)
+            customer = customers.update(conn, adapters.event_body, account.id, region, customer_id, data)
         return CustomerEnvelope(success=True, customer=customer_out(customer))
 
     @delete("/{customer_id:str}", status_code=200, sync_to_thread=True)

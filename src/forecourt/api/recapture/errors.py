@@ -11,9 +11,9 @@ from forecourt.core.customers.schemas import (
     CustomerNotFound,
     MissingVehicleIdentity,
 )
-from forecourt.kit.errors import Unauthenticated
 from forecourt.core.uploads.schemas import UploadForbidden, UploadNotFound
 from forecourt.core.webhooks.schemas import WebhookNotFound
+from forecourt.kit.errors import Unauthenticated
 
 _VENDOR_TEXTS: tuple[tuple[type[Exception], str], ...] = (
     (CustomerNotFound, "Invalid Customer ID"),

@@ -7,9 +7,10 @@ from typing import Any
 import msgspec
 
 from forecourt.core.customers.schemas import Customer, CustomerFields, Sighting
-from forecourt.kit.dates import format_timestamp
+from forecourt.core.listings.schemas import Listing
 from forecourt.core.uploads.schemas import RowError, Upload
-from forecourt.core.webhooks.schemas import Delivery, Webhook
+from forecourt.core.webhooks.schemas import Delivery, Webhook, WebhookEvent
+from forecourt.kit.dates import format_timestamp
 
 
 class CustomerPutBody(msgspec.Struct, kw_only=True):
@@ -119,20 +120,27 @@ def sighting_out(sighting: Sighting) -> SightingOut:
     )
 
 
+def _customer_values(customer: Customer) -> dict[str, Any]:
+    """A customer's fields as the vendor writes them, in the API and in webhook events."""
+    return {
+        "id": str(customer.id),
+        "rego": customer.rego,
+        "state": customer.state,
+        "vin": customer.vin,
+        "external_id": customer.external_id,
+        "sale_date": format_timestamp(customer.sale_date),
+        "monitor_start_date": format_timestamp(customer.monitor_start_date),
+        "monitor_end_date": format_timestamp(customer.monitor_end_date),
+        "vehicle_title": customer.vehicle_title,
+        "additional_fields": customer.additional_fields,
+    }
+
+
 def customer_out(customer: Customer) -> CustomerOut:
     return CustomerOut(
-        id=str(customer.id),
         last_updated=format_timestamp(customer.last_updated),
-        rego=customer.rego,
-        state=customer.state,
-        vin=customer.vin,
-        external_id=customer.external_id,
-        sale_date=format_timestamp(customer.sale_date),
-        monitor_start_date=format_timestamp(customer.monitor_start_date),
-        monitor_end_date=format_timestamp(customer.monitor_end_date),
-        vehicle_title=customer.vehicle_title,
         sightings=[sighting_out(s) for s in customer.sightings],
-        additional_fields=customer.additional_fields,
+        **_customer_values(customer),
     )
 
 
@@ -203,4 +211,90 @@ def delivery_out(delivery: Delivery) -> DeliveryOut:
         created_at=format_timestamp(delivery.created_at),
         last_attempt_at=format_timestamp(delivery.last_attempt_at),
         delivered_at=format_timestamp(delivery.delivered_at),
+    )
+
+
+# Webhook events. The event's customer is the API's customer with its region, without
+# the sightings and the update time (the vendor's two shapes differ only there).
+
+
+class EventCustomer(msgspec.Struct, kw_only=True):
+    id: str
+    region: str
+    rego: str | None
+    state: str | None
+    vin: str | None
+    external_id: str | None
+    sale_date: str | None
+    monitor_start_date: str | None
+    monitor_end_date: str | None
+    vehicle_title: str | None
+    additional_fields: dict[str, Any]
+
+
+class EventListing(msgspec.Struct, kw_only=True):
+    id: str
+    source: str
+    source_id: str
+    url: str
+    title: str | None
+    price: int | None
+    seller_type: str | None
+    vin: str | None
+    plate: str | None
+    state: str | None
+    listed_at: str | None
+    delisted_at: str | None
+    price_history: list[Any]
+
+
+class EventBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What an endpoint receives: the event, when it happened, and for sighting events
+    the customer and the listing (with its lead)."""
+
+    id: str
+    type: str
+    created_at: str
+    region: str
+    lead_id: str | None = None
+    customer: EventCustomer | None = None
+    listing: EventListing | None = None
+
+
+def _event_listing(listing: Listing) -> EventListing:
+    return EventListing(
+        id=str(listing.id),
+        source=listing.source,
+        source_id=listing.source_id,
+        url=listing.url,
+        title=listing.title,
+        price=listing.price,
+        seller_type=listing.seller_type,
+        vin=listing.vin,
+        plate=listing.plate,
+        state=listing.state,
+        listed_at=format_timestamp(listing.listed_at),
+        delisted_at=format_timestamp(listing.delisted_at),
+        price_history=listing.price_history,
+    )
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def event_body(event: WebhookEvent) -> bytes:
+    """The body a Recapture webhook receives (the composition root hands this to the core)."""
+    customer = event.customer
+    return _encoder.encode(
+        EventBody(
+            id=str(event.id),
+            type=event.type,
+            created_at=format_timestamp(event.created_at) or "",
+            region=event.region,
+            lead_id=str(event.lead_id) if event.lead_id else None,
+            customer=EventCustomer(region=customer.region, **_customer_values(customer))
+            if customer
+            else None,
+            listing=_event_listing(event.listing) if event.listing else None,
+        )
     )

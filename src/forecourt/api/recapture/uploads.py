@@ -27,8 +27,8 @@ from forecourt.config import Settings
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
-from forecourt.kit.vehicles import Region
 from forecourt.db.engine import Database
+from forecourt.kit.vehicles import Region
 
 
 def _stage(

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from forecourt.api.deps import DbDep
+from forecourt.api.deps import AdaptersDep, DbDep
 from forecourt.api.recapture.deps import AccountDep, Limit, Offset, RegionDep
 from forecourt.api.recapture.schemas import (
     DeliveryListEnvelope,
@@ -17,9 +17,9 @@ from forecourt.api.recapture.schemas import (
     delivery_out,
     webhook_out,
 )
-from forecourt.kit.vehicles import parse_region
 from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import WebhookFields
+from forecourt.kit.vehicles import parse_region
 
 
 class WebhooksController(Controller):
@@ -63,10 +63,12 @@ class WebhooksController(Controller):
         return WebhookEnvelope(success=True, webhook=webhook_out(webhook))
 
     @post("/{webhook_id:str}/ping", status_code=202, sync_to_thread=True)
-    def ping_webhook(self, db: DbDep, account: AccountDep, webhook_id: FromPath[str]) -> PingEnvelope:
+    def ping_webhook(
+        self, db: DbDep, adapters: AdaptersDep, account: AccountDep, webhook_id: FromPath[str]
+    ) -> PingEnvelope:
         """Queue a `ping` event to the endpoint; its outcome shows in the delivery log."""
         with db.write() as conn:
-            delivery_id = webhooks.ping(conn, account.id, webhook_id)
+            delivery_id = webhooks.ping(conn, adapters.event_body, account.id, webhook_id)
         return PingEnvelope(success=True, delivery_id=str(delivery_id))
 
     @get("/{webhook_id:str}/deliveries", sync_to_thread=True)

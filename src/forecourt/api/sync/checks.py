@@ -11,22 +11,15 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
-from forecourt.api.deps import DbDep, SettingsDep
+from forecourt.api.deps import AdaptersDep, DbDep
 from forecourt.api.sync.deps import AccountDep
+from forecourt.api.sync.schemas import body_of, vehicles_of
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.checks import service as checks
-from forecourt.core.checks.resources import available
-from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check, MissingVehicles
+from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check
+from forecourt.db.engine import Database
 from forecourt.kit.dates import format_timestamp
 from forecourt.kit.errors import NotFound
-from forecourt.db.engine import Database
-
-
-def _body(raw: bytes) -> Any:
-    try:
-        return msgspec.json.decode(raw) if raw.strip() else None
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        raise MissingVehicles("vehicles", "Vehicle list was not provided or might be misspelled.") from None
 
 
 def _info(check: Check) -> dict[str, Any]:
@@ -49,7 +42,7 @@ def _info(check: Check) -> dict[str, Any]:
 
 
 async def _read(db: Database, account: Account, request: Request[Any, Any, Any]) -> dict[str, Any]:
-    vehicles = checks.vehicles_of(_body(await request.body()))
+    vehicles = vehicles_of(body_of(await request.body()))
 
     def read() -> dict[str, Any]:
         with db.read() as conn:
@@ -100,16 +93,17 @@ class ChecksController(Controller):
 
     @post("/batch/scraping", status_code=202)
     async def submit_batch(
-        self, request: Request[Any, Any, Any], db: DbDep, settings: SettingsDep, account: AccountDep
+        self, request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, account: AccountDep
     ) -> dict[str, Any]:
         """Queue a check of each vehicle by every resource the account uses."""
-        vehicles = checks.vehicles_of(_body(await request.body()))
+        vehicles = vehicles_of(body_of(await request.body()))
 
         def submit() -> dict[str, Any]:
             with db.write() as conn:
-                using = checks.enabled(conn, account.id, available(settings, db))
-                batch_id, used = checks.submit(conn, account.id, account.region, vehicles, using)
-                return _progress(checks.progress(conn, account.id, batch_id)) | {"resources": used}
+                batch, used = checks.submit_batch(
+                    conn, account.id, account.region, vehicles, adapters.checkers
+                )
+            return _progress(batch) | {"resources": used}
 
         result: dict[str, Any] = await anyio.to_thread.run_sync(submit)
         return result
@@ -124,9 +118,9 @@ class ChecksController(Controller):
             return _progress(checks.progress(conn, account.id, batch))
 
     @get("/resources", sync_to_thread=True)
-    def list_resources(self, db: DbDep, settings: SettingsDep, account: AccountDep) -> dict[str, Any]:
+    def list_resources(self, db: DbDep, adapters: AdaptersDep, account: AccountDep) -> dict[str, Any]:
         """The resources this server runs, and whether the account uses each."""
-        everything = available(settings, db)
+        everything = adapters.checkers
         with db.read() as conn:
             using = {c.resource.key for c in checks.enabled(conn, account.id, everything)}
         return {

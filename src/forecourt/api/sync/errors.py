@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import MediaType, Response
 
-from forecourt.core.checks.schemas import InvalidVehicle
+from forecourt.api.sync.schemas import InvalidVehicle
 from forecourt.kit.errors import InvalidInput, Unauthenticated
 
 UNAUTHORIZED = "The requester is not allowed to use this request."

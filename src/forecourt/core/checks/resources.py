@@ -7,15 +7,11 @@ Outside services are called with no database transaction open.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import quote
 
-import httpx
 from vininfo import Vin
 from vininfo.exceptions import ValidationError as VinError
 
-from forecourt.config import Settings
 from forecourt.core.checks import repository
 from forecourt.core.checks.schemas import (
     CHANGED_PLATE,
@@ -28,12 +24,13 @@ from forecourt.core.checks.schemas import (
     Outcome,
     Resource,
 )
+from forecourt.db.engine import Database
 from forecourt.kit.dates import format_timestamp
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.vehicles import STATED_REGIONS, normalise_vin
-from forecourt.db.engine import Database
+from forecourt.providers.check_service import Answer as ServiceAnswer
+from forecourt.providers.check_service import HttpCheckService, Unavailable
 from forecourt.providers.registration import PlateNotFound, PlateQuery, Registration, RegistrationLookup
-from forecourt.providers.registration import from_settings as lookup_from_settings
 
 
 class Transient(NamedTuple):
@@ -177,25 +174,30 @@ def _pick(body: Any, path: str) -> Any:
 
 
 class HttpCheck:
-    """An outside check service (fines, stolen or write-off registers, ...): GET the
-    operator's URL template with `{vin}` and `{plate}`, read the results (and a status
-    id) from the JSON answer by the configured paths. 404 means nothing known."""
+    """An operator's outside check service: the results (and a status id) read from its
+    JSON answer by the configured paths; nothing known when it has no answer."""
 
     billable, provider = False, "http-check"
 
-    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
-        self.template = settings.check_http_url
-        self.result_path = settings.check_http_result_path
-        self.status_path = settings.check_http_status_path
+    def __init__(
+        self,
+        service: HttpCheckService,
+        *,
+        description: str,
+        resource_type: int,
+        result_path: str,
+        status_path: str,
+    ) -> None:
+        self.service = service
+        self.result_path, self.status_path = result_path, status_path
         self.resource = Resource(
             4,
             "http",
-            settings.check_http_description,
-            resource_type=settings.check_http_resource_type,
+            description,
+            resource_type=resource_type,
             criteria_type="vinOrPlate",
-            portal_url=httpx.URL(self.template).host or None,
+            portal_url=service.host,
         )
-        self.client = httpx.Client(timeout=settings.check_http_timeout_seconds, transport=transport)
 
     def can_check(self, region: str, vehicle: CheckedVehicle) -> bool:
         return True
@@ -204,36 +206,16 @@ class HttpCheck:
         return [self._one(region, v) for v in vehicles]
 
     def _one(self, region: str, vehicle: CheckedVehicle) -> Answer:
-        url = self.template.format(vin=quote(vehicle.vin), plate=quote(vehicle.plate), region=quote(region))
-        try:
-            response = self.client.get(url)
-        except httpx.HTTPError as exc:
-            return Transient(f"check service unreachable: {type(exc).__name__}")
-        if response.status_code == 404:
+        reply = self.service.fetch(vehicle.vin, vehicle.plate, region)
+        if isinstance(reply, Unavailable):
+            return Transient(reply.error)
+        if not isinstance(reply, ServiceAnswer):
+            return Outcome(None, [], reply.error)
+        if reply.body is None:
             return Outcome(NO_INFO_FOUND, [])
-        if response.status_code >= 500 or response.status_code == 429:
-            return Transient(f"check service answered {response.status_code}")
-        if response.status_code != 200:
-            return Outcome(None, [], f"check service answered {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            return Outcome(None, [], "check service answered with invalid JSON")
-        result = _pick(body, self.result_path)
-        status = _pick(body, self.status_path) if self.status_path else None
+        result = _pick(reply.body, self.result_path)
+        status = _pick(reply.body, self.status_path) if self.status_path else None
         return Outcome(
             status if isinstance(status, int) and status in STATUSES else INFO_FOUND,
             result if isinstance(result, list) else [result] if result is not None else [],
         )
-
-
-@lru_cache(maxsize=8)
-def available(settings: Settings, db: Database) -> tuple[Checker, ...]:
-    """The resources this server can run (one set per process: HTTP clients are shared)."""
-    checkers: list[Checker] = [VinDecode()]
-    if settings.registration_lookup != "none":
-        checkers.append(RegistrationCheck(lookup_from_settings(settings, db)))
-    checkers.append(ListingHistory(db))
-    if settings.check_http_url:
-        checkers.append(HttpCheck(settings))
-    return tuple(checkers)

@@ -9,9 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from forecourt.kit.errors import InvalidInput, NotFound
-
-MAX_VEHICLES = 500
+from forecourt.kit.errors import NotFound
 
 
 class CheckedVehicle(NamedTuple):
@@ -132,11 +130,3 @@ class BatchProgress(msgspec.Struct, frozen=True):
 
 class BatchNotFound(NotFound):
     pass
-
-
-class MissingVehicles(InvalidInput):
-    """The list of vehicles is absent, misspelt, empty or too long."""
-
-
-class InvalidVehicle(InvalidInput):
-    """A vehicle's VIN or plate is not uppercase letters and digits."""

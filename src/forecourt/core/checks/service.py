@@ -3,9 +3,7 @@ per resource), outcomes recorded, and the newest finished check of each vehicle 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.engine import Connection
@@ -14,61 +12,15 @@ from forecourt.core.accounts import repository as accounts
 from forecourt.core.checks import repository
 from forecourt.core.checks.repository import DONE, FAILED
 from forecourt.core.checks.resources import Answer, Checker, Transient
-from forecourt.core.checks.schemas import (
-    MAX_VEHICLES,
-    BatchNotFound,
-    BatchProgress,
-    Check,
-    CheckedVehicle,
-    InvalidVehicle,
-    MissingVehicles,
-    Outcome,
-)
+from forecourt.core.checks.schemas import BatchNotFound, BatchProgress, Check, CheckedVehicle, Outcome
+from forecourt.core.usage import repository as usage
+from forecourt.jobs import queue
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import InvalidInput, NotFound
 from forecourt.kit.ids import new_id
-from forecourt.core.usage import repository as usage
-from forecourt.jobs import queue
 
 RUN_JOB = "checks.run"
 MAX_ATTEMPTS = 6  # a minute of retries (waits of 2, 4, 8, 16, 32 s) for a source that is down
-_VIN = re.compile(r"[A-Z0-9]{1,17}")
-_PLATE = re.compile(r"[A-Z0-9]{1,10}")
-
-
-def _code(where: str, value: Any, pattern: re.Pattern[str], what: str) -> str:
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise InvalidVehicle(
-            where,
-            f"VIN and/or plate is not valid: {where} must be {what} uppercase letters and digits",
-        )
-    return value
-
-
-def vehicles_of(body: Any) -> list[CheckedVehicle]:
-    """The distinct vehicles of a request body `{"vehicles": [{"vin", "plate"}, ...]}`."""
-    listed = body.get("vehicles") if isinstance(body, dict) else None
-    if not isinstance(listed, list):
-        raise MissingVehicles("vehicles", "Vehicle list was not provided or might be misspelled.")
-    if not listed:
-        raise MissingVehicles("vehicles", "You must specify at least one vehicle.")
-    if len(listed) > MAX_VEHICLES:
-        raise MissingVehicles("vehicles", f"At most {MAX_VEHICLES} vehicles can be requested at once.")
-    vehicles: dict[CheckedVehicle, None] = {}
-    for i, item in enumerate(listed):
-        where = f"vehicles[{i}]"
-        if not isinstance(item, dict):
-            raise InvalidVehicle(where, f"VIN and/or plate is not valid: {where} must be an object")
-        vehicle = CheckedVehicle(
-            _code(f"{where}.vin", item.get("vin"), _VIN, "1 to 17"),
-            _code(f"{where}.plate", item.get("plate"), _PLATE, "1 to 10"),
-        )
-        if vehicle == ("", ""):
-            raise InvalidVehicle(where, f"VIN and/or plate is not valid: {where} needs a vin or a plate")
-        vehicles[vehicle] = None
-    return list(vehicles)
 
 
 def enabled(conn: Connection, account_id: UUID, checkers: Sequence[Checker]) -> list[Checker]:
@@ -110,6 +62,19 @@ def submit(
         max_attempts=MAX_ATTEMPTS,
     )
     return batch_id, used
+
+
+def submit_batch(
+    conn: Connection,
+    account_id: UUID,
+    region: str,
+    vehicles: Sequence[CheckedVehicle],
+    checkers: Sequence[Checker],
+) -> tuple[BatchProgress, list[int]]:
+    """A batch checked by every resource of the server's `checkers` that the account
+    uses: its progress as queued, and the ids of the resources it uses."""
+    batch_id, used = submit(conn, account_id, region, vehicles, enabled(conn, account_id, checkers))
+    return progress(conn, account_id, batch_id), used
 
 
 def progress(conn: Connection, account_id: UUID, batch_id: UUID) -> BatchProgress:

@@ -8,11 +8,12 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 
 from forecourt.core.accounts import repository as accounts
+from forecourt.core.adapters import Context
 from forecourt.core.checks import repository, service
-from forecourt.core.checks.resources import Answer, available
+from forecourt.core.checks.resources import Answer
 from forecourt.core.checks.schemas import Outcome
+from forecourt.jobs.worker import JobInterrupted, RetryLater, task
 from forecourt.kit.dates import utcnow
-from forecourt.jobs.worker import JobContext, JobInterrupted, RetryLater, task
 
 PIECE = 100  # vehicles per outside call and per write transaction
 
@@ -25,7 +26,7 @@ def _give_up(conn: Connection, payload: dict[str, Any]) -> None:
 
 
 @task(service.RUN_JOB, give_up=_give_up)
-def run_checks(ctx: JobContext) -> None:
+def run_checks(ctx: Context) -> None:
     batch_id, resource_id = UUID(ctx.job.payload["batch_id"]), int(ctx.job.payload["resource_id"])
     with ctx.db.read() as conn:
         account_id = repository.batch_account(conn, batch_id)
@@ -33,9 +34,7 @@ def run_checks(ctx: JobContext) -> None:
         work = repository.pending(conn, batch_id, resource_id)
     if account is None or not work:
         return  # the batch or its account was deleted, or every check is recorded
-    checker = next(
-        (c for c in available(ctx.settings, ctx.db) if c.resource.resource_id == resource_id), None
-    )
+    checker = next((c for c in ctx.adapters.checkers if c.resource.resource_id == resource_id), None)
     last_try = ctx.last_attempt
     later: list[str] = []
     billed_as = checker.provider if checker is not None and checker.billable else None

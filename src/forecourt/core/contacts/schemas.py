@@ -96,6 +96,13 @@ class Contact(msgspec.Struct, frozen=True):
 PartyKind = Literal["organisation", "individual", "channelPartner"]
 
 
+class Enquiry(msgspec.Struct, frozen=True):
+    """What a customer asked about, as a CRM sends it with the customer: becomes a lead."""
+
+    title: str | None = None
+    remarks: str | None = None
+
+
 class PullQuery(msgspec.Struct, frozen=True):
     """Parties created in [start, end), with optional filters (None or empty: no filter)."""
 

@@ -13,12 +13,13 @@ from forecourt.core.contacts.schemas import (
     Contact,
     ContactFields,
     ContactNotFound,
+    Enquiry,
     IncompleteCustomer,
     PullQuery,
 )
+from forecourt.core.leads import repository as leads
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import Conflict, InvalidInput, NotFound
-from forecourt.core.leads import repository as leads
 
 # A contact is found by its integer ID or by its TecFactura id.
 ContactRef = int | str
@@ -155,5 +156,13 @@ def find_customer(
     return found
 
 
-def add_enquiry(conn: Connection, account_id: UUID, party_id: int, message: str | None) -> UUID:
-    return leads.insert(conn, account_id, "enquiry", utcnow(), party_id=party_id, message=message)
+def add_update_customer(
+    conn: Connection, account_id: UUID, fields: dict[str, Any], party_id: int | None, enquiry: Enquiry | None
+) -> tuple[Contact, UUID | None]:
+    """A CRM customer added or updated (see `save_customer`), and the enquiry it came
+    with, if any, opened as a lead of the customer: its id."""
+    saved = save_customer(conn, account_id, fields, party_id)
+    if enquiry is None:
+        return saved, None
+    message = " - ".join(filter(None, (enquiry.title, enquiry.remarks))) or None
+    return saved, leads.insert(conn, account_id, "enquiry", utcnow(), party_id=saved.id, message=message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -35,6 +35,12 @@ def owner_of(conn: Connection, customer_id: UUID) -> UUID | None:
 def get(conn: Connection, account_id: UUID, region: str, customer_id: UUID) -> Customer | None:
     row = conn.execute(sa.select(*_COLUMNS).where(_scope(account_id, region), tc.c.id == customer_id)).first()
     return _customer(row._mapping) if row else None
+
+
+def get_many(conn: Connection, customer_ids: Collection[UUID]) -> dict[UUID, Customer]:
+    """Customers by id, whichever account they belong to: for the matcher and workers."""
+    query = sa.select(*_COLUMNS).where(bulk.one_of(conn, tc.c.id, customer_ids))
+    return {row.id: _customer(row._mapping) for row in conn.execute(query)}
 
 
 class Candidate(NamedTuple):
@@ -127,6 +133,32 @@ def update_many(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Rows keyed b_<column>, with b_id and b_account_id."""
     if rows:
         conn.execute(_UPDATE_MANY, rows)
+
+
+_FILL_TITLE = (
+    sa.update(tc)
+    .where(tc.c.id == sa.bindparam("b_id", type_=tc.c.id.type), tc.c.vehicle_title.is_(None))
+    .values(vehicle_title=sa.bindparam("b_title", type_=tc.c.vehicle_title.type))
+)
+# PostgreSQL: one statement for the whole batch, the pairs as two arrays (one UPDATE per
+# row cost 0.6 s per 10,000 sightings there).
+_FILL_TITLES_PG = sa.text(
+    "UPDATE tracked_customers AS t SET vehicle_title = v.title"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:titles AS varchar[])) AS v(id, title)"
+    " WHERE t.id = v.id AND t.vehicle_title IS NULL"
+)
+
+
+def fill_titles(conn: Connection, titles: Iterable[tuple[UUID, str]]) -> None:
+    """Give customers whose vehicle_title is still unknown the listing's title."""
+    pairs = [(customer_id, title[:255]) for customer_id, title in titles]
+    if not pairs:
+        return
+    if conn.dialect.name == "postgresql":
+        ids, texts = zip(*pairs, strict=True)
+        conn.execute(_FILL_TITLES_PG, {"ids": list(ids), "titles": list(texts)})
+    else:
+        conn.execute(_FILL_TITLE, [{"b_id": customer_id, "b_title": title} for customer_id, title in pairs])
 
 
 def update(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
 
+from forecourt.core.registry.schemas import Lookups
 from forecourt.kit.errors import Forbidden, InvalidInput, NotFound
 
 # The fields a client may change on an existing customer; the vehicle itself is fixed.
@@ -58,6 +59,14 @@ class VehicleRecord(msgspec.Struct, kw_only=True):
     monitor_end_date: datetime | None
     additional_fields: dict[str, Any] | None
     vehicle_title: str | None = None
+
+
+class Batch(NamedTuple):
+    """Customers validated and, if asked, looked up outside any write transaction: what
+    an upload's chunk and a single PUT both hand to `service.apply`."""
+
+    records: list[VehicleRecord]
+    lookups: Lookups | None = None  # None: no lookups were asked for
 
 
 class Sighting(msgspec.Struct, kw_only=True):

@@ -1,10 +1,14 @@
-"""Tracked customers: validation, the identity rule, and the CRUD the dialects share."""
+"""Tracked customers: validation, the identity rule, and the use cases the dialects share.
+
+Saving customers sets things off, called here by name: registration lookups counted,
+matching against the listings for sale (sightings, each opening a lead), and a webhook
+delivery per new sighting (docs/architecture.md draws the chain)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -12,11 +16,11 @@ from msgspec.structs import astuple
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from forecourt.kit import paging
 from forecourt.core.customers import repository
 from forecourt.core.customers.schemas import (
     DATE_FIELDS,
     EDITABLE_FIELDS,
+    Batch,
     Customer,
     CustomerFields,
     CustomerForbidden,
@@ -25,13 +29,18 @@ from forecourt.core.customers.schemas import (
     MissingVehicleIdentity,
     VehicleRecord,
 )
-from forecourt.kit.dates import parse_date, utcnow
-from forecourt.kit.errors import InvalidInput
-from forecourt.kit.ids import new_ids
+from forecourt.core.registry import service as registry
 from forecourt.core.sightings import service as sightings
+from forecourt.core.webhooks import service as webhooks
+from forecourt.core.webhooks.schemas import EventRenderer
+from forecourt.db.bulk import Same
+from forecourt.kit import paging
+from forecourt.kit.dates import parse_date, utcnow
+from forecourt.kit.errors import InvalidInput, not_theirs
+from forecourt.kit.ids import new_ids, parse_id
 from forecourt.kit.text import check_no_nul
 from forecourt.kit.vehicles import Region, normalise_plate, normalise_state, normalise_vin
-from forecourt.db.bulk import Same
+from forecourt.providers.registration import RegistrationLookup
 
 EXTERNAL_ID_MAX = 255
 # A list this long can change the shape of the table enough to mislead the planner.
@@ -98,17 +107,44 @@ def validate(
         raise InvalidInput(prefix + exc.field, exc.message) from None
 
 
-def _parse_id(customer_id: str) -> UUID:
-    try:
-        return UUID(customer_id)
-    except ValueError:
-        raise CustomerNotFound("customer_id is not a valid id") from None
+def look_up(batch: Batch, region: Region, lookup: RegistrationLookup) -> Batch:
+    """Registration lookups for the batch's plates without a VIN, filled in. Call it
+    outside any write transaction: an outside service may be slow."""
+    return batch._replace(lookups=registry.fill_vins(batch.records, region, lookup))
 
 
-def save(conn: Connection, account_id: UUID, region: Region, record: VehicleRecord) -> Customer:
-    """Create the customer, or update the one already tracking the same vehicle."""
-    (customer_id,) = save_many(conn, account_id, region, [record])
+def apply(
+    conn: Connection,
+    render: EventRenderer,
+    account_id: UUID,
+    region: Region,
+    batch: Batch,
+    upload_id: UUID | None = None,
+) -> list[UUID]:
+    """Save a prepared batch (an upload's chunk, a single PUT) and what that sets off:
+    its lookups counted, matching against the listings for sale, and the webhook
+    deliveries of the sightings made. Returns the customer id of each record."""
+    if batch.lookups is not None:
+        registry.count_usage(conn, account_id, batch.lookups)
+    saved = save_many(conn, account_id, region, batch.records, upload_id)
+    made = sightings.match_customers(conn, region, saved.matchable, vins=saved.vins, plates=saved.plates)
+    webhooks.notify(conn, render, "recapture_new", made)
+    return saved.ids
+
+
+def put(conn: Connection, render: EventRenderer, account_id: UUID, region: Region, batch: Batch) -> Customer:
+    """One customer created, or the one already tracking the same vehicle updated."""
+    (customer_id,) = apply(conn, render, account_id, region, batch)
     return _get(conn, account_id, region, customer_id)
+
+
+class Saved(NamedTuple):
+    ids: list[UUID]  # each record's customer, in order
+    # What matching needs: the customers saved, with the VINs and plates they were sent
+    # with and, for those updated, the ones they already had.
+    matchable: list[UUID]
+    vins: set[str]
+    plates: set[str]
 
 
 def save_many(
@@ -117,14 +153,15 @@ def save_many(
     region: Region,
     records: Sequence[VehicleRecord],
     upload_id: UUID | None = None,
-) -> list[UUID]:
-    """Create or update a batch of customers by the identity rule, set-based.
+) -> Saved:
+    """Create or update a batch of customers by the identity rule, set-based; nothing
+    else (see `apply` for what saving sets off).
 
     Values given replace stored ones; values not given (None) keep what is stored.
     Within the batch a later record of the same vehicle overrides an earlier one.
-    Returns the customer id of each record, in order.
     """
     merged, positions = _merge_batch(records)
+    # Customer writers share the matching lock (see sightings.lock_for_matching).
     sightings.lock_for_matching(conn, listings_side=False)
     for attempt in range(3):
         existing, stored = _resolve(conn, account_id, region, merged)
@@ -169,15 +206,12 @@ def save_many(
                 if found is not None
             ],
         )
-        # By what was sent and, for customers that were updated, what they already had.
-        sightings.match_customers(
-            conn,
-            region,
-            ids,
+        return Saved(
+            ids=[ids[i] for i in positions],
+            matchable=ids,
             vins={r.vin for r in merged if r.vin} | {c.vin for c in stored if c.vin},
             plates={r.rego for r in merged if r.rego} | {c.rego for c in stored if c.rego},
         )
-        return [ids[i] for i in positions]
     raise AssertionError("unreachable")
 
 
@@ -261,19 +295,24 @@ def _get(conn: Connection, account_id: UUID, region: Region, customer_id: UUID) 
     customer = repository.get(conn, account_id, region, customer_id)
     if customer is not None:
         return _with_sightings(conn, account_id, [customer])[0]
-    if repository.owner_of(conn, customer_id) not in (None, account_id):
-        raise CustomerForbidden("customer belongs to another account")
-    raise CustomerNotFound("no customer with that id")
+    owner = repository.owner_of(conn, customer_id)
+    raise not_theirs(owner, account_id, "customer", CustomerForbidden, CustomerNotFound)
 
 
 def get(conn: Connection, account_id: UUID, region: Region, customer_id: str) -> Customer:
-    return _get(conn, account_id, region, _parse_id(customer_id))
+    return _get(conn, account_id, region, parse_id(customer_id, CustomerNotFound, "customer_id"))
 
 
 def update(
-    conn: Connection, account_id: UUID, region: Region, customer_id: str, changes: Mapping[str, Any]
+    conn: Connection,
+    render: EventRenderer,
+    account_id: UUID,
+    region: Region,
+    customer_id: str,
+    changes: Mapping[str, Any],
 ) -> Customer:
-    """Change the editable fields present in `changes`; "" or None clears a field."""
+    """Change the editable fields present in `changes`; "" or None clears a field. A new
+    monitoring window is matched again, and its new sightings announced."""
     current = get(conn, account_id, region, customer_id)
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
@@ -307,13 +346,14 @@ def update(
         values["last_updated"] = utcnow()
         repository.update(conn, account_id, region, current.id, values)
     if rematch:
-        sightings.match_customers(
+        made = sightings.match_customers(
             conn,
             region,
             [current.id],
             vins=[current.vin] if current.vin else [],
             plates=[current.rego] if current.rego else [],
         )
+        webhooks.notify(conn, render, "recapture_new", made)
     return _get(conn, account_id, region, current.id)
 
 

@@ -12,9 +12,9 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
+from forecourt.core.idempotency import repository
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import InvalidInput, Unprocessable
-from forecourt.core.idempotency import repository
 
 MAX_KEY_LENGTH = 255
 

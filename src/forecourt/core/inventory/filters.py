@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from forecourt.core.inventory.schemas import coerce
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.inventory_fields import BY_NAME, FILTERABLE, Field
-from forecourt.core.inventory.schemas import coerce
 from forecourt.kit.text import is_whole_number
 
 OPERATORS = ("=", "<>", "<", "<=", ">", ">=")

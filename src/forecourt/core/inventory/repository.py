@@ -12,13 +12,13 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.kit.inventory_fields import FIELDS, SEARCHED, STORED, Field, Kind
 from forecourt.core.inventory.filters import Clause, Condition, VehicleQuery
 from forecourt.core.inventory.schemas import Values
 from forecourt.db import bulk
 from forecourt.db.models import inventory_counts as counts
 from forecourt.db.models import inventory_vehicles as vehicles
 from forecourt.db.text import contains
+from forecourt.kit.inventory_fields import FIELDS, SEARCHED, STORED, Field, Kind
 
 _OPERATORS: dict[str, Callable[[Any, Any], sa.ColumnElement[bool]]] = {
     "=": operator.eq,

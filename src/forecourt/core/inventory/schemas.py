@@ -1,5 +1,5 @@
 """A vehicle's values: read from the wire (JSON, CSV cells, query strings) into Python
-values, and written back in the Autengo shape, translated."""
+values. (Written back in the Autengo shape at the edge: api/autengo/schemas.py.)"""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from typing import Any
 import msgspec
 
 from forecourt.kit.errors import InvalidInput, NotFound
-from forecourt.core.inventory import i18n
-from forecourt.kit.inventory_fields import BY_NAME, FIELDS, Field, Kind
+from forecourt.kit.inventory_fields import BY_NAME, Field, Kind
 from forecourt.kit.text import check_no_nul, is_whole_number
 
 # A vehicle: wire name -> Python value (str, int, float, bool, date, datetime, list).
@@ -133,21 +132,3 @@ def read(record: Any) -> Values:
             continue
         values[name] = coerce(field, raw)
     return values
-
-
-def _out(field: Field, value: Any, language: str) -> Any:
-    if value is None:
-        return None
-    if field.kind is Kind.ENUM:
-        return {"key": value, "text": i18n.label(language, field.name, value)}
-    if field.kind is Kind.DATE:
-        return value.isoformat()
-    if field.kind is Kind.DATETIME:
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return value
-
-
-def render(values: Values, language: str) -> dict[str, Any]:
-    """Every field, in the vendor's order, null when unknown; translatable ones as
-    {"key", "text"} in `language`."""
-    return {f.name: _out(f, values.get(f.name), language) for f in FIELDS}

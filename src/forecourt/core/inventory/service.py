@@ -11,12 +11,12 @@ from uuid import UUID
 import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.kit.dates import utcnow
-from forecourt.kit.errors import InvalidInput
 from forecourt.core.inventory import reference, repository
-from forecourt.kit.inventory_fields import VALUE_FIELDS
 from forecourt.core.inventory.filters import VehicleQuery
 from forecourt.core.inventory.schemas import Page, Values, VehicleNotFound, read
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import InvalidInput
+from forecourt.kit.inventory_fields import VALUE_FIELDS
 
 _SELLING_ID_ALPHABET = string.ascii_uppercase + string.digits
 SELLING_ID_LENGTH = 6

@@ -1,16 +1,19 @@
-"""SQL for leads made one at a time (an opportunity, an enquiry); sightings make theirs
-in bulk with the sightings."""
+"""SQL for leads: made one at a time (an opportunity, an enquiry), or in bulk for the
+sightings of a batch."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.kit.ids import new_id
+from forecourt.db import bulk
 from forecourt.db.models import leads
+from forecourt.kit.ids import new_id
 
 
 def insert(
@@ -36,3 +39,7 @@ def insert(
         )
     )
     return lead_id
+
+
+def insert_columns(conn: Connection, columns: Mapping[str, Sequence[Any] | bulk.Same]) -> None:
+    bulk.insert_columns(conn, leads, columns)

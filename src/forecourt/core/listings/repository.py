@@ -42,6 +42,11 @@ def by_keys(conn: Connection, keys: Collection[tuple[str, str]]) -> dict[tuple[s
     return found
 
 
+def by_ids(conn: Connection, listing_ids: Collection[int]) -> dict[int, Listing]:
+    query = sa.select(listings).where(bulk.one_of(conn, listings.c.id, listing_ids))
+    return {row.id: Listing(**row._mapping) for row in conn.execute(query)}
+
+
 def next_ids(conn: Connection, count: int) -> list[int]:
     """Ids for `count` new listings. Only ingest inserts listings, and it holds the
     matching lock (PostgreSQL) or the write lock (SQLite) meanwhile: no one else numbers."""

@@ -1,5 +1,7 @@
 """Listing ingestion: validate a batch from a marketplace feed, store it (re-sent listings
-update in place, keeping their price history), and match it against tracked customers.
+update in place, keeping their price history), match it against tracked customers
+(sightings, each opening a lead), and announce new sightings, price changes and
+delistings to the accounts' webhooks.
 
 One batch is one transaction: its records are all stored or none is, and each bad
 record is reported by number instead of failing the batch.
@@ -14,8 +16,6 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.kit.dates import format_timestamp, parse_date, utcnow
-from forecourt.kit.errors import InvalidInput, invalid_from
 from forecourt.core.listings import repository
 from forecourt.core.listings.schemas import (
     SELLER_TYPES,
@@ -27,10 +27,13 @@ from forecourt.core.listings.schemas import (
 )
 from forecourt.core.sightings import service as sightings
 from forecourt.core.sightings.matching import ListedVehicle
+from forecourt.core.webhooks import service as webhooks
+from forecourt.core.webhooks.schemas import EventRenderer
+from forecourt.db.bulk import Same
+from forecourt.kit.dates import format_timestamp, parse_date, utcnow
+from forecourt.kit.errors import InvalidInput, invalid_from
 from forecourt.kit.text import check_no_nul
 from forecourt.kit.vehicles import normalise_plate, normalise_state, normalise_vin, parse_region
-from forecourt.core.webhooks import service as webhooks
-from forecourt.db.bulk import Same
 
 # A record of a batch: its number (line, element or row, from 1) and what it held.
 Numbered = tuple[int, ListingFields | RecordError]
@@ -149,8 +152,8 @@ def _listed(listing_id: int, values: Mapping[str, Any]) -> ListedVehicle:
     )
 
 
-def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
-    """Store a batch and match it; see the module docstring."""
+def ingest(conn: Connection, render: EventRenderer, items: Sequence[Numbered]) -> IngestReport:
+    """Store a batch, match it and announce what changed; see the module docstring."""
     report = IngestReport(received=len(items))
     batch: dict[tuple[str, str], ListingRecord] = {}  # a listing sent twice: the last one counts
     for number, item in items:
@@ -212,11 +215,12 @@ def ingest(conn: Connection, items: Sequence[Numbered]) -> IngestReport:
     sightings.forget_mismatched(conn, moved)
     made = sightings.match_listings(conn, to_match)
     report.sightings = len(made)
+    webhooks.notify(conn, render, "recapture_new", made)
     # A sighting made just now was announced as new, at the new price.
     announced = set(made)
     repriced_seen = [s for s in sightings.of_listings(conn, repriced) if s not in announced]
-    webhooks.notify(conn, "recapture_price_change", repriced_seen)
-    webhooks.notify(conn, "recapture_delist", sightings.of_listings(conn, delisted))
+    webhooks.notify(conn, render, "recapture_price_change", repriced_seen)
+    webhooks.notify(conn, render, "recapture_delist", sightings.of_listings(conn, delisted))
     return report
 
 

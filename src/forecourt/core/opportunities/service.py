@@ -8,12 +8,12 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 
 from forecourt.core.contacts import service as contacts
-from forecourt.kit.dates import utcnow
-from forecourt.kit.errors import InvalidInput
 from forecourt.core.inventory import repository as inventory
 from forecourt.core.inventory.schemas import VehicleNotFound
 from forecourt.core.opportunities import repository
 from forecourt.core.opportunities.schemas import OpportunityPost
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import InvalidInput
 
 
 def create(conn: Connection, account_id: UUID, post: OpportunityPost) -> int:

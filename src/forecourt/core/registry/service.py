@@ -5,19 +5,19 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 from uuid import UUID
 
 import msgspec
 from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import VehicleRecord
+from forecourt.core.registry import repository
+from forecourt.core.registry.schemas import Lookups
+from forecourt.core.usage import repository as usage
+from forecourt.db.engine import Database
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import InvalidInput
-from forecourt.core.registry import repository
-from forecourt.core.usage import repository as usage
 from forecourt.kit.vehicles import AU_STATES, normalise_plate, normalise_vin
-from forecourt.db.engine import Database
 from forecourt.providers.registration import LookupFailed, PlateQuery, RegistrationLookup
 
 BATCH = 5000
@@ -63,16 +63,6 @@ def load_csv(db: Database, path: Path) -> int:
 def needs_lookup(record: VehicleRecord, region: str) -> bool:
     """A plate (with its state in au) and no VIN: what a registration lookup can resolve."""
     return record.vin is None and record.rego is not None and (region != "au" or bool(record.state))
-
-
-class Lookups(NamedTuple):
-    """What registration lookups did for a batch: why some failed (by record index), and
-    how many were made through which provider."""
-
-    failures: dict[int, str]
-    made: int
-    provider: str
-    billable: bool
 
 
 def fill_vins(records: list[VehicleRecord], region: str, provider: RegistrationLookup) -> Lookups:

@@ -3,7 +3,7 @@ is market data); everything a client reads is scoped by account."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -13,10 +13,10 @@ from sqlalchemy.engine import Connection
 from forecourt.core.customers.schemas import Sighting
 from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle
 from forecourt.core.sightings.schemas import NewSighting
-from forecourt.kit.vehicles import STATED_REGIONS
 from forecourt.db import bulk
-from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE, leads, listings, sightings
+from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE, listings, sightings
 from forecourt.db.models import tracked_customers as tc
+from forecourt.kit.vehicles import STATED_REGIONS
 
 _MATCHING_LOCK = 0x466F7265  # any constant shared by every Forecourt process
 
@@ -137,36 +137,8 @@ def existing_pairs(conn: Connection, listing_ids: Collection[int]) -> set[tuple[
     return {(row.customer_id, row.listing_id) for row in conn.execute(query)}
 
 
-def insert(conn: Connection, lead_rows: dict[str, Any], sighting_rows: dict[str, Any]) -> None:
-    """Leads, then their sightings, each given as columns (see db.bulk)."""
-    bulk.insert_columns(conn, leads, lead_rows)
-    bulk.insert_columns(conn, sightings, sighting_rows)
-
-
-_FILL_TITLE = (
-    sa.update(tc)
-    .where(tc.c.id == sa.bindparam("b_id", type_=tc.c.id.type), tc.c.vehicle_title.is_(None))
-    .values(vehicle_title=sa.bindparam("b_title", type_=tc.c.vehicle_title.type))
-)
-# PostgreSQL: one statement for the whole batch, the pairs as two arrays (one UPDATE per
-# row cost 0.6 s per 10,000 sightings there).
-_FILL_TITLES_PG = sa.text(
-    "UPDATE tracked_customers AS t SET vehicle_title = v.title"
-    " FROM unnest(CAST(:ids AS uuid[]), CAST(:titles AS varchar[])) AS v(id, title)"
-    " WHERE t.id = v.id AND t.vehicle_title IS NULL"
-)
-
-
-def fill_titles(conn: Connection, titles: Iterable[tuple[UUID, str]]) -> None:
-    """Give customers whose vehicle_title is still unknown the listing's title."""
-    pairs = [(customer_id, title[:255]) for customer_id, title in titles]
-    if not pairs:
-        return
-    if conn.dialect.name == "postgresql":
-        ids, texts = zip(*pairs, strict=True)
-        conn.execute(_FILL_TITLES_PG, {"ids": list(ids), "titles": list(texts)})
-    else:
-        conn.execute(_FILL_TITLE, [{"b_id": customer_id, "b_title": title} for customer_id, title in pairs])
+def insert_columns(conn: Connection, columns: Mapping[str, Sequence[Any] | bulk.Same]) -> None:
+    bulk.insert_columns(conn, sightings, columns)
 
 
 def of_listings(conn: Connection, listing_ids: Collection[int]) -> list[NewSighting]:

@@ -1,5 +1,6 @@
 """Sightings: matching listings and tracked customers in both directions, set-based, and
-recording each new match once, with the lead it creates."""
+recording each new match once, with the lead it opens. What a new sighting sets off
+beyond that (webhook deliveries) is for the caller to call: it gets the new sightings."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
+from forecourt.core.customers import repository as customers
 from forecourt.core.customers.schemas import Sighting
-from forecourt.kit.dates import utcnow
-from forecourt.kit.ids import new_ids
+from forecourt.core.leads import repository as leads
 from forecourt.core.sightings import repository
 from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle, matches, pairs
 from forecourt.core.sightings.schemas import NewSighting
-from forecourt.core.webhooks import service as webhooks
 from forecourt.db.bulk import Same
+from forecourt.kit.dates import utcnow
+from forecourt.kit.ids import new_ids
 
 LEAD_ORIGIN = "recapture_sighting"
 lock_for_matching = repository.lock_for_matching
@@ -79,9 +81,10 @@ def _record(conn: Connection, matched: list[tuple[WatchedVehicle, ListedVehicle]
     customer_ids = [c.id for c, _ in new]
     listing_ids = [listing.id for _, listing in new]
     accounts = [c.account_id for c, _ in new]
-    repository.insert(
+    # Each sighting opens a lead for the dealer to act on.
+    leads.insert_columns(
         conn,
-        lead_rows={
+        {
             "id": lead_ids,
             "account_id": accounts,
             "origin": Same(LEAD_ORIGIN),
@@ -89,7 +92,10 @@ def _record(conn: Connection, matched: list[tuple[WatchedVehicle, ListedVehicle]
             "listing_id": listing_ids,
             "created_at": Same(now),
         },
-        sighting_rows={
+    )
+    repository.insert_columns(
+        conn,
+        {
             "customer_id": customer_ids,
             "listing_id": listing_ids,
             "account_id": accounts,
@@ -98,14 +104,13 @@ def _record(conn: Connection, matched: list[tuple[WatchedVehicle, ListedVehicle]
             "created_at": Same(now),
         },
     )
+    # A customer whose vehicle was never named is named by the listing.
     titles = {c.id: listing.title for c, listing in new if c.vehicle_title is None and listing.title}
-    repository.fill_titles(conn, titles.items())
-    created = [
+    customers.fill_titles(conn, titles.items())
+    return [
         NewSighting(c.account_id, c.region, c.id, listing.id, lead_id)
         for (c, listing), lead_id in zip(new, lead_ids, strict=True)
     ]
-    webhooks.notify(conn, "recapture_new", created)
-    return created
 
 
 def for_customers(

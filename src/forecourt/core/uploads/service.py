@@ -14,14 +14,8 @@ from uuid import UUID
 import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.kit import paging
 from forecourt.core.customers import service as customers
-from forecourt.core.customers.schemas import CustomerFields, VehicleRecord
-from forecourt.kit.dates import parse_date, utcnow
-from forecourt.kit.errors import InvalidInput, invalid_from
-from forecourt.kit.ids import new_id
-from forecourt.core.registry.service import Lookups, count_usage, fill_vins
-from forecourt.kit.text import check_no_nul
+from forecourt.core.customers.schemas import Batch, CustomerFields, VehicleRecord
 from forecourt.core.uploads import repository
 from forecourt.core.uploads.schemas import (
     CANCELLED,
@@ -35,8 +29,14 @@ from forecourt.core.uploads.schemas import (
     UploadNotFound,
     UploadRequest,
 )
-from forecourt.kit.vehicles import Region
+from forecourt.core.webhooks.schemas import EventRenderer
 from forecourt.jobs import queue
+from forecourt.kit import paging
+from forecourt.kit.dates import parse_date, utcnow
+from forecourt.kit.errors import InvalidInput, invalid_from, not_theirs
+from forecourt.kit.ids import new_id, parse_id
+from forecourt.kit.text import check_no_nul
+from forecourt.kit.vehicles import Region
 from forecourt.providers.registration import RegistrationLookup
 
 PROCESS_JOB = "uploads.process"
@@ -95,21 +95,12 @@ def fail(conn: Connection, upload_id: UUID) -> None:
     repository.delete_chunks(conn, upload_id)
 
 
-def _parse_id(upload_id: str) -> UUID:
-    try:
-        return UUID(upload_id)
-    except ValueError:
-        raise UploadNotFound("upload_id is not a valid id") from None
-
-
 def get(conn: Connection, account_id: UUID, region: Region, upload_id: str) -> Upload:
-    parsed = _parse_id(upload_id)
+    parsed = parse_id(upload_id, UploadNotFound, "upload_id")
     upload = repository.get(conn, account_id, region, parsed)
     if upload is not None:
         return upload
-    if repository.owner_of(conn, parsed) not in (None, account_id):
-        raise UploadForbidden("upload belongs to another account")
-    raise UploadNotFound("no upload with that id")
+    raise not_theirs(repository.owner_of(conn, parsed), account_id, "upload", UploadForbidden, UploadNotFound)
 
 
 def cancel(conn: Connection, account_id: UUID, region: Region, upload_id: str) -> Upload:
@@ -201,10 +192,9 @@ class PreparedChunk(NamedTuple):
     first_row: int  # the upload's cursor when prepared: applied only if still there
     chunk_no: int
     rows: int
-    records: list[VehicleRecord]
-    row_numbers: list[int]
+    batch: Batch  # its valid rows' customers
+    row_numbers: list[int]  # of each of those
     failed: list[RowError]
-    lookups: Lookups | None
 
 
 def prepare_chunk(conn: Connection, upload_id: UUID) -> PreparedChunk | None:
@@ -216,22 +206,23 @@ def prepare_chunk(conn: Connection, upload_id: UUID) -> PreparedChunk | None:
     chunk_no = first // upload.chunk_size
     body = repository.chunk_body(conn, upload.id, chunk_no)
     rows, records, row_numbers, failed = _validate_rows(upload, body, first + 1)
-    return PreparedChunk(upload, first, chunk_no, rows, records, row_numbers, failed, None)
+    return PreparedChunk(upload, first, chunk_no, rows, Batch(records), row_numbers, failed)
 
 
 def look_up(chunk: PreparedChunk, lookup: RegistrationLookup) -> PreparedChunk:
     """Registration lookups for the chunk's rows, if the upload asked for them."""
     if not chunk.upload.enable_rego_lookups:
         return chunk
-    lookups = fill_vins(chunk.records, chunk.upload.region, lookup)
+    batch = customers.look_up(chunk.batch, chunk.upload.region, lookup)
+    assert batch.lookups is not None
     failed = chunk.failed + [
-        RowError(row=chunk.row_numbers[i], external_id=chunk.records[i].external_id, reason=reason)
-        for i, reason in lookups.failures.items()
+        RowError(row=chunk.row_numbers[i], external_id=batch.records[i].external_id, reason=reason)
+        for i, reason in batch.lookups.failures.items()
     ]
-    return chunk._replace(failed=sorted(failed, key=lambda e: e.row), lookups=lookups)
+    return chunk._replace(failed=sorted(failed, key=lambda e: e.row), batch=batch)
 
 
-def apply_chunk(conn: Connection, chunk: PreparedChunk) -> bool:
+def apply_chunk(conn: Connection, render: EventRenderer, chunk: PreparedChunk) -> bool:
     """Write a prepared chunk: customers, row errors, usage and counters, under the
     upload's lock, unless a cancel or another worker got there first. True when the
     upload has nothing left to do."""
@@ -240,10 +231,8 @@ def apply_chunk(conn: Connection, chunk: PreparedChunk) -> bool:
         return True
     if upload.total_processed_customers != chunk.first_row:
         return False  # another worker applied this chunk meanwhile; prepare the next one
-    customers.save_many(conn, upload.account_id, upload.region, chunk.records, upload.id)
+    customers.apply(conn, render, upload.account_id, upload.region, chunk.batch, upload.id)
     repository.insert_errors(conn, upload.id, chunk.failed)
-    if chunk.lookups is not None:
-        count_usage(conn, upload.account_id, chunk.lookups)
     repository.delete_chunks(conn, upload.id, up_to=chunk.chunk_no)
     processed = chunk.first_row + chunk.rows
     # No rows left to read means done, even if the counts disagree (nothing else could finish it).

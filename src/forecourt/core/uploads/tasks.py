@@ -8,10 +8,10 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
+from forecourt.core.adapters import Adapters, Context
 from forecourt.core.uploads import service
 from forecourt.db.engine import Database
-from forecourt.jobs.worker import JobContext, JobInterrupted, task
-from forecourt.providers.registration import RegistrationLookup, from_settings
+from forecourt.jobs.worker import JobInterrupted, task
 
 
 def _give_up(conn: Connection, payload: dict[str, Any]) -> None:
@@ -20,20 +20,19 @@ def _give_up(conn: Connection, payload: dict[str, Any]) -> None:
 
 
 @task(service.PROCESS_JOB, give_up=_give_up)
-def process_upload(ctx: JobContext) -> None:
+def process_upload(ctx: Context) -> None:
     upload_id = UUID(ctx.job.payload["upload_id"])
-    lookup = from_settings(ctx.settings, ctx.db)
     while True:
         if ctx.stopping:
             raise JobInterrupted  # between chunks: the next worker carries on from here
-        if run_chunk(ctx.db, upload_id, lookup, ctx.heartbeat):
+        if run_chunk(ctx.db, ctx.adapters, upload_id, ctx.heartbeat):
             return  # done, or the lease was lost and another worker carries on
 
 
 def run_chunk(
     db: Database,
+    adapters: Adapters,
     upload_id: UUID,
-    lookup: RegistrationLookup,
     heartbeat: Callable[[Connection], bool] | None = None,
 ) -> bool:
     """Process the upload's next chunk: validate and look up outside any write lock (an
@@ -44,6 +43,8 @@ def run_chunk(
         chunk = service.prepare_chunk(conn, upload_id)
     if chunk is None:
         return True
-    chunk = service.look_up(chunk, lookup)
+    chunk = service.look_up(chunk, adapters.lookup)
     with db.write() as conn:
-        return service.apply_chunk(conn, chunk) or (heartbeat is not None and not heartbeat(conn))
+        return service.apply_chunk(conn, adapters.event_body, chunk) or (
+            heartbeat is not None and not heartbeat(conn)
+        )

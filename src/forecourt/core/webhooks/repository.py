@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from forecourt.core.webhooks.schemas import FAILED, PENDING, Delivery, Webhook
 from forecourt.db import bulk
-from forecourt.db.models import listings, tracked_customers, webhook_deliveries, webhooks
+from forecourt.db.models import webhook_deliveries, webhooks
 
 _WEBHOOK = [webhooks.c[name] for name in Webhook.__struct_fields__]
 _DELIVERY = [webhook_deliveries.c[name] for name in Delivery.__struct_fields__]
@@ -64,17 +64,6 @@ def subscribers(conn: Connection, account_ids: Collection[UUID]) -> list[Subscri
         bulk.one_of(conn, webhooks.c.account_id, account_ids)
     )
     return [Subscriber(*row) for row in conn.execute(query)]
-
-
-def customers(conn: Connection, customer_ids: Collection[UUID]) -> dict[UUID, sa.RowMapping]:
-    tc = tracked_customers
-    query = sa.select(tc).where(bulk.one_of(conn, tc.c.id, customer_ids))
-    return {row.id: row._mapping for row in conn.execute(query)}
-
-
-def listings_by_id(conn: Connection, listing_ids: Collection[int]) -> dict[int, sa.RowMapping]:
-    query = sa.select(listings).where(bulk.one_of(conn, listings.c.id, listing_ids))
-    return {row.id: row._mapping for row in conn.execute(query)}
 
 
 def insert_deliveries(conn: Connection, columns: Mapping[str, Sequence[Any] | bulk.Same]) -> None:

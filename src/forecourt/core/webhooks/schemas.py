@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 import msgspec
 
+from forecourt.core.customers.schemas import Customer
+from forecourt.core.listings.schemas import Listing
 from forecourt.kit.errors import NotFound
 
 Event = Literal["ping", "recapture_new", "recapture_price_change", "recapture_delist"]
@@ -58,44 +61,20 @@ class DeliveryPage(msgspec.Struct, kw_only=True):
     deliveries: list[Delivery]
 
 
-class EventCustomer(msgspec.Struct, kw_only=True):
-    id: str
+class WebhookEvent(msgspec.Struct, kw_only=True):
+    """An event as an account's webhook hears of it, in Forecourt's terms: for sighting
+    events the customer and the listing (with the lead). The body sent is rendered from
+    it at the edge, in the dialect's shape (see `EventRenderer`)."""
+
+    id: UUID  # the delivery's
+    type: Event
+    created_at: datetime
     region: str
-    rego: str | None
-    state: str | None
-    vin: str | None
-    external_id: str | None
-    sale_date: str | None
-    monitor_start_date: str | None
-    monitor_end_date: str | None
-    vehicle_title: str | None
-    additional_fields: dict[str, Any]
+    lead_id: UUID | None = None
+    customer: Customer | None = None
+    listing: Listing | None = None
 
 
-class EventListing(msgspec.Struct, kw_only=True):
-    id: str
-    source: str
-    source_id: str
-    url: str
-    title: str | None
-    price: int | None
-    seller_type: str | None
-    vin: str | None
-    plate: str | None
-    state: str | None
-    listed_at: str | None
-    delisted_at: str | None
-    price_history: list[Any]
-
-
-class EventBody(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """What an endpoint receives: the event, when it happened, and for sighting events
-    the customer and the listing (with its lead)."""
-
-    id: str
-    type: str
-    created_at: str
-    region: str
-    lead_id: str | None = None
-    customer: EventCustomer | None = None
-    listing: EventListing | None = None
+# The exact bytes a webhook receives for an event: the composition root picks the
+# dialect's renderer (the Recapture body today).
+EventRenderer = Callable[[WebhookEvent], bytes]

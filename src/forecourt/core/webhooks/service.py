@@ -10,35 +10,34 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.kit import paging
-from forecourt.kit.dates import format_timestamp, utcnow
-from forecourt.kit.errors import Forbidden, InvalidInput
-from forecourt.kit.ids import new_id
+from forecourt.core.customers import repository as customers
+from forecourt.core.listings import repository as listings
 from forecourt.core.sightings.schemas import NewSighting
-from forecourt.kit.text import check_no_nul
 from forecourt.core.webhooks import repository
 from forecourt.core.webhooks.schemas import (
     FORMATS,
     PENDING,
     DeliveryPage,
     Event,
-    EventBody,
-    EventCustomer,
-    EventListing,
+    EventRenderer,
     NewWebhook,
     Webhook,
+    WebhookEvent,
     WebhookFields,
     WebhookNotFound,
 )
 from forecourt.db.bulk import Same
 from forecourt.jobs import queue
+from forecourt.kit import paging
+from forecourt.kit.dates import utcnow
+from forecourt.kit.errors import Forbidden, InvalidInput, not_theirs
+from forecourt.kit.ids import new_id, parse_id
+from forecourt.kit.text import check_no_nul
 
 DELIVER_JOB = "webhooks.deliver"
 NAME_MAX, ENDPOINT_MAX = 200, 2048
@@ -46,8 +45,6 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - Standard Webhooks: the rest is the base
 # The queue backs off 2, 4, 8 ... s, then hourly: enough attempts to span the 24 hours a
 # delivery is retried for; the task gives up at 24 hours whichever comes first.
 MAX_ATTEMPTS = 40
-
-_encoder = msgspec.json.Encoder()
 
 
 def _validate(fields: WebhookFields) -> WebhookFields:
@@ -85,22 +82,13 @@ def create(conn: Connection, account_id: UUID, region: str, fields: WebhookField
     return NewWebhook(webhook=webhook, secret=secret)
 
 
-def _parse_id(webhook_id: str) -> UUID:
-    try:
-        return UUID(webhook_id)
-    except ValueError:
-        raise WebhookNotFound("webhook_id is not a valid id") from None
-
-
 def get(conn: Connection, account_id: UUID, webhook_id: str) -> Webhook:
     """A webhook by id, in whichever region it serves."""
-    found_id = _parse_id(webhook_id)
+    found_id = parse_id(webhook_id, WebhookNotFound, "webhook_id")
     webhook = repository.get(conn, account_id, found_id)
     if webhook is not None:
         return webhook
-    if repository.owner_of(conn, found_id) not in (None, account_id):
-        raise Forbidden("webhook belongs to another account")
-    raise WebhookNotFound("no webhook with that id")
+    raise not_theirs(repository.owner_of(conn, found_id), account_id, "webhook", Forbidden, WebhookNotFound)
 
 
 def list_all(conn: Connection, account_id: UUID, region: str | None) -> list[Webhook]:
@@ -113,12 +101,12 @@ def delete(conn: Connection, account_id: UUID, webhook_id: str) -> Webhook:
     return webhook
 
 
-def ping(conn: Connection, account_id: UUID, webhook_id: str) -> UUID:
+def ping(conn: Connection, render: EventRenderer, account_id: UUID, webhook_id: str) -> UUID:
     """Queue a `ping` delivery to the webhook; returns the delivery id."""
     webhook = get(conn, account_id, webhook_id)
     delivery_id = new_id()
-    body = EventBody(id=str(delivery_id), type="ping", created_at=_now_text(), region=webhook.region)
-    _queue(conn, "ping", [(delivery_id, webhook.id, account_id, _encoder.encode(body))])
+    event = WebhookEvent(id=delivery_id, type="ping", created_at=utcnow(), region=webhook.region)
+    _queue(conn, "ping", [(delivery_id, webhook.id, account_id, render(event))])
     return delivery_id
 
 
@@ -131,32 +119,34 @@ def deliveries(
     return DeliveryPage(total=total, deliveries=rows)
 
 
-def notify(conn: Connection, event: Event, sightings: Sequence[NewSighting]) -> None:
-    """Queue `event` for each sighting to its account's webhooks in its region. Costs
-    one query when no account has a webhook."""
+def notify(conn: Connection, render: EventRenderer, event: Event, sightings: Sequence[NewSighting]) -> None:
+    """Queue `event` for each sighting to its account's webhooks in its region, each
+    delivery with the body `render` makes. Costs one query when no account has a webhook."""
     hooks: dict[tuple[UUID, str], list[UUID]] = {}
     for hook in repository.subscribers(conn, {s.account_id for s in sightings}):
         hooks.setdefault((hook.account_id, hook.region), []).append(hook.id)
     heard = [s for s in sightings if (s.account_id, s.region) in hooks]
     if not heard:
         return
-    customers = repository.customers(conn, {s.customer_id for s in heard})
-    listings = repository.listings_by_id(conn, {s.listing_id for s in heard})
-    now = _now_text()
+    found_customers = customers.get_many(conn, {s.customer_id for s in heard})
+    found_listings = listings.by_ids(conn, {s.listing_id for s in heard})
+    now = utcnow()
     outgoing = []
     for sighting in heard:
         for hook_id in hooks[(sighting.account_id, sighting.region)]:
             delivery_id = new_id()
-            body = EventBody(
-                id=str(delivery_id),
-                type=event,
-                created_at=now,
-                region=sighting.region,
-                lead_id=str(sighting.lead_id),
-                customer=_customer(customers[sighting.customer_id]),
-                listing=_listing(listings[sighting.listing_id]),
+            body = render(
+                WebhookEvent(
+                    id=delivery_id,
+                    type=event,
+                    created_at=now,
+                    region=sighting.region,
+                    lead_id=sighting.lead_id,
+                    customer=found_customers[sighting.customer_id],
+                    listing=found_listings[sighting.listing_id],
+                )
             )
-            outgoing.append((delivery_id, hook_id, sighting.account_id, _encoder.encode(body)))
+            outgoing.append((delivery_id, hook_id, sighting.account_id, body))
     _queue(conn, event, outgoing)
 
 
@@ -176,41 +166,3 @@ def _queue(conn: Connection, event: str, outgoing: list[tuple[UUID, UUID, UUID, 
         },
     )
     queue.enqueue_many(conn, DELIVER_JOB, [{"delivery_id": str(i)} for i in ids], max_attempts=MAX_ATTEMPTS)
-
-
-def _now_text() -> str:
-    return format_timestamp(utcnow()) or ""
-
-
-def _customer(row: Any) -> EventCustomer:
-    return EventCustomer(
-        id=str(row.id),
-        region=row.region,
-        rego=row.rego,
-        state=row.state,
-        vin=row.vin,
-        external_id=row.external_id,
-        sale_date=format_timestamp(row.sale_date),
-        monitor_start_date=format_timestamp(row.monitor_start_date),
-        monitor_end_date=format_timestamp(row.monitor_end_date),
-        vehicle_title=row.vehicle_title,
-        additional_fields=row.additional_fields,
-    )
-
-
-def _listing(row: Any) -> EventListing:
-    return EventListing(
-        id=str(row.id),
-        source=row.source,
-        source_id=row.source_id,
-        url=row.url,
-        title=row.title,
-        price=row.price,
-        seller_type=row.seller_type,
-        vin=row.vin,
-        plate=row.plate,
-        state=row.state,
-        listed_at=format_timestamp(row.listed_at),
-        delisted_at=format_timestamp(row.delisted_at),
-        price_history=row.price_history,
-    )

@@ -1,0 +1,106 @@
+"""The composition root: the outside world's adapters built from the settings, handed to
+the app and to the workers. The one place that chooses implementations; everything else
+is given what it uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from litestar import Litestar
+
+from forecourt.api.app import create_app
+from forecourt.api.recapture.schemas import event_body
+from forecourt.config import Settings
+from forecourt.core.adapters import Adapters
+from forecourt.core.checks import tasks as checks_tasks
+from forecourt.core.checks.resources import Checker, HttpCheck, ListingHistory, RegistrationCheck, VinDecode
+from forecourt.core.registry.lookup import FileLookup
+from forecourt.core.uploads import tasks as uploads_tasks
+from forecourt.core.webhooks import tasks as webhooks_tasks
+from forecourt.db.engine import Database
+from forecourt.jobs.worker import HANDLERS, Worker
+from forecourt.kit.clock import Clock, SystemClock
+from forecourt.providers.check_service import HttpCheckService
+from forecourt.providers.registration import CircuitBreaker, HttpLookup, NoLookup, RegistrationLookup
+from forecourt.providers.webhooks import HttpSender
+
+# Importing a feature's tasks registers its job handlers with the worker.
+TASKS = (checks_tasks, uploads_tasks, webhooks_tasks)
+
+
+def registration_lookup(settings: Settings, db: Database, clock: Clock) -> RegistrationLookup:
+    if settings.registration_lookup == "file":
+        return FileLookup(db)
+    if settings.registration_lookup == "http":
+        return HttpLookup(
+            settings.registration_http_url,
+            timeout=settings.registration_http_timeout_seconds,
+            retries=settings.registration_http_retries,
+            breaker=CircuitBreaker(
+                settings.registration_http_breaker_failures, settings.registration_http_breaker_seconds, clock
+            ),
+            clock=clock,
+        )
+    if settings.registration_lookup == "none":
+        return NoLookup()
+    raise ValueError(
+        f"FORECOURT_REGISTRATION_LOOKUP must be none, file or http, not {settings.registration_lookup!r}"
+    )
+
+
+def checkers(settings: Settings, db: Database, lookup: RegistrationLookup) -> tuple[Checker, ...]:
+    """The vehicle-check resources this server runs."""
+    found: list[Checker] = [VinDecode()]
+    if settings.registration_lookup != "none":
+        found.append(RegistrationCheck(lookup))
+    found.append(ListingHistory(db))
+    if settings.check_http_url:
+        service = HttpCheckService(settings.check_http_url, settings.check_http_timeout_seconds)
+        found.append(
+            HttpCheck(
+                service,
+                description=settings.check_http_description,
+                resource_type=settings.check_http_resource_type,
+                result_path=settings.check_http_result_path,
+                status_path=settings.check_http_status_path,
+            )
+        )
+    return tuple(found)
+
+
+def adapters(settings: Settings, db: Database, clock: Clock | None = None) -> Adapters:
+    """One set per process: the HTTP clients and the circuit breaker are shared by every
+    request and job."""
+    clock = clock or SystemClock()
+    lookup = registration_lookup(settings, db, clock)
+    return Adapters(
+        clock=clock,
+        lookup=lookup,
+        checkers=checkers(settings, db, lookup),
+        sender=HttpSender(settings.webhook_timeout_seconds, clock),
+        event_body=event_body,
+    )
+
+
+def worker(settings: Settings, db: Database, outside: Adapters) -> Worker:
+    return Worker(db, settings, outside, clock=outside.clock, handlers=HANDLERS)
+
+
+def app(
+    settings: Settings,
+    db: Database,
+    outside: Adapters | None = None,
+    on_startup: Sequence[Callable[[], Any]] = (),
+    on_shutdown: Sequence[Callable[[], Any]] = (),
+) -> Litestar:
+    return create_app(settings, db, outside or adapters(settings, db), on_startup, on_shutdown)
+
+
+def serving(settings: Settings, db: Database) -> Litestar:
+    """What `forecourt serve` runs: the app, with an embedded worker unless turned off."""
+    outside = adapters(settings, db)
+    if not settings.embedded_worker:
+        return app(settings, db, outside)
+    embedded = worker(settings, db, outside)
+    return app(settings, db, outside, on_startup=[embedded.start_thread], on_shutdown=[embedded.shutdown])
