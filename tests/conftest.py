@@ -158,20 +158,21 @@ def server_url(session_db: Database, database_url: str) -> Iterator[str]:
 
 
 class MovableClock:
-    """A clock the test moves: it starts at the real time and only moves when told to
-    (`sleep` moves it too), so backoff, leases and cool-downs pass without waiting."""
+    """The real time, moved forward by the test (`sleep` moves it too), so backoff, leases
+    and cool-downs pass without waiting, and what was stamped with the real time (a job
+    enqueued by a request) is never in this clock's future."""
 
     def __init__(self) -> None:
-        self.at = utcnow()
+        self.ahead = timedelta()
 
     def now(self) -> datetime:
-        return self.at
+        return utcnow() + self.ahead
 
     def sleep(self, seconds: float) -> None:
         self.advance(seconds)
 
     def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
+        self.ahead += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -21,9 +20,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from forecourt.config import Settings
 from forecourt.db.engine import Database
-from forecourt.db.models import jobs, webhook_deliveries
-from forecourt.kit.dates import utcnow
-from tests.conftest import Tenant, ingest_listings, listing_record, put_customer, run_jobs
+from forecourt.db.models import jobs
+from tests.conftest import MovableClock, Tenant, ingest_listings, listing_record, put_customer, run_jobs
 
 URL = "/v2/webhooks"
 VIN = "1N4AL11D16N337720"
@@ -210,14 +208,14 @@ def test_a_listing_corrected_to_a_customers_vin_is_new_not_a_price_change(
 
 
 def test_a_failed_delivery_is_retried_with_backoff_until_it_succeeds(
-    http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
+    http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver, clock: MovableClock
 ) -> None:
     webhook = create(http, tenant, receiver.url)
     receiver.statuses = [500]
     ping = call(http, tenant, "POST", f"/{webhook['id']}/ping")
     assert ping.status_code == 202
 
-    run_jobs(db)
+    run_jobs(db, clock=clock)
     (first,) = call(http, tenant, "GET", f"/{webhook['id']}/deliveries").json()["deliveries"]
     assert (first["id"], first["status"], first["attempts"], first["response_status"]) == (
         ping.json()["delivery_id"],
@@ -225,10 +223,11 @@ def test_a_failed_delivery_is_retried_with_backoff_until_it_succeeds(
         1,
         500,
     )
-    assert run_jobs(db) == 0  # not due yet: the retry waits its backoff
+    clock.advance(1.9)
+    assert run_jobs(db, clock=clock) == 0  # not due yet: the retry waits its backoff (2 s)
 
-    time.sleep(2.2)
-    run_jobs(db)
+    clock.advance(0.2)
+    run_jobs(db, clock=clock)
     (second,) = call(http, tenant, "GET", f"/{webhook['id']}/deliveries").json()["deliveries"]
     assert (second["status"], second["attempts"], second["response_status"]) == ("delivered", 2, 200)
     assert [e["type"] for e in receiver.events()] == ["ping", "ping"]
@@ -237,15 +236,14 @@ def test_a_failed_delivery_is_retried_with_backoff_until_it_succeeds(
 
 
 def test_a_delivery_failing_after_24_hours_is_given_up(
-    http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
+    http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver, clock: MovableClock
 ) -> None:
     webhook = create(http, tenant, receiver.url)
     receiver.statuses = [500]
     call(http, tenant, "POST", f"/{webhook['id']}/ping")
-    with db.write() as conn:  # the event happened a day and an hour ago
-        conn.execute(sa.update(webhook_deliveries).values(created_at=utcnow() - timedelta(hours=25)))
+    clock.advance(25 * 3600)  # the event happened a day and an hour ago
 
-    run_jobs(db)
+    run_jobs(db, clock=clock)
 
     (delivery,) = call(http, tenant, "GET", f"/{webhook['id']}/deliveries").json()["deliveries"]
     assert (delivery["status"], delivery["attempts"], delivery["response_status"]) == ("failed", 1, 500)
@@ -254,14 +252,14 @@ def test_a_delivery_failing_after_24_hours_is_given_up(
 
 
 def test_a_failing_endpoint_is_paused_and_its_other_deliveries_wait(
-    http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
+    http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver, clock: MovableClock
 ) -> None:
     webhook = create(http, tenant, receiver.url)
     receiver.statuses = [503]
     for _ in range(3):
         call(http, tenant, "POST", f"/{webhook['id']}/ping")
 
-    run_jobs(db)
+    run_jobs(db, clock=clock)
     assert len(receiver.received) == 1  # the other two did not each try a failing endpoint
     log = call(http, tenant, "GET", f"/{webhook['id']}/deliveries").json()["deliveries"]
     assert sorted((d["status"], d["attempts"]) for d in log) == [
@@ -270,8 +268,8 @@ def test_a_failing_endpoint_is_paused_and_its_other_deliveries_wait(
         ("pending", 1),
     ]
 
-    time.sleep(2.2)  # the pause (2 s after one failure) and the retries' backoff both pass
-    run_jobs(db)
+    clock.advance(2.1)  # the pause (2 s after one failure) and the retries' backoff both pass
+    run_jobs(db, clock=clock)
     log = call(http, tenant, "GET", f"/{webhook['id']}/deliveries").json()["deliveries"]
     assert [d["status"] for d in log] == ["delivered"] * 3
     assert len(receiver.received) == 4
