@@ -22,6 +22,7 @@ from forecourt.core.adapters import Adapters
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 from forecourt.kit.errors import DomainError
+from forecourt.kit.text import camel_keys
 from forecourt.kit.vehicles import parse_region
 
 
@@ -397,7 +398,7 @@ def resources_list(ctx: click.Context, account_id: UUID | None) -> None:
         using = {c.resource.key for c in checks.enabled(conn, account_id, everything)} if account_id else None
     _print(
         [
-            msgspec.to_builtins(c.resource)
+            camel_keys(msgspec.structs.asdict(c.resource))
             | ({"enabled": c.resource.key in using} if using is not None else {})
             for c in everything
         ]

@@ -25,3 +25,13 @@ def check_no_nul(field: str, value: Any) -> None:
 def is_whole_number(text: str) -> bool:
     """ASCII digits only: str.isdigit() also accepts "²" and "١٢", which int() refuses or misreads."""
     return text.isascii() and text.isdigit()
+
+
+def camel_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """`{"resource_id": 1}` as `{"resourceId": 1}`, for the dialects that write camelCase."""
+    return {_camel(key): value for key, value in values.items()}
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)

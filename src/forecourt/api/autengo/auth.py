@@ -21,21 +21,33 @@ class TokenPost(msgspec.Struct, rename="camel"):
     user_alzura_id: AlzuraId
 
 
+class Token(msgspec.Struct, frozen=True):
+    token: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
+    scope: str = tokens.SCOPE
+
+
+def _out(token: tokens.Token) -> Token:
+    return Token(token.token, token.expires_in)
+
+
 class AuthController(Controller):
     path = "/auth"
     tags = ["Autengo auth"]
 
     @post("/token", status_code=200, sync_to_thread=True)
-    def issue_token(self, db: DbDep, account: AccountDep, data: JSONBody[TokenPost]) -> tokens.Token:
+    def issue_token(self, db: DbDep, account: AccountDep, data: JSONBody[TokenPost]) -> Token:
         """A token for a user of the dealer, valid for 24 hours."""
         with db.write() as conn:
-            return tokens.issue(conn, tokens.Claims(account.id, data.dealer_alzura_id, data.user_alzura_id))
+            claims = tokens.Claims(account.id, data.dealer_alzura_id, data.user_alzura_id)
+            return _out(tokens.issue(conn, claims))
 
     @get("/refresh", sync_to_thread=True)
-    def refresh_token(self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> tokens.Token:
+    def refresh_token(self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> Token:
         """A fresh token for the user of the (still valid) token sent."""
         token = session_token(request.headers)
         if token is None:
             raise Unauthenticated("Send the token to refresh as 'X-Authorization: Bearer <token>'")
         with db.write() as conn:
-            return tokens.issue(conn, tokens.verify(conn, account.id, token))
+            return _out(tokens.refresh(conn, account.id, token))

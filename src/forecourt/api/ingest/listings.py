@@ -41,7 +41,11 @@ def _ingest(db: Database, render: EventRenderer, body: bytes) -> IngestReport:
     "/ingest/v1/listings",
     status_code=200,
     tags=["Ingest"],
-    responses={200: ResponseSpec(IngestReport, description="Stored and matched; bad records listed")},
+    responses={
+        200: ResponseSpec(
+            IngestReport, description="Stored and matched; bad records listed", generate_examples=False
+        )
+    },
 )
 async def ingest_listings(
     request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, ingest_key: IngestKeyDep

@@ -94,8 +94,9 @@ async def get_customer(request: Request[Any, Any, Any], db: DbDep, account: Acco
         if party_id is None and not email and not phone:
             raise InvalidInput("body", "kapture_customer_id, email_id or phone is required")
         with db.read() as conn:
-            found = contacts.find_customer(conn, account.id, party_id=party_id, email=email, phone=phone)
-            enquiries = contacts.enquiries(conn, [found]).get(found.id, 0)
+            found, enquiries = contacts.find_customer(
+                conn, account.id, party_id=party_id, email=email, phone=phone
+            )
         return {"Customer Details": customer(found, account, enquiries), "status": "success"}
 
     return await _run(request, find)

@@ -47,7 +47,11 @@ class CustomersController(Controller):
             success=True, total=page.total, customers=[customer_out(c) for c in page.customers]
         )
 
-    @put("/", sync_to_thread=True, responses={200: ResponseSpec(CustomerPutEnvelope, description="Saved")})
+    @put(
+        "/",
+        sync_to_thread=True,
+        responses={200: ResponseSpec(CustomerPutEnvelope, description="Saved", generate_examples=False)},
+    )
     def create_customer(
         self,
         db: DbDep,

@@ -73,7 +73,11 @@ class UploadsController(Controller):
     path = "/v2/recapture/upload"
     tags = ["Recapture"]
 
-    @post("/", status_code=202, responses={202: ResponseSpec(UploadEnvelope, description="Queued")})
+    @post(
+        "/",
+        status_code=202,
+        responses={202: ResponseSpec(UploadEnvelope, description="Queued", generate_examples=False)},
+    )
     async def create_upload(
         self,
         request: Request[Any, Any, Any],

@@ -7,9 +7,9 @@ from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
+from msgspec.structs import asdict
 
 from forecourt.api.deps import AdaptersDep, DbDep
 from forecourt.api.sync.deps import AccountDep
@@ -20,6 +20,7 @@ from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check
 from forecourt.db.engine import Database
 from forecourt.kit.dates import format_timestamp
 from forecourt.kit.errors import NotFound
+from forecourt.kit.text import camel_keys
 
 
 def _info(check: Check) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def _info(check: Check) -> dict[str, Any]:
         "resourceId": check.resource_id,
     }
     if check.status_id is not None:  # a check that failed has no status
-        info["status"] = msgspec.to_builtins(STATUSES[check.status_id])
+        info["status"] = camel_keys(asdict(STATUSES[check.status_id]))
     else:
         info["error"] = check.error
     info |= {
@@ -125,6 +126,6 @@ class ChecksController(Controller):
             using = {c.resource.key for c in checks.enabled(conn, account.id, everything)}
         return {
             "resources": [
-                msgspec.to_builtins(c.resource) | {"enabled": c.resource.key in using} for c in everything
+                camel_keys(asdict(c.resource)) | {"enabled": c.resource.key in using} for c in everything
             ]
         }

@@ -27,9 +27,7 @@ _KEY_NAME = "session-tokens"
 
 class Token(msgspec.Struct, frozen=True):
     token: str
-    expires_in: int
-    token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
-    scope: str = SCOPE
+    expires_in: int  # seconds
 
 
 class Claims(msgspec.Struct, frozen=True):
@@ -76,3 +74,8 @@ def verify(conn: Connection, account_id: UUID, token: str) -> Claims:
     if claims.account_id != account_id or payload.get("scope") != SCOPE:
         raise Unauthenticated("Invalid or expired token")
     return claims
+
+
+def refresh(conn: Connection, account_id: UUID, token: str) -> Token:
+    """A new token for the user of a valid one of this account."""
+    return issue(conn, verify(conn, account_id, token))

@@ -17,7 +17,7 @@ class CheckedVehicle(NamedTuple):
     plate: str
 
 
-class Status(msgspec.Struct, frozen=True, rename="camel"):
+class Status(msgspec.Struct, frozen=True):
     status_id: int
     key: str
     description: str
@@ -92,8 +92,8 @@ class Outcome(NamedTuple):
     error: str | None = None
 
 
-class Resource(msgspec.Struct, frozen=True, rename="camel"):
-    """A source that checks vehicles, in the vendor's shape."""
+class Resource(msgspec.Struct, frozen=True):
+    """A source that checks vehicles, described as the Sync vendor describes its own."""
 
     resource_id: int
     key: str

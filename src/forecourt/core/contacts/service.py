@@ -144,8 +144,8 @@ def save_customer(
 
 def find_customer(
     conn: Connection, account_id: UUID, *, party_id: int | None, email: str | None, phone: str | None
-) -> Contact:
-    """A party by its id, else its email, else its phone number."""
+) -> tuple[Contact, int]:
+    """A party by its id, else its email, else its phone number, and how many leads it has."""
     found = repository.find(conn, account_id, party_id=party_id) if party_id is not None else None
     for key, value in (("email", email.lower() if email else None), ("phoneNumber", phone)):
         if found is None and value:
@@ -153,7 +153,7 @@ def find_customer(
             found = repository.find(conn, account_id, party_id=match) if match is not None else None
     if found is None:
         raise ContactNotFound("Customer information does not exist")
-    return found
+    return found, enquiries(conn, [found]).get(found.id, 0)
 
 
 def add_update_customer(
