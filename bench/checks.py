@@ -37,10 +37,10 @@ from upload import Server, backend_of, log, prepare_database, source_revision, w
 from forecourt.core.accounts import service as accounts
 from forecourt.core.checks import service as checks
 from forecourt.core.checks.schemas import CheckedVehicle
-from forecourt.kit.ids import new_id
 from forecourt.db import bulk
 from forecourt.db.engine import Database
 from forecourt.db.models import check_batches, vehicle_checks
+from forecourt.kit.ids import new_id
 
 TARGET_P50_MS = 50.0
 READ = 500

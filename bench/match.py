@@ -59,11 +59,11 @@ from upload import (
 )
 
 from forecourt.core.accounts import service as accounts
-from forecourt.kit.dates import utcnow
-from forecourt.kit.ids import new_ids
 from forecourt.db import bulk
 from forecourt.db.engine import SQLITE_PRAGMAS, Database
 from forecourt.db.models import tracked_customers
+from forecourt.kit.dates import utcnow
+from forecourt.kit.ids import new_ids
 
 TARGET_PER_SECOND = 50_000
 STATES = ("VIC", "NSW", "QLD", "SA", "WA", "TAS", "NT", "ACT")

@@ -671,11 +671,21 @@ def _inserts_customers(_conn: Any, statement: str, *args: Any, **kwargs: Any) ->
     return statement.startswith(f"INSERT INTO {TABLE}")
 
 
-def chunk_step(db: Any, upload_id: uuid.UUID, lookup: Any) -> tuple[str, Callable[[], bool]]:
+def chunk_step(db: Any, upload_id: uuid.UUID, settings: Settings) -> tuple[str, Callable[[], bool]]:
     """The job's unit of work: tasks.run_chunk (prepare, look up, apply) where the code has
-    it, else one service.process_next_chunk per write transaction (earlier code)."""
+    it, with the adapters of the composition root (or, on earlier code, the lookup
+    provider), else one service.process_next_chunk per write transaction (earlier code)."""
     from forecourt.core.uploads import service, tasks
 
+    try:
+        from forecourt import bootstrap
+
+        adapters = bootstrap.adapters(settings, db)
+        return "tasks.run_chunk", lambda: bool(tasks.run_chunk(db, adapters, upload_id))
+    except ImportError:
+        from forecourt.providers.registration import from_settings
+
+        lookup = from_settings(settings, db)
     if hasattr(tasks, "run_chunk"):
         return "tasks.run_chunk", lambda: bool(tasks.run_chunk(db, upload_id, lookup))
 
@@ -692,7 +702,6 @@ def profile_worker(args: argparse.Namespace, url: str, body: bytes) -> dict[str,
     from forecourt.core.uploads import service as uploads
     from forecourt.core.uploads.schemas import UploadRequest
     from forecourt.db.engine import Database
-    from forecourt.providers.registration import from_settings
 
     settings = Settings.load({}, database_url=url, upload_chunk_rows=args.chunk_rows)
     db = Database(url)
@@ -705,7 +714,7 @@ def profile_worker(args: argparse.Namespace, url: str, body: bytes) -> dict[str,
     del request
     staging = time.perf_counter() - started
     log(f"staged in {staging:.2f} s; processing ({args.profile})")
-    name, step = chunk_step(db, upload.id, from_settings(settings, db))
+    name, step = chunk_step(db, upload.id, settings)
     timer = PhaseTimer()
     profiler = cProfile.Profile()
     top = instrument(timer) if args.profile == "phases" else set()

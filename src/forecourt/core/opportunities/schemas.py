@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
-from msgspec import Meta
 
-from forecourt.core.contacts.schemas import ContactFields, LongText
+from forecourt.core.contacts.schemas import ContactFields
 
 
-class OpportunityPost(msgspec.Struct, rename="camel"):
-    selling_id: Annotated[str, Meta(min_length=1, max_length=16)]
-    customer: ContactFields
-    request_text: LongText | None = None
-    source_type: Annotated[int, Meta(ge=0, le=2**31 - 1)] | None = None
+class Opportunity(msgspec.Struct, frozen=True, kw_only=True):
+    selling_id: str  # the stock vehicle asked about
+    customer: ContactFields  # who asked: found by email or phone, else created
+    message: str | None = None
+    source_type: int | None = None

@@ -11,12 +11,12 @@ from forecourt.core.contacts import service as contacts
 from forecourt.core.inventory import repository as inventory
 from forecourt.core.inventory.schemas import VehicleNotFound
 from forecourt.core.opportunities import repository
-from forecourt.core.opportunities.schemas import OpportunityPost
+from forecourt.core.opportunities.schemas import Opportunity
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import InvalidInput
 
 
-def create(conn: Connection, account_id: UUID, post: OpportunityPost) -> int:
+def create(conn: Connection, account_id: UUID, post: Opportunity) -> int:
     vehicle = inventory.get(conn, account_id, post.selling_id)
     if vehicle is None:
         raise VehicleNotFound(f"No vehicle with sellingId {post.selling_id}")
@@ -30,7 +30,7 @@ def create(conn: Connection, account_id: UUID, post: OpportunityPost) -> int:
         account_id,
         party_id=contacts.find_or_create(conn, account_id, customer),
         vehicle_id=vehicle[0],
-        message=post.request_text,
+        message=post.message,
         source_type=post.source_type,
         at=utcnow(),
     )
