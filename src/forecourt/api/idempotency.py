@@ -14,10 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from forecourt.core.idempotency import service as idempotency
 from forecourt.core.idempotency.service import StoredAnswer
 from forecourt.db.engine import Database
+from forecourt.kit.clock import Clock
 
 
 def answer_once(
     db: Database,
+    clock: Clock,
     *,
     account_id: UUID,
     key: str | None,
@@ -35,12 +37,16 @@ def answer_once(
     def attempt() -> Response[bytes]:
         with db.write() as conn:
             if key is not None:
-                stored = idempotency.replay(conn, account_id, key, operation, request_hash, ttl_hours)
+                stored = idempotency.replay(
+                    conn, account_id, key, operation, request_hash, ttl_hours, clock.now()
+                )
                 if stored is not None:
                     return _response(stored, replayed=True)
             answer = StoredAnswer(status_code, msgspec.json.encode(produce(conn)))
             if key is not None:
-                idempotency.remember(conn, account_id, key, operation, request_hash, answer, ttl_hours)
+                idempotency.remember(
+                    conn, account_id, key, operation, request_hash, answer, ttl_hours, clock.now()
+                )
         return _response(answer, replayed=False)
 
     try:
@@ -53,12 +59,18 @@ def answer_once(
 
 
 def replay(
-    db: Database, account_id: UUID, key: str, operation: str, request_hash: str, ttl_hours: int
+    db: Database,
+    clock: Clock,
+    account_id: UUID,
+    key: str,
+    operation: str,
+    request_hash: str,
+    ttl_hours: int,
 ) -> Response[bytes] | None:
     """The stored answer to this key, if any (422 if the request differs)."""
     idempotency.check_key(key)
     with db.read() as conn:
-        stored = idempotency.replay(conn, account_id, key, operation, request_hash, ttl_hours)
+        stored = idempotency.replay(conn, account_id, key, operation, request_hash, ttl_hours, clock.now())
     return _response(stored, replayed=True) if stored is not None else None
 
 

@@ -73,7 +73,13 @@ class CustomersController(Controller):
         operation = "recapture.customers.put"
         if idempotency_key is not None:
             replayed = replay(
-                db, account.id, idempotency_key, operation, request_hash, settings.idempotency_ttl_hours
+                db,
+                adapters.clock,
+                account.id,
+                idempotency_key,
+                operation,
+                request_hash,
+                settings.idempotency_ttl_hours,
             )
             if replayed is not None:
                 return replayed
@@ -87,6 +93,7 @@ class CustomersController(Controller):
 
         return answer_once(
             db,
+            adapters.clock,
             account_id=account.id,
             key=idempotency_key,
             operation=operation,

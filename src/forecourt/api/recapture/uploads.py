@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
 from forecourt.api.bodies import SpooledBody, decode, mapped, spooled
-from forecourt.api.deps import DbDep, SettingsDep
+from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
 from forecourt.api.idempotency import answer_once
 from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
 from forecourt.api.recapture.schemas import (
@@ -28,6 +28,7 @@ from forecourt.core.accounts.schemas import Account
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db.engine import Database
+from forecourt.kit.clock import Clock
 from forecourt.kit.vehicles import Region
 
 
@@ -41,6 +42,7 @@ def _stage(
 def _create(
     body: SpooledBody,
     db: Database,
+    clock: Clock,
     settings: Settings,
     account: Account,
     region: Region,
@@ -53,6 +55,7 @@ def _create(
         try:
             return answer_once(
                 db,
+                clock,
                 account_id=account.id,
                 key=idempotency_key,
                 operation="recapture.upload",
@@ -83,13 +86,14 @@ class UploadsController(Controller):
         request: Request[Any, Any, Any],
         db: DbDep,
         settings: SettingsDep,
+        adapters: AdaptersDep,
         account: AccountDep,
         region: RegionDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         async with spooled(request) as body:
             return await anyio.to_thread.run_sync(
-                partial(_create, body, db, settings, account, region, idempotency_key)
+                partial(_create, body, db, adapters.clock, settings, account, region, idempotency_key)
             )
 
     @get("/{upload_id:str}", sync_to_thread=True)

@@ -6,14 +6,13 @@ neither does; keys expire after FORECOURT_IDEMPOTENCY_TTL_HOURS.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
 from forecourt.core.idempotency import repository
-from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import InvalidInput, Unprocessable
 
 MAX_KEY_LENGTH = 255
@@ -35,10 +34,16 @@ def check_key(key: str) -> str:
 
 
 def replay(
-    conn: Connection, account_id: UUID, key: str, operation: str, request_hash: str, ttl_hours: int
+    conn: Connection,
+    account_id: UUID,
+    key: str,
+    operation: str,
+    request_hash: str,
+    ttl_hours: int,
+    now: datetime,
 ) -> StoredAnswer | None:
-    """The stored answer for this key, or None when the key is new (or expired)."""
-    found = repository.find(conn, account_id, key, utcnow() - timedelta(hours=ttl_hours))
+    """The stored answer for this key, or None when the key is new (or expired by `now`)."""
+    found = repository.find(conn, account_id, key, now - timedelta(hours=ttl_hours))
     if found is None:
         return None
     stored_operation, stored_hash, status_code, body = found
@@ -55,8 +60,8 @@ def remember(
     request_hash: str,
     answer: StoredAnswer,
     ttl_hours: int,
+    now: datetime,
 ) -> None:
-    now = utcnow()
     repository.purge(conn, now - timedelta(hours=ttl_hours))
     repository.insert(
         conn,
