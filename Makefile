@@ -31,8 +31,8 @@ test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 check: install-dev
-	$(BIN)/ruff check src tests $(wildcard bench)
-	$(BIN)/ruff format --check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests $(wildcard bench tools)
+	$(BIN)/ruff format --check src tests $(wildcard bench tools)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/forecourt db check
