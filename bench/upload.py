@@ -679,13 +679,13 @@ def chunk_step(db: Any, upload_id: uuid.UUID, settings: Settings) -> tuple[str, 
 
     try:
         from forecourt import bootstrap
-
-        adapters = bootstrap.adapters(settings, db)
-        return "tasks.run_chunk", lambda: bool(tasks.run_chunk(db, adapters, upload_id))
     except ImportError:
         from forecourt.providers.registration import from_settings
 
         lookup = from_settings(settings, db)
+    else:
+        adapters = bootstrap.adapters(settings, db)
+        return "tasks.run_chunk", lambda: bool(tasks.run_chunk(db, adapters, upload_id))
     if hasattr(tasks, "run_chunk"):
         return "tasks.run_chunk", lambda: bool(tasks.run_chunk(db, upload_id, lookup))
 
