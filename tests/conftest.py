@@ -99,7 +99,9 @@ def session_db(database_url: str) -> Iterator[Database]:
 _TABLES = tuple(reversed(metadata.sorted_tables))
 # One round trip finds the tables that hold rows (a test writes to a few of the ~25).
 _NON_EMPTY = sa.text(
-    " UNION ALL ".join(f"SELECT {n} AS n WHERE EXISTS (SELECT 1 FROM {t.name})" for n, t in enumerate(_TABLES))
+    " UNION ALL ".join(
+        f"SELECT {n} AS n WHERE EXISTS (SELECT 1 FROM {t.name})" for n, t in enumerate(_TABLES)
+    )
 )
 
 

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.accounts.service import authenticate_api_key, authenticate_basic
-from forecourt.kit.errors import Unauthenticated
 from forecourt.db.engine import Database
 from forecourt.db.models import credentials, metadata
+from forecourt.kit.errors import Unauthenticated
 from tests.conftest import Cli
 
 

@@ -124,6 +124,7 @@ def test_upload_refuses_an_unknown_file_type(
 
 @pytest.fixture
 def server_with_worker(db: Database, database_url: str) -> Iterator[str]:
+    # A real server on loopback: the CLI's --server mode is an HTTP client over the network.
     settings = settings_for(database_url, worker_poll_seconds=0.05)
     worker = Worker(db, settings)
     application = create_app(settings, db, on_startup=[worker.start_thread], on_shutdown=[worker.shutdown])

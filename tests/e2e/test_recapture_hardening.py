@@ -13,12 +13,12 @@ import sqlalchemy as sa
 
 from forecourt.core.customers import service
 from forecourt.core.customers.schemas import CustomerFields
-from forecourt.kit.dates import utcnow
 from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs, registry_vehicles, tracked_customers, upload_chunks
 from forecourt.jobs.worker import HANDLERS, Worker
-from tests.conftest import Tenant, run_jobs, settings_for
+from forecourt.kit.dates import utcnow
+from tests.conftest import Tenant, app_client_for, run_jobs, settings_for
 
 CUSTOMERS = "/v2/recapture/customers"
 UPLOAD = "/v2/recapture/upload"
@@ -192,19 +192,17 @@ def test_key_order_inside_additional_fields_does_not_make_a_different_request(
 def test_a_replayed_put_does_not_pay_for_its_lookup_again(
     tenant: Tenant, db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    from forecourt.api.app import create_app
     from forecourt.db.models import lookup_usage
-    from tests.conftest import running_server
 
     registry = tmp_path / "registry.csv"
     registry.write_text("ZEN407,VIC,1N4AL11D16N337720," + "T" * 300 + "\n")
     load_csv(db, registry)
     settings = settings_for(database_url, registration_lookup="file")
     body = {"enable_rego_lookups": True, "customer": {"rego": "ZEN407", "state": "VIC"}}
-    with running_server(create_app(settings, db)) as url:
+    with app_client_for(settings, db) as client:
         answers = [
-            httpx.put(
-                f"{url}{CUSTOMERS}",
+            client.put(
+                CUSTOMERS,
                 params={"region": "au"},
                 headers={"ApiKey": tenant.api_key, "Idempotency-Key": "l"},
                 json=body,

@@ -1,4 +1,4 @@
-"""The Sync batch dialect over real HTTP: reading the newest checks of up to 500 vehicles
+"""The Sync batch dialect over HTTP: reading the newest checks of up to 500 vehicles
 (GET with a body, and POST /query), submitting a batch that the job worker runs,
 following it, the vendor's validation and error envelopes, real results of every
 resource (VIN decoding, listing history, registration from the operator's registry, an
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,21 +22,22 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from forecourt.api.app import create_app
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.checks.service import MAX_ATTEMPTS
-from forecourt.kit.dates import utcnow
 from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs, listings, lookup_usage
+from forecourt.kit.dates import utcnow
 from tests.conftest import (
     Tenant,
+    app_client_for,
     ingest_listings,
     listing_record,
+    loopback_server,
+    loopback_url,
     make_tenant,
     run_jobs,
-    running_server,
     settings_for,
 )
 
@@ -142,7 +142,7 @@ def make_jobs_due(db: Database) -> None:
 
 @dataclass
 class Server:
-    """A test server with its own settings, and a worker with the same settings."""
+    """The app with its own settings (in-process), and a worker with the same settings."""
 
     client: httpx.Client
     settings: Settings
@@ -155,7 +155,7 @@ class Server:
 @contextmanager
 def serve(db: Database, database_url: str, **overrides: Any) -> Iterator[Server]:
     settings = settings_for(database_url, **overrides)
-    with running_server(create_app(settings, db)) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with app_client_for(settings, db) as client:
         yield Server(client, settings, db)
 
 
@@ -193,13 +193,8 @@ def check_service() -> Iterator[tuple[CheckService, str]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    port = server.server_address[1]
-    yield service, f"http://127.0.0.1:{port}/check?vin={{vin}}&plate={{plate}}&region={{region}}"
-    server.shutdown()
-    server.server_close()
+    with loopback_server(Handler) as server:
+        yield service, f"{loopback_url(server)}/check?vin={{vin}}&plate={{plate}}&region={{region}}"
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 
 from forecourt.config import Settings
-from forecourt.kit.dates import utcnow
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db import migrate
@@ -29,6 +28,7 @@ from forecourt.db.engine import Database
 from forecourt.db.models import jobs
 from forecourt.jobs import queue
 from forecourt.jobs.worker import HANDLERS, Handler, JobContext, JobInterrupted, Worker
+from forecourt.kit.dates import utcnow
 from tests.conftest import DRAIN_SCRIPT, Tenant
 
 FORECOURT_BIN = Path(sys.executable).with_name("forecourt")

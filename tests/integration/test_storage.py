@@ -11,13 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from forecourt.core.customers import service
 from forecourt.core.customers.schemas import CustomerFields
-from forecourt.kit.dates import utcnow
-from forecourt.kit.ids import new_ids
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db import bulk, migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import tracked_customers
+from forecourt.kit.dates import utcnow
+from forecourt.kit.ids import new_ids
 from tests.conftest import Tenant, run_jobs
 
 

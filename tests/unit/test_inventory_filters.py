@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from qs_codec import decode
 
-from forecourt.kit.errors import InvalidInput
 from forecourt.core.inventory import filters, i18n
-from forecourt.kit.inventory_fields import BY_NAME, TRANSLATED
 from forecourt.core.inventory.filters import Condition, OneOf
+from forecourt.kit.errors import InvalidInput
+from forecourt.kit.inventory_fields import BY_NAME, TRANSLATED
 
 # Written by npm qs 6 and axios 1 (tests/fixtures/qs/generate.js).
 QUERIES = json.loads((Path(__file__).parents[1] / "fixtures" / "qs" / "queries.json").read_text())
