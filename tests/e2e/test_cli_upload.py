@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from forecourt.api.app import create_app
+from forecourt.cli import upload
 from forecourt.cli.main import app
 from forecourt.db.engine import Database
 from forecourt.db.models import tracked_customers
@@ -133,8 +134,14 @@ def server_with_worker(db: Database, database_url: str) -> Iterator[str]:
 
 
 def test_upload_through_a_running_server(
-    db: Database, database_url: str, tenant: Tenant, tmp_path: Path, server_with_worker: str
+    db: Database,
+    database_url: str,
+    tenant: Tenant,
+    tmp_path: Path,
+    server_with_worker: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(upload, "POLL_SECONDS", 0.02)  # the CLI polls the upload until it is done
     result = _run(
         database_url,
         "upload",

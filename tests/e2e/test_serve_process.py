@@ -66,7 +66,7 @@ class ServeProcess:
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(f"serve never became healthy:\n{self.log}")
-            time.sleep(0.1)
+            time.sleep(0.02)
 
     def wait_until(self, condition: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + BOUNDED_WAIT
@@ -75,7 +75,7 @@ class ServeProcess:
                 return
             if time.monotonic() > deadline:
                 pytest.fail(f"gave up waiting for {what}:\n{self.log}")
-            time.sleep(0.05)
+            time.sleep(0.01)
 
     def terminate(self) -> int:
         """SIGTERM, then the exit code (bounded wait; killed and failed if it hangs)."""

@@ -79,7 +79,7 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(0.01)
 
 
 class Recorder:
@@ -646,14 +646,18 @@ def test_worker_process_runs_jobs_and_exits_cleanly_on_sigterm(
 
 
 def test_idle_worker_process_exits_cleanly_on_sigterm_and_sigint(tmp_path: Path) -> None:
-    # A fresh file: the worker creates and migrates it itself.
-    url = f"sqlite:///{tmp_path / 'idle.db'}"
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        worker = WorkerProcess([str(FORECOURT_BIN), "worker"], url)
-        try:
+    # Fresh files: each worker creates and migrates its own. The two run side by side.
+    signals = (signal.SIGTERM, signal.SIGINT)
+    workers = [
+        WorkerProcess([str(FORECOURT_BIN), "worker"], f"sqlite:///{tmp_path / f'idle-{sig.name}.db'}")
+        for sig in signals
+    ]
+    try:
+        for worker in workers:
             worker.wait_started()
-        finally:
-            code = worker.stop(sig)
+    finally:
+        codes = [worker.stop(sig) for worker, sig in zip(workers, signals, strict=True)]
+    for worker, code in zip(workers, codes, strict=True):
         assert code == 0, worker.log
 
 
