@@ -283,7 +283,8 @@ class Cli:
         return json.loads(lines[0])
 
     def create_account(self, name: str = "Alpha Motors", region: str = "au") -> dict[str, Any]:
-        return self.ok("accounts", "create", "--name", name, "--region", region)  # type: ignore[no-any-return]
+        created: dict[str, Any] = self.ok("accounts", "create", "--name", name, "--region", region)
+        return created
 
 
 @pytest.fixture

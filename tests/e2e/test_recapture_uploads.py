@@ -63,7 +63,9 @@ def get_upload(http: httpx.Client, tenant: Tenant, upload_id: str) -> dict[str, 
 
 
 def customers_of(http: httpx.Client, tenant: Tenant, upload_id: str | None = None) -> list[dict[str, Any]]:
-    params = {"region": "au", "limit": 500} | ({"upload_id": upload_id} if upload_id else {})
+    params: dict[str, str | int] = {"region": "au", "limit": 500}
+    if upload_id:
+        params["upload_id"] = upload_id
     body = http.get(CUSTOMERS, params=params, headers={"ApiKey": tenant.api_key}).json()
     found: list[dict[str, Any]] = body["customers"]
     return found
@@ -453,7 +455,7 @@ def _usage(db: Database) -> list[tuple[str, int, int]]:
         rows = conn.execute(
             sa.select(lookup_usage.c.provider, lookup_usage.c.lookups, lookup_usage.c.failures)
         )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [(r.provider, r.lookups, r.failures) for r in rows]
 
 
 def test_an_oversize_upload_gets_413(lookup_client: httpx.Client, tenant: Tenant, db: Database) -> None:

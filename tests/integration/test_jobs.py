@@ -56,6 +56,13 @@ def _state(db: Database, job_id: int) -> tuple[str, int, str | None] | None:
         return queue.get_state(conn, job_id)
 
 
+def _known_state(db: Database, job_id: int) -> tuple[str, int, str | None]:
+    """The state of a job that must exist."""
+    found = _state(db, job_id)
+    assert found is not None, f"job {job_id} does not exist"
+    return found
+
+
 def _make_due(db: Database, job_id: int) -> None:
     """Skip the retry backoff: the job is due now."""
     with db.write() as conn:
@@ -178,7 +185,7 @@ def test_failing_handler_is_retried_with_backoff_then_fails(db: Database) -> Non
     before = utcnow()
     assert worker.run_once() is True
     after = utcnow()
-    state, attempts, error = _state(db, job_id)  # type: ignore[misc]
+    state, attempts, error = _known_state(db, job_id)
     assert (state, attempts) == (queue.QUEUED, 1)
     assert error == "RuntimeError: boom on attempt 1"
     row = _row(db, job_id)
@@ -229,7 +236,7 @@ def test_retried_job_succeeds_on_a_later_attempt(db: Database) -> None:
     assert _state(db, job_id) == (queue.QUEUED, 1, "ConnectionError: upstream unavailable")
     _make_due(db, job_id)
     assert worker.run_once() is True
-    state, attempts, _ = _state(db, job_id)  # type: ignore[misc]
+    state, attempts, _ = _known_state(db, job_id)
     assert (state, attempts) == (queue.DONE, 2)
     assert [call[2] for call in handler.calls] == [1, 2]
 
@@ -237,7 +244,7 @@ def test_retried_job_succeeds_on_a_later_attempt(db: Database) -> None:
 def test_job_of_unknown_kind_is_failed_with_a_clear_error(db: Database) -> None:
     job_id = _enqueue(db, "test.nobody-handles-this", max_attempts=1)
     assert _worker(db, {"test.record": Recorder()}).run_once() is True
-    state, _, error = _state(db, job_id)  # type: ignore[misc]
+    state, _, error = _known_state(db, job_id)
     assert state == queue.FAILED
     assert error is not None
     assert "LookupError" in error
@@ -250,7 +257,7 @@ def test_very_long_error_is_truncated(db: Database) -> None:
 
     job_id = _enqueue(db, "test.loud", max_attempts=1)
     assert _worker(db, {"test.loud": loud}).run_once() is True
-    _, _, error = _state(db, job_id)  # type: ignore[misc]
+    _, _, error = _known_state(db, job_id)
     assert error is not None
     assert error.startswith("ValueError: xxx")
     assert len(error) == 2000
@@ -312,7 +319,7 @@ def test_an_upload_whose_worker_dies_on_its_last_attempt_ends_failed(db: Databas
 
     with db.read() as conn:
         assert uploads.get(conn, tenant.account.id, "au", str(upload.id)).status == "failed"
-    assert _state(db, claimed.id)[0] == queue.FAILED  # type: ignore[index]
+    assert _known_state(db, claimed.id)[0] == queue.FAILED
 
 
 def test_zero_second_lease_is_taken_over(db: Database) -> None:
@@ -477,7 +484,7 @@ def test_run_loop_works_through_the_queue(db: Database) -> None:
     thread = worker.start_thread()
     try:
         _wait_for(lambda: len(handler.calls) >= 5, "five jobs to run")
-        _wait_for(lambda: all(_state(db, i)[0] == queue.DONE for i in ids), "jobs to finish")  # type: ignore[index]
+        _wait_for(lambda: all(_known_state(db, i)[0] == queue.DONE for i in ids), "jobs to finish")
     finally:
         worker.stop.set()
         thread.join(BOUNDED_WAIT)
@@ -633,14 +640,14 @@ def test_worker_process_runs_jobs_and_exits_cleanly_on_sigterm(
     worker = WorkerProcess([str(FORECOURT_BIN), "worker"], url)
     try:
         worker.wait_until(
-            lambda: _state(db, job_id)[0] == queue.FAILED,  # type: ignore[index]
+            lambda: _known_state(db, job_id)[0] == queue.FAILED,
             "the worker process to pick up the job",
         )
     finally:
         code = worker.stop(signal.SIGTERM)
     assert code == 0, worker.log
     assert "stopped" in worker.log
-    state, attempts, error = _state(db, job_id)  # type: ignore[misc]
+    state, attempts, error = _known_state(db, job_id)
     assert (state, attempts) == (queue.FAILED, 1)
     assert "test.nobody-handles-this" in (error or "")
 

@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -58,12 +59,12 @@ def service_url() -> Iterator[str]:
         RegistrationService.released.set()
 
 
-def _lookup(url: str, **overrides: object) -> HttpLookup:
+def _lookup(url: str, **overrides: Any) -> HttpLookup:
     settings = Settings(
         registration_lookup="http",
         registration_http_url=url,
         registration_http_timeout_seconds=0.2,
-        **overrides,  # type: ignore[arg-type]
+        **overrides,
     )
     lookup = HttpLookup(settings)
     lookup.backoff_seconds = 0.01
