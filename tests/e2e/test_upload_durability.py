@@ -269,6 +269,12 @@ def job_of(db: Database, upload_id: UUID) -> sa.Row[Any]:
     return found[0]
 
 
+def job_state(db: Database, job_id: int) -> str | None:
+    with db.read() as conn:
+        found = queue.get_state(conn, job_id)
+    return found[0] if found else None
+
+
 def wait_for(condition: Callable[[], bool], what: str, on_fail: Callable[[], str] = str) -> None:
     deadline = time.monotonic() + BOUNDED_WAIT
     while not condition():
@@ -760,7 +766,8 @@ def _cancel_once(
     assert errors == expected_errors, (context, said)
 
     # The worker notices the cancel at its next chunk and ends the job; afterwards, with the
-    # worker still running, nothing more is ever written: exactly what the answer said is there.
+    # worker still running, nothing more is ever written: exactly what the answer said is there,
+    # also once the worker has gone on to its next job (so nothing of this one is in flight).
     wait_for(lambda: job_of(db, upload_id).state == queue.DONE, f"{context}: the job to end", procs.logs)
     expected = State(
         status="cancelled",
@@ -771,10 +778,16 @@ def _cancel_once(
         error_rows=expected_errors,
         chunks=0,
     )
-    deadline = time.monotonic() + 0.3
-    while time.monotonic() < deadline:
-        assert read_state(db, upload_id) == expected, (context, said)
-        time.sleep(0.02)
+    assert read_state(db, upload_id) == expected, (context, said)
+    with db.write() as conn:  # a job of a kind no handler takes: failed as soon as it is claimed
+        next_job = queue.enqueue(conn, "test.next-job", {}, max_attempts=1)
+    wait_for(
+        lambda: job_state(db, next_job) == queue.FAILED,
+        f"{context}: the worker to take its next job",
+        procs.logs,
+    )
+    assert worker.alive(), procs.logs()
+    assert read_state(db, upload_id) == expected, (context, said)
 
     # The API says the same, and a second cancel changes nothing.
     shown = client.get(f"/v2/recapture/upload/{upload_id}")
