@@ -7,6 +7,7 @@ socket). Real sockets are kept for what is about the network or processes: `runn
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -197,10 +198,17 @@ def in_process(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield client
 
 
+@functools.cache
+def _app(settings: Settings, db: Database) -> Litestar:
+    # Made once per settings and database: making an app takes tens of milliseconds, and
+    # these apps have no startup hooks and keep nothing between requests but db and settings.
+    return create_app(settings, db)
+
+
 @contextmanager
 def app_client_for(settings: Settings, db: Database) -> Iterator[TestClient[Litestar]]:
-    """An in-process client of an app with its own settings, over `db`."""
-    with in_process(create_app(settings, db)) as client:
+    """An in-process client of the app with these settings, over `db`."""
+    with in_process(_app(settings, db)) as client:
         yield client
 
 

@@ -174,27 +174,37 @@ class CheckService:
         return waiting.pop(0) if waiting else self.otherwise
 
 
+class CheckHandler(BaseHTTPRequestHandler):
+    service = CheckService()  # the running test's (the check_service fixture sets it)
+
+    def do_GET(self) -> None:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query, keep_blank_values=True).items()}
+        status, body = self.service.answer(query)
+        payload = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def check_service_template() -> Iterator[str]:
+    """The URL template of the check service on loopback, one for the module: the settings
+    naming it, hence the app made for them, stay the same from test to test."""
+    with loopback_server(CheckHandler) as server:
+        yield f"{loopback_url(server)}/check?vin={{vin}}&plate={{plate}}&region={{region}}"
+
+
 @pytest.fixture
-def check_service() -> Iterator[tuple[CheckService, str]]:
-    """The service and the URL template a server is configured with."""
-    service = CheckService()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query, keep_blank_values=True).items()}
-            status, body = service.answer(query)
-            payload = b"" if body is None else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with loopback_server(Handler) as server:
-        yield service, f"{loopback_url(server)}/check?vin={{vin}}&plate={{plate}}&region={{region}}"
+def check_service(check_service_template: str) -> Iterator[tuple[CheckService, str]]:
+    """A fresh service answering at the template a server is configured with."""
+    CheckHandler.service = service = CheckService()
+    yield service, check_service_template
+    CheckHandler.service = CheckService()
 
 
 @pytest.fixture
