@@ -368,29 +368,39 @@ class Processes:
         self.started.append(process)
         return process
 
+    def start_worker(
+        self, name: str, application_name: str | None = None, lease_seconds: float = LEASE_SECONDS
+    ) -> Process:
+        """A `forecourt worker`, not waited for: start several, then wait for each."""
+        return self._start(name, [str(FORECOURT_BIN), "worker"], application_name, lease_seconds)
+
     def worker(
         self, name: str, application_name: str | None = None, lease_seconds: float = LEASE_SECONDS
     ) -> Process:
-        process = self._start(name, [str(FORECOURT_BIN), "worker"], application_name, lease_seconds)
+        process = self.start_worker(name, application_name, lease_seconds)
         process.wait_started()
         return process
 
-    def serve(self) -> str:
+    def start_serve(self) -> tuple[Process, str]:
+        """A `forecourt serve` and its base URL, not waited for (see wait_healthy)."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])
         process = self._start("serve", [str(FORECOURT_BIN), "serve", "--port", str(port)])
-        base_url = f"http://127.0.0.1:{port}"
+        return process, f"http://127.0.0.1:{port}"
 
-        def healthy() -> bool:
-            assert process.alive(), f"serve exited early:\n{process.log}"
-            try:
-                return httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
+    @staticmethod
+    def wait_healthy(process: Process, base_url: str) -> None:
+        with httpx.Client(base_url=base_url, timeout=2) as client:
 
-        wait_for(healthy, "serve to answer /healthz", lambda: process.log)
-        return base_url
+            def healthy() -> bool:
+                assert process.alive(), f"serve exited early:\n{process.log}"
+                try:
+                    return client.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            wait_for(healthy, "serve to answer /healthz", lambda: process.log)
 
     def logs(self) -> str:
         return "\n".join(p.log for p in self.started)
@@ -553,8 +563,10 @@ def test_two_workers_on_one_upload_write_everything_once(
     db = postgres
     tenant = make_tenant(db, "Alpha Motors")
     data = make_dataset("TW")
-    a = procs.worker("worker-a", application_name="worker-a")
-    b = procs.worker("worker-b", application_name="worker-b")
+    a = procs.start_worker("worker-a", application_name="worker-a")
+    b = procs.start_worker("worker-b", application_name="worker-b")
+    a.wait_started()
+    b.wait_started()
     upload_id = create_upload(db, tenant, data)
 
     # Whichever worker claimed the job is frozen until its lease expires and the other
@@ -662,8 +674,10 @@ def test_two_workers_finish_several_uploads(db: Database, procs: Processes) -> N
     tenants = [make_tenant(db, "Alpha Motors"), make_tenant(db, "Beta Cars")]
     # A lease long enough that no job is taken over on a busy machine: this test is about
     # sharing the work, and asserts every job ran once.
-    a = procs.worker("worker-a", lease_seconds=30)
-    b = procs.worker("worker-b", lease_seconds=30)
+    a = procs.start_worker("worker-a", lease_seconds=30)
+    b = procs.start_worker("worker-b", lease_seconds=30)
+    a.wait_started()
+    b.wait_started()
     work = []
     for n in range(4):
         tenant = tenants[n % 2]
@@ -714,8 +728,10 @@ def test_cancel_at_a_random_moment_stops_all_writes(db: Database, procs: Process
     rng = random.Random(CANCEL_SEED)
     print(f"cancel moments from random.Random({CANCEL_SEED})")
     tenant = make_tenant(db, "Alpha Motors")
-    base_url = procs.serve()
-    worker = procs.worker("worker")
+    serve, base_url = procs.start_serve()
+    worker = procs.start_worker("worker")
+    procs.wait_healthy(serve, base_url)
+    worker.wait_started()
     kept = 0  # customers the cancelled uploads made before their cancel
     with httpx.Client(
         base_url=base_url, timeout=10, params={"region": "au"}, headers={"ApiKey": tenant.api_key}
