@@ -199,16 +199,18 @@ def in_process(app: Litestar) -> Iterator[TestClient[Litestar]]:
 
 
 @functools.cache
-def _app(settings: Settings, db: Database) -> Litestar:
-    # Made once per settings and database: making an app takes tens of milliseconds, and
-    # these apps have no startup hooks and keep nothing between requests but db and settings.
+def app_for(settings: Settings, db: Database) -> Litestar:
+    """create_app(settings, db), made once per settings and database: making an app takes
+    tens of milliseconds, and these apps have no startup hooks and keep nothing between
+    requests but db and settings. (An app object runs one lifespan at a time: serve it
+    from one client at once.)"""
     return create_app(settings, db)
 
 
 @contextmanager
 def app_client_for(settings: Settings, db: Database) -> Iterator[TestClient[Litestar]]:
     """An in-process client of the app with these settings, over `db`."""
-    with in_process(_app(settings, db)) as client:
+    with in_process(app_for(settings, db)) as client:
         yield client
 
 
