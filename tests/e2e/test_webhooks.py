@@ -44,7 +44,7 @@ class Receiver:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.paths: list[str] = []
         self.statuses: list[int] = []  # answered in turn; 200 once used up
-        self.hang = False  # when set, a request is answered only once the test is over
+        self.hang = False  # when set, requests are never answered (they are let go when the test ends)
         self.released = threading.Event()
         self.url = ""
         receiver = self
@@ -56,6 +56,7 @@ class Receiver:
                 receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 if receiver.hang:
                     receiver.released.wait(timeout=30)
+                    return
                 self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

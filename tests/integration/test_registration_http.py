@@ -22,15 +22,16 @@ CAMRY = {"vin": "1n4al11d16n337720", "vehicle_title": "2019 Toyota Camry Ascent"
 
 class RegistrationService(BaseHTTPRequestHandler):
     calls: Counter[str] = Counter()
-    released = threading.Event()  # SLOW is answered only once the test is over
+    released = threading.Event()  # set when the test is over
 
     def do_GET(self) -> None:
         query = parse_qs(urlparse(self.path).query)
         plate, state = query["plate"][0], query.get("state", [""])[0]
         self.calls[plate] += 1
-        if plate == "SLOW":
+        if plate == "SLOW":  # never answers: the client has given up by the time the test is over
             self.released.wait(timeout=30)
-        if (plate == "FLAKY" and self.calls[plate] == 1) or plate in ("BROKEN", "SLOW"):
+            return None
+        if (plate == "FLAKY" and self.calls[plate] == 1) or plate == "BROKEN":
             return self._answer(503, {"error": "try later"})
         if plate == "NOTFOUND":
             return self._answer(404, {"error": "unknown plate"})
