@@ -26,9 +26,11 @@ LISTING = {
 }
 
 
-def save_customer(db: Database, tenant: Tenant, **fields: str) -> str:
+def save_customer(
+    db: Database, tenant: Tenant, *, vin: str | None = None, rego: str | None = None, state: str | None = None
+) -> str:
     with db.write() as conn:
-        record = customers.validate(CustomerFields(**fields), "au")
+        record = customers.validate(CustomerFields(vin=vin, rego=rego, state=state), "au")
         return str(customers.put(conn, event_body, tenant.account.id, "au", Batch([record])).id)
 
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from forecourt import bootstrap
+from forecourt.cli import upload
 from forecourt.cli.main import app
 from forecourt.db.engine import Database
 from forecourt.db.models import tracked_customers
@@ -123,14 +124,21 @@ def test_upload_refuses_an_unknown_file_type(
 
 @pytest.fixture
 def server_with_worker(db: Database, database_url: str) -> Iterator[str]:
+    # A real server on loopback: the CLI's --server mode is an HTTP client over the network.
     settings = settings_for(database_url, worker_poll_seconds=0.05)
     with running_server(bootstrap.serving(settings, db)) as url:
         yield url
 
 
 def test_upload_through_a_running_server(
-    db: Database, database_url: str, tenant: Tenant, tmp_path: Path, server_with_worker: str
+    db: Database,
+    database_url: str,
+    tenant: Tenant,
+    tmp_path: Path,
+    server_with_worker: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(upload, "POLL_SECONDS", 0.02)  # the CLI polls the upload until it is done
     result = _run(
         database_url,
         "upload",

@@ -1,4 +1,4 @@
-"""POST /ingest/v1/listings over real HTTP: operator keys, NDJSON and JSON arrays, records
+"""POST /ingest/v1/listings over HTTP (the app in-process): operator keys, NDJSON and JSON arrays, records
 reported one by one, and the sightings a dealer then sees on the customer."""
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from forecourt import bootstrap
 from forecourt.core.accounts import service as accounts
 from forecourt.db.engine import Database
 from forecourt.db.models import listings
 from tests.conftest import (
     TEST_MAX_BODY_BYTES,
     Tenant,
+    app_client_for,
     listing_record,
     put_customer,
-    running_server,
     settings_for,
 )
 
@@ -212,8 +211,7 @@ def test_ingest_has_its_own_body_limit_above_the_general_one(http: httpx.Client,
 def test_a_batch_over_the_ingest_limit_is_413_and_stores_nothing(
     db: Database, database_url: str, ingest_key: str
 ) -> None:
-    app = bootstrap.app(settings_for(database_url, max_ingest_bytes=4096), db)
-    with running_server(app) as base, httpx.Client(base_url=base) as client:
+    with app_client_for(settings_for(database_url, max_ingest_bytes=4096), db) as client:
         response = client.post(
             URL,
             content=ndjson(*[listing_record(f"L{i}", vin=VIN) for i in range(50)]),

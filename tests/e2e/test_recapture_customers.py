@@ -108,10 +108,9 @@ def test_list_defaults_to_100_and_caps_limit_at_500(http: httpx.Client, tenant: 
     from forecourt.core.customers import service
     from forecourt.core.customers.schemas import CustomerFields
 
+    records = [service.validate(CustomerFields(rego=f"R{n}", state="QLD"), "au") for n in range(501)]
     with db.write() as conn:
-        for n in range(501):
-            record = service.validate(CustomerFields(rego=f"R{n}", state="QLD"), "au")
-            service.save_many(conn, tenant.account.id, "au", [record])
+        assert len(set(service.save_many(conn, tenant.account.id, "au", records).ids)) == 501
 
     default = http.get(URL, params={"region": "au"}, headers={"ApiKey": tenant.api_key}).json()
     capped = http.get(URL, params={"region": "au", "limit": 1000}, headers={"ApiKey": tenant.api_key}).json()

@@ -18,7 +18,7 @@ from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs, registry_vehicles, tracked_customers, upload_chunks
 from forecourt.kit.dates import utcnow
-from tests.conftest import Tenant, run_jobs, settings_for
+from tests.conftest import Tenant, app_client_for, run_jobs, settings_for
 
 CUSTOMERS = "/v2/recapture/customers"
 UPLOAD = "/v2/recapture/upload"
@@ -194,17 +194,16 @@ def test_a_replayed_put_does_not_pay_for_its_lookup_again(
     tenant: Tenant, db: Database, database_url: str, tmp_path: Path
 ) -> None:
     from forecourt.db.models import lookup_usage
-    from tests.conftest import running_server
 
     registry = tmp_path / "registry.csv"
     registry.write_text("ZEN407,VIC,1N4AL11D16N337720," + "T" * 300 + "\n")
     load_csv(db, registry)
     settings = settings_for(database_url, registration_lookup="file")
     body = {"enable_rego_lookups": True, "customer": {"rego": "ZEN407", "state": "VIC"}}
-    with running_server(bootstrap.app(settings, db)) as url:
+    with app_client_for(settings, db) as client:
         answers = [
-            httpx.put(
-                f"{url}{CUSTOMERS}",
+            client.put(
+                CUSTOMERS,
                 params={"region": "au"},
                 headers={"ApiKey": tenant.api_key, "Idempotency-Key": "l"},
                 json=body,

@@ -1,4 +1,5 @@
-"""Recapture uploads over real HTTP: queue, process (by a worker), follow, cancel, errors."""
+"""Recapture uploads over HTTP (the app in-process): queue, process (by a worker), follow,
+cancel, errors."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from forecourt.core.registry.service import load_csv
 from forecourt.db.engine import Database
 from forecourt.db.models import idempotency_keys, lookup_usage, upload_chunks, uploads
 from forecourt.kit.dates import utcnow
-from tests.conftest import Tenant, run_jobs, running_server, settings_for
+from tests.conftest import Tenant, app_client_for, run_jobs, settings_for
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 UPLOAD = "/v2/recapture/upload"
@@ -64,7 +65,9 @@ def get_upload(http: httpx.Client, tenant: Tenant, upload_id: str) -> dict[str, 
 
 
 def customers_of(http: httpx.Client, tenant: Tenant, upload_id: str | None = None) -> list[dict[str, Any]]:
-    params = {"region": "au", "limit": 500} | ({"upload_id": upload_id} if upload_id else {})
+    params: dict[str, str | int] = {"region": "au", "limit": 500}
+    if upload_id:
+        params["upload_id"] = upload_id
     body = http.get(CUSTOMERS, params=params, headers={"ApiKey": tenant.api_key}).json()
     found: list[dict[str, Any]] = body["customers"]
     return found
@@ -435,17 +438,17 @@ def test_an_overlong_key_is_refused(http: httpx.Client, tenant: Tenant) -> None:
 
 
 @pytest.fixture
-def lookup_server(db: Database, database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A server whose registration lookups answer from a loaded registry file, with a
-    small upload limit."""
+def lookup_client(db: Database, database_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
+    """A client of the app whose registration lookups answer from a loaded registry file,
+    with a small upload limit."""
     registry = tmp_path / "registry.csv"
     registry.write_text(
         "plate,state,vin,vehicle_title\nZEN407,VIC,1N4AL11D16N337720,2019 Toyota Camry Ascent\n"
     )
     load_csv(db, registry)
     settings = settings_for(database_url, registration_lookup="file", max_upload_bytes=20_000)
-    with running_server(bootstrap.app(settings, db)) as url:
-        yield url
+    with app_client_for(settings, db) as client:
+        yield client
 
 
 def _usage(db: Database) -> list[tuple[str, int, int]]:
@@ -453,14 +456,14 @@ def _usage(db: Database) -> list[tuple[str, int, int]]:
         rows = conn.execute(
             sa.select(lookup_usage.c.provider, lookup_usage.c.lookups, lookup_usage.c.failures)
         )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [(r.provider, r.lookups, r.failures) for r in rows]
 
 
-def test_an_oversize_upload_gets_413(lookup_server: str, tenant: Tenant, db: Database) -> None:
+def test_an_oversize_upload_gets_413(lookup_client: httpx.Client, tenant: Tenant, db: Database) -> None:
     customers = [{"rego": f"BIG{n:04d}", "state": "VIC", "external_id": "x" * 50} for n in range(400)]
 
-    response = httpx.post(
-        f"{lookup_server}{UPLOAD}",
+    response = lookup_client.post(
+        UPLOAD,
         params={"region": "au"},
         headers={"ApiKey": tenant.api_key},
         json={"customers": customers},
@@ -473,24 +476,23 @@ def test_an_oversize_upload_gets_413(lookup_server: str, tenant: Tenant, db: Dat
 
 
 def test_upload_lookups_fill_vins_count_usage_and_report_failures(
-    lookup_server: str, tenant: Tenant, db: Database, database_url: str
+    lookup_client: httpx.Client, tenant: Tenant, db: Database, database_url: str
 ) -> None:
-    with httpx.Client(base_url=lookup_server) as client:
-        upload_id = queued(
-            client,
-            tenant,
-            [
-                {"rego": "ZEN407", "state": "VIC", "external_id": "known"},
-                {"rego": "NOP999", "state": "VIC", "external_id": "unknown"},
-                {"rego": "HAS001", "state": "VIC", "vin": "4T1BE46K28U742135", "external_id": "has-vin"},
-            ],
-            enable_rego_lookups=True,
-        )
-        run_jobs(db, settings_for(database_url, registration_lookup="file"))
+    upload_id = queued(
+        lookup_client,
+        tenant,
+        [
+            {"rego": "ZEN407", "state": "VIC", "external_id": "known"},
+            {"rego": "NOP999", "state": "VIC", "external_id": "unknown"},
+            {"rego": "HAS001", "state": "VIC", "vin": "4T1BE46K28U742135", "external_id": "has-vin"},
+        ],
+        enable_rego_lookups=True,
+    )
+    run_jobs(db, settings_for(database_url, registration_lookup="file"))
 
-        found = {c["external_id"]: c for c in customers_of(client, tenant, upload_id)}
-        errors = row_errors(client, tenant, upload_id)["errors"]
-        upload = get_upload(client, tenant, upload_id)
+    found = {c["external_id"]: c for c in customers_of(lookup_client, tenant, upload_id)}
+    errors = row_errors(lookup_client, tenant, upload_id)["errors"]
+    upload = get_upload(lookup_client, tenant, upload_id)
 
     assert found["known"]["vin"] == "1N4AL11D16N337720"
     assert found["known"]["vehicle_title"] == "2019 Toyota Camry Ascent"
@@ -507,11 +509,12 @@ def test_upload_lookups_fill_vins_count_usage_and_report_failures(
     assert _usage(db) == [("file", 2, 1)]
 
 
-def test_no_lookups_unless_asked(lookup_server: str, tenant: Tenant, db: Database, database_url: str) -> None:
-    with httpx.Client(base_url=lookup_server) as client:
-        upload_id = queued(client, tenant, [{"rego": "ZEN407", "state": "VIC"}])
-        run_jobs(db, settings_for(database_url, registration_lookup="file"))
-        (customer,) = customers_of(client, tenant, upload_id)
+def test_no_lookups_unless_asked(
+    lookup_client: httpx.Client, tenant: Tenant, db: Database, database_url: str
+) -> None:
+    upload_id = queued(lookup_client, tenant, [{"rego": "ZEN407", "state": "VIC"}])
+    run_jobs(db, settings_for(database_url, registration_lookup="file"))
+    (customer,) = customers_of(lookup_client, tenant, upload_id)
 
     assert customer["vin"] is None
     assert _usage(db) == []
@@ -527,10 +530,10 @@ def test_lookups_when_the_server_has_none_say_so(http: httpx.Client, tenant: Ten
     assert _usage(db) == []
 
 
-def test_single_put_looks_up_too(lookup_server: str, tenant: Tenant, db: Database) -> None:
+def test_single_put_looks_up_too(lookup_client: httpx.Client, tenant: Tenant, db: Database) -> None:
     def put(customer: dict[str, Any]) -> dict[str, Any]:
-        response = httpx.put(
-            f"{lookup_server}{CUSTOMERS}",
+        response = lookup_client.put(
+            CUSTOMERS,
             params={"region": "au"},
             headers={"ApiKey": tenant.api_key},
             json={"enable_rego_lookups": True, "customer": customer},

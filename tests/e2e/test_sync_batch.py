@@ -1,4 +1,4 @@
-"""The Sync batch dialect over real HTTP: reading the newest checks of up to 500 vehicles
+"""The Sync batch dialect over HTTP: reading the newest checks of up to 500 vehicles
 (GET with a body, and POST /query), submitting a batch that the job worker runs,
 following it, the vendor's validation and error envelopes, real results of every
 resource (VIN decoding, listing history, registration from the operator's registry, an
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,7 +22,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from forecourt import bootstrap
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.checks.service import MAX_ATTEMPTS
@@ -33,11 +31,13 @@ from forecourt.db.models import jobs, listings, lookup_usage
 from forecourt.kit.dates import utcnow
 from tests.conftest import (
     Tenant,
+    app_client_for,
     ingest_listings,
     listing_record,
+    loopback_server,
+    loopback_url,
     make_tenant,
     run_jobs,
-    running_server,
     settings_for,
 )
 
@@ -142,7 +142,7 @@ def make_jobs_due(db: Database) -> None:
 
 @dataclass
 class Server:
-    """A test server with its own settings, and a worker with the same settings."""
+    """The app with its own settings (in-process), and a worker with the same settings."""
 
     client: httpx.Client
     settings: Settings
@@ -155,7 +155,7 @@ class Server:
 @contextmanager
 def serve(db: Database, database_url: str, **overrides: Any) -> Iterator[Server]:
     settings = settings_for(database_url, **overrides)
-    with running_server(bootstrap.app(settings, db)) as url, httpx.Client(base_url=url, timeout=10) as client:
+    with app_client_for(settings, db) as client:
         yield Server(client, settings, db)
 
 
@@ -174,32 +174,37 @@ class CheckService:
         return waiting.pop(0) if waiting else self.otherwise
 
 
+class CheckHandler(BaseHTTPRequestHandler):
+    service = CheckService()  # the running test's (the check_service fixture sets it)
+
+    def do_GET(self) -> None:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query, keep_blank_values=True).items()}
+        status, body = self.service.answer(query)
+        payload = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def check_service_template() -> Iterator[str]:
+    """The URL template of the check service on loopback, one for the module: the settings
+    naming it, hence the app made for them, stay the same from test to test."""
+    with loopback_server(CheckHandler) as server:
+        yield f"{loopback_url(server)}/check?vin={{vin}}&plate={{plate}}&region={{region}}"
+
+
 @pytest.fixture
-def check_service() -> Iterator[tuple[CheckService, str]]:
-    """The service and the URL template a server is configured with."""
-    service = CheckService()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query, keep_blank_values=True).items()}
-            status, body = service.answer(query)
-            payload = b"" if body is None else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    port = server.server_address[1]
-    yield service, f"http://127.0.0.1:{port}/check?vin={{vin}}&plate={{plate}}&region={{region}}"
-    server.shutdown()
-    server.server_close()
+def check_service(check_service_template: str) -> Iterator[tuple[CheckService, str]]:
+    """A fresh service answering at the template a server is configured with."""
+    CheckHandler.service = service = CheckService()
+    yield service, check_service_template
+    CheckHandler.service = CheckService()
 
 
 @pytest.fixture

@@ -269,6 +269,12 @@ def job_of(db: Database, upload_id: UUID) -> sa.Row[Any]:
     return found[0]
 
 
+def job_state(db: Database, job_id: int) -> str | None:
+    with db.read() as conn:
+        found = queue.get_state(conn, job_id)
+    return found[0] if found else None
+
+
 def wait_for(condition: Callable[[], bool], what: str, on_fail: Callable[[], str] = str) -> None:
     deadline = time.monotonic() + BOUNDED_WAIT
     while not condition():
@@ -362,29 +368,39 @@ class Processes:
         self.started.append(process)
         return process
 
+    def start_worker(
+        self, name: str, application_name: str | None = None, lease_seconds: float = LEASE_SECONDS
+    ) -> Process:
+        """A `forecourt worker`, not waited for: start several, then wait for each."""
+        return self._start(name, [str(FORECOURT_BIN), "worker"], application_name, lease_seconds)
+
     def worker(
         self, name: str, application_name: str | None = None, lease_seconds: float = LEASE_SECONDS
     ) -> Process:
-        process = self._start(name, [str(FORECOURT_BIN), "worker"], application_name, lease_seconds)
+        process = self.start_worker(name, application_name, lease_seconds)
         process.wait_started()
         return process
 
-    def serve(self) -> str:
+    def start_serve(self) -> tuple[Process, str]:
+        """A `forecourt serve` and its base URL, not waited for (see wait_healthy)."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])
         process = self._start("serve", [str(FORECOURT_BIN), "serve", "--port", str(port)])
-        base_url = f"http://127.0.0.1:{port}"
+        return process, f"http://127.0.0.1:{port}"
 
-        def healthy() -> bool:
-            assert process.alive(), f"serve exited early:\n{process.log}"
-            try:
-                return httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
+    @staticmethod
+    def wait_healthy(process: Process, base_url: str) -> None:
+        with httpx.Client(base_url=base_url, timeout=2) as client:
 
-        wait_for(healthy, "serve to answer /healthz", lambda: process.log)
-        return base_url
+            def healthy() -> bool:
+                assert process.alive(), f"serve exited early:\n{process.log}"
+                try:
+                    return client.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            wait_for(healthy, "serve to answer /healthz", lambda: process.log)
 
     def logs(self) -> str:
         return "\n".join(p.log for p in self.started)
@@ -547,8 +563,10 @@ def test_two_workers_on_one_upload_write_everything_once(
     db = postgres
     tenant = make_tenant(db, "Alpha Motors")
     data = make_dataset("TW")
-    a = procs.worker("worker-a", application_name="worker-a")
-    b = procs.worker("worker-b", application_name="worker-b")
+    a = procs.start_worker("worker-a", application_name="worker-a")
+    b = procs.start_worker("worker-b", application_name="worker-b")
+    a.wait_started()
+    b.wait_started()
     upload_id = create_upload(db, tenant, data)
 
     # Whichever worker claimed the job is frozen until its lease expires and the other
@@ -656,8 +674,10 @@ def test_two_workers_finish_several_uploads(db: Database, procs: Processes) -> N
     tenants = [make_tenant(db, "Alpha Motors"), make_tenant(db, "Beta Cars")]
     # A lease long enough that no job is taken over on a busy machine: this test is about
     # sharing the work, and asserts every job ran once.
-    a = procs.worker("worker-a", lease_seconds=30)
-    b = procs.worker("worker-b", lease_seconds=30)
+    a = procs.start_worker("worker-a", lease_seconds=30)
+    b = procs.start_worker("worker-b", lease_seconds=30)
+    a.wait_started()
+    b.wait_started()
     work = []
     for n in range(4):
         tenant = tenants[n % 2]
@@ -708,8 +728,10 @@ def test_cancel_at_a_random_moment_stops_all_writes(db: Database, procs: Process
     rng = random.Random(CANCEL_SEED)
     print(f"cancel moments from random.Random({CANCEL_SEED})")
     tenant = make_tenant(db, "Alpha Motors")
-    base_url = procs.serve()
-    worker = procs.worker("worker")
+    serve, base_url = procs.start_serve()
+    worker = procs.start_worker("worker")
+    procs.wait_healthy(serve, base_url)
+    worker.wait_started()
     kept = 0  # customers the cancelled uploads made before their cancel
     with httpx.Client(
         base_url=base_url, timeout=10, params={"region": "au"}, headers={"ApiKey": tenant.api_key}
@@ -760,7 +782,8 @@ def _cancel_once(
     assert errors == expected_errors, (context, said)
 
     # The worker notices the cancel at its next chunk and ends the job; afterwards, with the
-    # worker still running, nothing more is ever written: exactly what the answer said is there.
+    # worker still running, nothing more is ever written: exactly what the answer said is there,
+    # also once the worker has gone on to its next job (so nothing of this one is in flight).
     wait_for(lambda: job_of(db, upload_id).state == queue.DONE, f"{context}: the job to end", procs.logs)
     expected = State(
         status="cancelled",
@@ -771,10 +794,16 @@ def _cancel_once(
         error_rows=expected_errors,
         chunks=0,
     )
-    deadline = time.monotonic() + 0.3
-    while time.monotonic() < deadline:
-        assert read_state(db, upload_id) == expected, (context, said)
-        time.sleep(0.02)
+    assert read_state(db, upload_id) == expected, (context, said)
+    with db.write() as conn:  # a job of a kind no handler takes: failed as soon as it is claimed
+        next_job = queue.enqueue(conn, "test.next-job", {}, max_attempts=1)
+    wait_for(
+        lambda: job_state(db, next_job) == queue.FAILED,
+        f"{context}: the worker to take its next job",
+        procs.logs,
+    )
+    assert worker.alive(), procs.logs()
+    assert read_state(db, upload_id) == expected, (context, said)
 
     # The API says the same, and a second cancel changes nothing.
     shown = client.get(f"/v2/recapture/upload/{upload_id}")
@@ -861,7 +890,7 @@ def test_sigterm_mid_upload_finishes_the_chunk_and_releases_the_job(db: Database
     assert drained.status == "processing"
     job = job_of(db, upload_id)
     assert (job.state, job.attempts, job.lease_owner, job.lease_expires_at) == (queue.QUEUED, 0, None, None)
-    time.sleep(0.2)  # nothing happens to a released job while no worker runs
+    assert not first.alive()  # nothing happens to a released job while no worker runs
     assert read_state(db, upload_id) == drained
 
     second = finish_with_a_new_worker(db, procs, upload_id, tenant, data)

@@ -1,5 +1,5 @@
-"""Recapture webhooks over real HTTP: managed through /v2/webhooks, delivered by the job
-worker to a real receiver on loopback, signed (verified with the Standard Webhooks
+"""Recapture webhooks: managed through /v2/webhooks (the app in-process), delivered by the
+job worker over real HTTP to a receiver on loopback, signed (verified with the Standard Webhooks
 library, as a receiver would), retried after failures, logged, and never crossing
 accounts."""
 
@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -21,7 +20,16 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from forecourt.config import Settings
 from forecourt.db.engine import Database
 from forecourt.db.models import jobs
-from tests.conftest import MovableClock, Tenant, ingest_listings, listing_record, put_customer, run_jobs
+from tests.conftest import (
+    MovableClock,
+    Tenant,
+    ingest_listings,
+    listing_record,
+    loopback_server,
+    loopback_url,
+    put_customer,
+    run_jobs,
+)
 
 URL = "/v2/webhooks"
 VIN = "1N4AL11D16N337720"
@@ -34,7 +42,9 @@ class Receiver:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.paths: list[str] = []
         self.statuses: list[int] = []  # answered in turn; 200 once used up
-        self.delay = 0.0
+        self.hang = False  # when set, requests are never answered (they are let go when the test ends)
+        self.released = threading.Event()
+        self.url = ""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,7 +52,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.paths.append(self.path)
                 receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                time.sleep(receiver.delay)
+                if receiver.hang:
+                    receiver.released.wait(timeout=30)
+                    return
                 self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -50,8 +62,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/forecourt?token=abc"
+        self.handler = Handler
 
     def events(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _, body in self.received]
@@ -60,11 +71,10 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     found = Receiver()
-    thread = threading.Thread(target=found.server.serve_forever, daemon=True)
-    thread.start()
-    yield found
-    found.server.shutdown()
-    found.server.server_close()
+    with loopback_server(found.handler) as server:
+        found.url = f"{loopback_url(server)}/hooks/forecourt?token=abc"
+        yield found
+        found.released.set()
 
 
 def create(
@@ -279,9 +289,10 @@ def test_a_slow_endpoint_times_out_and_the_delivery_stays_pending(
     http: httpx.Client, db: Database, tenant: Tenant, receiver: Receiver
 ) -> None:
     webhook = create(http, tenant, receiver.url)
-    receiver.delay = 1.0
+    receiver.hang = True
     call(http, tenant, "POST", f"/{webhook['id']}/ping")
     run_jobs(db, Settings(webhook_timeout_seconds=0.2))
+    assert len(receiver.received) == 1  # the endpoint got the request, and never answered in time
     (delivery,) = call(http, tenant, "GET", f"/{webhook['id']}/deliveries").json()["deliveries"]
     assert (delivery["status"], delivery["response_status"]) == ("pending", None)
     assert "Timeout" in delivery["last_error"]

@@ -58,6 +58,13 @@ def _state(db: Database, job_id: int) -> tuple[str, int, str | None] | None:
         return queue.get_state(conn, job_id)
 
 
+def _known_state(db: Database, job_id: int) -> tuple[str, int, str | None]:
+    """The state of a job that must exist."""
+    found = _state(db, job_id)
+    assert found is not None, f"job {job_id} does not exist"
+    return found
+
+
 def _make_due(db: Database, job_id: int) -> None:
     """Skip the retry backoff: the job is due now."""
     with db.write() as conn:
@@ -81,25 +88,25 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(0.01)
 
 
 class Recorder:
     """A test-only handler that remembers what it was given."""
 
-    def __init__(self, action: Callable[[JobContext], None] | None = None) -> None:
+    def __init__(self, action: Callable[[JobContext[None]], None] | None = None) -> None:
         self.calls: list[tuple[int, dict[str, Any], int]] = []
         self.action = action
         self._lock = threading.Lock()
 
-    def __call__(self, ctx: JobContext) -> None:
+    def __call__(self, ctx: JobContext[None]) -> None:
         with self._lock:
             self.calls.append((ctx.job.id, ctx.job.payload, ctx.job.attempts))
         if self.action is not None:
             self.action(ctx)
 
 
-def _boom(ctx: JobContext) -> None:
+def _boom(ctx: JobContext[None]) -> None:
     raise RuntimeError(f"boom on attempt {ctx.job.attempts}")
 
 
@@ -180,7 +187,7 @@ def test_failing_handler_is_retried_with_backoff_then_fails(db: Database) -> Non
     before = utcnow()
     assert worker.run_once() is True
     after = utcnow()
-    state, attempts, error = _state(db, job_id)  # type: ignore[misc]
+    state, attempts, error = _known_state(db, job_id)
     assert (state, attempts) == (queue.QUEUED, 1)
     assert error == "RuntimeError: boom on attempt 1"
     row = _row(db, job_id)
@@ -220,7 +227,7 @@ def test_job_with_one_attempt_fails_at_once(db: Database) -> None:
 
 
 def test_retried_job_succeeds_on_a_later_attempt(db: Database) -> None:
-    def flaky(ctx: JobContext) -> None:
+    def flaky(ctx: JobContext[None]) -> None:
         if ctx.job.attempts < 2:
             raise ConnectionError("upstream unavailable")
 
@@ -231,7 +238,7 @@ def test_retried_job_succeeds_on_a_later_attempt(db: Database) -> None:
     assert _state(db, job_id) == (queue.QUEUED, 1, "ConnectionError: upstream unavailable")
     _make_due(db, job_id)
     assert worker.run_once() is True
-    state, attempts, _ = _state(db, job_id)  # type: ignore[misc]
+    state, attempts, _ = _known_state(db, job_id)
     assert (state, attempts) == (queue.DONE, 2)
     assert [call[2] for call in handler.calls] == [1, 2]
 
@@ -239,7 +246,7 @@ def test_retried_job_succeeds_on_a_later_attempt(db: Database) -> None:
 def test_job_of_unknown_kind_is_failed_with_a_clear_error(db: Database) -> None:
     job_id = _enqueue(db, "test.nobody-handles-this", max_attempts=1)
     assert _worker(db, {"test.record": Recorder()}).run_once() is True
-    state, _, error = _state(db, job_id)  # type: ignore[misc]
+    state, _, error = _known_state(db, job_id)
     assert state == queue.FAILED
     assert error is not None
     assert "LookupError" in error
@@ -247,12 +254,12 @@ def test_job_of_unknown_kind_is_failed_with_a_clear_error(db: Database) -> None:
 
 
 def test_very_long_error_is_truncated(db: Database) -> None:
-    def loud(_ctx: JobContext) -> None:
+    def loud(_ctx: JobContext[None]) -> None:
         raise ValueError("x" * 10_000)
 
     job_id = _enqueue(db, "test.loud", max_attempts=1)
     assert _worker(db, {"test.loud": loud}).run_once() is True
-    _, _, error = _state(db, job_id)  # type: ignore[misc]
+    _, _, error = _known_state(db, job_id)
     assert error is not None
     assert error.startswith("ValueError: xxx")
     assert len(error) == 2000
@@ -314,7 +321,7 @@ def test_an_upload_whose_worker_dies_on_its_last_attempt_ends_failed(db: Databas
 
     with db.read() as conn:
         assert uploads.get(conn, tenant.account.id, "au", str(upload.id)).status == "failed"
-    assert _state(db, claimed.id)[0] == queue.FAILED  # type: ignore[index]
+    assert _known_state(db, claimed.id)[0] == queue.FAILED
 
 
 def test_zero_second_lease_is_taken_over(db: Database) -> None:
@@ -363,7 +370,7 @@ def test_heartbeat_extends_the_lease(db: Database) -> None:
     first_expiry = _row(db, job_id).lease_expires_at
     seen: list[bool] = []
 
-    def beat(ctx: JobContext) -> None:
+    def beat(ctx: JobContext[None]) -> None:
         seen.append(ctx.heartbeat())
 
     _expire_lease(db, job_id)
@@ -387,7 +394,7 @@ def test_heartbeat_extends_the_lease(db: Database) -> None:
 def test_handler_heartbeat_reports_a_lost_lease(db: Database) -> None:
     seen: list[bool] = []
 
-    def lose_lease_then_beat(ctx: JobContext) -> None:
+    def lose_lease_then_beat(ctx: JobContext[None]) -> None:
         # Another worker took the job over while this one was stalled.
         with ctx.db.write() as conn:
             conn.execute(sa.update(jobs).where(jobs.c.id == ctx.job.id).values(lease_owner="usurper"))
@@ -414,7 +421,7 @@ def test_heartbeat_after_finish_is_false(db: Database) -> None:
 
 
 def test_interrupted_job_is_released_without_counting_the_attempt(db: Database) -> None:
-    def give_up(_ctx: JobContext) -> None:
+    def give_up(_ctx: JobContext[None]) -> None:
         raise JobInterrupted
 
     job_id = _enqueue(db, "test.long", max_attempts=1)
@@ -435,7 +442,7 @@ def test_interrupted_job_is_released_without_counting_the_attempt(db: Database) 
 def test_handler_sees_stopping_and_releases_the_job(db: Database) -> None:
     done_chunks: list[int] = []
 
-    def chunked(ctx: JobContext) -> None:
+    def chunked(ctx: JobContext[None]) -> None:
         for chunk in range(3):
             if ctx.stopping:
                 raise JobInterrupted
@@ -457,7 +464,7 @@ def test_handler_sees_stopping_and_releases_the_job(db: Database) -> None:
 def test_run_loop_finishes_the_job_in_hand_when_stopped(db: Database) -> None:
     worker: Worker
 
-    def stop_midway(ctx: JobContext) -> None:
+    def stop_midway(ctx: JobContext[None]) -> None:
         worker.stop.set()  # SIGTERM arrives while the job is running
         assert ctx.stopping
 
@@ -480,7 +487,7 @@ def test_run_loop_works_through_the_queue(db: Database) -> None:
     thread = worker.start_thread()
     try:
         _wait_for(lambda: len(handler.calls) >= 5, "five jobs to run")
-        _wait_for(lambda: all(_state(db, i)[0] == queue.DONE for i in ids), "jobs to finish")  # type: ignore[index]
+        _wait_for(lambda: all(_known_state(db, i)[0] == queue.DONE for i in ids), "jobs to finish")
     finally:
         worker.stop.set()
         thread.join(BOUNDED_WAIT)
@@ -636,27 +643,31 @@ def test_worker_process_runs_jobs_and_exits_cleanly_on_sigterm(
     worker = WorkerProcess([str(FORECOURT_BIN), "worker"], url)
     try:
         worker.wait_until(
-            lambda: _state(db, job_id)[0] == queue.FAILED,  # type: ignore[index]
+            lambda: _known_state(db, job_id)[0] == queue.FAILED,
             "the worker process to pick up the job",
         )
     finally:
         code = worker.stop(signal.SIGTERM)
     assert code == 0, worker.log
     assert "stopped" in worker.log
-    state, attempts, error = _state(db, job_id)  # type: ignore[misc]
+    state, attempts, error = _known_state(db, job_id)
     assert (state, attempts) == (queue.FAILED, 1)
     assert "test.nobody-handles-this" in (error or "")
 
 
 def test_idle_worker_process_exits_cleanly_on_sigterm_and_sigint(tmp_path: Path) -> None:
-    # A fresh file: the worker creates and migrates it itself.
-    url = f"sqlite:///{tmp_path / 'idle.db'}"
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        worker = WorkerProcess([str(FORECOURT_BIN), "worker"], url)
-        try:
+    # Fresh files: each worker creates and migrates its own. The two run side by side.
+    signals = (signal.SIGTERM, signal.SIGINT)
+    workers = [
+        WorkerProcess([str(FORECOURT_BIN), "worker"], f"sqlite:///{tmp_path / f'idle-{sig.name}.db'}")
+        for sig in signals
+    ]
+    try:
+        for worker in workers:
             worker.wait_started()
-        finally:
-            code = worker.stop(sig)
+    finally:
+        codes = [worker.stop(sig) for worker, sig in zip(workers, signals, strict=True)]
+    for worker, code in zip(workers, codes, strict=True):
         assert code == 0, worker.log
 
 

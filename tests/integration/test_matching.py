@@ -17,21 +17,22 @@ from forecourt.core.customers.schemas import Batch, Customer, CustomerFields
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db.engine import Database
+from forecourt.kit.vehicles import Region, parse_region
 from tests.conftest import Tenant, ingest_listings, listing_record, make_tenant, run_jobs
 
 VIN = "1N4AL11D16N337720"
 OTHER_VIN = "4T1BE46K28U742135"
 
 
-def save_customer(db: Database, tenant: Tenant, region: str = "au", **fields: Any) -> Customer:
+def save_customer(db: Database, tenant: Tenant, region: Region = "au", **fields: Any) -> Customer:
     with db.write() as conn:
-        record = customers.validate(CustomerFields(**fields), region)  # type: ignore[arg-type]
-        return customers.put(conn, event_body, tenant.account.id, region, Batch([record]))  # type: ignore[arg-type]
+        record = customers.validate(CustomerFields(**fields), region)
+        return customers.put(conn, event_body, tenant.account.id, region, Batch([record]))
 
 
 def read_customer(db: Database, tenant: Tenant, customer: Customer) -> Customer:
     with db.read() as conn:
-        return customers.get(conn, tenant.account.id, customer.region, str(customer.id))  # type: ignore[arg-type]
+        return customers.get(conn, tenant.account.id, parse_region(customer.region), str(customer.id))
 
 
 CASES = [

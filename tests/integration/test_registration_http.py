@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -17,21 +17,23 @@ from forecourt import bootstrap
 from forecourt.config import Settings
 from forecourt.db.engine import Database
 from forecourt.providers.registration import HttpLookup, LookupFailed, PlateQuery, Registration
-from tests.conftest import MovableClock
+from tests.conftest import MovableClock, loopback_server, loopback_url
 
 CAMRY = {"vin": "1n4al11d16n337720", "vehicle_title": "2019 Toyota Camry Ascent"}
 
 
 class RegistrationService(BaseHTTPRequestHandler):
     calls: Counter[str] = Counter()
+    released = threading.Event()  # set when the test is over
 
     def do_GET(self) -> None:
         query = parse_qs(urlparse(self.path).query)
         plate, state = query["plate"][0], query.get("state", [""])[0]
         self.calls[plate] += 1
-        if plate == "SLOW":
-            time.sleep(0.5)
-        if (plate == "FLAKY" and self.calls[plate] == 1) or plate in ("BROKEN", "SLOW"):
+        if plate == "SLOW":  # never answers: the client has given up by the time the test is over
+            self.released.wait(timeout=30)
+            return None
+        if (plate == "FLAKY" and self.calls[plate] == 1) or plate == "BROKEN":
             return self._answer(503, {"error": "try later"})
         if plate == "NOTFOUND":
             return self._answer(404, {"error": "unknown plate"})
@@ -54,23 +56,21 @@ class RegistrationService(BaseHTTPRequestHandler):
 @pytest.fixture
 def service_url() -> Iterator[str]:
     RegistrationService.calls = Counter()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RegistrationService)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/lookup?plate={{plate}}&state={{state}}"
-    server.shutdown()
-    server.server_close()
+    RegistrationService.released = threading.Event()
+    with loopback_server(RegistrationService) as server:
+        yield f"{loopback_url(server)}/lookup?plate={{plate}}&state={{state}}"
+        RegistrationService.released.set()
 
 
-def _lookup(url: str, clock: MovableClock | None = None, **overrides: object) -> HttpLookup:
+def _lookup(url: str, clock: MovableClock | None = None, **overrides: Any) -> HttpLookup:
     """The lookup as the composition root builds it from the settings; its retries wait
     on `clock` (which a test moves instead of waiting)."""
-    settings = Settings(
-        registration_lookup="http",
-        registration_http_url=url,
-        registration_http_timeout_seconds=0.2,
-        **overrides,  # type: ignore[arg-type]
-    )
+    defaults: dict[str, Any] = {
+        "registration_lookup": "http",
+        "registration_http_url": url,
+        "registration_http_timeout_seconds": 0.2,
+    }
+    settings = Settings(**(defaults | overrides))
     lookup = bootstrap.registration_lookup(settings, Database("sqlite://"), clock or MovableClock())
     assert isinstance(lookup, HttpLookup)
     return lookup
@@ -101,9 +101,10 @@ def test_a_transient_failure_is_retried(service_url: str) -> None:
     ("plate", "reason"), [("BROKEN", "503"), ("SLOW", "Timeout"), ("BADVIN", "invalid VIN")]
 )
 def test_failures_say_why(service_url: str, plate: str, reason: str) -> None:
-    (outcome,) = _lookup(service_url, registration_http_retries=1).lookup_many(
-        [PlateQuery(plate, "VIC", "au")]
-    )
+    # SLOW never answers while the test runs, so any timeout times out: a short one is enough.
+    timeout = 0.05 if plate == "SLOW" else 0.2
+    lookup = _lookup(service_url, registration_http_retries=1, registration_http_timeout_seconds=timeout)
+    (outcome,) = lookup.lookup_many([PlateQuery(plate, "VIC", "au")])
 
     assert isinstance(outcome, LookupFailed)
     assert reason in str(outcome)

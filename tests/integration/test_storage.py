@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 import pytest
@@ -32,8 +34,8 @@ def test_sqlite_runs_with_the_designed_pragmas(db: Database) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
-        assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() > 0
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() >= 5000
+        assert conn.exec_driver_sql("PRAGMA mmap_size").scalar_one() > 0
 
 
 def test_concurrent_saves_of_one_vehicle_make_one_customer(db: Database, tenant: Tenant) -> None:
@@ -77,7 +79,7 @@ def test_a_bulk_insert_breaking_a_unique_index_fails_alone(db: Database, tenant:
     """The bulk path (COPY on PostgreSQL) raises IntegrityError like an INSERT, and a
     savepoint around it keeps the transaction: what save_many's retry relies on."""
 
-    def one_customer() -> dict[str, object]:
+    def one_customer() -> dict[str, Sequence[Any] | bulk.Same]:
         now = utcnow()
         return {
             "id": new_ids(1),
@@ -90,9 +92,9 @@ def test_a_bulk_insert_breaking_a_unique_index_fails_alone(db: Database, tenant:
         }
 
     with db.write() as conn:
-        bulk.insert_columns(conn, tracked_customers, one_customer())  # type: ignore[arg-type]
+        bulk.insert_columns(conn, tracked_customers, one_customer())
         with pytest.raises(IntegrityError), conn.begin_nested():
-            bulk.insert_columns(conn, tracked_customers, one_customer())  # type: ignore[arg-type]
+            bulk.insert_columns(conn, tracked_customers, one_customer())
         assert conn.scalar(sa.select(sa.func.count()).select_from(tracked_customers)) == 1
     with db.read() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(tracked_customers)) == 1
