@@ -27,6 +27,25 @@ def is_whole_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+# The one rule for integers a client sends: they fit a 64-bit column on both backends.
+INT64_MAX = 2**63 - 1
+
+
+def in_int64(value: int) -> bool:
+    return -INT64_MAX <= value <= INT64_MAX
+
+
+def whole_number(field: str, raw: object, low: int = 0, high: int = INT64_MAX) -> int:
+    """`raw` (an int, or its digits as text) between `low` and `high`, or InvalidInput
+    naming `field`. Text is measured before it is converted: int() refuses more than
+    4,300 digits with an error of its own."""
+    text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    digits = text[1:] if text[:1] == "-" else text
+    if is_whole_number(digits) and len(digits) <= len(str(INT64_MAX)) and low <= int(text) <= high:
+        return int(text)
+    raise InvalidInput(field, f"{field} must be a whole number from {low} to {high}, got {str(raw)[:40]!r}")
+
+
 def camel_keys(values: dict[str, Any]) -> dict[str, Any]:
     """`{"resource_id": 1}` as `{"resourceId": 1}`, for the dialects that write camelCase."""
     return {_camel(key): value for key, value in values.items()}

@@ -12,7 +12,7 @@ from babel.dates import format_datetime
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.contacts.schemas import Contact, PartyKind, PullQuery
 from forecourt.kit.errors import Forbidden, InvalidInput
-from forecourt.kit.text import check_no_nul, is_whole_number
+from forecourt.kit.text import check_no_nul, whole_number
 
 MAX_LIMIT = 1000
 ATTRIBUTES = tuple(f"attr{n}" for n in range(1, 16))
@@ -60,11 +60,7 @@ def number(body: dict[str, Any], key: str) -> int | None:
     value = body.get(key)
     if value is None or value == "" or value == 0:
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
-        return value
-    if isinstance(value, str) and is_whole_number(value.strip()) and int(value) < 2**63:
-        return int(value) or None
-    raise InvalidInput(key, f"{key} must be a whole number, got {value!r}")
+    return whole_number(key, value) or None
 
 
 def _numbers(body: dict[str, Any], first: str, then: str) -> tuple[int, ...]:
@@ -78,10 +74,7 @@ def _numbers(body: dict[str, Any], first: str, then: str) -> tuple[int, ...]:
             continue
         joined = text(body, key, 10_000)
         if joined:
-            parts = [p.strip() for p in joined.split(",") if p.strip()]
-            if not all(is_whole_number(p) for p in parts):
-                raise InvalidInput(key, f"{key} must be whole numbers separated by commas, got {joined!r}")
-            return tuple(int(p) for p in parts)
+            return tuple(whole_number(key, p) for p in joined.split(",") if p.strip())
     return ()
 
 

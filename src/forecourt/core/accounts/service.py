@@ -7,7 +7,6 @@ slow KDF needed); only the hash is stored and it is compared in constant time.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import secrets
@@ -99,7 +98,7 @@ def authenticate_basic(conn: Connection, token: str | None) -> Account:
     """The account a Basic token (base64 of `prefix:secret`) belongs to."""
     try:
         decoded = base64.b64decode((token or "").strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeError):  # not base64 (binascii.Error), not ASCII, not UTF-8
         raise Unauthenticated("Invalid credentials") from None
     prefix, sep, secret = decoded.partition(":")
     if not sep:

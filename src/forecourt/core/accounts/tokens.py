@@ -68,7 +68,10 @@ def verify(conn: Connection, account_id: UUID, token: str) -> Claims:
         payload: dict[str, Any] = jwt.decode(
             token, key, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub", "acc"]}
         )
-        claims = Claims(UUID(payload["acc"]), int(payload["dealer"]), int(payload["sub"]))
+        account, dealer, user = payload["acc"], payload["dealer"], payload["sub"]
+        if not (isinstance(account, str) and isinstance(dealer, int | str) and isinstance(user, str)):
+            raise TypeError("claims of the wrong type")
+        claims = Claims(UUID(account), int(dealer), int(user))
     except (jwt.InvalidTokenError, KeyError, ValueError, TypeError):
         raise Unauthenticated("Invalid or expired token") from None
     if claims.account_id != account_id or payload.get("scope") != SCOPE:

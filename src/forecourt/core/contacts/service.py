@@ -20,6 +20,7 @@ from forecourt.core.contacts.schemas import (
 from forecourt.core.leads import repository as leads
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import Conflict, InvalidInput, NotFound
+from forecourt.kit.text import check_no_nul
 
 # A contact is found by its integer ID or by its TecFactura id.
 ContactRef = int | str
@@ -28,6 +29,8 @@ ContactRef = int | str
 def _given(fields: ContactFields) -> dict[str, Any]:
     """The fields sent (null ones included), as JSON values; emails in lower case."""
     given: dict[str, Any] = msgspec.to_builtins(fields)
+    for name, value in given.items():
+        check_no_nul(name, value)
     for name in ("email", "emailBusiness"):
         if given.get(name):
             given[name] = given[name].lower()
@@ -55,6 +58,7 @@ def _as_contact(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _find(conn: Connection, account_id: UUID, ref: ContactRef) -> Contact:
+    check_no_nul("tecfacturaId", ref)
     found = (
         repository.find(conn, account_id, party_id=ref)
         if isinstance(ref, int)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from forecourt.core.inventory.schemas import coerce
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.inventory_fields import BY_NAME, FILTERABLE, Field
-from forecourt.kit.text import is_whole_number
+from forecourt.kit.text import is_whole_number, whole_number
 
 OPERATORS = ("=", "<>", "<", "<=", ">", ">=")
 DEFAULT_LIMIT = 25
@@ -99,10 +99,7 @@ def _clauses(group: str, filters: Any) -> list[Clause]:
 def _integer(name: str, raw: Any, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
-    text = str(raw).strip()
-    if not is_whole_number(text) or not low <= int(text) <= high:
-        raise InvalidInput(name, f"{name} must be a whole number from {low} to {high}, got {raw!r}")
-    return int(text)
+    return whole_number(name, raw, low, high)
 
 
 def _order(raw: Any) -> tuple[Field, bool]:

@@ -12,7 +12,7 @@ import msgspec
 
 from forecourt.kit.errors import InvalidInput, NotFound
 from forecourt.kit.inventory_fields import BY_NAME, Field, Kind
-from forecourt.kit.text import check_no_nul, is_whole_number
+from forecourt.kit.text import check_no_nul, in_int64, is_whole_number
 
 # A vehicle: wire name -> Python value (str, int, float, bool, date, datetime, list).
 Values = dict[str, Any]
@@ -42,7 +42,8 @@ def _number(field: Field, raw: Any) -> float | int:
         value = int(text) if is_whole_number(text.lstrip("+-")) else float(text)
     else:
         raise ValueError
-    if isinstance(value, float) and not math.isfinite(value):
+    finite = math.isfinite(value) if isinstance(value, float) else in_int64(value)
+    if not finite:
         raise ValueError
     if field.kind is Kind.INT or (field.kind is Kind.ENUM and isinstance(field.keys[0], int)):
         if value != int(value):

@@ -14,9 +14,12 @@ from forecourt.core.opportunities import repository
 from forecourt.core.opportunities.schemas import Opportunity
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import InvalidInput
+from forecourt.kit.text import check_no_nul
 
 
 def create(conn: Connection, account_id: UUID, post: Opportunity) -> int:
+    check_no_nul("sellingId", post.selling_id)
+    check_no_nul("requestText", post.message)
     vehicle = inventory.get(conn, account_id, post.selling_id)
     if vehicle is None:
         raise VehicleNotFound(f"No vehicle with sellingId {post.selling_id}")

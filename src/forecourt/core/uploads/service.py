@@ -128,7 +128,7 @@ def errors(
 def _external_id(raw: msgspec.Raw) -> str | None:
     try:
         value: Any = _any.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     external_id = value.get("external_id") if isinstance(value, dict) else None
     return _storable(external_id) if isinstance(external_id, str) else None
@@ -140,22 +140,26 @@ def _storable(external_id: str | None) -> str | None:
 
 
 class _BadRow(NamedTuple):
-    error: msgspec.ValidationError
+    reason: str
     external_id: str | None
 
 
 def _decode_rows(body: bytes) -> list[CustomerFields | _BadRow]:
     """The chunk's rows, decoded in one call when they are all well-formed (the usual
-    case), else row by row so each bad row gets its own error."""
+    case), else row by row so each bad row gets its own error. (The request only checked
+    the envelope: a row's strings may hold bytes that are not UTF-8.)"""
     try:
         rows: list[CustomerFields | _BadRow] = list(_customers.decode(body))
-    except msgspec.ValidationError:
+    except (msgspec.ValidationError, UnicodeDecodeError):
         rows = []
         for raw in _raw_list.decode(body):
             try:
                 rows.append(_customer.decode(raw))
             except msgspec.ValidationError as exc:
-                rows.append(_BadRow(exc, _external_id(raw)))
+                reason = invalid_from(exc, default_field="customer").message
+                rows.append(_BadRow(reason, _external_id(raw)))
+            except UnicodeDecodeError:
+                rows.append(_BadRow("customer: text that is not UTF-8", None))
     return rows
 
 
@@ -172,8 +176,7 @@ def _validate_rows(
     failed: list[RowError] = []
     for row, fields in enumerate(decoded, start=first_row):
         if isinstance(fields, _BadRow):
-            reason = invalid_from(fields.error, default_field="customer").message
-            failed.append(RowError(row=row, external_id=fields.external_id, reason=reason))
+            failed.append(RowError(row=row, external_id=fields.external_id, reason=fields.reason))
             continue
         try:
             records.append(

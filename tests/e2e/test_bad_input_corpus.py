@@ -1,0 +1,156 @@
+"""The inputs a probe of the service found answered with a 5xx (issue 13), kept as a
+regression corpus: each now gets a 4xx in its dialect's envelope, naming what was wrong,
+and both backends answer alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from forecourt.core.accounts import service as accounts
+from forecourt.db.engine import Database
+from tests.conftest import Tenant, run_jobs
+from tests.e2e.test_autengo_auth import issue_token, signing_key
+
+TOO_BIG = str(2**63)
+LONG_DIGITS = "9" * 5000  # past Python's 4,300-digit limit for int()
+
+
+def _basic(db: Database, tenant: Tenant) -> dict[str, str]:
+    with db.write() as conn:
+        issued = accounts.issue_credential(conn, tenant.account.id, "basic")
+    return {"Authorization": f"Basic {issued.basic_token}"}
+
+
+def _refused(response: httpx.Response, status: int = 400) -> str:
+    """The answer's text, once it is known to be a refusal in JSON."""
+    assert response.status_code == status, response.text
+    assert isinstance(response.json(), dict)
+    return response.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/ms/customer-search/customer-search/api/v1", "/search-customer-by-customer-id.html"]
+)
+def test_a_basic_credential_that_is_not_ascii_is_refused(http: httpx.Client, path: str) -> None:
+    response = http.post(path, headers={b"Authorization": "Basic é".encode()}, json={})
+
+    assert "failed" in _refused(response, 401)  # in Kapture's envelope
+
+
+@pytest.mark.parametrize("field", ["price", "powerKw"])
+@pytest.mark.parametrize("value", [TOO_BIG, "-" + TOO_BIG, LONG_DIGITS])
+def test_an_autengo_integer_filter_out_of_range_is_400(
+    http: httpx.Client, tenant: Tenant, field: str, value: str
+) -> None:
+    response = http.get("/v3/vehicle", params={f"and[{field}]": value}, headers={"X-Api-Key": tenant.api_key})
+
+    assert field in _refused(response)
+
+
+@pytest.mark.parametrize("name", ["offset", "limit"])
+def test_an_autengo_offset_or_limit_of_thousands_of_digits_is_400(
+    http: httpx.Client, tenant: Tenant, name: str
+) -> None:
+    response = http.get("/v3/vehicle", params={name: LONG_DIGITS}, headers={"X-Api-Key": tenant.api_key})
+
+    assert name in _refused(response)
+
+
+@pytest.mark.parametrize("field", ["zoneIdStr", "assignedToIdStr"])
+def test_kapture_ids_out_of_range_are_400(
+    http: httpx.Client, db: Database, tenant: Tenant, field: str
+) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    body = {"cm_id": tenant.account.cm_id, "createStartDate": today, "createEndDate": today, field: TOO_BIG}
+    response = http.post("/ms/customer-search/customer-search/api/v1", headers=_basic(db, tenant), json=body)
+
+    assert field in _refused(response)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/v3/contact", {"lastName": "Muster", "tecfacturaId": "T\x00"}),
+        ("POST", "/v3/contact", {"firstName": "Ma\x00x", "lastName": "Muster"}),
+        ("POST", "/v3/contact", {"lastName": "Muster", "phoneNumber": "04\x0012"}),
+        ("GET", "/v3/vehicle/%00", None),
+        ("GET", "/v3/contact/tecfactura/%FF%00", None),
+        ("GET", "/v3/contact/tecfactura/T%00", None),
+    ],
+)
+def test_a_nul_character_anywhere_is_400_on_both_backends(
+    http: httpx.Client, tenant: Tenant, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    response = http.request(method, path, headers={"X-Api-Key": tenant.api_key}, json=body)
+
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(
+    "customer",
+    [
+        {"requestText": "call me\x00", "sellingId": "S1"},
+        {"sellingId": "S\x001"},
+    ],
+)
+def test_a_nul_character_in_an_opportunity_is_400(
+    http: httpx.Client, tenant: Tenant, customer: dict[str, Any]
+) -> None:
+    body = {"customer": {"lastName": "Muster", "email": "m@example.com"}} | customer
+    response = http.post("/v3/opportunity", headers={"X-Api-Key": tenant.api_key}, json=body)
+
+    assert response.status_code == 400, response.text
+
+
+def test_a_session_token_whose_account_is_a_number_is_401(
+    http: httpx.Client, db: Database, tenant: Tenant
+) -> None:
+    issue_token(http, tenant)  # the server makes its signing key
+    now = datetime.now(UTC)
+    claims = {
+        "sub": "1",
+        "dealer": 1,
+        "acc": 12345,
+        "scope": "AutengoApiV3",
+        "iat": now,
+        "exp": now + timedelta(hours=1),
+    }
+    forged = jwt.encode(claims, signing_key(db), algorithm="HS256")
+
+    response = http.get(
+        "/v3/vehicle", headers={"X-Api-Key": tenant.api_key, "X-Authorization": f"Bearer {forged}"}
+    )
+
+    assert response.status_code == 401, response.text
+
+
+def test_a_row_that_is_not_utf8_is_a_row_error_and_the_others_are_saved(
+    http: httpx.Client, db: Database, tenant: Tenant
+) -> None:
+    body = (
+        b'{"customers": [{"rego": "GOOD1", "state": "VIC"}, {"rego": "BAD\xc3\x28", "state": "VIC"},'
+        b' {"rego": "GOOD2", "state": "VIC", "external_id": "E2"}]}'
+    )
+    created = http.post(
+        "/v2/recapture/upload",
+        params={"region": "au"},
+        headers={"ApiKey": tenant.api_key, "Content-Type": "application/json"},
+        content=body,
+    )
+    assert created.status_code == 202, created.text
+    upload_id = created.json()["upload"]["id"]
+
+    run_jobs(db)
+
+    headers = {"ApiKey": tenant.api_key}
+    upload = http.get(f"/v2/recapture/upload/{upload_id}", params={"region": "au"}, headers=headers).json()
+    errors = http.get(f"/v2/recapture/upload/{upload_id}/errors", params={"region": "au"}, headers=headers)
+    saved = http.get("/v2/recapture/customers", params={"region": "au"}, headers=headers).json()
+    assert (upload["upload"]["status"], upload["upload"]["total_processed_customers"]) == ("completed", 3)
+    assert [(e["row"], "UTF-8" in e["reason"]) for e in errors.json()["errors"]] == [(2, True)]
+    assert sorted(c["rego"] for c in saved["customers"]) == ["GOOD1", "GOOD2"]
