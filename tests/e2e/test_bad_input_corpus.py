@@ -81,6 +81,7 @@ def test_kapture_ids_out_of_range_are_400(
         ("GET", "/v3/vehicle/%00", None),
         ("GET", "/v3/contact/tecfactura/%FF%00", None),
         ("GET", "/v3/contact/tecfactura/T%00", None),
+        ("GET", "/v3/vehicle?search=a%00b", None),
     ],
 )
 def test_a_nul_character_anywhere_is_400_on_both_backends(
