@@ -184,8 +184,14 @@ def loopback_url(server: ThreadingHTTPServer) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}"
 
 
+# The tests' webhook receivers listen on loopback, which a tenant may not point at unless
+# the operator allows it (tests/e2e/test_webhook_destinations.py tests the refusals).
+LOOPBACK = "127.0.0.0/8"
+
+
 def settings_for(database_url: str, **overrides: Any) -> Settings:
-    return Settings(database_url=database_url, max_body_bytes=TEST_MAX_BODY_BYTES, **overrides)
+    values: dict[str, Any] = {"max_body_bytes": TEST_MAX_BODY_BYTES, "webhook_allowed_networks": LOOPBACK}
+    return Settings(database_url=database_url, **(values | overrides))
 
 
 TEST_BASE_URL = "http://testserver.local"
@@ -251,7 +257,7 @@ def clock() -> MovableClock:
 def run_jobs(db: Database, settings: Settings | None = None, clock: MovableClock | None = None) -> int:
     """Run due jobs in this process until none is left, as a worker would (at the
     clock's time, the real one by default); returns how many."""
-    settings = settings or Settings()
+    settings = settings or Settings(webhook_allowed_networks=LOOPBACK)
     worker = bootstrap.worker(settings, db, bootstrap.adapters(settings, db, clock))
     ran = 0
     while worker.run_once():

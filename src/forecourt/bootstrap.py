@@ -23,7 +23,7 @@ from forecourt.jobs.worker import HANDLERS, Worker
 from forecourt.kit.clock import Clock, SystemClock
 from forecourt.providers.check_service import HttpCheckService
 from forecourt.providers.registration import CircuitBreaker, HttpLookup, NoLookup, RegistrationLookup
-from forecourt.providers.webhooks import HttpSender
+from forecourt.providers.webhooks import Destinations, HttpSender, parse_networks
 
 # Importing a feature's tasks registers its job handlers with the worker.
 TASKS = (checks_tasks, uploads_tasks, webhooks_tasks)
@@ -78,7 +78,11 @@ def adapters(settings: Settings, db: Database, clock: Clock | None = None) -> Ad
         clock=clock,
         lookup=lookup,
         checkers=checkers(settings, db, lookup),
-        sender=HttpSender(settings.webhook_timeout_seconds, clock),
+        sender=HttpSender(
+            settings.webhook_timeout_seconds,
+            clock,
+            Destinations(parse_networks(settings.webhook_allowed_networks)),
+        ),
         event_body=event_body,
     )
 

@@ -36,6 +36,7 @@ class Settings:
     registration_http_breaker_seconds: float = 30.0
     max_ingest_bytes: int = 64 * 1024 * 1024
     webhook_timeout_seconds: float = 10.0
+    webhook_allowed_networks: str = ""
     check_http_url: str = ""
     check_http_description: str = "External check service"
     check_http_resource_type: int = 6

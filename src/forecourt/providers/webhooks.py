@@ -1,25 +1,74 @@
 """Sending a webhook: an HTTP POST signed the Standard Webhooks way (standardwebhooks.com),
-so receivers can verify it with that project's libraries in any language."""
+so receivers can verify it with that project's libraries in any language; only to
+addresses the server may call on a tenant's behalf."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
 from forecourt.kit.clock import Clock
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 
 class Outcome(NamedTuple):
     delivered: bool
     status: int | None  # the endpoint's HTTP status, None when it never answered
-    error: str | None
+    error: str | None  # what a tenant may read: nothing about the server's own network
 
 
 class WebhookSender(Protocol):
+    def refusal(self, endpoint: str) -> str | None: ...
+
     def send(self, endpoint: str, secret: str, message_id: str, body: bytes) -> Outcome: ...
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """`10.0.0.0/8, fd00::/8` as networks; ValueError naming a bad one."""
+    try:
+        return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"FORECOURT_WEBHOOK_ALLOWED_NETWORKS: {exc}") from None
+
+
+class Destinations:
+    """Where a tenant may make the server send requests: public addresses, and the
+    networks the operator allowed. A host is judged by every address it resolves to, so
+    `127.1`, `2130706433`, `0x7f000001` and a name pointing inward are all caught."""
+
+    def __init__(self, allowed: Sequence[Network] = ()) -> None:
+        self.allowed = tuple(allowed)
+
+    def refusal(self, url: str) -> str | None:
+        """Why the server may not call `url`, or None. A name that does not resolve is
+        not refused (it may resolve later; every delivery checks again)."""
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname or "", parts.port or 443
+            found = {str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+        except (ValueError, UnicodeError, OSError):
+            return None
+        for text in found:
+            address = ipaddress.ip_address(text.split("%")[0])  # drop an IPv6 zone
+            if not self._may_call(address):
+                return f"{host} is not a public address"
+        return None
+
+    def _may_call(self, address: Address) -> bool:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if any(address in network for network in self.allowed):
+            return True
+        return address.is_global and not address.is_multicast
 
 
 def signed_headers(secret: str, message_id: str, body: bytes, now: datetime) -> dict[str, str]:
@@ -34,12 +83,17 @@ def signed_headers(secret: str, message_id: str, body: bytes, now: datetime) -> 
 
 
 class HttpSender:
-    def __init__(self, timeout: float, clock: Clock) -> None:
-        self.timeout, self.clock = timeout, clock
+    def __init__(self, timeout: float, clock: Clock, destinations: Destinations) -> None:
+        self.timeout, self.clock, self.destinations = timeout, clock, destinations
+
+    def refusal(self, endpoint: str) -> str | None:
+        return self.destinations.refusal(endpoint)
 
     def send(self, endpoint: str, secret: str, message_id: str, body: bytes) -> Outcome:
         """POST once; any 2xx is delivered. Redirects are not followed: a webhook endpoint
-        should answer where it was registered."""
+        should answer where it was registered (and a redirect could point inward)."""
+        if self.destinations.refusal(endpoint) is not None:
+            return Outcome(False, None, "not sent: the endpoint does not resolve to a public address")
         headers = signed_headers(secret, message_id, body, self.clock.now().replace(tzinfo=UTC))
         try:
             # Only the status counts: the answer's body is never read.
@@ -47,7 +101,9 @@ class HttpSender:
                 "POST", endpoint, content=body, headers=headers, timeout=self.timeout
             ) as response:
                 status = response.status_code
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:500])
+        except httpx.TimeoutException:
+            return Outcome(False, None, "Timeout: the endpoint did not answer in time")
+        except (httpx.HTTPError, httpx.InvalidURL):
+            return Outcome(False, None, "could not connect to the endpoint")
         ok = 200 <= status < 300
         return Outcome(ok, status, None if ok else f"HTTP {status}")

@@ -28,11 +28,17 @@ class WebhooksController(Controller):
 
     @post("/", status_code=200, sync_to_thread=True)
     def create_webhook(
-        self, db: DbDep, account: AccountDep, region: RegionDep, data: JSONBody[WebhookFields]
+        self,
+        db: DbDep,
+        adapters: AdaptersDep,
+        account: AccountDep,
+        region: RegionDep,
+        data: JSONBody[WebhookFields],
     ) -> WebhookEnvelope:
-        """The answer holds the webhook's signing `secret`: it is never shown again."""
+        """The answer holds the webhook's signing `secret`: it is never shown again. An
+        endpoint inside a private, loopback or link-local network is refused."""
         with db.write() as conn:
-            created = webhooks.create(conn, account.id, region, data)
+            created = webhooks.create(conn, adapters.sender, account.id, region, data)
         return WebhookEnvelope(success=True, webhook=webhook_out(created.webhook, created.secret))
 
     @get("/", sync_to_thread=True)

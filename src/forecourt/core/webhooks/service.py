@@ -38,6 +38,7 @@ from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import Forbidden, InvalidInput, not_theirs
 from forecourt.kit.ids import new_id, parse_id
 from forecourt.kit.text import check_no_nul
+from forecourt.providers.webhooks import WebhookSender
 
 DELIVER_JOB = "webhooks.deliver"
 NAME_MAX, ENDPOINT_MAX = 200, 2048
@@ -67,8 +68,14 @@ def _validate(fields: WebhookFields) -> WebhookFields:
     return WebhookFields(name=name, endpoint=endpoint, format=fields.format)
 
 
-def create(conn: Connection, account_id: UUID, region: str, fields: WebhookFields) -> NewWebhook:
+def create(
+    conn: Connection, sender: WebhookSender, account_id: UUID, region: str, fields: WebhookFields
+) -> NewWebhook:
+    """A webhook, if its endpoint is one the server may call (see providers.webhooks)."""
     fields = _validate(fields)
+    refused = sender.refusal(fields.endpoint)
+    if refused is not None:
+        raise InvalidInput("endpoint", f"endpoint must be a public address: {refused}")
     webhook = Webhook(
         id=new_id(),
         region=region,
