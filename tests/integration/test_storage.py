@@ -141,3 +141,19 @@ def test_an_inventory_import_leaves_the_planner_statistics_and_visibility(
         assert str(after).startswith("50 ")  # counted on the 50 vehicles just imported
     else:
         assert after == (before or 0) + 2  # one VACUUM and one ANALYZE
+
+
+def test_a_database_error_does_not_carry_the_values_it_was_given(db: Database, tenant: Tenant) -> None:
+    """Errors are logged; the values bound to the statement are people's data."""
+    from forecourt.db.models import accounts as accounts_table
+
+    secret_name = "Jane Private-Person jane@example.com"
+    with pytest.raises(IntegrityError) as raised, db.write() as conn:
+        conn.execute(
+            sa.insert(accounts_table).values(
+                id=tenant.account.id, name=secret_name, region="au", cm_id=1, created_at=utcnow()
+            )
+        )
+
+    assert "accounts" in str(raised.value)
+    assert secret_name not in str(raised.value)

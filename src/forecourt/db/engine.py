@@ -49,6 +49,9 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     # msgspec for JSON columns: several times faster than the json module on bulk paths.
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", msgspec.json.decode)
+    # A database error's text never carries the values bound to it: they are customers'
+    # names, emails, plates and secrets, and such errors are logged.
+    kwargs.setdefault("hide_parameters", True)
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
