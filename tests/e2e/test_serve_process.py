@@ -152,12 +152,18 @@ def test_account_created_by_the_cli_can_use_the_running_api(serve: ServeProcess)
         assert refused.status_code == 401
         assert refused.json()["success"] is False
 
+        # A key or a customer's details sent in a query string stay out of the log.
+        client.get(url, params={"region": "au", "ApiKey": created["api_key"], "email": "jane@example.com"})
+
         # A key revoked from the CLI stops working on the running server.
         _cli(serve.database_url, "keys", "revoke", created["key_prefix"])
         revoked = client.put(url, params={"region": "au"}, headers={"ApiKey": created["api_key"]}, json=body)
         assert revoked.status_code == 401
 
     assert serve.terminate() == 0, serve.log
+    assert 'GET /v2/recapture/customers?... HTTP/1.1" 401' in serve.log
+    assert created["api_key"] not in serve.log
+    assert "jane@example.com" not in serve.log
 
 
 def test_sigterm_lets_the_embedded_worker_finish_its_job(tmp_path: Path) -> None:

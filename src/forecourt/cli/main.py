@@ -97,6 +97,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
     import uvicorn
 
     from forecourt import bootstrap
+    from forecourt.cli import logs
 
     if serve_database_url:
         ctx.obj["database_url"] = serve_database_url
@@ -105,7 +106,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
     application = bootstrap.serving(settings, _open(settings))
     # uvicorn drains on SIGTERM, then re-raises it; by then the work is done, so exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=logs.uvicorn_config(),
+    )
 
 
 def _exit_cleanly(*_: Any) -> None:
