@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 
-from tests.conftest import Tenant
+from forecourt.db.engine import Database
+from tests.conftest import Tenant, app_client_for, settings_for
 
 
 def _sample(metrics: str, name: str, **labels: str) -> float:
@@ -66,3 +68,58 @@ def test_unknown_route_under_a_dialect_gets_its_envelope(http: httpx.Client) -> 
 
     assert response.status_code == 404
     assert response.json()["success"] is False
+
+
+def test_readyz_is_200_on_a_current_schema(http: httpx.Client) -> None:
+    response = http.get("/readyz")
+
+    assert (response.status_code, response.json()) == (200, {"status": "ready"})
+
+
+def test_readyz_is_503_on_a_database_not_migrated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with app_client_for(settings_for(url), Database(url)) as client:
+        healthz, readyz = client.get("/healthz"), client.get("/readyz")
+
+    assert healthz.status_code == 200  # alive: the process is not stuck
+    assert (readyz.status_code, readyz.headers["Retry-After"]) == (503, "5")
+    assert "forecourt db upgrade" in readyz.json()["reason"]
+
+
+def _unreachable(database_url: str, tmp_path: Path) -> str:
+    """The same backend, but nowhere to be reached: a folder as the SQLite file, a port
+    nobody listens on for PostgreSQL."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path}"
+    return re.sub(r"@[^/]+/", "@127.0.0.1:1/", database_url)
+
+
+def test_every_dialect_answers_503_in_its_envelope_while_the_database_is_away(
+    database_url: str, tmp_path: Path
+) -> None:
+    url = _unreachable(database_url, tmp_path)
+    key = "fck_0123456789ab_secret"
+    with app_client_for(settings_for(url), Database(url)) as client:
+        answers = {
+            "readyz": client.get("/readyz"),
+            "recapture": client.get(
+                "/v2/recapture/customers", params={"region": "au"}, headers={"ApiKey": key}
+            ),
+            "autengo": client.get("/v3/vehicle", headers={"X-Api-Key": key}),
+            "sync": client.get("/api/resources", headers={"Authorization": f"Bearer {key}"}),
+            "kapture": client.post(
+                "/ms/customer-search/customer-search/api/v1", headers={"Authorization": "Basic YTpi"}, json={}
+            ),
+            "ingest": client.post(
+                "/ingest/v1/listings", headers={"Authorization": f"Bearer {key}"}, content=b"[]"
+            ),
+        }
+
+    assert {name: (r.status_code, r.headers.get("Retry-After")) for name, r in answers.items()} == {
+        name: (503, "5") for name in answers
+    }
+    assert answers["recapture"].json()["success"] is False
+    assert answers["autengo"].json()["status"] == "error"
+    assert answers["sync"].json()["errorType"] == "serviceUnavailable"
+    assert answers["kapture"].json()["status"] == "failed"
+    assert "unavailable" in answers["ingest"].json()["error"]

@@ -30,6 +30,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             ops.healthz,
+            ops.readyz,
             ops.MetricsController,
             recapture.router(settings),
             ingest.router(settings),

@@ -12,6 +12,8 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from psycopg import errors as pg_errors
+from sqlalchemy import exc as sa_exc
 
 from forecourt.kit.errors import (
     Conflict,
@@ -49,7 +51,24 @@ def describe_validation(exc: ValidationException) -> str:
     return "; ".join(problems) or exc.detail
 
 
+UNAVAILABLE = "The database is unavailable; try again shortly"
+RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    """The database cannot be reached or used now (down, locked, read-only, full, not
+    migrated): not the client's fault, and not a bug in a statement."""
+    if isinstance(exc, sa_exc.OperationalError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and isinstance(
+        exc.orig, pg_errors.UndefinedTable | pg_errors.ReadOnlySqlTransaction
+    )
+
+
 def classify(exc: Exception) -> tuple[int, str]:
+    if _database_unavailable(exc):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return 503, UNAVAILABLE
     if isinstance(exc, DomainError):
         status = next(code for cls, code in _DOMAIN_STATUS if isinstance(exc, cls))
         return status, exc.message
@@ -79,6 +98,8 @@ def exception_handler(
         response = render(status, message, exc)
         if isinstance(exc, HTTPException) and exc.headers:
             response.headers.update(exc.headers)
+        if status == 503:
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
     return handle

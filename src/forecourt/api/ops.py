@@ -1,13 +1,16 @@
-"""Operator endpoints: health and Prometheus metrics."""
+"""Operator endpoints: liveness, readiness and Prometheus metrics."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import MediaType, Response, get
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from forecourt.api.deps import DbDep
+from forecourt.api.errors import RETRY_AFTER_SECONDS
+from forecourt.db import migrate
 
 # Requests by route template and status, and a latency histogram, under forecourt_*.
 prometheus = PrometheusConfig(app_name="forecourt", prefix="forecourt", group_path=True)
@@ -20,7 +23,26 @@ class MetricsController(PrometheusController):
 
 @get("/healthz", sync_to_thread=True, tags=["Operations"])
 def healthz(db: DbDep) -> Response[Any]:
-    """200 when the database answers, 503 otherwise."""
+    """Liveness: 200 when the database answers, 503 otherwise."""
     if db.ping():
         return Response({"status": "ok"}, media_type=MediaType.JSON)
     return Response({"status": "unavailable"}, status_code=503, media_type=MediaType.JSON)
+
+
+@get("/readyz", sync_to_thread=True, tags=["Operations"])
+def readyz(db: DbDep) -> Response[Any]:
+    """Readiness: 200 when the database answers with the schema this code needs; 503 with
+    the reason otherwise (send no traffic here until it is 200)."""
+    try:
+        ready = migrate.at_head(db.engine)
+        reason = None if ready else "the database schema is not current: run `forecourt db upgrade`"
+    except sa.exc.SQLAlchemyError:
+        reason = "the database is unreachable"
+    if reason is None:
+        return Response({"status": "ready"}, media_type=MediaType.JSON)
+    return Response(
+        {"status": "unavailable", "reason": reason},
+        status_code=503,
+        media_type=MediaType.JSON,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
