@@ -63,6 +63,19 @@ def test_openapi_document_lists_the_recapture_endpoints(http: httpx.Client) -> N
     assert http.get("/docs").status_code == 200
 
 
+def test_the_docs_page_needs_nothing_from_the_internet(http: httpx.Client) -> None:
+    """A dealer network may have no internet: the page and everything it loads come from
+    the server itself."""
+    page = http.get("/docs")
+    loaded = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    script = http.get("/docs/assets/redoc.standalone.js")
+
+    assert page.status_code == 200
+    assert loaded and all(url.startswith(("/", "data:")) for url in loaded), loaded
+    assert "/docs/assets/redoc.standalone.js" in loaded
+    assert (script.status_code, script.headers["content-type"].split(";")[0]) == (200, "text/javascript")
+
+
 def test_unknown_route_under_a_dialect_gets_its_envelope(http: httpx.Client) -> None:
     response = http.get("/v2/recapture/nothing-here")
 

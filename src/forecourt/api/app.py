@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, YamlRenderPlugin
+from litestar.static_files import create_static_files_router
 
 from forecourt import __version__
 from forecourt.api import autengo, ingest, kapture, ops, recapture, sync
@@ -17,6 +20,9 @@ from forecourt.api.errors import exception_handler
 from forecourt.config import Settings
 from forecourt.core.adapters import Adapters
 from forecourt.db.engine import Database
+
+ASSETS = Path(__file__).with_name("assets")
+REDOC = "redoc.standalone.js"
 
 
 def create_app(
@@ -37,6 +43,7 @@ def create_app(
             autengo.router(),
             sync.router(),
             kapture.router(),
+            create_static_files_router(path="/docs/assets", directories=[ASSETS], include_in_schema=False),
         ],
         state=State({"db": db, "settings": settings, "adapters": adapters}),
         dependencies={
@@ -57,7 +64,22 @@ def create_app(
         },
         middleware=[ops.prometheus.middleware],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="Forecourt", version=__version__, path="/docs"),
+        openapi_config=OpenAPIConfig(
+            title="Forecourt",
+            version=__version__,
+            path="/docs",
+            # The docs page works on a dealer network without internet: its script is
+            # served from the package (redoc 2.5.4, MIT), and no web fonts are fetched.
+            render_plugins=[
+                RedocRenderPlugin(
+                    js_url=f"/docs/assets/{REDOC}",
+                    google_fonts=False,
+                    favicon="<link rel='icon' href='data:,'>",
+                ),
+                JsonRenderPlugin(),
+                YamlRenderPlugin(),
+            ],
+        ),
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
     )
