@@ -82,6 +82,8 @@ def test_kapture_ids_out_of_range_are_400(
         ("GET", "/v3/contact/tecfactura/%FF%00", None),
         ("GET", "/v3/contact/tecfactura/T%00", None),
         ("GET", "/v3/vehicle?search=a%00b", None),
+        ("GET", "/v2/recapture/customers/a%00b?region=au", None),
+        ("GET", "/api/batch/x%00", None),
     ],
 )
 def test_a_nul_character_anywhere_is_400_on_both_backends(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -20,9 +20,20 @@ from forecourt.api.errors import exception_handler
 from forecourt.config import Settings
 from forecourt.core.adapters import Adapters
 from forecourt.db.engine import Database
+from forecourt.kit.errors import InvalidInput
 
 ASSETS = Path(__file__).with_name("assets")
 REDOC = "redoc.standalone.js"
+
+
+def refuse_nul_in_url(request: Request[Any, Any, Any]) -> None:
+    """One rule for text in the URL, before any handler: a NUL character (PostgreSQL can
+    neither store nor compare one, SQLite would) is a 400, whatever the route."""
+    query = request.scope.get("query_string", b"")
+    if "\x00" in request.scope["path"]:
+        raise InvalidInput("path", "the path must not contain NUL characters")
+    if b"%00" in query or b"\x00" in query:
+        raise InvalidInput("query", "the query string must not contain NUL characters")
 
 
 def create_app(
@@ -80,6 +91,7 @@ def create_app(
                 YamlRenderPlugin(),
             ],
         ),
+        before_request=refuse_nul_in_url,
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
     )

@@ -58,7 +58,6 @@ def _as_contact(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _find(conn: Connection, account_id: UUID, ref: ContactRef) -> Contact:
-    check_no_nul("tecfacturaId", ref)
     found = (
         repository.find(conn, account_id, party_id=ref)
         if isinstance(ref, int)

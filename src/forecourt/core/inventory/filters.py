@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from forecourt.core.inventory.schemas import coerce
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.inventory_fields import BY_NAME, FILTERABLE, Field
-from forecourt.kit.text import check_no_nul, is_whole_number, whole_number
+from forecourt.kit.text import is_whole_number, whole_number
 
 OPERATORS = ("=", "<>", "<", "<=", ">", ">=")
 DEFAULT_LIMIT = 25
@@ -129,7 +129,6 @@ def parse(params: Mapping[str, Any]) -> VehicleQuery:
         raise InvalidInput("search", "search must be text")
     if search and len(search) > MAX_SEARCH:
         raise InvalidInput("search", f"search must be at most {MAX_SEARCH} characters")
-    check_no_nul("search", search)
     order, descending = _order(params.get("order"))
     return VehicleQuery(
         all_of=tuple(_clauses("and", params["and"])) if "and" in params else (),

@@ -17,7 +17,6 @@ from forecourt.core.inventory.schemas import Page, Values, VehicleNotFound, read
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.inventory_fields import VALUE_FIELDS
-from forecourt.kit.text import check_no_nul
 
 _SELLING_ID_ALPHABET = string.ascii_uppercase + string.digits
 SELLING_ID_LENGTH = 6
@@ -101,7 +100,6 @@ def create(conn: Connection, account_id: UUID, record: Mapping[str, Any]) -> Val
 
 
 def get(conn: Connection, account_id: UUID, selling_id: str) -> Values:
-    check_no_nul("sellingId", selling_id)
     found = repository.get(conn, account_id, selling_id)
     if found is None:
         raise VehicleNotFound(f"No vehicle with sellingId {selling_id}")
@@ -109,7 +107,6 @@ def get(conn: Connection, account_id: UUID, selling_id: str) -> Values:
 
 
 def update(conn: Connection, account_id: UUID, selling_id: str, record: Mapping[str, Any]) -> Values:
-    check_no_nul("sellingId", selling_id)
     """Fields sent replace the stored ones (null clears one); the others are kept."""
     found = repository.get(conn, account_id, selling_id)
     if found is None:
@@ -131,7 +128,6 @@ def update(conn: Connection, account_id: UUID, selling_id: str, record: Mapping[
 
 
 def delete(conn: Connection, account_id: UUID, selling_id: str) -> None:
-    check_no_nul("sellingId", selling_id)
     if not repository.delete(conn, account_id, selling_id):
         raise VehicleNotFound(f"No vehicle with sellingId {selling_id}")
 
