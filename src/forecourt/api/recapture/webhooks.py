@@ -37,8 +37,9 @@ class WebhooksController(Controller):
     ) -> WebhookEnvelope:
         """The answer holds the webhook's signing `secret`: it is never shown again. An
         endpoint inside a private, loopback or link-local network is refused."""
+        fields = webhooks.validate(data, adapters.sender)  # resolves a name: not inside the transaction
         with db.write() as conn:
-            created = webhooks.create(conn, adapters.sender, account.id, region, data)
+            created = webhooks.create(conn, account.id, region, fields)
         return WebhookEnvelope(success=True, webhook=webhook_out(created.webhook, created.secret))
 
     @get("/", sync_to_thread=True)

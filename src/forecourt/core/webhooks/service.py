@@ -48,7 +48,9 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - Standard Webhooks: the rest is the base
 MAX_ATTEMPTS = 40
 
 
-def _validate(fields: WebhookFields) -> WebhookFields:
+def validate(fields: WebhookFields, sender: WebhookSender) -> WebhookFields:
+    """The fields checked and tidied, the endpoint one the server may call (see
+    providers.webhooks). Resolves the endpoint's name: call it before the transaction."""
     name = fields.name.strip()
     if not name or len(name) > NAME_MAX:
         raise InvalidInput("name", f"name must be 1 to {NAME_MAX} characters")
@@ -65,17 +67,14 @@ def _validate(fields: WebhookFields) -> WebhookFields:
         raise InvalidInput(
             "endpoint", f"endpoint must be an http or https URL of at most {ENDPOINT_MAX} characters"
         )
+    refused = sender.refusal(endpoint)
+    if refused is not None:
+        raise InvalidInput("endpoint", f"endpoint must be a public address: {refused}")
     return WebhookFields(name=name, endpoint=endpoint, format=fields.format)
 
 
-def create(
-    conn: Connection, sender: WebhookSender, account_id: UUID, region: str, fields: WebhookFields
-) -> NewWebhook:
-    """A webhook, if its endpoint is one the server may call (see providers.webhooks)."""
-    fields = _validate(fields)
-    refused = sender.refusal(fields.endpoint)
-    if refused is not None:
-        raise InvalidInput("endpoint", f"endpoint must be a public address: {refused}")
+def create(conn: Connection, account_id: UUID, region: str, fields: WebhookFields) -> NewWebhook:
+    """A webhook of fields that passed `validate`, with its signing secret."""
     webhook = Webhook(
         id=new_id(),
         region=region,
