@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -25,11 +26,17 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+@cache
+def _heads() -> frozenset[str]:
+    """The revisions this code was written for, read from the migration files once (a
+    readiness probe asks every few seconds)."""
+    return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
 def at_head(engine: Engine) -> bool:
     """Whether the database's schema is the one this code was written for."""
-    heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
     with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+        return set(MigrationContext.configure(conn).get_current_heads()) == _heads()
 
 
 def check(database_url: str) -> None:
