@@ -5,6 +5,7 @@ the operator allowed the network (FORECOURT_WEBHOOK_ALLOWED_NETWORKS)."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -123,6 +124,23 @@ def test_a_delivery_to_an_endpoint_now_inside_is_not_sent(
 
     assert (refused["status"], refused["attempts"], refused["response_status"]) == ("pending", 1, None)
     assert refused["last_error"] == "not sent: the endpoint does not resolve to a public address"
+
+
+def test_an_endpoint_that_does_not_answer_is_logged_without_network_detail(
+    http: httpx.Client, db: Database, tenant: Tenant
+) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    created = _create(http, tenant, f"http://127.0.0.1:{port}/hook").json()["webhook"]
+    http.post(f"/v2/webhooks/{created['id']}/ping", headers={"ApiKey": tenant.api_key})
+
+    run_jobs(db)
+
+    (delivery,) = http.get(
+        f"/v2/webhooks/{created['id']}/deliveries", headers={"ApiKey": tenant.api_key}
+    ).json()["deliveries"]
+    assert (delivery["status"], delivery["last_error"]) == ("pending", "could not connect to the endpoint")
 
 
 def test_a_bad_allowed_network_setting_is_named() -> None:
