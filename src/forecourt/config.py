@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -27,6 +27,7 @@ class Settings:
     worker_poll_seconds: float = 1.0
     job_lease_seconds: int = 60
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
     idempotency_ttl_hours: int = 24
     registration_lookup: str = "none"
     registration_http_url: str = ""

@@ -14,7 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, YamlRe
 from litestar.static_files import create_static_files_router
 
 from forecourt import __version__
-from forecourt.api import autengo, ingest, kapture, ops, recapture, sync
+from forecourt.api import access, autengo, ingest, kapture, ops, recapture, sync
 from forecourt.api.deps import provide_adapters, provide_db, provide_settings
 from forecourt.api.errors import exception_handler
 from forecourt.config import Settings
@@ -44,7 +44,7 @@ def create_app(
     on_shutdown: Sequence[Callable[[], Any]] = (),
 ) -> Litestar:
     """Built by the composition root (bootstrap.app), which chooses the adapters."""
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             ops.healthz,
             ops.readyz,
@@ -92,6 +92,11 @@ def create_app(
             ],
         ),
         before_request=refuse_nul_in_url,
+        logging_config=None,  # the process configures logging (cli/logs.py), not the app
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
     )
+    # Outermost, around routing too: a 404 has its request id like any other answer
+    # (middleware= wraps only the routes that exist).
+    app.asgi_handler = access.middleware(app.asgi_handler)
+    return app

@@ -1,27 +1,53 @@
-"""What `forecourt serve` logs: uvicorn's configuration, with the query string left out
-of every access-log line (a client may put a key or a customer's details there)."""
+"""What `forecourt serve` and `forecourt worker` log, and how: plain lines or JSON objects
+(FORECOURT_LOG_FORMAT), each naming the request it was written for. Requests are logged
+by the API itself (api/access.py), without their values; uvicorn's access log is off."""
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any
 
+from forecourt.config import Settings
+from forecourt.kit import request_ids
 
-class NoQueryString(logging.Filter):
+
+class RequestId(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        # uvicorn's access record: (client, method, path with query, http version, status).
-        args = record.args
-        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
-            path, asked, _ = args[2].partition("?")
-            record.args = (*args[:2], path + ("?..." if asked else ""), *args[3:])
+        record.request_id = request_ids.current.get()
         return True
 
 
-def uvicorn_config() -> dict[str, Any]:
-    from uvicorn.config import LOGGING_CONFIG
+FORMATTERS = {
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    "json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    },
+}
 
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"no_query_string": {"()": NoQueryString}}
-    config["handlers"]["access"]["filters"] = ["no_query_string"]
-    return config
+
+def config(settings: Settings) -> dict[str, Any]:
+    """One dictConfig for Forecourt's loggers and uvicorn's, on standard error."""
+    level = settings.log_level.upper()
+    handler = {
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+        "formatter": settings.log_format,
+        "filters": ["request_id"],
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestId}},
+        "formatters": {settings.log_format: FORMATTERS[settings.log_format]},
+        "handlers": {"default": handler},
+        "root": {"level": level, "handlers": ["default"]},
+        "loggers": {
+            "uvicorn": {"level": level, "handlers": ["default"], "propagate": False},
+            # httpx logs each outbound request's full URL, and a webhook's or a lookup
+            # service's URL may hold a token: only its warnings are kept.
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
+        },
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import signal
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import click
 import httpx
 import msgspec
 
+from forecourt.cli import logs
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.adapters import Adapters
@@ -73,9 +75,7 @@ def _print(value: Any) -> None:
 
 
 def _setup_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.config.dictConfig(logs.config(settings))
 
 
 @click.group()
@@ -97,7 +97,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
     import uvicorn
 
     from forecourt import bootstrap
-    from forecourt.cli import logs
 
     if serve_database_url:
         ctx.obj["database_url"] = serve_database_url
@@ -111,7 +110,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        log_config=logs.uvicorn_config(),
+        log_config=None,  # configured above, by _setup_logging
+        access_log=False,  # the API writes its own, without paths' values (api/access.py)
     )
 
 
