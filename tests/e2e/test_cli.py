@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 
 import pytest
@@ -87,7 +88,8 @@ def test_accounts_list_is_a_json_array_of_accounts(cli: Cli) -> None:
     assert by_id[first["id"]]["name"] == "Alpha Motors"
     assert by_id[second["id"]]["region"] == "nz"
     assert by_id[second["id"]]["cm_id"] == second["cm_id"]
-    assert all("created_at" in entry for entry in listed)
+    # In UTC with a Z, as the APIs write times.
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", e["created_at"]) for e in listed)
     # The list never shows a secret.
     assert "api_key" not in json.dumps(listed)
     assert first["api_key"] not in json.dumps(listed)

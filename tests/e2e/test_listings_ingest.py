@@ -4,6 +4,7 @@ reported one by one, and the sightings a dealer then sees on the customer."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from forecourt.core.accounts import service as accounts
 from forecourt.db.engine import Database
-from forecourt.db.models import listings
+from forecourt.db.models import listings, tracked_customers
 from tests.conftest import (
     TEST_MAX_BODY_BYTES,
     Tenant,
@@ -259,3 +260,21 @@ def test_a_customer_added_after_its_listing_is_answered_with_the_sighting(
         json={"external_id": "CUST-9"},
     ).json()["customer"]
     assert patched["sightings"] == created["sightings"]
+
+
+def test_a_title_filled_by_a_sighting_moves_last_updated_and_a_known_title_does_not(
+    http: httpx.Client, db: Database, tenant: Tenant, ingest_key: str
+) -> None:
+    untitled = put_customer(http, tenant, {"vin": VIN})
+    titled = put_customer(http, tenant, {"rego": "XYZ789", "state": "NSW"})
+    tc = tracked_customers
+    with db.write() as conn:  # both were last changed long ago; one has its title (from a lookup)
+        conn.execute(sa.update(tc).values(last_updated=datetime(2020, 1, 1)))
+        conn.execute(sa.update(tc).where(tc.c.rego == "XYZ789").values(vehicle_title="2018 Mazda 3"))
+
+    listed = [listing_record(vin=VIN), listing_record("L2", plate="XYZ789", state="NSW")]
+    assert http.post(URL, json=listed, headers=bearer(ingest_key)).json()["sightings"] == 2
+
+    # A client syncing by last_updated sees the title the listing gave; the other is untouched.
+    assert get_customer(http, tenant, untitled["id"])["last_updated"] > "2020-01-01T00:00:00.000Z"
+    assert get_customer(http, tenant, titled["id"])["last_updated"] == "2020-01-01T00:00:00.000Z"

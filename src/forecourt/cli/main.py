@@ -23,6 +23,7 @@ from forecourt.core.accounts import service as accounts
 from forecourt.core.adapters import Adapters
 from forecourt.db import migrate
 from forecourt.db.engine import Database
+from forecourt.kit.dates import format_timestamp
 from forecourt.kit.errors import DomainError
 from forecourt.kit.text import camel_keys
 from forecourt.kit.vehicles import parse_region
@@ -195,7 +196,7 @@ def accounts_list(ctx: click.Context) -> None:
                 "name": a.name,
                 "region": a.region,
                 "cm_id": a.cm_id,
-                "created_at": a.created_at.isoformat(),
+                "created_at": format_timestamp(a.created_at),
             }
             for a in found
         ]

@@ -106,7 +106,7 @@ def _record(conn: Connection, matched: list[tuple[WatchedVehicle, ListedVehicle]
     )
     # A customer whose vehicle was never named is named by the listing.
     titles = {c.id: listing.title for c, listing in new if c.vehicle_title is None and listing.title}
-    customers.fill_titles(conn, titles.items())
+    customers.fill_titles(conn, titles.items(), now)
     return [
         NewSighting(c.account_id, c.region, c.id, listing.id, lead_id)
         for (c, listing), lead_id in zip(new, lead_ids, strict=True)
