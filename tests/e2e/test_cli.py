@@ -10,9 +10,12 @@ import json
 import re
 import uuid
 
+import click
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
+from forecourt.cli.main import app
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.accounts.service import authenticate_api_key, authenticate_basic
 from forecourt.db.engine import Database
@@ -198,3 +201,19 @@ def test_keys_revoke_twice_fails_the_second_time(cli: Cli) -> None:
     result = cli.run("keys", "revoke", created["key_prefix"])
     assert result.exit_code == 1
     assert f"No active credential with prefix {created['key_prefix']}" in result.stderr
+
+
+@pytest.mark.parametrize("group", [[], ["db"], ["accounts"], ["listings"], ["inventory"]])
+def test_help_lists_each_command_with_its_whole_description(group: list[str]) -> None:
+    result = CliRunner().invoke(app, [*group, "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    listed = " ".join(result.output.split("Commands:")[1].split())
+    assert "..." not in listed
+    command: click.Command = app
+    for name in group:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    assert isinstance(command, click.Group)
+    for sub in command.commands.values():
+        first_paragraph = " ".join((sub.help or "").split("\n\n")[0].split())
+        assert first_paragraph in listed

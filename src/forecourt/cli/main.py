@@ -79,7 +79,19 @@ def _setup_logging(settings: Settings) -> None:
     logging.config.dictConfig(logs.config(settings))
 
 
-@click.group()
+class _Command(click.Command):
+    def get_short_help_str(self, limit: int = 45) -> str:
+        # The first paragraph whole, wrapped by the help formatter (click cuts it at 45
+        # characters with "...", mid-sentence).
+        return self.short_help or " ".join((self.help or "").split("\n\n")[0].split())
+
+
+class _Group(_Command, click.Group):
+    command_class = _Command
+    group_class = type  # subgroups are _Groups too
+
+
+@click.group(cls=_Group)
 @click.option("--database-url", help="Overrides FORECOURT_DATABASE_URL.")
 @click.pass_context
 def app(ctx: click.Context, database_url: str | None) -> None:
