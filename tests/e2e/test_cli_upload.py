@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from openpyxl import Workbook
 from forecourt import bootstrap
 from forecourt.cli import upload
 from forecourt.cli.main import app
+from forecourt.core.uploads.files import FIELDS
 from forecourt.db.engine import Database
 from forecourt.db.models import tracked_customers
 from tests.conftest import Tenant, running_server, settings_for
@@ -25,6 +27,9 @@ ROWS = [
     ["", "", "", "CUST-2", "", "blue"],
     ["ABC123", "NSW", "1N4AL11D16N337720", "CUST-3", "2021-01-01", ""],
 ]
+
+
+MISSING = "Missing required properties"
 
 
 def _csv(tmp_path: Path) -> Path:
@@ -79,7 +84,11 @@ def test_upload_a_file_to_the_local_database(
         3,
         3,
     )
-    assert result["errors"] == [{"row": 2, "external_id": "CUST-2", "reason": "Missing required properties"}]
+    # CUST-2 is on the file's third row (the header is row 1); the second customer of a JSON list.
+    row = 2 if make_file is _json else 3
+    assert result["errors"] == [
+        {"row": row, "external_id": "CUST-2", "reason": "Missing required properties"}
+    ]
     stored = _customers(db)
     assert set(stored) == {"CUST-1", "CUST-3"}
     assert stored["CUST-1"].additional_fields == {"colour": "red"}  # unknown columns go here
@@ -155,7 +164,7 @@ def test_upload_through_a_running_server(
 
     assert result["upload"]["name"] == "June"
     assert result["upload"]["status"] == "completed"
-    assert [e["row"] for e in result["errors"]] == [2]
+    assert [e["row"] for e in result["errors"]] == [3]  # the file's row, as in local mode
     assert set(_customers(db)) == {"CUST-1", "CUST-3"}
 
 
@@ -194,3 +203,62 @@ def test_registry_load_rejects_a_bad_line_naming_it(db: Database, database_url: 
 
     assert result.exit_code == 1
     assert "line 2" in result.output
+
+
+def test_an_excel_file_keeps_the_leading_zeros_its_number_formats_show(
+    db: Database, database_url: str, tenant: Tenant, tmp_path: Path
+) -> None:
+    path = tmp_path / "customers.xlsx"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["rego", "state", "external_id", "sale_date", "phone", "mobile", "postcode", "odometer"])
+    sheet.append(["ZEN407", "VIC", 42, datetime(2022, 6, 15), 412345678, 412345678, 800, 120000])
+    # Typed as numbers, shown as the dealer typed them by formats of zeros.
+    for column, number_format in {"C": "000000", "E": "0000000000", "F": "0000 000 000", "G": "0000"}.items():
+        sheet[f"{column}2"].number_format = number_format
+    book.save(path)
+
+    _run(database_url, "upload", str(path), "--region", "au", "--api-key", tenant.api_key)
+
+    (stored,) = _customers(db).values()
+    assert stored.external_id == "000042"
+    assert stored.sale_date == datetime(2022, 6, 15)  # an Excel date cell
+    assert stored.additional_fields == {
+        "phone": "0412345678",
+        "mobile": "0412 345 678",
+        "postcode": "0800",
+        "odometer": 120000,  # a number shown as a number stays one
+    }
+
+
+@pytest.mark.parametrize("make_file", [_csv, _xlsx])
+def test_errors_name_the_row_a_spreadsheet_shows_blank_rows_included(
+    db: Database, database_url: str, tenant: Tenant, tmp_path: Path, make_file: Any
+) -> None:
+    path = make_file(tmp_path)
+    if path.suffix == ".csv":
+        path.write_text(path.read_text().replace("\nABC123", "\n\n\nABC123").replace("NSW", "XX"))
+    else:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path)
+        sheet = book.active
+        assert sheet is not None
+        sheet.insert_rows(4, 2)  # two empty rows before ABC123
+        sheet["B6"].value = "XX"
+        sheet["A9"].number_format = "0.00"  # a formatted but empty row at the end
+        book.save(path)
+
+    result = _run(database_url, "upload", str(path), "--region", "au", "--api-key", tenant.api_key)
+
+    assert result["upload"]["total_uploaded_customers"] == 3  # blank rows are not customers
+    assert [(e["row"], e["external_id"]) for e in result["errors"]] == [(3, "CUST-2"), (6, "CUST-3")]
+
+
+def test_upload_help_and_the_docs_name_every_column_a_file_may_have() -> None:
+    help_text = CliRunner().invoke(app, ["upload", "--help"]).output
+    documented = (Path(__file__).parents[2] / "docs" / "uploads.md").read_text()
+    for column in [*sorted(FIELDS), "additional_fields"]:
+        assert column in help_text, column
+        assert f"`{column}`" in documented, column

@@ -334,12 +334,25 @@ def upload(
     monitor_end_date: str | None,
     server: str | None,
 ) -> None:
-    """Upload a customer file (CSV, XLSX or JSON), follow it to the end, print its errors."""
+    """Upload a customer file (CSV, XLSX or JSON), follow it to the end, print its errors.
+
+    \b
+    The first row names the columns (a JSON file holds a list of objects):
+      rego, state        the plate and, in au, its state (VIC, NSW, ...)
+      vin                17 letters and digits
+      external_id        the dealer's own id for the customer
+      sale_date, monitor_start_date, monitor_end_date
+                         YYYY-MM-DD, an ISO 8601 time, or an Excel date cell
+      any other column   kept in additional_fields under its name
+    Each row needs a rego (with its state in au) or a vin. Excel numbers shown
+    with leading zeros (format 0000000000) keep them. Errors name the row as a
+    spreadsheet shows it (the header is row 1). More: docs/uploads.md.
+    """
     from forecourt.cli import upload as uploading
     from forecourt.core.uploads.files import read_customers
 
     with _domain_errors():
-        customers = read_customers(file)
+        customers, rows = read_customers(file)
     body = {
         "name": name or file.name,
         "enable_rego_lookups": enable_rego_lookups,
@@ -357,6 +370,8 @@ def upload(
                 )
     except (RuntimeError, httpx.HTTPError) as exc:
         raise click.ClickException(str(exc)) from None
+    for error in result["errors"]:  # the API counts customers; a person looks for the file's row
+        error["row"] = rows[error["row"] - 1]
     _print(result)
 
 

@@ -1,13 +1,15 @@
 """Dealers' customer files (CSV, XLSX, JSON) as lists of API customers.
 
 Columns named like the API's customer fields fill those fields; any other column goes
-into `additional_fields`. Empty cells are left out.
+into `additional_fields`. Empty cells are left out. The columns are documented in
+docs/uploads.md and in `forecourt upload --help`.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -29,6 +31,20 @@ def _cell(value: Any) -> Any:
     return value
 
 
+# Excel keeps `0412345678` typed into a number cell as 412345678 and shows the zero only
+# through a number format of zeros (`0000000000`, `0000 000 000`, `00000` for postcodes).
+_ZERO_PADDED = re.compile(r"0[0 -]*0")
+
+
+def _shown(value: Any, number_format: str | None) -> Any:
+    """A number cell as the spreadsheet shows it when its format pads it with zeros."""
+    if not (isinstance(value, int | float) and number_format and _ZERO_PADDED.fullmatch(number_format)):
+        return value
+    digits = iter(str(int(value)).zfill(number_format.count("0")))
+    shown = "".join(next(digits) if symbol == "0" else symbol for symbol in number_format)
+    return shown + "".join(digits)  # a number longer than its format shows all its digits
+
+
 def to_customer(row: Mapping[str, Any]) -> dict[str, Any]:
     customer: dict[str, Any] = {}
     extra: dict[str, Any] = {}
@@ -46,44 +62,55 @@ def to_customer(row: Mapping[str, Any]) -> dict[str, Any]:
     return customer
 
 
-def _csv_rows(path: Path) -> Iterable[Mapping[str, Any]]:
+# Each reader yields (row, cells): the row as a spreadsheet or an editor shows it (the
+# header is row 1), or for JSON the customer's position from 1. Blank rows are skipped.
+Rows = Iterable[tuple[int, Mapping[str, Any]]]
+
+
+def _csv_rows(path: Path) -> Rows:
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        yield from csv.DictReader(handle)
+        rows = csv.DictReader(handle)
+        for row in rows:
+            yield rows.line_num, row
 
 
-def _xlsx_rows(path: Path) -> Iterable[Mapping[str, Any]]:
+def _xlsx_rows(path: Path) -> Rows:
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = workbook.active.iter_rows(values_only=True) if workbook.active else iter(())
+        rows = workbook.active.iter_rows() if workbook.active else iter(())
         header = next(rows, None)
         if header is None:
             return
-        names = [str(h).strip() if h is not None else "" for h in header]
-        for values in rows:
-            yield dict(zip(names, values, strict=False))
+        names = [str(h.value).strip() if h.value is not None else "" for h in header]
+        for number, cells in enumerate(rows, start=2):
+            values = [_shown(c.value, getattr(c, "number_format", None)) for c in cells]
+            if any(v is not None and v != "" for v in values):  # formatted but empty rows are not customers
+                yield number, dict(zip(names, values, strict=False))
     finally:
         workbook.close()
 
 
-def _json_rows(path: Path) -> Iterable[Mapping[str, Any]]:
+def _json_rows(path: Path) -> Rows:
     data = json.loads(path.read_text(encoding="utf-8"))
     rows = data.get("customers") if isinstance(data, dict) else data
     if not isinstance(rows, list):
         raise InvalidInput("file", 'a JSON file must hold a list of customers or {"customers": [...]}')
-    for row in rows:
-        yield row if isinstance(row, dict) else {}
+    for number, row in enumerate(rows, start=1):
+        yield number, row if isinstance(row, dict) else {}
 
 
 READERS = {".csv": _csv_rows, ".xlsx": _xlsx_rows, ".json": _json_rows}
 
 
-def read_customers(path: Path) -> list[dict[str, Any]]:
+def read_customers(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
+    """The file's customers, and the row each came from (to name rows in errors)."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise InvalidInput("file", f"{path.name}: expected a .csv, .xlsx or .json file")
     try:
-        return [to_customer(row) for row in reader(path)]
+        numbered = [(number, to_customer(row)) for number, row in reader(path)]
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("file", f"{path.name}: {exc}") from None
+    return [customer for _, customer in numbered], [number for number, _ in numbered]
