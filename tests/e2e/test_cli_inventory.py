@@ -59,7 +59,7 @@ def import_file(cli: Cli, path: Path, tenant: Tenant, *options: str) -> dict[str
 
 
 def errors_of(report: dict[str, Any]) -> list[tuple[int, str]]:
-    return sorted((e["number"], e["field"]) for e in report["errors"])
+    return sorted((e["row"], e["field"]) for e in report["errors"])
 
 
 def vehicles(http: httpx.Client, api_key: str) -> list[dict[str, Any]]:

@@ -65,7 +65,7 @@ def test_a_jsonl_feed_is_ingested_and_matched(cli: Cli, db: Database, tenant: Te
         "rejected": 1,
         "sightings": 1,
     }
-    assert [(e["record"], e["source_id"], e["field"]) for e in report["errors"]] == [(2, "G-2", "vin")]
+    assert [(e["row"], e["source_id"], e["field"]) for e in report["errors"]] == [(2, "G-2", "vin")]
     assert sightings_of(db, tenant, customer_id) == ["https://www.gumtree.com.au/s-ad/1"]
     again = cli.ok("listings", "ingest", str(feed))
     assert (again["created"], again["unchanged"], again["sightings"]) == (0, 11, 0)
@@ -77,14 +77,26 @@ def test_a_csv_feed_is_ingested_and_matched(cli: Cli, db: Database, tenant: Tena
     feed.write_text(
         "source,source_id,region,url,title,price,seller_type,vin,plate,state,listed_at\n"
         "gumtree,G-1,au,https://www.gumtree.com.au/s-ad/1,2017 Mazda 3,15990,dealer,,ABC 123,VIC,2024-05-02\n"
-        "gumtree,G-2,au,https://www.gumtree.com.au/s-ad/2,,lots,private,,XYZ9,NSW,2024-05-02\n",
+        "\n"
+        "gumtree,G-2,au,https://www.gumtree.com.au/s-ad/2,,lots,auction,,XYZ9,NSW,someday\n",
         encoding="utf-8",
     )
 
     report = cli.ok("listings", "ingest", str(feed))
 
     assert (report["created"], report["rejected"], report["sightings"]) == (1, 1, 1)
-    assert [(e["record"], e["field"]) for e in report["errors"]] == [(2, "price")]
+    # Every error of the record, each a sentence naming its field, on the row a
+    # spreadsheet shows (the header is row 1, the blank line counts).
+    assert [(e["row"], e["source_id"], e["field"], e["message"]) for e in report["errors"]] == [
+        (4, "G-2", "price", "price must be a whole number of dollars from 0 to 1,000,000,000,000"),
+        (4, "G-2", "seller_type", "seller_type must be one of: private, dealer"),
+        (
+            4,
+            "G-2",
+            "listed_at",
+            "listed_at must be a date (YYYY-MM-DD) or an ISO 8601 timestamp, got 'someday'",
+        ),
+    ]
     assert sightings_of(db, tenant, customer_id) == ["https://www.gumtree.com.au/s-ad/1"]
 
 

@@ -110,6 +110,42 @@ def test_a_json_array_works_and_a_re_send_updates_in_place(
     assert sighting["listing_price"] == 26900
 
 
+@pytest.mark.parametrize(
+    "sent", [{"price": 24500}, {"region": "au", "url": "https://x.example/1", "price": 24500}]
+)
+def test_a_feed_may_re_send_only_the_price_of_a_known_listing(
+    http: httpx.Client, tenant: Tenant, ingest_key: str, sent: dict[str, Any]
+) -> None:
+    customer = put_customer(http, tenant, {"rego": "ABC123", "state": "VIC"})
+    http.post(URL, json=[listing_record(plate="ABC123", state="VIC")], headers=bearer(ingest_key))
+
+    again = http.post(
+        URL, json=[{"source": "carsales", "source_id": "L1", **sent}], headers=bearer(ingest_key)
+    )
+
+    assert (again.json()["updated"], again.json()["errors"]) == (1, [])
+    (sighting,) = get_customer(http, tenant, customer["id"])["sightings"]
+    assert (sighting["listing_price"], sighting["listing_url"]) == (
+        24500,
+        sent.get("url", sighting["listing_url"]),
+    )
+    # A listing not seen before still needs what the docs' table requires.
+    new = http.post(
+        URL, json=[{"source": "carsales", "source_id": "L9", "price": 1}], headers=bearer(ingest_key)
+    )
+    assert [(e["row"], e["field"]) for e in new.json()["errors"]] == [(1, "region"), (1, "url"), (1, "vin")]
+    assert new.json()["rejected"] == 1  # records, not errors
+
+
+def test_an_au_plate_without_a_vin_needs_its_state(http: httpx.Client, ingest_key: str) -> None:
+    sent = [listing_record("L1", plate="ABC123"), listing_record("L2", plate="ABC123", vin=VIN)]
+
+    report = http.post(URL, json=sent, headers=bearer(ingest_key)).json()
+
+    assert (report["created"], report["rejected"]) == (1, 1)
+    assert [(e["row"], e["field"]) for e in report["errors"]] == [(1, "state")]
+
+
 def test_bad_records_are_reported_by_number_and_the_rest_stored(
     http: httpx.Client, tenant: Tenant, ingest_key: str
 ) -> None:
@@ -134,16 +170,16 @@ def test_bad_records_are_reported_by_number_and_the_rest_stored(
     assert response.status_code == 200
     report = response.json()
     assert (report["received"], report["created"], report["rejected"]) == (11, 1, 10)
-    fields = {e["record"]: (e["source_id"], e["field"]) for e in report["errors"]}
+    fields = {e["row"]: (e["source_id"], e["field"]) for e in report["errors"]}
     assert fields == {
         2: (None, "record"),
         3: ("BAD1", "vin"),
-        4: (None, "price"),
+        4: ("BAD2", "price"),
         5: ("BAD3", "region"),
         6: ("BAD4", "vin"),
         7: ("BAD5", "seller_type"),
         8: ("BAD6", "url"),
-        9: (None, "price"),
+        9: ("BAD7", "price"),
         10: (None, "record"),
         11: (None, "record"),
     }
@@ -198,7 +234,7 @@ def test_an_unreadable_body_is_400_naming_the_body(
 def test_array_elements_that_are_not_objects_are_bad_records(http: httpx.Client, ingest_key: str) -> None:
     response = http.post(URL, content=b'["a", 2]', headers=bearer(ingest_key))
     assert response.status_code == 200
-    assert [(e["record"], e["field"]) for e in response.json()["errors"]] == [(1, "record"), (2, "record")]
+    assert [(e["row"], e["field"]) for e in response.json()["errors"]] == [(1, "record"), (2, "record")]
 
 
 def test_ingest_has_its_own_body_limit_above_the_general_one(http: httpx.Client, ingest_key: str) -> None:

@@ -51,7 +51,7 @@ async def ingest_listings(
     request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, ingest_key: IngestKeyDep
 ) -> IngestReport:
     """Store a batch of listings (one transaction) and match it against tracked customers.
-    Each bad record is reported in `errors` by its number; the others are stored."""
+    Each bad record is reported in `errors` by its row, once per bad field; the others are stored."""
     del ingest_key  # authenticated
     body = await request.body()
     report: IngestReport = await anyio.to_thread.run_sync(partial(_ingest, db, adapters.event_body, body))

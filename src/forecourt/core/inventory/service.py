@@ -23,7 +23,7 @@ SELLING_ID_LENGTH = 6
 
 
 class RecordError(msgspec.Struct, frozen=True):
-    number: int  # the record's line, element or row
+    row: int  # the record's line, element, or spreadsheet row (the header is row 1)
     field: str
     message: str
 
@@ -152,15 +152,15 @@ refresh_statistics = repository.refresh_statistics
 
 
 def import_records(conn: Connection, account_id: UUID, records: Iterable[tuple[int, Any]]) -> ImportReport:
-    """One batch of (number, record): new sellingIds are created, known ones replaced
+    """One batch of (row, record): new sellingIds are created, known ones replaced
     whole (their `created` kept unless given). A bad record is reported, not stored."""
     report = ImportReport()
     valid: dict[str | None, list[Values]] = {}
-    for number, record in records:
+    for row, record in records:
         try:
             values = validate(record)
         except InvalidInput as exc:
-            report.errors.append(RecordError(number, exc.field, exc.message))
+            report.errors.append(RecordError(row, exc.field, exc.message))
             continue
         valid.setdefault(values.get("sellingId"), []).append(values)
     # The last record of a sellingId in the batch wins, as if sent one after the other:

@@ -31,12 +31,12 @@ class ListingFields(msgspec.Struct, kw_only=True):
 
 
 class ListingRecord(msgspec.Struct, kw_only=True):
-    """A validated, normalised listing."""
+    """A validated, normalised listing; None where a re-send keeps the stored value."""
 
     source: str
     source_id: str
-    region: str
-    url: str
+    region: str | None
+    url: str | None
     title: str | None
     price: int | None
     seller_type: SellerType | None
@@ -67,10 +67,11 @@ class Listing(msgspec.Struct, kw_only=True):
 
 
 class RecordError(msgspec.Struct, kw_only=True):
-    """Why one record of a batch was not ingested; `record` counts from 1 (the line of an
-    NDJSON body, the element of a JSON array, the data row of a CSV file)."""
+    """Why one record of a batch was not ingested (a record may have several). `row` is
+    the line of an NDJSON body, the element of a JSON array (from 1), or the row of a CSV
+    file as a spreadsheet shows it (the header is row 1)."""
 
-    record: int
+    row: int
     source_id: str | None
     field: str
     message: str

@@ -9,15 +9,17 @@ record is reported by number instead of failing the batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import csv
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy.engine import Connection
 
 from forecourt.core.listings import repository
 from forecourt.core.listings.schemas import (
+    MAX_PRICE,
     SELLER_TYPES,
     IngestReport,
     Listing,
@@ -31,12 +33,13 @@ from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import EventRenderer
 from forecourt.db.bulk import Same
 from forecourt.kit.dates import format_timestamp, parse_date, utcnow
-from forecourt.kit.errors import InvalidInput, invalid_from
+from forecourt.kit.errors import InvalidInput
 from forecourt.kit.text import check_no_nul
 from forecourt.kit.vehicles import normalise_plate, normalise_state, normalise_vin, parse_region
 
-# A record of a batch: its number (line, element or row, from 1) and what it held.
-Numbered = tuple[int, ListingFields | RecordError]
+# A record of a batch: its row (line, element or spreadsheet row) and what it held, or
+# why it could not be read.
+Numbered = tuple[int, ListingFields | list[RecordError]]
 
 SOURCE_MAX, SOURCE_ID_MAX, TITLE_MAX, URL_MAX = 64, 255, 255, 2048
 IDENTITY = ("region", "vin", "plate", "state", "listed_at")  # a change here is matched again
@@ -48,20 +51,53 @@ _record = msgspec.json.Decoder(ListingFields)
 _records = msgspec.json.Decoder(list[ListingFields])
 _raw_records = msgspec.json.Decoder(list[msgspec.Raw])
 
+# A value of the wrong type, said as docs/listings.md says it: msgspec stops at the first
+# such value of a record and words it for programmers.
+_EXPECTED = {
+    "source_id": "source_id must be text or a whole number",
+    "price": f"price must be a whole number of dollars from 0 to {MAX_PRICE:,}",
+}
 
-def _bad(number: int, exc: Exception, source_id: str | None = None) -> RecordError:
-    if isinstance(exc, msgspec.ValidationError):
-        exc = invalid_from(exc, default_field="record")
-    if isinstance(exc, InvalidInput):
-        return RecordError(record=number, source_id=source_id, field=exc.field, message=exc.message)
-    return RecordError(record=number, source_id=source_id, field="record", message=f"Malformed JSON: {exc}")
+
+def _errors(row: int, source_id: object, found: Iterable[InvalidInput]) -> list[RecordError]:
+    sid = str(source_id) if isinstance(source_id, str | int) and not isinstance(source_id, bool) else None
+    return [RecordError(row=row, source_id=sid, field=e.field, message=e.message) for e in found]
 
 
-def decode_line(number: int, raw: bytes | memoryview | msgspec.Raw) -> Numbered:
+def _unreadable(row: int, exc: Exception) -> list[RecordError]:
+    return _errors(row, None, [InvalidInput("record", f"Malformed JSON: {exc}")])
+
+
+def _wrong_types(row: int, raw: object) -> list[RecordError]:
+    """Every error of a record with values of the wrong type: each such field's, and what
+    `validate` finds in the others."""
+    if not isinstance(raw, dict):
+        return _errors(row, None, [InvalidInput("record", "a listing must be a JSON object")])
+    found, fitting = [], {}
+    for name, value in raw.items():
+        try:
+            msgspec.convert({name: value}, ListingFields, strict=False)
+            fitting[name] = value
+        except msgspec.ValidationError:
+            found.append(InvalidInput(name, _EXPECTED.get(name, f"{name} must be text")))
+    checked = validate(msgspec.convert(fitting, ListingFields, strict=False))
+    if not isinstance(checked, ListingRecord):
+        found += [e for e in checked if e.field not in {wrong.field for wrong in found}]
+    order = {name: n for n, name in enumerate(ListingFields.__struct_fields__)}
+    return _errors(row, raw.get("source_id"), sorted(found, key=lambda e: order.get(e.field, len(order))))
+
+
+def decode_line(row: int, raw: bytes | memoryview | msgspec.Raw) -> Numbered:
     try:
-        return number, _record.decode(raw)
-    except (msgspec.ValidationError, *_UNREADABLE) as exc:
-        return number, _bad(number, exc)
+        return row, _record.decode(raw)
+    except msgspec.ValidationError:
+        pass  # JSON, but not a listing's: say which fields are wrong
+    except _UNREADABLE as exc:
+        return row, _unreadable(row, exc)
+    try:
+        return row, _wrong_types(row, msgspec.json.decode(raw))
+    except _UNREADABLE as exc:
+        return row, _unreadable(row, exc)
 
 
 def decode_ndjson(body: bytes | memoryview) -> list[Numbered]:
@@ -83,14 +119,15 @@ def decode_array(body: bytes | memoryview) -> list[Numbered]:
     return [decode_line(n, raw) for n, raw in enumerate(raws, start=1)]
 
 
-def from_rows(rows: Iterable[Mapping[str, str]], first: int = 1) -> Iterator[Numbered]:
-    """CSV rows (text values, "" for none), numbered from `first`."""
-    for number, row in enumerate(rows, start=first):
+def from_rows(rows: csv.DictReader[str]) -> Iterator[Numbered]:
+    """CSV rows (text values, "" for none), numbered as a spreadsheet shows them (the
+    header is row 1; a blank line counts)."""
+    for row in rows:
         values = {k: v for k, v in row.items() if k and v not in (None, "")}
         try:
-            yield number, msgspec.convert(values, ListingFields, strict=False)
-        except msgspec.ValidationError as exc:
-            yield number, _bad(number, exc, values.get("source_id"))
+            yield rows.line_num, msgspec.convert(values, ListingFields, strict=False)
+        except msgspec.ValidationError:
+            yield rows.line_num, _wrong_types(rows.line_num, values)
 
 
 def _text(field: str, value: str | None, limit: int, *, required: bool = False) -> str | None:
@@ -105,39 +142,82 @@ def _text(field: str, value: str | None, limit: int, *, required: bool = False) 
     return text
 
 
-def validate(fields: ListingFields) -> ListingRecord:
-    source_id = str(fields.source_id) if isinstance(fields.source_id, int) else fields.source_id
-    region = parse_region(fields.region)
-    url = _text("url", fields.url, URL_MAX, required=True) or ""
-    if not url[:8].lower().startswith(("https://", "http://")):
+def _url(value: str | None) -> str | None:
+    url = _text("url", value, URL_MAX)
+    if url is not None and not url[:8].lower().startswith(("https://", "http://")):
         raise InvalidInput("url", "url must be an http or https URL")
-    seller_type = (fields.seller_type or "").strip().lower() or None
+    return url
+
+
+def _seller_type(value: str | None) -> str | None:
+    seller_type = (value or "").strip().lower() or None
     if seller_type is not None and seller_type not in SELLER_TYPES:
         raise InvalidInput("seller_type", f"seller_type must be one of: {', '.join(SELLER_TYPES)}")
-    vin = normalise_vin(fields.vin) if fields.vin and fields.vin.strip() else None
-    plate = normalise_plate(fields.plate, "plate") if fields.plate and fields.plate.strip() else None
-    if vin is None and plate is None:
-        raise InvalidInput("vin", "a listing needs a vin or a plate")
-    title = (fields.title or "").strip()[:TITLE_MAX] or None  # feeds' titles run long; keep the start
+    return seller_type
+
+
+def _title(value: str | None) -> str | None:
+    title = (value or "").strip()[:TITLE_MAX] or None  # feeds' titles run long; keep the start
     check_no_nul("title", title)
-    return ListingRecord(
-        source=_text("source", fields.source, SOURCE_MAX, required=True) or "",
-        source_id=_text("source_id", source_id, SOURCE_ID_MAX, required=True) or "",
-        region=region,
-        url=url,
-        title=title,
+    return title
+
+
+def _vin(value: str | None) -> str | None:
+    return normalise_vin(value) if value and value.strip() else None
+
+
+def _plate(value: str | None) -> str | None:
+    return normalise_plate(value, "plate") if value and value.strip() else None
+
+
+def _delisted_at(value: str | msgspec.UnsetType | None) -> datetime | msgspec.UnsetType | None:
+    return msgspec.UNSET if value is msgspec.UNSET else parse_date("delisted_at", value)
+
+
+def validate(fields: ListingFields) -> ListingRecord | list[InvalidInput]:
+    """Each value sent, checked and normalised on its own (a re-send may send only what
+    changed): the record, or every error found in it. `complete` checks the whole."""
+    found: list[InvalidInput] = []
+
+    def check(make: Callable[[Any], Any], value: Any) -> Any:
+        try:
+            return make(value)
+        except InvalidInput as exc:
+            found.append(exc)
+            return None
+
+    source_id = str(fields.source_id) if isinstance(fields.source_id, int) else fields.source_id
+    record = ListingRecord(
+        source=check(lambda v: _text("source", v, SOURCE_MAX, required=True), fields.source) or "",
+        source_id=check(lambda v: _text("source_id", v, SOURCE_ID_MAX, required=True), source_id) or "",
+        region=check(parse_region, fields.region) if fields.region is not None else None,
+        url=check(_url, fields.url),
+        title=check(_title, fields.title),
         price=fields.price,
-        seller_type=seller_type,
-        vin=vin,
-        plate=plate,
-        state=normalise_state(fields.state, region),
-        listed_at=parse_date("listed_at", fields.listed_at),
-        delisted_at=(
-            msgspec.UNSET
-            if fields.delisted_at is msgspec.UNSET
-            else parse_date("delisted_at", fields.delisted_at)
-        ),
+        seller_type=check(_seller_type, fields.seller_type),
+        vin=check(_vin, fields.vin),
+        plate=check(_plate, fields.plate),
+        state=(fields.state or "").strip().upper() or None,  # checked against the region by `complete`
+        listed_at=check(lambda v: parse_date("listed_at", v), fields.listed_at),
+        delisted_at=check(_delisted_at, fields.delisted_at),
     )
+    return found or record
+
+
+def complete(values: Mapping[str, Any]) -> list[InvalidInput]:
+    """What a listing as a whole (a new one as sent, a known one with the re-sent values
+    over the stored) must have: docs/listings.md, "A listing"."""
+    found = [InvalidInput(name, f"{name} is required") for name in ("region", "url") if not values[name]]
+    if not values["vin"] and not values["plate"]:
+        found.append(InvalidInput("vin", "a listing needs a vin or a plate"))
+    if values["region"]:
+        try:
+            normalise_state(values["state"], values["region"])
+        except InvalidInput as exc:
+            found.append(exc)
+        if values["region"] == "au" and values["plate"] and not values["vin"] and not values["state"]:
+            found.append(InvalidInput("state", "state is required with a plate and no vin in au"))
+    return found
 
 
 def _listed(listing_id: int, values: Mapping[str, Any]) -> ListedVehicle:
@@ -155,27 +235,30 @@ def _listed(listing_id: int, values: Mapping[str, Any]) -> ListedVehicle:
 def ingest(conn: Connection, render: EventRenderer, items: Sequence[Numbered]) -> IngestReport:
     """Store a batch, match it and announce what changed; see the module docstring."""
     report = IngestReport(received=len(items))
-    batch: dict[tuple[str, str], ListingRecord] = {}  # a listing sent twice: the last one counts
-    for number, item in items:
-        if isinstance(item, RecordError):
-            report.errors.append(item)
-            continue
-        try:
-            record = validate(item)
-        except InvalidInput as exc:
-            source_id = str(item.source_id) if item.source_id is not None else None
-            report.errors.append(_bad(number, exc, source_id))
-            continue
-        batch[(record.source, record.source_id)] = record
-    report.rejected = len(report.errors)
+    batch: dict[tuple[str, str], tuple[int, ListingRecord]] = {}  # sent twice: the last one counts
+    for row, item in items:
+        if not isinstance(item, ListingFields):
+            report.errors += item  # it could not be read
+        elif isinstance(checked := validate(item), ListingRecord):
+            batch[(checked.source, checked.source_id)] = (row, checked)
+        else:
+            report.errors += _errors(row, item.source_id, checked)
+    if batch:
+        # Before reading what is stored: see sightings.repository.lock_for_matching.
+        sightings.lock_for_matching(conn, listings_side=True)
+    stored = repository.by_keys(conn, batch.keys()) if batch else {}
+    for key, (row, record) in list(batch.items()):
+        values = _merge(stored[key], record) if key in stored else msgspec.structs.asdict(record)
+        if found := complete(values):
+            report.errors += _errors(row, record.source_id, found)
+            del batch[key]
+            stored.pop(key, None)
+    report.rejected = len({e.row for e in report.errors})
     if not batch:
         return report
 
-    # Before reading what is stored: see sightings.repository.lock_for_matching.
-    sightings.lock_for_matching(conn, listings_side=True)
-    stored = repository.by_keys(conn, batch.keys())
     now = utcnow()
-    fresh = [record for key, record in batch.items() if key not in stored]
+    fresh = [record for key, (_, record) in batch.items() if key not in stored]
     inserted = _insert(conn, fresh, now)
     # Only listings for sale are matched, as a new customer is only matched with those.
     to_match = [listed for listed, record in zip(inserted, fresh, strict=True) if not record.delisted_at]
@@ -187,7 +270,7 @@ def ingest(conn: Connection, render: EventRenderer, items: Sequence[Numbered]) -
     repriced: list[int] = []
     delisted: list[int] = []
     for key, old in stored.items():
-        values = _merge(old, batch[key])
+        values = _merge(old, batch[key][1])
         if all(values[name] == getattr(old, name) for name in repository.MUTABLE):
             unchanged.append(old.id)
             continue
@@ -258,7 +341,7 @@ def _insert(conn: Connection, records: list[ListingRecord], now: datetime) -> li
         last_seen_at=Same(now),
     )
     repository.insert_columns(conn, columns)
-    return [
-        ListedVehicle(listing_id, r.region, r.vin, r.plate, r.state, at, r.title)
+    return [  # a new listing has its region: `complete` saw to it
+        ListedVehicle(listing_id, cast(str, r.region), r.vin, r.plate, r.state, at, r.title)
         for listing_id, r, at in zip(ids, records, listed_at, strict=True)
     ]
