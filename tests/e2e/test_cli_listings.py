@@ -6,12 +6,16 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
+from click.testing import CliRunner
 
+from forecourt import bootstrap
 from forecourt.api.recapture.schemas import event_body
+from forecourt.cli.main import app
 from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import Batch, CustomerFields
 from forecourt.db.engine import Database
-from tests.conftest import Cli, Tenant
+from tests.conftest import Cli, Tenant, running_server, settings_for
 
 VIN = "1N4AL11D16N337720"
 LISTING = {
@@ -111,3 +115,61 @@ def test_a_csv_that_is_not_utf8_stops_with_a_message(cli: Cli, tmp_path: Path) -
     assert result.exit_code != 0
     assert "line 3 is not UTF-8" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_feed_is_ingested_through_a_running_server_with_the_files_rows(
+    cli: Cli, db: Database, database_url: str, tenant: Tenant, tmp_path: Path
+) -> None:
+    customer_id = save_customer(db, tenant, rego="ABC123", state="VIC")
+    key = cli.ok("ingest-keys", "create")["key"]
+    feed = tmp_path / "feed.csv"
+    feed.write_text(
+        "source,source_id,region,url,price,plate,state\n"
+        "gumtree,G-1,au,https://www.gumtree.com.au/s-ad/1,15990,ABC 123,VIC\n"
+        "\n"
+        "gumtree,G-2,au,https://www.gumtree.com.au/s-ad/2,lots,XYZ9,NSW\n"  # not read: the price
+        "gumtree,G-3,au,https://www.gumtree.com.au/s-ad/3,9990,XYZ8,\n"  # refused by the server: no state
+        "gumtree,G-4,au,https://www.gumtree.com.au/s-ad/4,8990,XYZ7,QLD\n",
+        encoding="utf-8",
+    )
+    # A real server on loopback: --server mode is an HTTP client over the network.
+    with running_server(bootstrap.app(settings_for(database_url), db)) as url:
+        report = cli.ok(
+            "listings", "ingest", str(feed), "--server", url, "--ingest-key", key, "--batch-size", "3"
+        )
+        refused = cli.run("listings", "ingest", str(feed), "--server", url, "--ingest-key", key + "x")
+
+    assert {k: report[k] for k in ("received", "created", "rejected", "sightings")} == {
+        "received": 4,
+        "created": 2,
+        "rejected": 2,
+        "sightings": 1,
+    }
+    assert [(e["row"], e["source_id"], e["field"]) for e in report["errors"]] == [
+        (4, "G-2", "price"),
+        (5, "G-3", "state"),
+    ]
+    assert sightings_of(db, tenant, customer_id) == ["https://www.gumtree.com.au/s-ad/1"]
+    assert refused.exit_code == 1 and "Invalid ingest key" in refused.output
+
+
+def test_a_command_run_away_from_its_database_says_where_it_looked_and_creates_nothing(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    feed, customers = tmp_path / "feed.jsonl", tmp_path / "customers.csv"
+    feed.write_text(json.dumps(LISTING | {"vin": VIN}) + "\n")
+    customers.write_text("rego,state\nABC123,VIC\n")
+    env = {"FORECOURT_DATABASE_URL": "sqlite:///var/forecourt.db"}  # the default, relative to here
+
+    for command in (
+        ["listings", "ingest", str(feed)],
+        ["accounts", "list"],
+        ["upload", str(customers), "--region", "au", "--api-key", "k"],
+    ):
+        result = CliRunner().invoke(app, command, env=env)
+        assert result.exit_code == 1, result.output
+        said = " ".join(result.output.split())
+        assert f"no Forecourt database at {tmp_path / 'var' / 'forecourt.db'}" in said
+        assert "--database-url" in said
+    assert not (tmp_path / "var").exists()

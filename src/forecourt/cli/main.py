@@ -16,6 +16,7 @@ from uuid import UUID
 import click
 import httpx
 import msgspec
+import sqlalchemy as sa
 
 from forecourt.cli import logs
 from forecourt.config import Settings
@@ -36,7 +37,19 @@ def _settings(ctx: click.Context, **overrides: Any) -> Settings:
         raise click.UsageError(str(exc)) from None
 
 
-def _open(settings: Settings) -> Database:
+def _open(settings: Settings, *, create: bool = False) -> Database:
+    """The configured database. Only `serve`, `worker` and `db upgrade` make a new SQLite
+    file: any other command run from the wrong folder would work on an empty database."""
+    url = sa.engine.make_url(settings.database_url)
+    path = Path(url.database or "")
+    on_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if on_file and not create and not path.exists():
+        raise click.ClickException(
+            f"no Forecourt database at {path.resolve()} (FORECOURT_DATABASE_URL is"
+            f" {settings.database_url!r}; a relative path is read from the current folder)."
+            " Run the command in the folder Forecourt serves from, pass --database-url,"
+            " or create the database with `forecourt db upgrade`."
+        )
     db = Database(settings.database_url)
     if db.is_sqlite:
         # Embedded mode is one node: keep its schema current whenever it is opened. On
@@ -115,7 +128,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
         ctx.obj["database_url"] = serve_database_url
     settings = _settings(ctx, host=host, port=port)
     _setup_logging(settings)
-    application = bootstrap.serving(settings, _open(settings))
+    application = bootstrap.serving(settings, _open(settings, create=True))
     # uvicorn drains on SIGTERM, then re-raises it; by then the work is done, so exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
@@ -140,7 +153,7 @@ def worker(ctx: click.Context) -> None:
 
     settings = _settings(ctx)
     _setup_logging(settings)
-    database = _open(settings)
+    database = _open(settings, create=True)
     runner = bootstrap.worker(settings, database, bootstrap.adapters(settings, database))
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: runner.stop.set())
@@ -302,14 +315,27 @@ def listings_group() -> None:
 @listings_group.command("ingest")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=5000, show_default=True)
+@click.option("--server", help="URL of a running Forecourt; without it, the local database is used.")
+@click.option("--ingest-key", help="An ingest key (`forecourt ingest-keys create`), with --server.")
 @click.pass_context
-def listings_ingest(ctx: click.Context, file: Path, batch_size: int) -> None:
-    """Ingest a feed file (JSONL, or CSV with a header line) into the local database and
-    match it; prints the counts and every rejected record."""
-    from forecourt.cli.listings import ingest_file
+def listings_ingest(
+    ctx: click.Context, file: Path, batch_size: int, server: str | None, ingest_key: str | None
+) -> None:
+    """Ingest a feed file (JSONL, or CSV with a header line) and match it; prints the counts
+    and every rejected record (by the row a spreadsheet shows: the header is row 1)."""
+    from forecourt.cli import listings
 
-    with _db(ctx) as database, _domain_errors():
-        report = ingest_file(database, _adapters(ctx, database).event_body, file, batch_size)
+    if bool(server) != bool(ingest_key):
+        raise click.UsageError("--server and --ingest-key go together")
+    try:
+        if server and ingest_key:
+            with _domain_errors():
+                report = listings.via_server(server, ingest_key, file, batch_size)
+        else:
+            with _db(ctx) as database, _domain_errors():
+                report = listings.ingest_file(database, _adapters(ctx, database).event_body, file, batch_size)
+    except (RuntimeError, httpx.HTTPError) as exc:
+        raise click.ClickException(str(exc)) from None
     _print(msgspec.to_builtins(report))
 
 
