@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -283,6 +284,8 @@ def test_a_pg_dump_restores_into_a_fresh_database_equal_in_every_table(
 ) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only: SQLite's backup is tested above")
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("PostgreSQL's client tools (pg_dump, pg_restore) are not installed")
     populate(db, database_url, tmp_path)
     dump = tmp_path / "forecourt.dump"
     with_password = make_url(database_url).set(password="s3cret").render_as_string(hide_password=False)
