@@ -60,7 +60,7 @@ def backup_sqlite(source: Path, target: Path) -> int:
         finally:
             writer.close()
         os.replace(partial, target)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:  # not a database, no room, no such folder, ...
         partial.unlink(missing_ok=True)
         raise BackupError(f"backup failed: {exc}") from exc
     finally:
