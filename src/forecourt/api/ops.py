@@ -31,11 +31,15 @@ def healthz(db: DbDep) -> Response[Any]:
 
 @get("/readyz", sync_to_thread=True, tags=["Operations"])
 def readyz(db: DbDep) -> Response[Any]:
-    """Readiness: 200 when the database answers with the schema this code needs; 503 with
-    the reason otherwise (send no traffic here until it is 200)."""
+    """Readiness: 200 when the database answers with the schema this code needs and takes
+    writes; 503 with the reason otherwise (send no traffic here until it is 200)."""
     try:
-        ready = migrate.at_head(db.engine)
-        reason = None if ready else "the database schema is not current: run `forecourt db upgrade`"
+        if not migrate.at_head(db.engine):
+            reason = "the database schema is not current: run `forecourt db upgrade`"
+        elif not db.writable():
+            reason = "the database is not writable"
+        else:
+            reason = None
     except sa.exc.SQLAlchemyError:
         reason = "the database is unreachable"
     if reason is None:

@@ -22,7 +22,7 @@ from forecourt.cli import logs
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.adapters import Adapters
-from forecourt.db import migrate
+from forecourt.db import backup, migrate
 from forecourt.db.engine import Database
 from forecourt.kit.dates import format_timestamp
 from forecourt.kit.errors import DomainError
@@ -181,6 +181,24 @@ def db_check(ctx: click.Context) -> None:
         url = ctx.obj.get("database_url") or f"sqlite:///{scratch}/check.db"
         migrate.upgrade(url)
         migrate.check(url)
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def db_backup(ctx: click.Context, file: Path) -> None:
+    """Copy the SQLite database into FILE (a new file) while it is in use: a consistent
+    snapshot that `forecourt serve --database-url sqlite:///FILE` opens. On PostgreSQL,
+    prints the pg_dump command to run instead and exits 1."""
+    url = _settings(ctx).database_url
+    try:
+        source = backup.sqlite_path(url)
+        if source is None:
+            raise click.ClickException(backup.use_pg_dump(url, file))
+        size = backup.backup_sqlite(source, file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print({"backup": str(file), "bytes": size})
 
 
 @app.group("accounts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,8 +10,9 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 # WAL lets readers run beside the single writer; NORMAL is durable across process
 # crashes (only an OS crash can lose the last commits); busy_timeout makes writers
@@ -31,6 +33,18 @@ SQLITE_PRAGMAS = (
     # the cost of a search that looks up thousands of rows (address space, not memory).
     "PRAGMA mmap_size=4294967296",
 )
+
+
+SQLITE_READONLY = 8  # the primary result code; extended codes keep it in their low byte
+
+
+def sqlite_writable(path: str) -> bool:
+    """Whether this process may write a SQLite database: the file, its WAL and shared-memory
+    files, and the folder they are made in. One access(2) each, so cheap enough for every
+    readiness probe; it sees permissions, the immutable flag and read-only mounts."""
+    files = [path, *(f"{path}{suffix}" for suffix in ("-wal", "-shm") if os.path.exists(f"{path}{suffix}"))]
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.path.exists(path) and all(os.access(f, os.W_OK) for f in [*files, folder])
 
 
 def normalise_url(url: str) -> URL:
@@ -59,15 +73,34 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, **kwargs)
+    path = parsed.database if parsed.database and parsed.database != ":memory:" else None
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
+    def _configure(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # SQLite opens a file it may not write read-only, silently, and the connection stays
+        # read-only after the file is writable again: remember it, to replace it then.
+        record.info["read_only"] = path is not None and not sqlite_writable(path)
         # Let us issue BEGIN ourselves, so writers can take the lock up front.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
         cursor.close()
+
+    @event.listens_for(engine, "checkout")
+    def _reopen_when_writable(_dbapi: Any, record: ConnectionPoolEntry, _: PoolProxiedConnection) -> None:
+        # The pool discards the connection and opens a fresh one (writable) in its place.
+        if record.info.get("read_only") and path is not None and sqlite_writable(path):
+            raise exc.DisconnectionError("the database file is writable again")
+
+    @event.listens_for(engine, "handle_error")
+    def _discard_read_only(context: ExceptionContext) -> None:
+        # "attempt to write a readonly database" (SQLITE_READONLY and its extended codes) on
+        # a connection not marked read-only (the file changed between opening and the check
+        # above): treated as a lost connection, it is replaced with a fresh one.
+        code = getattr(context.original_exception, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF == SQLITE_READONLY:
+            context.is_disconnect = True
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
@@ -106,6 +139,16 @@ class Database:
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def writable(self) -> bool:
+        """Whether writes can be made now: on SQLite, whether the file (and its folder) may
+        be written; on PostgreSQL, whether sessions are read-only (a standby, or
+        `default_transaction_read_only`). Raises when the database cannot be reached."""
+        if self.is_sqlite:
+            path = self.engine.url.database
+            return not path or path == ":memory:" or sqlite_writable(path)
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
 
     def ping(self) -> bool:
         try:
