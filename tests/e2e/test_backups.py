@@ -254,6 +254,7 @@ def test_a_sqlite_backup_taken_while_the_app_writes_is_a_consistent_copy_that_se
 def test_a_sqlite_backup_never_overwrites_a_file_not_even_the_database_itself(tmp_path: Path) -> None:
     source = tmp_path / "forecourt.db"
     cli = Cli(f"sqlite:///{source}")
+    cli.run("db", "upgrade")
     cli.create_account()
 
     result = cli.run("db", "backup", str(source))
