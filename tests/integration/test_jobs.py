@@ -689,3 +689,39 @@ def test_worker_process_finishes_the_job_in_hand_on_sigterm(
     assert _state(db, job_id) == (queue.DONE, 1, None)
     # Draining means stopping: the next job is left for another worker.
     assert _state(db, second) == (queue.QUEUED, 0, None)
+
+
+def test_a_worker_says_once_that_the_database_is_away_then_works_when_it_is_back(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    done: list[int] = []
+    worker = _worker(db, {"test.record": lambda ctx: done.append(ctx.job.id)})
+    polls = threading.Semaphore(0)
+    away = threading.Event()
+    away.set()
+    real_run_once = worker.run_once
+
+    def run_once() -> bool:
+        polls.release()
+        if away.is_set():
+            raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+        return real_run_once()
+
+    worker.run_once = run_once  # type: ignore[method-assign]
+    thread = worker.start_thread()
+    for _ in range(5):  # five polls while the database is away
+        assert polls.acquire(timeout=10)
+    job_id = _enqueue(db, "test.record")
+    away.clear()
+    deadline = time.monotonic() + 10
+    while not done and time.monotonic() < deadline:
+        polls.acquire(timeout=1)
+    worker.stop.set()
+    thread.join(timeout=10)
+
+    assert done == [job_id]  # it went on by itself
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "forecourt.jobs.worker"]
+    assert [s for s in said if s[0] != "INFO"] == [
+        ("WARNING", "database unavailable (OperationalError); retrying")
+    ]
+    assert not any(r.exc_info for r in caplog.records)

@@ -12,9 +12,8 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
-from psycopg import errors as pg_errors
-from sqlalchemy import exc as sa_exc
 
+from forecourt.db.engine import database_unavailable
 from forecourt.kit.errors import (
     Conflict,
     DomainError,
@@ -55,18 +54,8 @@ UNAVAILABLE = "The database is unavailable; try again shortly"
 RETRY_AFTER_SECONDS = 5
 
 
-def _database_unavailable(exc: Exception) -> bool:
-    """The database cannot be reached or used now (down, locked, read-only, full, not
-    migrated): not the client's fault, and not a bug in a statement."""
-    if isinstance(exc, sa_exc.OperationalError):
-        return True
-    return isinstance(exc, sa_exc.DBAPIError) and isinstance(
-        exc.orig, pg_errors.UndefinedTable | pg_errors.ReadOnlySqlTransaction
-    )
-
-
 def classify(exc: Exception) -> tuple[int, str]:
-    if _database_unavailable(exc):
+    if database_unavailable(exc):
         log.warning("database unavailable: %s", type(exc).__name__)
         return 503, UNAVAILABLE
     if isinstance(exc, DomainError):

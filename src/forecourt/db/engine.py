@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from psycopg import errors as pg_errors
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
@@ -160,3 +161,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database cannot be reached or used now (down, locked, read-only, full, not
+    migrated): nobody's input is at fault, and no statement is wrong."""
+    if isinstance(error, exc.OperationalError):
+        return True
+    return isinstance(error, exc.DBAPIError) and isinstance(
+        error.orig, pg_errors.UndefinedTable | pg_errors.ReadOnlySqlTransaction
+    )

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.engine import Connection
 
 from forecourt.config import Settings
-from forecourt.db.engine import Database
+from forecourt.db.engine import Database, database_unavailable
 from forecourt.jobs import queue
 from forecourt.jobs.queue import Job
 from forecourt.kit.clock import Clock, SystemClock
@@ -122,6 +122,7 @@ class Worker:
         self.handlers = HANDLERS if handlers is None else handlers
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
+        self.database_away = False
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> bool:
@@ -160,9 +161,14 @@ class Worker:
         while not self.stop.is_set():
             try:
                 busy = self.run_once()
-            except Exception:
-                log.exception("worker loop error; retrying")
+                self.database_away = False
+            except Exception as error:
                 busy = False
+                if not database_unavailable(error):
+                    log.exception("worker loop error; retrying")
+                elif not self.database_away:  # said once per outage, not at every poll
+                    self.database_away = True
+                    log.warning("database unavailable (%s); retrying", type(error).__name__)
             if not busy:
                 self.stop.wait(self.poll_seconds)
         log.info("worker %s stopped", self.owner)
