@@ -226,6 +226,7 @@ def vehicles(count: int, seed: int = 1, now: datetime | None = None) -> Iterator
     draw = random.Random(seed).random  # noqa: S311 (made-up data, not secrets)
     catalogue = _catalogue()
     now = (now or datetime(2026, 1, 1)).replace(microsecond=0)
+    today = now.date()
 
     def one(choices: Sequence[Any]) -> Any:
         return choices[int(draw() * len(choices))]
@@ -241,13 +242,16 @@ def vehicles(count: int, seed: int = 1, now: datetime | None = None) -> Iterator
         electric, diesel = fuel == "electric", fuel in _DIESELS
 
         # Age and use. Most of a yard is up to 15 years old; some combustion cars up to
-        # 35 (classics from 30), electrified ones up to 12.
+        # 35 (classics from 30), electrified ones up to 12; none older than its model.
+        oldest = max(0, (today - date(model.since, 1, 1)).days)
         if fuel == "electric" or fuel in _HYBRIDS:
-            age_days = between(0, 12 * 365)
+            age_days = between(0, min(oldest, 12 * 365))
+        elif oldest > 15 * 365 and draw() < 0.12:
+            age_days = between(15 * 365, min(oldest, 35 * 365))
         else:
-            age_days = between(15 * 365, 35 * 365) if draw() < 0.12 else between(0, 15 * 365)
+            age_days = between(0, min(oldest, 15 * 365))
         years = age_days / 365
-        first_registration = now.date() - timedelta(days=age_days)
+        first_registration = today - timedelta(days=age_days)
         construction = first_registration - timedelta(days=between(30, 200))
         if age_days < 60:
             condition = "new" if draw() < 0.7 else "dayRegistration"
