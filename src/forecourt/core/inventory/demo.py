@@ -244,7 +244,7 @@ def vehicles(count: int, seed: int = 1, now: datetime | None = None) -> Iterator
         # Age and use. Most of a yard is up to 15 years old; some combustion cars up to
         # 35 (classics from 30), electrified ones up to 12; none older than its model.
         oldest = max(0, (today - date(model.since, 1, 1)).days)
-        if fuel == "electric" or fuel in _HYBRIDS:
+        if electric or fuel in _HYBRIDS:
             age_days = between(0, min(oldest, 12 * 365))
         elif oldest > 15 * 365 and draw() < 0.12:
             age_days = between(15 * 365, min(oldest, 35 * 365))
