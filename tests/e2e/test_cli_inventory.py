@@ -13,7 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from forecourt.core.inventory import reference
 from forecourt.db.engine import Database
+from forecourt.kit.inventory_fields import FIELDS, Kind
 from tests.conftest import Cli, Tenant, make_tenant
 
 FOCUS = {"makeName": "Ford", "modelName": "Focus", "kilometers": 12000, "vehicleState": "inventory"}
@@ -358,3 +360,23 @@ def test_demo_with_the_same_seed_makes_the_same_stock(cli: Cli, http: httpx.Clie
     assert len(stock) == 60
     assert stock_of(vehicles(http, second["api_key"])) == stock
     assert stock_of(vehicles(http, other["api_key"])) != stock
+
+
+def test_the_demo_stock_reads_as_a_dealers_would(cli: Cli, http: httpx.Client) -> None:
+    """Versions and VINs of the car's own make, every enumerated field varied, pollution
+    badges named as the spec names them (4 is "Grün"), in the German the API defaults to."""
+    made = cli.ok("demo", "--vehicles", "300", "--seed", "5")
+    listed = vehicles(http, made["api_key"])
+
+    for field in FIELDS:
+        if field.kind in (Kind.ENUM, Kind.CHOICE):
+            shown = {key(v[field.name]) for v in listed if v.get(field.name) is not None}
+            assert len(shown) > 1, (field.name, shown)
+    badges = {(v["pollutionBadge"]["key"], v["pollutionBadge"]["text"]) for v in listed}
+    assert (4, "Grün") in badges
+    assert badges <= {(1, "Keine"), (2, "Rot"), (3, "Gelb"), (4, "Grün")}
+    makes = {m.make_name: m for m in reference.makes()}
+    assert [v["vin"] for v in listed if v["vin"][:3] not in makes[v["makeName"]].wmis] == []
+    gti = {v["makeName"] for v in listed if "GTI" in v["modelVersion"]}
+    xdrive = {v["makeName"] for v in listed if "xDrive" in v["modelVersion"]}
+    assert gti <= {"Volkswagen"} and xdrive <= {"BMW"}

@@ -117,10 +117,30 @@ def test_every_key_of_every_translatable_field_has_a_label(language: str) -> Non
         ("fuelType", "gasoline", "Benzin", "Petrol"),
         ("driveType", "rear", "Heckantrieb", "Rear-wheel drive"),
         ("emissionClass", 9, "Euro 6d-Temp", "Euro 6d-Temp"),
+        ("pollutionBadge", 4, "Grün", "Green"),
     ],
 )
 def test_labels_in_german_and_english(field: str, key: str | int, de: str, en: str) -> None:
     assert (i18n.label("de", field, key), i18n.label("en", field, key)) == (de, en)
+
+
+def test_pollution_badges_read_as_the_spec_writes_them() -> None:
+    """The spec shows badge 4 as "Grün"; the others are named the same way, by colour."""
+    badges = BY_NAME["pollutionBadge"].keys
+    assert [i18n.label("de", "pollutionBadge", key) for key in badges] == [
+        "Keine",
+        "Rot",
+        "Gelb",
+        "Grün",
+        "Blau",
+    ]
+    assert [i18n.label("en", "pollutionBadge", key) for key in badges] == [
+        "None",
+        "Red",
+        "Yellow",
+        "Green",
+        "Blue",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -53,13 +53,15 @@ def normalise_vin(value: str, field: str = "vin") -> str:
     return vin
 
 
+def vin_check_digit(vin: str) -> str:
+    """The check digit (ISO 3779, 49 CFR 565) a 17-character VIN should have at position 9."""
+    expected = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True)) % 11
+    return "X" if expected == 10 else str(expected)
+
+
 def vin_check_digit_ok(vin: str) -> bool:
     """North American check digit (position 9). Reported only: European VINs often fail it."""
-    if not _VIN.fullmatch(vin):
-        return False
-    total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
-    expected = total % 11
-    return vin[8] == ("X" if expected == 10 else str(expected))
+    return bool(_VIN.fullmatch(vin)) and vin[8] == vin_check_digit(vin)
 
 
 def normalise_state(value: str | None, region: Region, field: str = "state") -> str | None:

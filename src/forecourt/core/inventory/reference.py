@@ -1,5 +1,11 @@
 """Make and model reference data: a curated file shipped with Forecourt, with stable
-integer ids (the vendor's Audi is 190 and its A4 3813; the rest are ours)."""
+integer ids (the vendor's Audi is 190 and its A4 3813; the rest are ours).
+
+Besides names, each make says what the demo stock (demo.py) may give its vehicles, so
+that nothing crosses makes: its VINs' manufacturer codes (WMI, real ones), its versions
+per fuel, its trim lines and usual driven wheels; each model the year it was first
+sold, its body types (the vehicleTypeId keys, the usual one first), its fuels, and
+versions or driven wheels of its own where the make's do not fit it."""
 
 from __future__ import annotations
 
@@ -14,11 +20,20 @@ _FILE = Path(__file__).with_name("reference") / "makes.json"
 class Model(msgspec.Struct, frozen=True, rename="camel"):
     model_id: int
     model_name: str
+    since: int  # the year the model (its first generation) was first sold
+    types: tuple[int, ...]
+    fuels: tuple[str, ...]
+    versions: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)  # fuel -> its own
+    drive: str | None = None  # the make's unless given
 
 
 class Make(msgspec.Struct, frozen=True, rename="camel"):
     make_id: int
     make_name: str
+    wmis: tuple[str, ...]
+    drive: str
+    trim_lines: tuple[str, ...]
+    versions: dict[str, tuple[str, ...]]  # fuel -> versions
     models: tuple[Model, ...]
 
 
