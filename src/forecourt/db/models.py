@@ -29,7 +29,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincre
 # (random, recorded in `issued_ids`); the others count up and never go back: a
 # PostgreSQL sequence does not, and SQLite's AUTOINCREMENT keeps the largest id it ever
 # gave (without it, a deleted newest row's id went to the next row).
-NEVER_REUSED = {"sqlite_autoincrement": True}
+NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 def _owned_by(column: str, target: str, *, primary_key: bool = False) -> sa.Column[object]:

@@ -46,7 +46,7 @@ def _run(connection: Connection) -> None:
 def _pragma(connection: Connection, pragma: str) -> None:
     dbapi_connection = connection.connection.dbapi_connection
     assert dbapi_connection is not None
-    dbapi_connection.execute(pragma)  # type: ignore[attr-defined]
+    dbapi_connection.execute(pragma)
 
 
 if context.is_offline_mode():

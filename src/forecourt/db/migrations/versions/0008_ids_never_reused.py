@@ -58,7 +58,7 @@ def downgrade() -> None:
         op.execute("DROP SEQUENCE listings_id_seq")
         for table in ISSUED:
             op.execute(f"CREATE SEQUENCE {table}_id_seq OWNED BY {table}.id")
-            op.execute(f"SELECT setval('{table}_id_seq', COALESCE(MAX(id), 0) + 1, false) FROM {table}")
+            op.execute(f"SELECT setval('{table}_id_seq', COALESCE(MAX(id), 0) + 1, false) FROM {table}")  # noqa: S608
             op.execute(f"ALTER TABLE {table} ALTER COLUMN id SET DEFAULT nextval('{table}_id_seq')")
     else:
         for table in COUNTED:
