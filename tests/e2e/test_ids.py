@@ -13,6 +13,7 @@ from uuid import uuid4
 import httpx
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from forecourt.core.checks import repository as checks
@@ -24,7 +25,16 @@ from forecourt.core.opportunities import service as opportunities
 from forecourt.core.opportunities.schemas import Opportunity
 from forecourt.db import ids
 from forecourt.db.engine import Database
-from forecourt.db.models import accounts, inventory_vehicles, jobs, listings, parties, vehicle_checks
+from forecourt.db.models import (
+    accounts,
+    inventory_vehicles,
+    issued_ids,
+    jobs,
+    listings,
+    metadata,
+    parties,
+    vehicle_checks,
+)
 from forecourt.db.models import opportunities as opportunities_table
 from forecourt.jobs import queue
 from forecourt.kit.dates import utcnow
@@ -142,6 +152,17 @@ TABLES: dict[str, tuple[sa.Column[Any], Make]] = {
     "listings": (listings.c.id, _listing),
     "accounts' cm_id": (accounts.c.cm_id, _cm_id),
 }
+
+
+def test_every_integer_id_is_in_the_table_above() -> None:
+    """A table added with an integer key is tested here too (and so thought about)."""
+    integer_keys = {
+        column
+        for table in metadata.sorted_tables
+        for column in table.primary_key.columns
+        if isinstance(column.type.dialect_impl(sqlite.dialect()), sa.Integer) and len(table.primary_key) == 1
+    }
+    assert integer_keys - {issued_ids.c.id} == {column for column, _ in TABLES.values()} - {accounts.c.cm_id}
 
 
 @pytest.mark.parametrize("where", ["same account", "another account"])
