@@ -21,7 +21,16 @@ from forecourt.core.leads import repository as leads
 from forecourt.db import ids, migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import accounts as accounts_table
-from forecourt.db.models import inventory_vehicles, jobs, listings, opportunities, parties
+from forecourt.db.models import (
+    inventory_vehicles,
+    jobs,
+    listings,
+    opportunities,
+    parties,
+    sightings,
+    tracked_customers,
+)
+from forecourt.db.models import leads as leads_table
 from forecourt.jobs import queue
 from forecourt.kit.dates import utcnow
 from forecourt.kit.ids import new_id
@@ -100,6 +109,30 @@ def _legacy_data(db: Database) -> dict[str, Any]:
             last_seen_at=now,
         )
         job_id = queue.enqueue(conn, "test.nothing", {})
+        # A sighting of the listing: rows that refer to the tables the migration rebuilds.
+        customer_id = new_id()
+        conn.execute(
+            sa.insert(tracked_customers).values(
+                id=customer_id,
+                account_id=account_id,
+                region="au",
+                rego="ABC123",
+                state="NSW",
+                additional_fields={},
+                created_at=now,
+                last_updated=now,
+            )
+        )
+        conn.execute(
+            sa.insert(sightings).values(
+                customer_id=customer_id,
+                listing_id=listing_id,
+                account_id=account_id,
+                lead_id=lead_id,
+                at=now,
+                created_at=now,
+            )
+        )
     assert contact_ids == [1, 2, 3]
     return {
         "account_id": account_id,
@@ -158,7 +191,7 @@ def test_ids_from_before_the_migration_keep_answering_and_are_never_given_again(
         assert new_contact >= ids.LOW and new_contact not in old["contacts"]
         assert new_opportunity >= ids.LOW and new_opportunity != old["opportunity_id"]
         assert make_tenant(db, "New Motors").account.cm_id >= ids.LOW
-        ingest_listings(db, listing_record("NEW", plate="ABC123", state="NSW"))
+        ingest_listings(db, listing_record("NEW", plate="XYZ789", state="NSW"))
         with db.write() as conn:
             job_id = queue.enqueue(conn, "test.nothing", {})
             newest_vehicle = conn.scalar(sa.select(sa.func.max(inventory_vehicles.c.id)))
@@ -168,5 +201,10 @@ def test_ids_from_before_the_migration_keep_answering_and_are_never_given_again(
         assert newest_vehicle == old["vehicle_id"] + 1
         assert new_listing == old["listing_id"] + 1
         assert job_id == old["job_id"] + 1 and old_job == old["job_id"]
+        # Rebuilding a table dropped none of the rows that refer to it.
+        with db.read() as conn:
+            assert conn.scalar(sa.select(sa.func.count()).select_from(sightings)) == 1
+            links = conn.execute(sa.select(leads_table.c.party_id, leads_table.c.vehicle_id)).all()
+        assert (kept[0], old["vehicle_id"]) in links
     finally:
         db.dispose()
