@@ -257,8 +257,8 @@ def test_an_id_drawn_twice_is_drawn_again(db: Database, monkeypatch: pytest.Monk
     recorded already, so another is drawn."""
     with db.write() as conn:
         (taken,) = ids.issue(conn, 1)
-    draws = iter([{taken}, {taken + 1}])
-    monkeypatch.setattr(ids, "_draw", lambda _count: next(draws))
+    draws = iter([taken, taken + 1])
+    monkeypatch.setattr(ids, "_draw", lambda: next(draws))
 
     with db.write() as conn:
         assert ids.issue(conn, 1) == [taken + 1]

@@ -31,27 +31,26 @@ LOW = 1 << 32
 HIGH = 1 << 46
 
 
-def _draw(count: int) -> set[int]:
-    drawn: set[int] = set()
-    while len(drawn) < count:
-        drawn.add(LOW + secrets.randbelow(HIGH - LOW))
-    return drawn
+def _draw() -> int:
+    return LOW + secrets.randbelow(HIGH - LOW)
 
 
 def issue(conn: Connection, count: int = 1) -> list[int]:
     """`count` new ids, recorded as issued in the caller's transaction (a rolled-back
     transaction issued nothing). On PostgreSQL a draw that another open transaction has
-    just recorded waits for it and, if it commits, counts as taken."""
+    just recorded waits for it and, if it commits, counts as taken. One statement per
+    id, the same each time, so it is compiled once (a multi-row VALUES would not be)."""
+    record = (
+        bulk.upsert(conn, issued_ids)
+        .values(id=sa.bindparam("id"))
+        .on_conflict_do_nothing()
+        .returning(issued_ids.c.id)
+    )
     issued: list[int] = []
     while len(issued) < count:
-        wanted = _draw(count - len(issued))
-        statement = (
-            bulk.upsert(conn, issued_ids)
-            .values([{"id": i} for i in sorted(wanted)])
-            .on_conflict_do_nothing()
-            .returning(issued_ids.c.id)
-        )
-        issued += conn.scalars(statement)
+        drawn = conn.scalar(record, {"id": _draw()})
+        if drawn is not None:
+            issued.append(drawn)
     return issued
 
 
