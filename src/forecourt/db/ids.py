@@ -60,11 +60,16 @@ def issue_one(conn: Connection) -> int:
 
 def counted(conn: Connection, table: sa.Table, count: int) -> list[int]:
     """`count` ids for new rows of a table numbered from its own sequence, taken before
-    the insert (listings: matching needs them). The sequence never goes back: on
-    PostgreSQL the column's; on SQLite the largest id the AUTOINCREMENT table ever held
-    (kept in sqlite_sequence, which the insert moves on), read under the write lock."""
+    the insert (listings: matching needs them). The caller holds the table's write lock
+    (listings: the matching lock on PostgreSQL, the write lock on SQLite), so no one
+    else numbers meanwhile. The sequence never goes back: on PostgreSQL the column's,
+    moved on by `count` at once (setval is not undone by a rollback); on SQLite the
+    largest id the AUTOINCREMENT table ever held, kept in sqlite_sequence, which the
+    insert moves on."""
     if conn.dialect.name == "postgresql":
-        query = sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)")
-        return list(conn.scalars(query, {"t": table.name, "n": count}))
+        sequence = conn.scalar(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
+        query = sa.text("SELECT setval(:s, nextval(:s) + :n - 1)")
+        last = int(conn.scalar(query, {"s": sequence, "n": count}) or 0)
+        return list(range(last - count + 1, last + 1))
     top = conn.scalar(sa.text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table.name})
     return list(range((top or 0) + 1, (top or 0) + 1 + count))
