@@ -37,7 +37,7 @@ from upload import Server, backend_of, log, prepare_database, source_revision, w
 from forecourt.core.accounts import service as accounts
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import PullQuery
-from forecourt.db import bulk
+from forecourt.db import bulk, ids
 from forecourt.db.engine import Database
 from forecourt.db.models import parties
 
@@ -66,6 +66,7 @@ def store(db: Database, account_id: Any, count: int, rng: random.Random) -> None
                 conn,
                 parties,
                 {
+                    "id": ids.issue(conn, size),  # as the API numbers them (db/ids.py)
                     "account_id": bulk.Same(account_id),
                     "name": names,
                     "phone": [f"9{rng.randrange(10**9):09d}" for _ in range(size)],

@@ -100,8 +100,7 @@ def test_accounts_list_is_a_json_array_of_accounts(cli: Cli) -> None:
 
 def test_each_account_gets_its_own_cm_id(cli: Cli) -> None:
     cm_ids = [cli.create_account(f"Dealer {n}")["cm_id"] for n in range(3)]
-    assert len(set(cm_ids)) == 3
-    assert cm_ids == sorted(cm_ids)
+    assert len(set(cm_ids)) == 3  # and they count nothing: tests/e2e/test_ids.py
 
 
 @pytest.mark.parametrize(

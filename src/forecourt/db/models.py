@@ -25,6 +25,11 @@ metadata = sa.MetaData(
 # none_as_null: a Python None is SQL NULL (so COALESCE can keep a stored value).
 Json = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+# Integer ids are never handed out twice. Those clients see are issued by db/ids.py
+# (random, recorded in `issued_ids`); the others count up and never go back: a
+# PostgreSQL sequence does not, and SQLite's AUTOINCREMENT keeps the largest id it ever
+# gave (without it, a deleted newest row's id went to the next row).
+NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 def _owned_by(column: str, target: str, *, primary_key: bool = False) -> sa.Column[object]:
@@ -54,8 +59,16 @@ accounts = sa.Table(
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("region", sa.String(2), nullable=False),
-    sa.Column("cm_id", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("cm_id", sa.BigInteger, nullable=False, unique=True),  # issued by db/ids.py
     sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Every id db/ids.py ever issued (contacts, Kapture customers, opportunities, cm_ids).
+# Nothing deletes from it: that is what makes an issued id never issued again.
+issued_ids = sa.Table(
+    "issued_ids",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=False),
 )
 
 credentials = sa.Table(
@@ -228,6 +241,7 @@ jobs = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("finished_at", sa.DateTime, nullable=True),
     sa.Index(None, "state", "run_after"),
+    **NEVER_REUSED,
 )
 
 # Operator credentials for pushing marketplace listings (not tenant credentials).
@@ -246,8 +260,9 @@ listings = sa.Table(
     "listings",
     metadata,
     # An integer key: on SQLite it is the row id itself, so a listing costs one b-tree
-    # less to store. Numbered by ingest under its lock (see listings.repository).
-    sa.Column("id", BigId, primary_key=True, autoincrement=False),
+    # less to store. Numbered ahead of the insert by ingest, from the table's sequence
+    # (see listings.repository): market data, the same for every tenant.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("source", sa.String(64), nullable=False),
     sa.Column("source_id", sa.String(255), nullable=False),
     sa.Column("region", sa.String(2), nullable=False),
@@ -275,6 +290,7 @@ listings = sa.Table(
         sqlite_where=sa.text("plate IS NOT NULL"),
         postgresql_where=sa.text("plate IS NOT NULL"),
     ),
+    **NEVER_REUSED,
 )
 
 # Every lead of an account, whatever produced it (a sighting today; opportunities and
@@ -403,6 +419,7 @@ inventory_vehicles = sa.Table(
     sa.Index(None, "account_id", "make_name"),
     sa.Index(None, "account_id", "make_id", "model_id"),
     *(_range_index(column) for column in ("price", "kilometers", "first_registration")),
+    **NEVER_REUSED,
 )
 
 # How many vehicles each account has: the total of an unfiltered list, which would
@@ -418,7 +435,8 @@ inventory_counts = sa.Table(
 parties = sa.Table(
     "parties",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    # Contact and Kapture customer ids: issued by db/ids.py, not counted.
+    sa.Column("id", BigId, primary_key=True, autoincrement=False),
     _account_fk(),
     sa.Column("first_name", sa.String(255), nullable=True),
     sa.Column("last_name", sa.String(255), nullable=True),
@@ -444,7 +462,7 @@ parties = sa.Table(
 opportunities = sa.Table(
     "opportunities",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("id", BigId, primary_key=True, autoincrement=False),  # issued by db/ids.py
     _account_fk(),
     sa.Column("lead_id", sa.Uuid, sa.ForeignKey("leads.id", ondelete="CASCADE"), nullable=False, unique=True),
     sa.Column("source_type", sa.Integer, nullable=True),
@@ -491,6 +509,7 @@ vehicle_checks = sa.Table(
     # A read finds a vehicle's checks by its VIN and plate; a job its batch's pending ones.
     sa.Index(None, "account_id", "vin", "plate"),
     sa.Index(None, "batch_id", "resource_id", "state"),
+    **NEVER_REUSED,
 )
 
 # Resources an account has switched off (all available ones are on by default).

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from forecourt.core.accounts.schemas import Account
-from forecourt.db import bulk
+from forecourt.db import bulk, ids
 from forecourt.db.models import accounts, credentials, ingest_keys, signing_keys
 
 _ACCOUNT_COLUMNS = (
@@ -26,10 +26,9 @@ def _account(row: sa.RowMapping) -> Account:
 
 
 def next_cm_id(conn: Connection) -> int:
-    # Kapture account numbers: small, sequential, never reused. Writers are serialised
-    # on SQLite; on PostgreSQL the unique constraint turns a race into a retry.
-    current = conn.scalar(sa.select(sa.func.max(accounts.c.cm_id)))
-    return int(current or 100000) + 1
+    """A Kapture account number: issued like every integer id a client sees, so it does
+    not count the accounts before it (db/ids.py)."""
+    return ids.issue_one(conn)
 
 
 def insert_account(conn: Connection, account: Account) -> None:

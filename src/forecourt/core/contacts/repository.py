@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from forecourt.core.contacts.schemas import Contact, PullQuery
+from forecourt.db import ids
 from forecourt.db.models import leads, parties
 from forecourt.db.text import contains
 
@@ -41,10 +42,13 @@ def _contact(row: sa.RowMapping) -> Contact:
 
 
 def insert(conn: Connection, account_id: UUID, fields: dict[str, Any], now: datetime) -> int:
-    result = conn.execute(
-        sa.insert(parties).values(account_id=account_id, created_at=now, updated_at=now, **_split(fields))
+    party_id = ids.issue_one(conn)
+    conn.execute(
+        sa.insert(parties).values(
+            id=party_id, account_id=account_id, created_at=now, updated_at=now, **_split(fields)
+        )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return party_id
 
 
 def find(
@@ -60,7 +64,7 @@ def find_by(conn: Connection, account_id: UUID, field: str, value: str) -> int |
     found: int | None = conn.scalar(
         sa.select(parties.c.id)
         .where(parties.c.account_id == account_id, parties.c[COLUMNS[field]] == value)
-        .order_by(parties.c.id)
+        .order_by(parties.c.created_at, parties.c.id)
         .limit(1)
     )
     return found

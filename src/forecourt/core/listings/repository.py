@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from forecourt.core.listings.schemas import Listing
-from forecourt.db import bulk
+from forecourt.db import bulk, ids
 from forecourt.db.models import listings
 
 MUTABLE = (
@@ -48,10 +48,8 @@ def by_ids(conn: Connection, listing_ids: Collection[int]) -> dict[int, Listing]
 
 
 def next_ids(conn: Connection, count: int) -> list[int]:
-    """Ids for `count` new listings. Only ingest inserts listings, and it holds the
-    matching lock (PostgreSQL) or the write lock (SQLite) meanwhile: no one else numbers."""
-    top = conn.scalar(sa.select(sa.func.max(listings.c.id))) or 0
-    return list(range(top + 1, top + 1 + count))
+    """Ids for `count` new listings, never any listing's before (db/ids.py)."""
+    return ids.counted(conn, listings, count)
 
 
 def insert_columns(conn: Connection, columns: Mapping[str, Sequence[Any] | bulk.Same]) -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from forecourt.core.leads import repository as leads
+from forecourt.db import ids
 from forecourt.db.models import opportunities
 
 ORIGIN = "opportunity"
@@ -27,9 +28,10 @@ def insert(
     lead_id = leads.insert(
         conn, account_id, ORIGIN, at, party_id=party_id, vehicle_id=vehicle_id, message=message
     )
-    result = conn.execute(
+    opportunity_id = ids.issue_one(conn)
+    conn.execute(
         sa.insert(opportunities).values(
-            account_id=account_id, lead_id=lead_id, source_type=source_type, created_at=at
+            id=opportunity_id, account_id=account_id, lead_id=lead_id, source_type=source_type, created_at=at
         )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return opportunity_id
