@@ -9,6 +9,7 @@ from litestar.datastructures import Headers
 from litestar.di import NamedDependency
 
 from forecourt.api.deps import DbDep
+from forecourt.api.ratelimit import LimiterDep, guarded
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts import tokens
 from forecourt.core.accounts.schemas import Account
@@ -35,15 +36,20 @@ def session_token(headers: Headers) -> str | None:
     return None
 
 
-def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
+def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
     """The account of the X-Api-Key; a session token sent with it must be valid and the
-    same account's."""
-    token = session_token(request.headers)
-    with db.read() as conn:
-        account = accounts.authenticate_api_key(conn, request.headers.get("X-Api-Key"))
-        if token is not None:
-            tokens.verify(conn, account.id, token)
-    return account
+    same account's (a forged token counts as a failed sign-in of the key)."""
+    key = request.headers.get("X-Api-Key")
+
+    def authenticate() -> Account:
+        token = session_token(request.headers)
+        with db.read() as conn:
+            account = accounts.authenticate_api_key(conn, key)
+            if token is not None:
+                tokens.verify(conn, account.id, token)
+        return account
+
+    return guarded(request, limiter, "api", accounts.api_key_prefix(key), authenticate)
 
 
 def provide_language(request: Request[Any, Any, Any]) -> str:

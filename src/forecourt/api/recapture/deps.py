@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
 from forecourt.api.deps import DbDep
+from forecourt.api.ratelimit import LimiterDep, guarded
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
 from forecourt.kit.paging import MAX_PAGE
@@ -23,9 +24,14 @@ Limit = Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description=f"At most
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
-def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
-    with db.read() as conn:
-        return accounts.authenticate_api_key(conn, request.headers.get("ApiKey"))
+def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
+    key = request.headers.get("ApiKey")
+
+    def authenticate() -> Account:
+        with db.read() as conn:
+            return accounts.authenticate_api_key(conn, key)
+
+    return guarded(request, limiter, "api", accounts.api_key_prefix(key), authenticate)
 
 
 def provide_region(
