@@ -46,14 +46,16 @@ def guarded(
     limits: the address's budget and the failed sign-in lockout first, then the
     credential's budget (`kind` and `prefix` name the credential presented)."""
     address = request.client.host if request.client else "unknown"
+    credential = f"{kind}:{prefix}" if prefix else None
     try:
-        _show(request, limiter.admit(address, prefix))
+        _show(request, limiter.admit(address, credential))
         try:
             signed_in = authenticate()
         except Unauthenticated:
-            limiter.failed(address, f"{kind}:{prefix}" if prefix else None)
+            limiter.failed(address, credential)
             raise
-        _show(request, limiter.spend(f"{kind}:{prefix}"))
+        # Signed in, so the key had a prefix.
+        _show(request, limiter.spend(credential or kind))
     except RateLimited as exc:
         _show(request, exc.budget)
         raise

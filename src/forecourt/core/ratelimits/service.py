@@ -59,24 +59,26 @@ class Limiter:
             else None
         )
 
-    def admit(self, address: str, prefix: str | None) -> Budget | None:
+    def admit(self, address: str, credential: str | None) -> Budget | None:
         """Before the credential is checked: count the request against its address, and
-        refuse an address or key prefix that has failed to sign in too often."""
+        refuse an address or credential (by its public prefix) that has failed to sign in
+        too often."""
         with self._batch():
             budget = self._hit(self._address, address)
             if self._failures is not None:
-                for who in (f"prefix:{prefix}" if prefix else None, f"address:{address}"):
+                for who in (f"credential:{credential}" if credential else None, f"address:{address}"):
                     if who and not self._strategy.test(self._failures, who):
                         raise RateLimited(LOCKED_OUT, self._budget(self._failures, who, 0))
         return budget
 
-    def failed(self, address: str, prefix: str | None) -> None:
-        """A sign-in failed: count it against the key prefix (when the key had one) and the address."""
+    def failed(self, address: str, credential: str | None) -> None:
+        """A sign-in failed: count it against the credential's prefix (when the key had
+        one) and the address."""
         if self._failures is None:
             return
         with self._batch():
-            if prefix:
-                self._strategy.hit(self._failures, f"prefix:{prefix}")
+            if credential:
+                self._strategy.hit(self._failures, f"credential:{credential}")
             self._strategy.hit(self._failures, f"address:{address}")
 
     def spend(self, credential: str) -> Budget | None:
