@@ -42,8 +42,9 @@ class Limiter:
         `failure_window` seconds. `per_credential` 0 turns request limits off altogether."""
         self.clock = clock
         self._strategy = FixedWindowRateLimiter(storage)
+        self._db_storage = storage if isinstance(storage, DatabaseStorage) else None
         self._batch: Callable[[], AbstractContextManager[None]] = (
-            storage.batch if isinstance(storage, DatabaseStorage) else nullcontext
+            self._db_storage.batch if self._db_storage else nullcontext
         )
         self._credential = (
             RateLimitItemPerMinute(per_credential, namespace="credential") if per_credential > 0 else None
@@ -66,9 +67,13 @@ class Limiter:
         with self._batch():
             budget = self._hit(self._address, address)
             if self._failures is not None:
-                for who in (f"credential:{credential}" if credential else None, f"address:{address}"):
-                    if who and not self._strategy.test(self._failures, who):
-                        raise RateLimited(LOCKED_OUT, self._budget(self._failures, who, 0))
+                failures = self._failures
+                whom = [f"address:{address}", *([f"credential:{credential}"] if credential else [])]
+                if self._db_storage:
+                    self._db_storage.prefetch([failures.key_for(who) for who in whom])
+                for who in whom:
+                    if not self._strategy.test(failures, who):
+                        raise RateLimited(LOCKED_OUT, self._budget(failures, who, 0))
         return budget
 
     def failed(self, address: str, credential: str | None) -> None:

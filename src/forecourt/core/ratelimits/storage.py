@@ -1,17 +1,19 @@
 """A `limits` storage in the application's database, so that every process of a
 deployment counts into the same windows without another service (Redis) to run.
 
-Time comes from the Clock (tests move it). A request's limiter calls run in one
-transaction (`batch`), and the hits an increment returns answer the window statistics
-asked right after it, so a request costs one statement per limit it counts against.
+Time comes from the Clock (tests move it). The limiter's calls for one request run in
+one transaction (`batch`), whose counts are remembered for the rest of it: the window
+statistics asked right after an increment, and the lockout checks read together up
+front (`prefetch`), cost no further round trip.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -24,9 +26,14 @@ from forecourt.kit.clock import Clock
 
 PRUNE_EVERY = 1000  # hits per process between deletions of passed windows
 
-_bound: ContextVar[Connection | None] = ContextVar("ratelimit_connection", default=None)
-# (key, hits, window end) of the last increment in this context
-_last: ContextVar[tuple[str, int, float] | None] = ContextVar("ratelimit_last", default=None)
+
+@dataclass
+class _Batch:
+    conn: Connection
+    known: dict[str, tuple[int, float]] = field(default_factory=dict)  # key -> (hits, window end)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("ratelimit_batch", default=None)
 
 
 def epoch(moment: datetime) -> float:
@@ -49,22 +56,31 @@ class DatabaseStorage(Storage):
     @contextmanager
     def batch(self) -> Iterator[None]:
         """The calls made inside share one transaction (one round trip each)."""
-        if _bound.get() is not None:
+        if _batch.get() is not None:
             yield
             return
         with self.db.write() as conn:
-            token, last = _bound.set(conn), _last.set(None)
+            token = _batch.set(_Batch(conn))
             try:
                 yield
             finally:
-                _bound.reset(token)
-                _last.reset(last)
+                _batch.reset(token)
+
+    def prefetch(self, keys: Sequence[str]) -> None:
+        """Read these keys' counts in one statement for the rest of the batch."""
+        batch = _batch.get()
+        if batch is not None:
+            now = self.clock.now()
+            found = repository.current(batch.conn, keys, now)
+            for key in keys:
+                hits, ends = found.get(key, (0, now))
+                batch.known[key] = (hits, epoch(ends))
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
-        bound = _bound.get()
-        if bound is not None:
-            yield bound
+        batch = _batch.get()
+        if batch is not None:
+            yield batch.conn
         else:
             with self.db.write() as conn:
                 yield conn
@@ -72,21 +88,22 @@ class DatabaseStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = self.clock.now()
         with self._connection() as conn:
-            hits, expires_at = repository.hit(conn, key, expiry, amount, now)
+            hits, ends = repository.hit(conn, key, expiry, amount, now)
             if next(self._hits) % PRUNE_EVERY == 0:
                 repository.prune(conn, now)
-        if _bound.get() is not None:  # remembered for the rest of this batch only
-            _last.set((key, hits, epoch(expires_at)))
+        batch = _batch.get()
+        if batch is not None:
+            batch.known[key] = (hits, epoch(ends))
         return hits
 
     def _current(self, key: str) -> tuple[int, float]:
-        last = _last.get()
-        if last is not None and last[0] == key:
-            return last[1], last[2]
+        batch = _batch.get()
+        if batch is not None and key in batch.known:
+            return batch.known[key]
         now = self.clock.now()
         with self._connection() as conn:
-            found = repository.current(conn, key, now)
-        return (found[0], epoch(found[1])) if found else (0, epoch(now))
+            hits, ends = repository.current(conn, [key], now).get(key, (0, now))
+        return hits, epoch(ends)
 
     def get(self, key: str) -> int:
         return self._current(key)[0]
@@ -102,7 +119,8 @@ class DatabaseStorage(Storage):
             return repository.clear_all(conn)
 
     def clear(self, key: str) -> None:
-        if _bound.get() is not None:
-            _last.set(None)
+        batch = _batch.get()
+        if batch is not None:
+            batch.known.pop(key, None)
         with self._connection() as conn:
             repository.clear(conn, key)
