@@ -5,6 +5,7 @@ dialect's own where its vendor has them: Recapture)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 from litestar import Request
@@ -12,9 +13,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.engine import Connection
 
 from forecourt.core.ratelimits.schemas import Budget, RateLimited
 from forecourt.core.ratelimits.service import Limiter
+from forecourt.db.engine import Database
 from forecourt.kit.errors import Unauthenticated
 
 LimiterDep = NamedDependency[Limiter]
@@ -37,28 +40,36 @@ def _show(request: Request[Any, Any, Any], budget: Budget | None) -> None:
 
 def guarded(
     request: Request[Any, Any, Any],
+    db: Database,
     limiter: Limiter,
     kind: str,
     prefix: str | None,
-    authenticate: Callable[[], T],
+    authenticate: Callable[[Connection], T],
 ) -> T:
-    """`authenticate()` (which raises Unauthenticated on a bad credential) under the rate
-    limits: the address's budget and the failed sign-in lockout first, then the
-    credential's budget (`kind` and `prefix` name the credential presented)."""
+    """`authenticate(conn)` (which raises Unauthenticated on a bad credential) under the
+    rate limits: the address's budget and the failed sign-in lockout first, then the
+    credential's budget (`kind` and `prefix` name the credential presented). One
+    transaction for it all when the counts are in the database."""
     address = request.client.host if request.client else "unknown"
     credential = f"{kind}:{prefix}" if prefix else None
+    refused: Unauthenticated | None = None
     try:
-        _show(request, limiter.admit(address, credential))
-        try:
-            signed_in = authenticate()
-        except Unauthenticated:
-            limiter.failed(address, credential)
-            raise
-        # Signed in, so the key had a prefix.
-        _show(request, limiter.spend(credential or kind))
+        with limiter.batch() as shared:
+            _show(request, limiter.admit(address, credential))
+            try:
+                with nullcontext(shared) if shared is not None else db.read() as conn:
+                    signed_in = authenticate(conn)
+            except Unauthenticated as exc:
+                limiter.failed(address, credential)
+                refused = exc  # raised once the failure is counted (committed)
+            else:
+                # Signed in, so the key had a prefix.
+                _show(request, limiter.spend(credential or kind))
     except RateLimited as exc:
         _show(request, exc.budget)
         raise
+    if refused is not None:
+        raise refused
     return signed_in
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Headers
 from litestar.di import NamedDependency
+from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep
 from forecourt.api.ratelimit import LimiterDep, guarded
@@ -41,15 +42,14 @@ def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: Limiter
     same account's (a forged token counts as a failed sign-in of the key)."""
     key = request.headers.get("X-Api-Key")
 
-    def authenticate() -> Account:
+    def authenticate(conn: Connection) -> Account:
         token = session_token(request.headers)
-        with db.read() as conn:
-            account = accounts.authenticate_api_key(conn, key)
-            if token is not None:
-                tokens.verify(conn, account.id, token)
+        account = accounts.authenticate_api_key(conn, key)
+        if token is not None:
+            tokens.verify(conn, account.id, token)
         return account
 
-    return guarded(request, limiter, "api", accounts.api_key_prefix(key), authenticate)
+    return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)
 
 
 def provide_language(request: Request[Any, Any, Any]) -> str:

@@ -9,6 +9,7 @@ import anyio.to_thread
 from litestar import Request, Router, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
+from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import AdaptersDep, DbDep, bearer_token
 from forecourt.api.ratelimit import LimiterDep, guarded
@@ -26,11 +27,10 @@ IngestKeyDep = NamedDependency[None]
 def provide_ingest_key(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> None:
     key = bearer_token(request.headers)
 
-    def authenticate() -> None:
-        with db.read() as conn:
-            accounts.authenticate_ingest_key(conn, key)
+    def authenticate(conn: Connection) -> None:
+        accounts.authenticate_ingest_key(conn, key)
 
-    guarded(request, limiter, "ingest", accounts.ingest_key_prefix(key), authenticate)
+    guarded(request, db, limiter, "ingest", accounts.ingest_key_prefix(key), authenticate)
 
 
 def _ingest(db: Database, render: EventRenderer, body: bytes) -> IngestReport:

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
+from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep
 from forecourt.api.ratelimit import LimiterDep, guarded
@@ -19,8 +20,7 @@ def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: Limiter
     scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
     token = given if scheme.lower() == "basic" else None
 
-    def authenticate() -> Account:
-        with db.read() as conn:
-            return accounts.authenticate_basic(conn, token)
+    def authenticate(conn: Connection) -> Account:
+        return accounts.authenticate_basic(conn, token)
 
-    return guarded(request, limiter, "basic", accounts.basic_prefix(token), authenticate)
+    return guarded(request, db, limiter, "basic", accounts.basic_prefix(token), authenticate)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
+from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep
 from forecourt.api.ratelimit import LimiterDep, guarded
@@ -27,11 +28,10 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
     key = request.headers.get("ApiKey")
 
-    def authenticate() -> Account:
-        with db.read() as conn:
-            return accounts.authenticate_api_key(conn, key)
+    def authenticate(conn: Connection) -> Account:
+        return accounts.authenticate_api_key(conn, key)
 
-    return guarded(request, limiter, "api", accounts.api_key_prefix(key), authenticate)
+    return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)
 
 
 def provide_region(

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
+from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep, bearer_token
 from forecourt.api.ratelimit import LimiterDep, guarded
@@ -18,8 +19,7 @@ AccountDep = NamedDependency[Account]
 def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
     key = bearer_token(request.headers)
 
-    def authenticate() -> Account:
-        with db.read() as conn:
-            return accounts.authenticate_api_key(conn, key)
+    def authenticate(conn: Connection) -> Account:
+        return accounts.authenticate_api_key(conn, key)
 
-    return guarded(request, limiter, "api", accounts.api_key_prefix(key), authenticate)
+    return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)

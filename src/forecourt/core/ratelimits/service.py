@@ -12,12 +12,12 @@ answers, then 429 until the window passes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy.engine import Connection
 
 from forecourt.core.ratelimits.schemas import Budget, RateLimited
 from forecourt.core.ratelimits.storage import DatabaseStorage, epoch
@@ -43,9 +43,6 @@ class Limiter:
         self.clock = clock
         self._strategy = FixedWindowRateLimiter(storage)
         self._db_storage = storage if isinstance(storage, DatabaseStorage) else None
-        self._batch: Callable[[], AbstractContextManager[None]] = (
-            self._db_storage.batch if self._db_storage else nullcontext
-        )
         self._credential = (
             RateLimitItemPerMinute(per_credential, namespace="credential") if per_credential > 0 else None
         )
@@ -60,11 +57,16 @@ class Limiter:
             else None
         )
 
+    def batch(self) -> AbstractContextManager[Connection | None]:
+        """One transaction for the calls made inside, when the counts are in the database:
+        its connection, for the caller's credential check to share; else None."""
+        return self._db_storage.batch() if self._db_storage else nullcontext()
+
     def admit(self, address: str, credential: str | None) -> Budget | None:
         """Before the credential is checked: count the request against its address, and
         refuse an address or credential (by its public prefix) that has failed to sign in
         too often."""
-        with self._batch():
+        with self.batch():
             budget = self._hit(self._address, address)
             if self._failures is not None:
                 failures = self._failures
@@ -81,14 +83,14 @@ class Limiter:
         one) and the address."""
         if self._failures is None:
             return
-        with self._batch():
+        with self.batch():
             if credential:
                 self._strategy.hit(self._failures, f"credential:{credential}")
             self._strategy.hit(self._failures, f"address:{address}")
 
     def spend(self, credential: str) -> Budget | None:
         """Count a request of a signed-in credential against its budget."""
-        with self._batch():
+        with self.batch():
             return self._hit(self._credential, credential)
 
     def _hit(self, item: RateLimitItem | None, who: str) -> Budget | None:

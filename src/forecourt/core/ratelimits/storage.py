@@ -54,15 +54,17 @@ class DatabaseStorage(Storage):
         return sa.exc.SQLAlchemyError
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """The calls made inside share one transaction (one round trip each)."""
-        if _batch.get() is not None:
-            yield
+    def batch(self) -> Iterator[Connection]:
+        """The calls made inside share one transaction (one round trip each), which the
+        caller may use too."""
+        current = _batch.get()
+        if current is not None:
+            yield current.conn
             return
         with self.db.write() as conn:
             token = _batch.set(_Batch(conn))
             try:
-                yield
+                yield conn
             finally:
                 _batch.reset(token)
 
