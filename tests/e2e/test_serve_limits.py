@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,53 +24,57 @@ REQUEST = b"GET /healthz HTTP/1.1\r\nHost: forecourt\r\n\r\n"
 
 
 @contextmanager
-def serving(database_url: str, log: Path, **settings: str) -> Iterator[str]:
-    """`forecourt serve` with these FORECOURT_* settings (no embedded worker); yields
-    its base URL once healthy; killed afterwards."""
-    port = _free_port()
+def serving_many(count: int, database_url: str, logs: Path, **settings: str) -> Iterator[list[str]]:
+    """`count` `forecourt serve` processes with these FORECOURT_* settings (no embedded
+    worker), started together; yields their base URLs once all are healthy; killed after."""
     env = (
         _env()
         | {"FORECOURT_EMBEDDED_WORKER": "false"}
         | {f"FORECOURT_{k.upper()}": v for k, v in settings.items()}
     )
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(FORECOURT_BIN), "serve", "--port", str(port), "--database-url", database_url],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    procs: list[tuple[subprocess.Popen[bytes], str, Path]] = []
     try:
+        for n in range(count):
+            port, log = _free_port(), logs / f"serve{n}.log"
+            with log.open("wb") as out:
+                command = [str(FORECOURT_BIN), "serve", "--port", str(port), "--database-url", database_url]
+                proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+            procs.append((proc, f"http://127.0.0.1:{port}", log))
         deadline = time.monotonic() + BOUNDED_WAIT
         with httpx.Client(timeout=2) as client:
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"serve exited with {proc.returncode}:\n{log.read_text()}")
-                try:
-                    if client.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"serve never became healthy:\n{log.read_text()}")
-                time.sleep(0.02)
-        yield base
+            for proc, base, log in procs:
+                while True:
+                    if proc.poll() is not None:
+                        pytest.fail(f"serve exited with {proc.returncode}:\n{log.read_text()}")
+                    try:
+                        if client.get(f"{base}/healthz").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"serve never became healthy:\n{log.read_text()}")
+                    time.sleep(0.02)
+        yield [base for _, base, _ in procs]
     finally:
-        proc.kill()
-        proc.wait()
+        for proc, _, _ in procs:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def serving(database_url: str, logs: Path, **settings: str) -> Iterator[str]:
+    with serving_many(1, database_url, logs, **settings) as (base,):
+        yield base
 
 
 def test_two_serve_processes_on_one_database_share_one_budget(
     db: Database, database_url: str, tenant: Tenant, tmp_path: Path
 ) -> None:
-    with ExitStack() as stack:
-        bases = [
-            stack.enter_context(serving(database_url, tmp_path / f"serve{n}.log", rate_limit_per_minute="4"))
-            for n in range(2)
-        ]
-        with httpx.Client(timeout=10, headers={"X-Api-Key": tenant.api_key}) as client:
-            answers = [client.get(f"{base}/v3/vehicle") for base in bases * 3]
+    with (
+        serving_many(2, database_url, tmp_path, rate_limit_per_minute="4") as bases,
+        httpx.Client(timeout=10, headers={"X-Api-Key": tenant.api_key}) as client,
+    ):
+        answers = [client.get(f"{base}/v3/vehicle") for base in bases * 3]
     assert [a.status_code for a in answers] == [200, 200, 200, 200, 429, 429]
     assert [a.headers["RateLimit"].split(";")[1] for a in answers] == [
         "r=3",
@@ -123,9 +127,7 @@ def _closed_by_server(sock: socket.socket) -> bool:
 
 def test_slow_headers_and_idle_connections_are_closed(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'x.db'}"
-    with serving(
-        database_url, tmp_path / "serve.log", header_timeout_seconds="1", keep_alive_seconds="1"
-    ) as base:
+    with serving(database_url, tmp_path, header_timeout_seconds="1", keep_alive_seconds="1") as base:
         port = int(base.rsplit(":", 1)[1])
 
         silent = socket.create_connection(("127.0.0.1", port))  # connects, sends nothing
@@ -157,7 +159,7 @@ def test_slow_headers_and_idle_connections_are_closed(tmp_path: Path) -> None:
 
 def test_requests_beyond_the_connection_cap_get_503(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'x.db'}"
-    with serving(database_url, tmp_path / "serve.log", max_connections="3") as base:
+    with serving(database_url, tmp_path, max_connections="3") as base:
         port = int(base.rsplit(":", 1)[1])
         held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
         with httpx.Client(timeout=10) as client:
