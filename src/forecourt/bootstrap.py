@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from limits.errors import ConfigurationError
+from limits.storage import Storage, storage_from_string
 from litestar import Litestar
 
 from forecourt.api.app import create_app
@@ -15,6 +17,8 @@ from forecourt.config import Settings
 from forecourt.core.adapters import Adapters
 from forecourt.core.checks import tasks as checks_tasks
 from forecourt.core.checks.resources import Checker, HttpCheck, ListingHistory, RegistrationCheck, VinDecode
+from forecourt.core.ratelimits.service import Limiter
+from forecourt.core.ratelimits.storage import DatabaseStorage
 from forecourt.core.registry.lookup import FileLookup
 from forecourt.core.uploads import tasks as uploads_tasks
 from forecourt.core.webhooks import tasks as webhooks_tasks
@@ -87,6 +91,29 @@ def adapters(settings: Settings, db: Database, clock: Clock | None = None) -> Ad
     )
 
 
+def limiter(settings: Settings, db: Database, clock: Clock) -> Limiter:
+    """Rate limits counted in the database (shared by every process on it), or in another
+    store the `limits` library speaks to (`memory://`: this process only; `redis://...`)."""
+    if settings.rate_limit_storage == "database":
+        storage: Storage = DatabaseStorage(db, clock)
+    else:
+        try:
+            found = storage_from_string(settings.rate_limit_storage)
+        except ConfigurationError as exc:
+            raise ValueError(f"FORECOURT_RATE_LIMIT_STORAGE: {exc}") from None
+        if not isinstance(found, Storage):  # an async+ storage
+            raise ValueError("FORECOURT_RATE_LIMIT_STORAGE: use a synchronous storage (no async+)")
+        storage = found
+    return Limiter(
+        storage,
+        clock,
+        per_credential=settings.rate_limit_per_minute,
+        per_address=settings.rate_limit_per_address_per_minute,
+        failures=settings.auth_failure_limit,
+        failure_window=settings.auth_failure_window_seconds,
+    )
+
+
 def worker(settings: Settings, db: Database, outside: Adapters) -> Worker:
     return Worker(db, settings, outside, clock=outside.clock, handlers=HANDLERS)
 
@@ -98,7 +125,8 @@ def app(
     on_startup: Sequence[Callable[[], Any]] = (),
     on_shutdown: Sequence[Callable[[], Any]] = (),
 ) -> Litestar:
-    return create_app(settings, db, outside or adapters(settings, db), on_startup, on_shutdown)
+    outside = outside or adapters(settings, db)
+    return create_app(settings, db, outside, limiter(settings, db, outside.clock), on_startup, on_shutdown)
 
 
 def serving(settings: Settings, db: Database) -> Litestar:

@@ -44,6 +44,14 @@ class Settings:
     check_http_result_path: str = ""
     check_http_status_path: str = ""
     check_http_timeout_seconds: float = 5.0
+    rate_limit_per_minute: int = 600
+    rate_limit_per_address_per_minute: int = 1200
+    rate_limit_storage: str = "database"
+    auth_failure_limit: int = 10
+    auth_failure_window_seconds: int = 900
+    header_timeout_seconds: float = 10.0
+    keep_alive_seconds: int = 5
+    max_connections: int = 1000
 
     @classmethod
     def load(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:

@@ -17,8 +17,10 @@ from forecourt import __version__
 from forecourt.api import access, autengo, ingest, kapture, ops, recapture, sync
 from forecourt.api.deps import provide_adapters, provide_db, provide_settings
 from forecourt.api.errors import exception_handler
+from forecourt.api.ratelimit import provide_limiter, rate_limit_headers
 from forecourt.config import Settings
 from forecourt.core.adapters import Adapters
+from forecourt.core.ratelimits.service import Limiter
 from forecourt.db.engine import Database
 from forecourt.kit.errors import InvalidInput
 
@@ -40,6 +42,7 @@ def create_app(
     settings: Settings,
     db: Database,
     adapters: Adapters,
+    limiter: Limiter,
     on_startup: Sequence[Callable[[], Any]] = (),
     on_shutdown: Sequence[Callable[[], Any]] = (),
 ) -> Litestar:
@@ -56,11 +59,12 @@ def create_app(
             kapture.router(),
             create_static_files_router(path="/docs/assets", directories=[ASSETS], include_in_schema=False),
         ],
-        state=State({"db": db, "settings": settings, "adapters": adapters}),
+        state=State({"db": db, "settings": settings, "adapters": adapters, "limiter": limiter}),
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "adapters": Provide(provide_adapters, sync_to_thread=False),
+            "limiter": Provide(provide_limiter, sync_to_thread=False),
         },
         exception_handlers={
             Exception: exception_handler(
@@ -73,7 +77,10 @@ def create_app(
                 ]
             )
         },
-        middleware=[ops.prometheus.middleware],
+        middleware=[
+            ops.prometheus.middleware,
+            rate_limit_headers([(recapture.PATH_PREFIX, recapture.rate_limit_headers)]),
+        ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Forecourt",

@@ -20,6 +20,7 @@ from forecourt.kit.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthenticated,
     Unprocessable,
 )
@@ -36,6 +37,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (Unprocessable, 422),
+    (TooManyRequests, 429),
 )
 
 
@@ -89,6 +91,8 @@ def exception_handler(
             response.headers.update(exc.headers)
         if status == 503:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        if isinstance(exc, TooManyRequests):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     return handle

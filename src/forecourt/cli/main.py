@@ -123,6 +123,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
     import uvicorn
 
     from forecourt import bootstrap
+    from forecourt.cli import http
 
     if serve_database_url:
         ctx.obj["database_url"] = serve_database_url
@@ -138,6 +139,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
         log_level=settings.log_level,
         log_config=None,  # configured above, by _setup_logging
         access_log=False,  # the API writes its own, without paths' values (api/access.py)
+        # Slow or idle clients cannot hold the server: a request's head must arrive within
+        # the header timeout, an idle connection is closed after the keep-alive timeout,
+        # and requests beyond the connection cap get 503.
+        http=http.with_header_timeout(settings.header_timeout_seconds),
+        timeout_keep_alive=settings.keep_alive_seconds,
+        limit_concurrency=settings.max_connections or None,
     )
 
 

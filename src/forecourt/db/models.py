@@ -519,3 +519,15 @@ disabled_resources = sa.Table(
     _owned_by("account_id", "accounts.id", primary_key=True),
     sa.Column("resource", sa.String(32), primary_key=True),
 )
+
+# Rate-limit counters: one row per limited thing (a credential, an address, failed sign-ins
+# of a key prefix or an address) and fixed window, shared by every process of a deployment.
+# Not tenant data: the key names a credential's public prefix or an address, nothing more.
+rate_limits = sa.Table(
+    "rate_limits",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Index(None, "expires_at"),  # pruning the windows that have passed
+)

@@ -47,6 +47,14 @@ class Unauthenticated(DomainError):
     """No valid credential."""
 
 
+class TooManyRequests(DomainError):
+    """Over a rate limit; the client may try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def not_theirs(
     owner: object, account_id: object, what: str, forbidden: type[Forbidden], not_found: type[NotFound]
 ) -> DomainError:

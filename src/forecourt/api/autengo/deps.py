@@ -7,8 +7,10 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Headers
 from litestar.di import NamedDependency
+from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep
+from forecourt.api.ratelimit import LimiterDep, guarded
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts import tokens
 from forecourt.core.accounts.schemas import Account
@@ -35,15 +37,19 @@ def session_token(headers: Headers) -> str | None:
     return None
 
 
-def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
+def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
     """The account of the X-Api-Key; a session token sent with it must be valid and the
-    same account's."""
-    token = session_token(request.headers)
-    with db.read() as conn:
-        account = accounts.authenticate_api_key(conn, request.headers.get("X-Api-Key"))
+    same account's (a forged token counts as a failed sign-in of the key)."""
+    key = request.headers.get("X-Api-Key")
+
+    def authenticate(conn: Connection) -> Account:
+        token = session_token(request.headers)
+        account = accounts.authenticate_api_key(conn, key)
         if token is not None:
             tokens.verify(conn, account.id, token)
-    return account
+        return account
+
+    return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)
 
 
 def provide_language(request: Request[Any, Any, Any]) -> str:

@@ -9,8 +9,10 @@ import anyio.to_thread
 from litestar import Request, Router, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
+from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import AdaptersDep, DbDep, bearer_token
+from forecourt.api.ratelimit import LimiterDep, guarded
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.listings import service as listings
@@ -22,9 +24,13 @@ from forecourt.kit.errors import InvalidInput
 IngestKeyDep = NamedDependency[None]
 
 
-def provide_ingest_key(request: Request[Any, Any, Any], db: DbDep) -> None:
-    with db.read() as conn:
-        accounts.authenticate_ingest_key(conn, bearer_token(request.headers))
+def provide_ingest_key(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> None:
+    key = bearer_token(request.headers)
+
+    def authenticate(conn: Connection) -> None:
+        accounts.authenticate_ingest_key(conn, key)
+
+    guarded(request, db, limiter, "ingest", accounts.ingest_key_prefix(key), authenticate)
 
 
 def _ingest(db: Database, render: EventRenderer, body: bytes) -> IngestReport:

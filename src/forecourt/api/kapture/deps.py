@@ -6,15 +6,21 @@ from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
+from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep
+from forecourt.api.ratelimit import LimiterDep, guarded
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
 
 AccountDep = NamedDependency[Account]
 
 
-def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
-    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-    with db.read() as conn:
-        return accounts.authenticate_basic(conn, token if scheme.lower() == "basic" else None)
+def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    token = given if scheme.lower() == "basic" else None
+
+    def authenticate(conn: Connection) -> Account:
+        return accounts.authenticate_basic(conn, token)
+
+    return guarded(request, db, limiter, "basic", accounts.basic_prefix(token), authenticate)

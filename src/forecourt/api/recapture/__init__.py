@@ -8,6 +8,7 @@ from litestar.di import Provide
 from forecourt.api.recapture.customers import CustomersController
 from forecourt.api.recapture.deps import provide_account, provide_region
 from forecourt.api.recapture.errors import render_error
+from forecourt.api.recapture.headers import rate_limit_headers
 from forecourt.api.recapture.uploads import UploadsController
 from forecourt.api.recapture.webhooks import WebhooksController
 from forecourt.config import Settings
@@ -32,4 +33,4 @@ def router(settings: Settings) -> Router:
     )
 
 
-__all__ = ["PATH_PREFIX", "render_error", "router"]
+__all__ = ["PATH_PREFIX", "rate_limit_headers", "render_error", "router"]

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
+from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep
+from forecourt.api.ratelimit import LimiterDep, guarded
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
 from forecourt.kit.paging import MAX_PAGE
@@ -23,9 +25,13 @@ Limit = Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description=f"At most
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
-def provide_account(request: Request[Any, Any, Any], db: DbDep) -> Account:
-    with db.read() as conn:
-        return accounts.authenticate_api_key(conn, request.headers.get("ApiKey"))
+def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
+    key = request.headers.get("ApiKey")
+
+    def authenticate(conn: Connection) -> Account:
+        return accounts.authenticate_api_key(conn, key)
+
+    return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)
 
 
 def provide_region(

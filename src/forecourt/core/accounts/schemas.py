@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -12,6 +13,8 @@ import msgspec
 CredentialKind = Literal["api", "basic"]
 API_KEY_PREFIX = "fck"
 INGEST_KEY_PREFIX = "fci"  # operator keys for listing feeds
+PREFIX_BYTES = 6  # a credential's public prefix: this many random bytes in hex
+PREFIX_SHAPE = re.compile(f"[0-9a-f]{{{2 * PREFIX_BYTES}}}")
 
 
 class Account(msgspec.Struct, frozen=True):

@@ -18,6 +18,8 @@ from forecourt.core.accounts import repository
 from forecourt.core.accounts.schemas import (
     API_KEY_PREFIX,
     INGEST_KEY_PREFIX,
+    PREFIX_BYTES,
+    PREFIX_SHAPE,
     Account,
     CredentialKind,
     IssuedCredential,
@@ -59,7 +61,7 @@ def issue_credential(conn: Connection, account_id: UUID, kind: CredentialKind) -
         id=new_id(),
         account_id=account_id,
         kind=kind,
-        prefix=secrets.token_hex(6),
+        prefix=secrets.token_hex(PREFIX_BYTES),
         secret=secrets.token_urlsafe(32),
     )
     repository.insert_credential(
@@ -80,35 +82,66 @@ def revoke_credential(conn: Connection, prefix: str) -> None:
 
 
 def _authenticate(conn: Connection, kind: CredentialKind, prefix: str, secret: str) -> Account:
-    found = repository.active_credential(conn, kind, prefix)
+    # A prefix of another shape is no key's (and a NUL in it is more than PostgreSQL takes).
+    found = repository.active_credential(conn, kind, prefix) if PREFIX_SHAPE.fullmatch(prefix) else None
     if found is not None and hmac.compare_digest(found[1], _hash(secret)):
         return found[0]
     raise Unauthenticated("Invalid credentials")
 
 
+def _split_key(key: str | None, kind: str) -> tuple[str, str] | None:
+    """(prefix, secret) of a `<kind>_<prefix>_<secret>` key, if it is shaped like one."""
+    parts = (key or "").strip().split("_", 2)
+    return (parts[1], parts[2]) if len(parts) == 3 and parts[0] == kind else None
+
+
+def _split_basic(token: str | None) -> tuple[str, str] | None:
+    """(prefix, secret) of a Basic token (base64 of `prefix:secret`)."""
+    try:
+        decoded = base64.b64decode((token or "").strip(), validate=True).decode()
+    except (ValueError, UnicodeError):  # not base64 (binascii.Error), not ASCII, not UTF-8
+        return None
+    prefix, sep, secret = decoded.partition(":")
+    return (prefix, secret) if sep else None
+
+
+def _prefix(split: tuple[str, str] | None) -> str | None:
+    # Anything else than what issue_credential makes cannot be a key's prefix.
+    return split[0] if split and PREFIX_SHAPE.fullmatch(split[0]) else None
+
+
+def api_key_prefix(api_key: str | None) -> str | None:
+    """The public prefix of a presented API key (what failed sign-ins are counted by)."""
+    return _prefix(_split_key(api_key, API_KEY_PREFIX))
+
+
+def basic_prefix(token: str | None) -> str | None:
+    return _prefix(_split_basic(token))
+
+
+def ingest_key_prefix(key: str | None) -> str | None:
+    return _prefix(_split_key(key, INGEST_KEY_PREFIX))
+
+
 def authenticate_api_key(conn: Connection, api_key: str | None) -> Account:
     """The account an `fck_<prefix>_<secret>` key belongs to."""
-    parts = (api_key or "").strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
+    split = _split_key(api_key, API_KEY_PREFIX)
+    if split is None:
         raise Unauthenticated("Invalid credentials")
-    return _authenticate(conn, "api", parts[1], parts[2])
+    return _authenticate(conn, "api", *split)
 
 
 def authenticate_basic(conn: Connection, token: str | None) -> Account:
     """The account a Basic token (base64 of `prefix:secret`) belongs to."""
-    try:
-        decoded = base64.b64decode((token or "").strip(), validate=True).decode()
-    except (ValueError, UnicodeError):  # not base64 (binascii.Error), not ASCII, not UTF-8
-        raise Unauthenticated("Invalid credentials") from None
-    prefix, sep, secret = decoded.partition(":")
-    if not sep:
+    split = _split_basic(token)
+    if split is None:
         raise Unauthenticated("Invalid credentials")
-    return _authenticate(conn, "basic", prefix, secret)
+    return _authenticate(conn, "basic", *split)
 
 
 def issue_ingest_key(conn: Connection) -> str:
     """An operator key for pushing marketplace listings (`fci_<prefix>_<secret>`)."""
-    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    prefix, secret = secrets.token_hex(PREFIX_BYTES), secrets.token_urlsafe(32)
     repository.insert_ingest_key(conn, new_id(), prefix, _hash(secret), utcnow())
     return f"{INGEST_KEY_PREFIX}_{prefix}_{secret}"
 
@@ -119,9 +152,9 @@ def revoke_ingest_key(conn: Connection, prefix: str) -> None:
 
 
 def authenticate_ingest_key(conn: Connection, key: str | None) -> None:
-    parts = (key or "").strip().split("_", 2)
-    if len(parts) == 3 and parts[0] == INGEST_KEY_PREFIX:
-        stored = repository.active_ingest_key_hash(conn, parts[1])
-        if stored is not None and hmac.compare_digest(stored, _hash(parts[2])):
+    split = _split_key(key, INGEST_KEY_PREFIX)
+    if split is not None and PREFIX_SHAPE.fullmatch(split[0]):
+        stored = repository.active_ingest_key_hash(conn, split[0])
+        if stored is not None and hmac.compare_digest(stored, _hash(split[1])):
             return
     raise Unauthenticated("Invalid ingest key")

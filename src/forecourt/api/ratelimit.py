@@ -1,0 +1,109 @@
+"""Rate limits at the edge: each dialect's credential check runs through `guarded`, and
+every answer carries the client's budget in headers (the IETF draft's by default, a
+dialect's own where its vendor has them: Recapture)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from typing import Any, TypeVar
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.engine import Connection
+
+from forecourt.core.ratelimits.schemas import Budget, RateLimited
+from forecourt.core.ratelimits.service import Limiter
+from forecourt.db.engine import Database
+from forecourt.kit.errors import Unauthenticated
+
+LimiterDep = NamedDependency[Limiter]
+T = TypeVar("T")
+# (budget) -> the headers that show it
+HeaderRenderer = Callable[[Budget], dict[str, str]]
+
+_SCOPE_KEY = "forecourt.rate_limit"  # the Budget the answer's headers show
+
+
+def provide_limiter(state: State) -> Limiter:
+    limiter: Limiter = state.limiter
+    return limiter
+
+
+def _show(request: Request[Any, Any, Any], budget: Budget | None) -> None:
+    if budget is not None:
+        request.scope[_SCOPE_KEY] = budget  # type: ignore[literal-required]
+
+
+def guarded(
+    request: Request[Any, Any, Any],
+    db: Database,
+    limiter: Limiter,
+    kind: str,
+    prefix: str | None,
+    authenticate: Callable[[Connection], T],
+) -> T:
+    """`authenticate(conn)` (which raises Unauthenticated on a bad credential) under the
+    rate limits: the address's budget and the failed sign-in lockout first, then the
+    credential's budget (`kind` and `prefix` name the credential presented). One
+    transaction for it all when the counts are in the database."""
+    address = request.client.host if request.client else "unknown"
+    credential = f"{kind}:{prefix}" if prefix else None
+    refused: Unauthenticated | None = None
+    try:
+        with limiter.batch() as shared:
+            _show(request, limiter.admit(address, credential))
+            try:
+                with nullcontext(shared) if shared is not None else db.read() as conn:
+                    signed_in = authenticate(conn)
+            except Unauthenticated as exc:
+                limiter.failed(address, credential)
+                refused = exc  # raised once the failure is counted (committed)
+            else:
+                # Signed in, so the key had a prefix.
+                _show(request, limiter.spend(credential or kind))
+    except RateLimited as exc:
+        _show(request, exc.budget)
+        raise
+    if refused is not None:
+        raise refused
+    return signed_in
+
+
+def ietf_headers(budget: Budget) -> dict[str, str]:
+    """draft-ietf-httpapi-ratelimit-headers-10/-11: the policy (quota per window) and
+    what is left of it, with the seconds until the window passes."""
+    name = f'"{budget.policy}"'
+    return {
+        "RateLimit-Policy": f"{name};q={budget.limit};w={budget.window}",
+        "RateLimit": f"{name};r={budget.remaining};t={budget.reset}",
+    }
+
+
+def rate_limit_headers(dialects: Sequence[tuple[str, HeaderRenderer]]) -> Callable[[ASGIApp], ASGIApp]:
+    """Middleware adding the budget's headers to every answer that counted against one,
+    errors included; the renderer is chosen by path prefix, like the error envelope."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def with_headers(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+
+            async def send_with_headers(message: Message) -> None:
+                budget = scope.get(_SCOPE_KEY)
+                if message["type"] == "http.response.start" and isinstance(budget, Budget):
+                    path = scope["path"]
+                    render = next((r for prefix, r in dialects if path.startswith(prefix)), ietf_headers)
+                    extra = [(k.lower().encode(), v.encode()) for k, v in render(budget).items()]
+                    message["headers"] = [*message.get("headers", ()), *extra]
+                await send(message)
+
+            await app(scope, receive, send_with_headers)
+
+        return with_headers
+
+    return middleware

@@ -1,0 +1,61 @@
+"""uvicorn's HTTP/1.1 protocol with a deadline for a request's head.
+
+uvicorn closes a connection idle between requests (`timeout_keep_alive`) and caps
+connections (`limit_concurrency`), but has no timeout for receiving a request's headers
+(its issue #157, "--timeout-request-start", is still open): a client that connects and
+sends nothing, or trickles its headers a byte at a time (slowloris), holds a connection
+for ever. This subclass closes such a connection when its request head has not arrived
+within the deadline, counted from the connection or from the first byte of a following
+request. Once the head has arrived the deadline is off: a slow upload is not cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+class _HeadDeadline(H11Protocol):
+    header_timeout: float
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE:  # a request's head is (still) awaited
+            self._arm()
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the whole head has arrived
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def _disarm(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_timed_out(self) -> None:
+        self._head_deadline = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def with_header_timeout(seconds: float) -> type[H11Protocol]:
+    """The protocol class to hand uvicorn (`http=`), closing connections whose request
+    head takes longer than `seconds`."""
+    return type("HeadDeadlineProtocol", (_HeadDeadline,), {"header_timeout": seconds})
