@@ -190,7 +190,13 @@ LOOPBACK = "127.0.0.0/8"
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"max_body_bytes": TEST_MAX_BODY_BYTES, "webhook_allowed_networks": LOOPBACK}
+    # Rate limits counted in the database on both backends, so that the `db` fixture
+    # starts each test with full budgets (SQLite's default keeps them in the process).
+    values: dict[str, Any] = {
+        "max_body_bytes": TEST_MAX_BODY_BYTES,
+        "webhook_allowed_networks": LOOPBACK,
+        "rate_limit_storage": "database",
+    }
     return Settings(database_url=database_url, **(values | overrides))
 
 

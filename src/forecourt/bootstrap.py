@@ -93,12 +93,17 @@ def adapters(settings: Settings, db: Database, clock: Clock | None = None) -> Ad
 
 def limiter(settings: Settings, db: Database, clock: Clock) -> Limiter:
     """Rate limits counted in the database (shared by every process on it), or in another
-    store the `limits` library speaks to (`memory://`: this process only; `redis://...`)."""
-    if settings.rate_limit_storage == "database":
+    store the `limits` library speaks to (`memory://`: this process only; `redis://...`).
+    `auto` is the database on PostgreSQL, where processes scale out, and memory on SQLite,
+    one process, where a counter write per request would queue reads behind every writer."""
+    kind = settings.rate_limit_storage
+    if kind == "auto":
+        kind = "memory://" if db.is_sqlite else "database"
+    if kind == "database":
         storage: Storage = DatabaseStorage(db, clock)
     else:
         try:
-            found = storage_from_string(settings.rate_limit_storage)
+            found = storage_from_string(kind)
         except ConfigurationError as exc:
             raise ValueError(f"FORECOURT_RATE_LIMIT_STORAGE: {exc}") from None
         if not isinstance(found, Storage):  # an async+ storage

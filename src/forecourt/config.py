@@ -46,7 +46,7 @@ class Settings:
     check_http_timeout_seconds: float = 5.0
     rate_limit_per_minute: int = 600
     rate_limit_per_address_per_minute: int = 1200
-    rate_limit_storage: str = "database"
+    rate_limit_storage: str = "auto"
     auth_failure_limit: int = 10
     auth_failure_window_seconds: int = 900
     header_timeout_seconds: float = 10.0

@@ -55,7 +55,7 @@ def every_row(db: Database) -> Rows:
 
 def populate(db: Database, database_url: str, tmp_path: Path) -> None:
     """Rows in every table, made the way clients and the operator make them."""
-    settings = settings_for(database_url, registration_lookup="file")
+    settings = settings_for(database_url, registration_lookup="file", rate_limit_storage="database")
     registry = tmp_path / "registry.csv"
     registry.write_text(f"ABC123,VIC,{VIN}\n")
     cli = Cli(database_url)

@@ -26,8 +26,13 @@ BUDGET = 3
 
 
 def limited_app(database_url: str, db: Database, clock: MovableClock, **overrides: Any) -> Litestar:
-    """An app with small budgets (unless overridden) whose limiter reads `clock`."""
-    values: dict[str, Any] = {"rate_limit_per_minute": BUDGET, "rate_limit_per_address_per_minute": 100}
+    """An app with small budgets (unless overridden) whose limiter reads `clock`: counted in
+    the database on both backends (`memory://` follows the real time)."""
+    values: dict[str, Any] = {
+        "rate_limit_per_minute": BUDGET,
+        "rate_limit_per_address_per_minute": 100,
+        "rate_limit_storage": "database",
+    }
     settings = settings_for(database_url, **(values | overrides))
     return bootstrap.app(settings, db, bootstrap.adapters(settings, db, clock))
 

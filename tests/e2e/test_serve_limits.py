@@ -71,7 +71,9 @@ def test_two_serve_processes_on_one_database_share_one_budget(
     db: Database, database_url: str, tenant: Tenant, tmp_path: Path
 ) -> None:
     with (
-        serving_many(2, database_url, tmp_path, rate_limit_per_minute="4") as bases,
+        serving_many(
+            2, database_url, tmp_path, rate_limit_per_minute="4", rate_limit_storage="database"
+        ) as bases,
         httpx.Client(timeout=10, headers={"X-Api-Key": tenant.api_key}) as client,
     ):
         answers = [client.get(f"{base}/v3/vehicle") for base in bases * 3]
