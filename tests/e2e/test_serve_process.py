@@ -200,3 +200,24 @@ def test_sigterm_lets_the_embedded_worker_finish_its_job(tmp_path: Path) -> None
             assert queue.get_state(conn, job_id) == (queue.DONE, 1, None), serve.log
     finally:
         db.dispose()
+
+
+def test_serve_on_a_busy_port_fails_before_anything_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        database = tmp_path / "x.db"
+        result = subprocess.run(
+            [str(FORECOURT_BIN), "serve", "--port", str(port), "--database-url", f"sqlite:///{database}"],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=BOUNDED_WAIT,
+            check=False,
+        )
+
+    assert result.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "worker" not in result.stderr  # no worker started, so none could take a job
+    assert not database.exists()

@@ -6,6 +6,7 @@ import json
 import logging
 import logging.config
 import signal
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -129,10 +130,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
         ctx.obj["database_url"] = serve_database_url
     settings = _settings(ctx, host=host, port=port)
     _setup_logging(settings)
+    # The port first: uvicorn would bind it after the app's startup, so on a busy port
+    # the embedded worker would start (and might take a job) before serve fails.
+    listening = _listen(settings.host, settings.port)
     application = bootstrap.serving(settings, _open(settings, create=True))
     # uvicorn drains on SIGTERM, then re-raises it; by then the work is done, so exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
@@ -146,6 +150,18 @@ def serve(ctx: click.Context, host: str | None, port: int | None, serve_database
         timeout_keep_alive=settings.keep_alive_seconds,
         limit_concurrency=settings.max_connections or None,
     )
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def _exit_cleanly(*_: Any) -> None:
