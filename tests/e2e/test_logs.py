@@ -17,7 +17,7 @@ import pytest
 from forecourt.core.accounts import service as accounts
 from forecourt.db.engine import Database
 from tests.conftest import LOOPBACK, Tenant, listing_record, loopback_server, loopback_url, make_tenant
-from tests.e2e.test_serve_process import ServeProcess
+from tests.e2e.test_serve_process import ServeProcess, serving
 
 # What the dealer's customer and the clients' credentials look like in this run: each
 # value is distinctive, so that finding it anywhere in the log means it leaked.
@@ -59,13 +59,8 @@ def serve(tmp_path: Path, db: Database, database_url: str) -> Iterator[ServeProc
         "FORECOURT_LOG_FORMAT": "json",
         "FORECOURT_WEBHOOK_ALLOWED_NETWORKS": LOOPBACK,
     }
-    server = ServeProcess(tmp_path, database_url=database_url, env=env)
-    try:
+    with serving(tmp_path, database_url=database_url, env=env) as server:
         yield server
-    finally:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
 
 
 def _use_every_dialect(client: httpx.Client, db: Database, tenant: Tenant, hook_url: str) -> list[str]:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,15 +99,22 @@ class ServeProcess:
             pytest.fail(f"serve did not exit after SIGTERM:\n{self.log}")
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[ServeProcess]:
-    server = ServeProcess(tmp_path)
+@contextmanager
+def serving(tmp_path: Path, **options: Any) -> Iterator[ServeProcess]:
+    """A `forecourt serve` process, killed at the end if it is still running."""
+    server = ServeProcess(tmp_path, **options)
     try:
         yield server
     finally:
         if server.proc.poll() is None:
             server.proc.kill()
             server.proc.wait()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ServeProcess]:
+    with serving(tmp_path) as server:
+        yield server
 
 
 def _cli(database_url: str, *args: str) -> Any:
