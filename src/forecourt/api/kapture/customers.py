@@ -12,7 +12,17 @@ from litestar import Request, post
 from forecourt.api import bodies
 from forecourt.api.deps import DbDep
 from forecourt.api.kapture.deps import AccountDep
-from forecourt.api.kapture.schemas import customer, customer_fields, number, pull_query, text
+from forecourt.api.kapture.errors import ERRORS
+from forecourt.api.kapture.schemas import (
+    AddUpdateBody,
+    FindBody,
+    PullBody,
+    customer,
+    customer_fields,
+    number,
+    pull_query,
+    text,
+)
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import Enquiry
@@ -32,7 +42,7 @@ async def _run(request: Request[Any, Any, Any], work: Any) -> dict[str, Any]:
     return result
 
 
-@post(PULL_PATHS, status_code=200, tags=["Kapture"])
+@post(PULL_PATHS, status_code=200, tags=["Kapture"], **ERRORS.documented(401, 403, body=PullBody))
 async def pull_customers(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
     """The account's customers created from the start of createStartDate to the end of
     createEndDate (at most a day apart), oldest first, `limit` (100) from `offset`."""
@@ -68,7 +78,12 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
     }
 
 
-@post("/ms/customer/customer/api/v1/add-update", status_code=200, tags=["Kapture"])
+@post(
+    "/ms/customer/customer/api/v1/add-update",
+    status_code=200,
+    tags=["Kapture"],
+    **ERRORS.documented(401, 404, body=AddUpdateBody),
+)
 async def add_update_customer(
     request: Request[Any, Any, Any], db: DbDep, account: AccountDep
 ) -> dict[str, Any]:
@@ -77,7 +92,12 @@ async def add_update_customer(
     return await _run(request, partial(_add_update, db, account))
 
 
-@post("/search-customer-by-customer-id.html", status_code=200, tags=["Kapture"])
+@post(
+    "/search-customer-by-customer-id.html",
+    status_code=200,
+    tags=["Kapture"],
+    **ERRORS.documented(401, 404, body=FindBody),
+)
 async def get_customer(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
     """The first `[{"kapture_customer_id", "email_id", "phone"}]` asked, by id, else
     email, else phone."""

@@ -13,7 +13,8 @@ from msgspec.structs import asdict
 
 from forecourt.api.deps import AdaptersDep, DbDep
 from forecourt.api.sync.deps import AccountDep
-from forecourt.api.sync.schemas import body_of, vehicles_of
+from forecourt.api.sync.errors import ERRORS
+from forecourt.api.sync.schemas import VehiclesBody, body_of, vehicles_of
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.checks import service as checks
 from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check
@@ -77,7 +78,7 @@ class ChecksController(Controller):
     path = "/api"
     tags = ["Sync batch checks"]
 
-    @get("/batch/scraping", status_code=200)
+    @get("/batch/scraping", status_code=200, **ERRORS.documented(401, body=VehiclesBody))
     async def read_batch(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
     ) -> dict[str, Any]:
@@ -85,14 +86,14 @@ class ChecksController(Controller):
         with a body, as the vendor's); vehicles never checked are left out."""
         return await _read(db, account, request)
 
-    @post("/batch/scraping/query", status_code=200)
+    @post("/batch/scraping/query", status_code=200, **ERRORS.documented(401, body=VehiclesBody))
     async def query_batch(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
     ) -> dict[str, Any]:
         """The same read as POST, for clients and proxies that drop a GET's body."""
         return await _read(db, account, request)
 
-    @post("/batch/scraping", status_code=202)
+    @post("/batch/scraping", status_code=202, **ERRORS.documented(401, body=VehiclesBody))
     async def submit_batch(
         self, request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, account: AccountDep
     ) -> dict[str, Any]:
@@ -109,7 +110,7 @@ class ChecksController(Controller):
         result: dict[str, Any] = await anyio.to_thread.run_sync(submit)
         return result
 
-    @get("/batch/{batch_id:str}", sync_to_thread=True)
+    @get("/batch/{batch_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404))
     def batch_progress(self, db: DbDep, account: AccountDep, batch_id: FromPath[str]) -> dict[str, Any]:
         try:
             batch = UUID(batch_id)
@@ -118,7 +119,7 @@ class ChecksController(Controller):
         with db.read() as conn:
             return _progress(checks.progress(conn, account.id, batch))
 
-    @get("/resources", sync_to_thread=True)
+    @get("/resources", sync_to_thread=True, **ERRORS.documented(401))
     def list_resources(self, db: DbDep, adapters: AdaptersDep, account: AccountDep) -> dict[str, Any]:
         """The resources this server runs, and whether the account uses each."""
         everything = adapters.checkers

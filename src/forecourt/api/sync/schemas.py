@@ -4,7 +4,7 @@ validated with the vendor's messages."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -22,6 +22,17 @@ class MissingVehicles(InvalidInput):
 
 class InvalidVehicle(InvalidInput):
     """A vehicle's VIN or plate is not uppercase letters and digits."""
+
+
+class VehicleAsked(msgspec.Struct):
+    vin: Annotated[str, msgspec.Meta(pattern=f"^{_VIN.pattern}$")] | None = None
+    plate: Annotated[str, msgspec.Meta(pattern=f"^{_PLATE.pattern}$")] | None = None
+
+
+class VehiclesBody(msgspec.Struct):
+    """The body as the document describes it (read leniently by `vehicles_of`)."""
+
+    vehicles: Annotated[list[VehicleAsked], msgspec.Meta(min_length=1, max_length=MAX_VEHICLES)]
 
 
 def body_of(raw: bytes) -> Any:
