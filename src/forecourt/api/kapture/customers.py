@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Request, post
+from litestar.openapi.datastructures import ResponseSpec
 
 from forecourt.api import bodies
 from forecourt.api.deps import DbDep
@@ -16,7 +17,10 @@ from forecourt.api.kapture.errors import ERRORS
 from forecourt.api.kapture.schemas import (
     AddUpdateBody,
     FindBody,
+    Found,
     PullBody,
+    Pulled,
+    Saved,
     customer,
     customer_fields,
     number,
@@ -35,6 +39,10 @@ PULL_PATHS = [
 ]
 
 
+def _ok(shape: Any) -> dict[int, ResponseSpec]:
+    return {200: ResponseSpec(shape, description="Success", generate_examples=False)}
+
+
 async def _run(request: Request[Any, Any, Any], work: Any) -> dict[str, Any]:
     result: dict[str, Any] = await anyio.to_thread.run_sync(
         partial(work, bodies.decode(await request.body(), Any))
@@ -42,7 +50,12 @@ async def _run(request: Request[Any, Any, Any], work: Any) -> dict[str, Any]:
     return result
 
 
-@post(PULL_PATHS, status_code=200, tags=["Kapture"], **ERRORS.documented(401, 403, body=PullBody))
+@post(
+    PULL_PATHS,
+    status_code=200,
+    tags=["Kapture"],
+    **ERRORS.documented(401, 403, body=PullBody, responses=_ok(Pulled)),
+)
 async def pull_customers(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
     """The account's customers created from the start of createStartDate to the end of
     createEndDate (at most a day apart), oldest first, `limit` (100) from `offset`."""
@@ -82,7 +95,7 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
     "/ms/customer/customer/api/v1/add-update",
     status_code=200,
     tags=["Kapture"],
-    **ERRORS.documented(401, 404, body=AddUpdateBody),
+    **ERRORS.documented(401, 404, body=AddUpdateBody, responses=_ok(Saved)),
 )
 async def add_update_customer(
     request: Request[Any, Any, Any], db: DbDep, account: AccountDep
@@ -96,7 +109,7 @@ async def add_update_customer(
     "/search-customer-by-customer-id.html",
     status_code=200,
     tags=["Kapture"],
-    **ERRORS.documented(401, 404, body=FindBody),
+    **ERRORS.documented(401, 404, body=FindBody, responses=_ok(Found)),
 )
 async def get_customer(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
     """The first `[{"kapture_customer_id", "email_id", "phone"}]` asked, by id, else

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 from babel.dates import format_datetime
@@ -281,6 +281,35 @@ def customer_fields(customer: dict[str, Any], contacts: list[Any]) -> dict[str, 
 
 
 # --- writing -----------------------------------------------------------------------
+
+
+# The answers as the document describes them: a customer's main keys (it has the vendor's
+# ~50, see `customer` below).
+class KaptureCustomer(TypedDict):
+    id: int
+    cmId: int
+    name: str
+    isOrganization: bool
+    isChannelPartner: bool
+    customerCode: str
+    generationDate: str
+    totalNoOfEnquiries: int
+    contacts: list[dict[str, Any]]
+
+
+class Pulled(TypedDict):
+    message: list[KaptureCustomer]
+    status: Literal["success"]
+
+
+class Saved(TypedDict):
+    message: str
+    status: Literal["success"]
+    customer_id: int
+    enquiry_id: str | None
+
+
+Found = TypedDict("Found", {"Customer Details": KaptureCustomer, "status": Literal["success"]})
 
 
 def _generation_date(at: datetime) -> str:
