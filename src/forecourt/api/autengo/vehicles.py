@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from forecourt.api.autengo.deps import AccountDep, LanguageDep
+from forecourt.api.autengo.deps import ACCEPT_LANGUAGE, AccountDep, LanguageDep
 from forecourt.api.autengo.errors import ERRORS
 from forecourt.api.autengo.query import LIST_PARAMETERS, VALUES_PARAMETERS, parameters
 from forecourt.api.autengo.schemas import vehicle_out
@@ -48,7 +48,7 @@ class VehiclesController(Controller):
     path = "/vehicle"
     tags = ["Autengo vehicles"]
 
-    @get("/", sync_to_thread=True, **ERRORS.documented(401, parameters=LIST_PARAMETERS))
+    @get("/", sync_to_thread=True, **ERRORS.documented(401, parameters=(*LIST_PARAMETERS, ACCEPT_LANGUAGE)))
     def list_vehicles(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep, language: LanguageDep
     ) -> VehicleList:
@@ -87,14 +87,21 @@ class VehiclesController(Controller):
         with db.read() as conn:
             return inventory.filter_values(conn, account.id, fields if isinstance(fields, list) else [fields])
 
-    @get("/{selling_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404))
+    @get(
+        "/{selling_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404, parameters=(ACCEPT_LANGUAGE,))
+    )
     def get_vehicle(
         self, db: DbDep, account: AccountDep, language: LanguageDep, selling_id: FromPath[str]
     ) -> VehicleEnvelope:
         with db.read() as conn:
             return VehicleEnvelope(vehicle_out(inventory.get(conn, account.id, selling_id), language))
 
-    @post("/", status_code=201, sync_to_thread=True, **ERRORS.documented(401, 413))
+    @post(
+        "/",
+        status_code=201,
+        sync_to_thread=True,
+        **ERRORS.documented(401, 413, parameters=(ACCEPT_LANGUAGE,)),
+    )
     def create_vehicle(
         self, db: DbDep, account: AccountDep, language: LanguageDep, data: JSONBody[dict[str, Any]]
     ) -> VehicleEnvelope:
@@ -102,7 +109,11 @@ class VehiclesController(Controller):
         with db.write() as conn:
             return VehicleEnvelope(vehicle_out(inventory.create(conn, account.id, data), language))
 
-    @put("/{selling_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404, 413))
+    @put(
+        "/{selling_id:str}",
+        sync_to_thread=True,
+        **ERRORS.documented(401, 404, 413, parameters=(ACCEPT_LANGUAGE,)),
+    )
     def update_vehicle(
         self,
         db: DbDep,
