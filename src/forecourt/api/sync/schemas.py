@@ -25,8 +25,10 @@ class InvalidVehicle(InvalidInput):
 
 
 class VehicleAsked(msgspec.Struct):
-    vin: Annotated[str, msgspec.Meta(pattern=f"^{_VIN.pattern}$")] | None = None
-    plate: Annotated[str, msgspec.Meta(pattern=f"^{_PLATE.pattern}$")] | None = None
+    """A vin, a plate or both; empty means not given."""
+
+    vin: Annotated[str, msgspec.Meta(pattern=f"^({_VIN.pattern})?$")] | None = None
+    plate: Annotated[str, msgspec.Meta(pattern=f"^({_PLATE.pattern})?$")] | None = None
 
 
 class VehiclesBody(msgspec.Struct):
