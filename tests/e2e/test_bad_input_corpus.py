@@ -180,3 +180,11 @@ def test_an_empty_vin_or_plate_in_a_sync_body_means_not_given(http: httpx.Client
 
     assert response.status_code == 200, response.text
     assert jsonschema_rs.validator_for(documented).is_valid(body)
+
+
+def test_an_unknown_parameter_of_the_filter_values_is_refused(http: httpx.Client, tenant: Tenant) -> None:
+    # Was ignored (200), while the vehicle list refuses it: the document lists `fields` only.
+    response = http.get("/v3/vehicle/filter/values?field=makeId", headers={"X-Api-Key": tenant.api_key})
+
+    _refused(response)
+    assert response.json()["field"] == "field"

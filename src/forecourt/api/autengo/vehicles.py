@@ -16,7 +16,7 @@ from forecourt.api.autengo.schemas import vehicle_out
 from forecourt.api.deps import DbDep
 from forecourt.core.inventory import filters, reference
 from forecourt.core.inventory import service as inventory
-from forecourt.kit.errors import NotFound
+from forecourt.kit.errors import InvalidInput, NotFound
 from forecourt.kit.text import is_whole_number
 
 # The vendor's field is called `list`: named here, its annotation would mean the field.
@@ -83,7 +83,11 @@ class VehiclesController(Controller):
     def filter_values(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
     ) -> dict[str, list[Any]]:
-        fields = parameters(request).get("fields") or ["makeId"]
+        asked = parameters(request)
+        unknown = sorted(set(asked) - {"fields"})
+        if unknown:  # as the list does: a misspelt parameter is not silently ignored
+            raise InvalidInput(unknown[0], f"{unknown[0]} is not a query parameter of the filter values")
+        fields = asked.get("fields") or ["makeId"]
         with db.read() as conn:
             return inventory.filter_values(conn, account.id, fields if isinstance(fields, list) else [fields])
 
