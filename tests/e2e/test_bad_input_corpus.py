@@ -188,3 +188,28 @@ def test_an_unknown_parameter_of_the_filter_values_is_refused(http: httpx.Client
 
     _refused(response)
     assert response.json()["field"] == "field"
+
+
+@pytest.mark.parametrize("path", ["/v3/vehicle?=0.0", "/v3/vehicle/filter/values?=0"])
+def test_a_query_parameter_without_a_name_is_refused(http: httpx.Client, tenant: Tenant, path: str) -> None:
+    # Was dropped by the qs decoding without a word (200).
+    response = http.get(path, headers={"X-Api-Key": tenant.api_key})
+
+    _refused(response)
+    assert response.json()["field"] == "query"
+
+
+def test_a_kapture_update_flag_that_is_not_true_or_false_is_refused(
+    http: httpx.Client, db: Database, tenant: Tenant
+) -> None:
+    # Was read as "not an update", so a customer was added (200).
+    response = http.post(
+        "/ms/customer/customer/api/v1/add-update",
+        headers=_basic(db, tenant),
+        json={
+            "customer_info": {"customer_name": "Ann", "phone": "0400111222", "customer_id": 1, "update": []}
+        },
+    )
+
+    assert "update" in _refused(response)
+    assert response.json()["status"] == "failed"

@@ -48,11 +48,6 @@ def test_options_lists_every_method_of_the_path(http: httpx.Client, document: di
         assert set(response.headers["Allow"].split(", ")) == documented, path
 
 
-def test_options_of_the_recapture_customers_is_not_only_put(http: httpx.Client) -> None:
-    # Was `OPTIONS, PUT` (issue 13): Litestar kept the Allow of the path's first handler.
-    assert http.options("/v2/recapture/customers").headers["Allow"] == "GET, OPTIONS, PUT"
-
-
 def test_each_dialect_declares_its_credentials_on_every_operation(document: dict[str, Any]) -> None:
     schemes = document["components"]["securitySchemes"]
     assert schemes["RecaptureApiKey"] == {"type": "apiKey", "in": "header", "name": "ApiKey"} | {

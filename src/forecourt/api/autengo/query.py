@@ -19,6 +19,8 @@ _OPTIONS = DecodeOptions(depth=5, strict_depth=True, parameter_limit=1000, raise
 
 def parameters(request: Request[Any, Any, Any]) -> dict[str, Any]:
     raw = request.scope.get("query_string", b"").decode("utf-8", "replace")
+    if any(pair.startswith("=") for pair in raw.split("&")):  # qs would drop it unsaid
+        raise InvalidInput("query", "query string: a parameter without a name")
     try:
         return dict(decode(raw, _OPTIONS))
     except (ValueError, IndexError) as exc:

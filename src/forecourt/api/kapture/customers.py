@@ -23,6 +23,7 @@ from forecourt.api.kapture.schemas import (
     Saved,
     customer,
     customer_fields,
+    flag,
     number,
     pull_query,
     text,
@@ -77,7 +78,7 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
     if not isinstance(info, dict) or not isinstance(people, list) or not isinstance(enquiry, dict | None):
         raise InvalidInput("customer_info", "customer_info and enquiry_info are objects, contact_info a list")
     fields = customer_fields(info, people)
-    updating = info.get("update") in (True, "true") and number(info, "customer_id") is not None
+    updating = bool(flag(info, "update")) and number(info, "customer_id") is not None
     asked = Enquiry(text(enquiry, "title"), text(enquiry, "remarks", 65535)) if enquiry else None
     with db.write() as conn:
         saved, lead_id = contacts.add_update_customer(
