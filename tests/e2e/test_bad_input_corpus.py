@@ -213,3 +213,15 @@ def test_a_kapture_update_flag_that_is_not_true_or_false_is_refused(
 
     assert "update" in _refused(response)
     assert response.json()["status"] == "failed"
+
+
+def test_an_empty_fields_of_the_filter_values_is_documented_as_the_default(
+    http: httpx.Client, tenant: Tenant
+) -> None:
+    # The code reads `fields=` as not given (makeId); the document allowed only field names.
+    response = http.get("/v3/vehicle/filter/values?fields=", headers={"X-Api-Key": tenant.api_key})
+    operation = http.get("/docs/openapi.json").json()["paths"]["/v3/vehicle/filter/values"]["get"]
+    fields = next(p for p in operation["parameters"] if p["name"] == "fields")
+
+    assert response.json() == {"makeId": []}
+    assert jsonschema_rs.validator_for(fields["schema"]).is_valid([""])

@@ -84,9 +84,10 @@ VALUES_PARAMETERS = (
         "fields",
         Schema(
             type=OpenAPIType.ARRAY,
-            items=Schema(type=OpenAPIType.STRING, enum=[f.name for f in VALUE_FIELDS]),
+            # Empty is "not given", as everywhere in the query language.
+            items=Schema(type=OpenAPIType.STRING, enum=["", *(f.name for f in VALUE_FIELDS)]),
         ),
-        "The fields whose values are listed (makeId when none)",
+        "The fields whose values are listed (makeId when none is given)",
         style="form",
         explode=True,
     ),
