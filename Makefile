@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test check lock install install-dev clean
+.PHONY: run test fuzz check lock install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ run: install
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Schemathesis at depth against every operation (`make test` runs a few examples of each),
+# on SQLite and, when FORECOURT_TEST_DATABASE_URL is set, on PostgreSQL; prints the count.
+FUZZ_EXAMPLES ?= 200
+fuzz: install-dev
+	rm -f var/fuzz-report.tsv && mkdir -p var
+	FORECOURT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FORECOURT_FUZZ_REPORT=var/fuzz-report.tsv \
+		$(BIN)/pytest -q tests/e2e/test_openapi_fuzz.py $(PYTEST_ARGS); status=$$?; \
+		awk -F'\t' '{n += $$3} END {print NR " operation runs, " n " requests fuzzed"}' var/fuzz-report.tsv; \
+		exit $$status
 
 check: install-dev
 	$(BIN)/ruff check src tests $(wildcard bench tools)

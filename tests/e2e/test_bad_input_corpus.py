@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import jwt
 import pytest
 
@@ -157,3 +158,70 @@ def test_a_row_that_is_not_utf8_is_a_row_error_and_the_others_are_saved(
     assert (upload["upload"]["status"], upload["upload"]["total_processed_customers"]) == ("completed", 3)
     assert [(e["row"], "UTF-8" in e["reason"]) for e in errors.json()["errors"]] == [(2, True)]
     assert sorted(c["rego"] for c in saved["customers"]) == ["GOOD1", "GOOD2"]
+
+
+# Found by schemathesis against the OpenAPI document (issue 13, point 2).
+
+
+def test_options_names_every_method_of_the_path(http: httpx.Client) -> None:
+    # Was `OPTIONS, PUT`: Litestar 2 kept the OPTIONS answer made with the path's first handler.
+    assert http.options("/v2/recapture/customers").headers["Allow"] == "GET, OPTIONS, PUT"
+    assert http.options("/v3/vehicle/S1").headers["Allow"] == "DELETE, GET, OPTIONS, PUT"
+
+
+def test_an_empty_vin_or_plate_in_a_sync_body_means_not_given(http: httpx.Client, tenant: Tenant) -> None:
+    # The document said a plate must be 1 to 10 letters and digits; the code reads "" as absent.
+    body = {"vehicles": [{"vin": "0", "plate": ""}]}
+    response = http.post(
+        "/api/batch/scraping/query", headers={"Authorization": f"Bearer {tenant.api_key}"}, json=body
+    )
+    operation = http.get("/docs/openapi.json").json()["paths"]["/api/batch/scraping/query"]["post"]
+    documented = operation["requestBody"]["content"]["application/json"]["schema"]
+
+    assert response.status_code == 200, response.text
+    assert jsonschema_rs.validator_for(documented).is_valid(body)
+
+
+def test_an_unknown_parameter_of_the_filter_values_is_refused(http: httpx.Client, tenant: Tenant) -> None:
+    # Was ignored (200), while the vehicle list refuses it: the document lists `fields` only.
+    response = http.get("/v3/vehicle/filter/values?field=makeId", headers={"X-Api-Key": tenant.api_key})
+
+    _refused(response)
+    assert response.json()["field"] == "field"
+
+
+@pytest.mark.parametrize("path", ["/v3/vehicle?=0.0", "/v3/vehicle/filter/values?=0"])
+def test_a_query_parameter_without_a_name_is_refused(http: httpx.Client, tenant: Tenant, path: str) -> None:
+    # Was dropped by the qs decoding without a word (200).
+    response = http.get(path, headers={"X-Api-Key": tenant.api_key})
+
+    _refused(response)
+    assert response.json()["field"] == "query"
+
+
+def test_a_kapture_update_flag_that_is_not_true_or_false_is_refused(
+    http: httpx.Client, db: Database, tenant: Tenant
+) -> None:
+    # Was read as "not an update", so a customer was added (200).
+    response = http.post(
+        "/ms/customer/customer/api/v1/add-update",
+        headers=_basic(db, tenant),
+        json={
+            "customer_info": {"customer_name": "Ann", "phone": "0400111222", "customer_id": 1, "update": []}
+        },
+    )
+
+    assert "update" in _refused(response)
+    assert response.json()["status"] == "failed"
+
+
+def test_an_empty_fields_of_the_filter_values_is_documented_as_the_default(
+    http: httpx.Client, tenant: Tenant
+) -> None:
+    # The code reads `fields=` as not given (makeId); the document allowed only field names.
+    response = http.get("/v3/vehicle/filter/values?fields=", headers={"X-Api-Key": tenant.api_key})
+    operation = http.get("/docs/openapi.json").json()["paths"]["/v3/vehicle/filter/values"]["get"]
+    fields = next(p for p in operation["parameters"] if p["name"] == "fields")
+
+    assert response.json() == {"makeId": []}
+    assert jsonschema_rs.validator_for(fields["schema"]).is_valid([""])

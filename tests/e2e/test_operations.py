@@ -114,6 +114,7 @@ def test_every_dialect_answers_503_in_its_envelope_while_the_database_is_away(
     key = "fck_0123456789ab_secret"
     with app_client_for(settings_for(url), Database(url)) as client:
         answers = {
+            "healthz": client.get("/healthz"),
             "readyz": client.get("/readyz"),
             "recapture": client.get(
                 "/v2/recapture/customers", params={"region": "au"}, headers={"ApiKey": key}

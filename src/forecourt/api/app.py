@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
 from forecourt import __version__
@@ -38,6 +41,21 @@ def refuse_nul_in_url(request: Request[Any, Any, Any]) -> None:
         raise InvalidInput("query", "the query string must not contain NUL characters")
 
 
+def answer_options(allowed: dict[str, str], request: Request[Any, Any, Any]) -> Response[None] | None:
+    """OPTIONS from the routes as finally built. Litestar 2 makes a path's OPTIONS handler
+    with its first handler and keeps it as the handlers of other methods join, so its
+    `Allow` named only some of them (litestar#4169, fixed in Litestar 3)."""
+    methods = allowed.get(request.scope.get("path_template", ""))
+    if request.method != "OPTIONS" or methods is None:
+        return None
+    return Response(None, status_code=204, headers={"Allow": methods})
+
+
+def before_request(allowed: dict[str, str], request: Request[Any, Any, Any]) -> Response[None] | None:
+    refuse_nul_in_url(request)
+    return answer_options(allowed, request)
+
+
 def create_app(
     settings: Settings,
     db: Database,
@@ -47,6 +65,7 @@ def create_app(
     on_shutdown: Sequence[Callable[[], Any]] = (),
 ) -> Litestar:
     """Built by the composition root (bootstrap.app), which chooses the adapters."""
+    allowed: dict[str, str] = {}  # path template -> its methods, once the routes are built
     app = Litestar(
         route_handlers=[
             ops.healthz,
@@ -85,6 +104,15 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="Forecourt",
             version=__version__,
+            components=Components(
+                security_schemes={
+                    **recapture.SECURITY_SCHEMES,
+                    **ingest.SECURITY_SCHEMES,
+                    **autengo.SECURITY_SCHEMES,
+                    **sync.SECURITY_SCHEMES,
+                    **kapture.SECURITY_SCHEMES,
+                }
+            ),
             path="/docs",
             # The docs page works on a dealer network without internet: its script is
             # served from the package (redoc 2.5.4, MIT), and no web fonts are fetched.
@@ -98,10 +126,15 @@ def create_app(
                 YamlRenderPlugin(),
             ],
         ),
-        before_request=refuse_nul_in_url,
+        before_request=partial(before_request, allowed),
         logging_config=None,  # the process configures logging (cli/logs.py), not the app
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
+    )
+    allowed.update(
+        (route.path_format, ", ".join(sorted(route.methods)))
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
     )
     # Outermost, around routing too: a 404 has its request id like any other answer
     # (middleware= wraps only the routes that exist).

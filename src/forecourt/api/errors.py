@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
@@ -75,8 +75,15 @@ def classify(exc: Exception) -> tuple[int, str]:
     return 500, "Internal server error"
 
 
+class PlainError(TypedDict):
+    """Outside the dialects (operator endpoints, unknown paths)."""
+
+    error: str
+
+
 def plain_error(status: int, message: str, _exc: Exception) -> Response[Any]:
-    return Response({"error": message}, status_code=status, media_type=MediaType.JSON)
+    body: PlainError = {"error": message}
+    return Response(body, status_code=status, media_type=MediaType.JSON)
 
 
 def exception_handler(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import sqlalchemy as sa
 from litestar import MediaType, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from forecourt.api.deps import DbDep
-from forecourt.api.errors import RETRY_AFTER_SECONDS
+from forecourt.api.errors import RETRY_AFTER_SECONDS, PlainError
+from forecourt.api.openapi import Errors
 from forecourt.db import migrate
 
 # Requests by route template and status, and a latency histogram, under forecourt_*.
@@ -21,15 +23,40 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-@get("/healthz", sync_to_thread=True, tags=["Operations"])
+class _Health(TypedDict):
+    status: Literal["ok", "ready", "unavailable"]
+
+
+class Health(_Health, total=False):  # `NotRequired` would be lost to postponed annotations
+    reason: str
+
+
+ERRORS = Errors(PlainError)
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return ERRORS.documented(
+        responses={
+            200: ResponseSpec(Health, description=description, generate_examples=False),
+            503: ResponseSpec(Health, description="Not now: try again after Retry-After seconds"),
+        }
+    )
+
+
+@get("/healthz", sync_to_thread=True, tags=["Operations"], **_documented("Alive"))
 def healthz(db: DbDep) -> Response[Any]:
     """Liveness: 200 when the database answers, 503 otherwise."""
     if db.ping():
         return Response({"status": "ok"}, media_type=MediaType.JSON)
-    return Response({"status": "unavailable"}, status_code=503, media_type=MediaType.JSON)
+    return Response(
+        {"status": "unavailable"},
+        status_code=503,
+        media_type=MediaType.JSON,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
-@get("/readyz", sync_to_thread=True, tags=["Operations"])
+@get("/readyz", sync_to_thread=True, tags=["Operations"], **_documented("Ready"))
 def readyz(db: DbDep) -> Response[Any]:
     """Readiness: 200 when the database answers with the schema this code needs and takes
     writes; 503 with the reason otherwise (send no traffic here until it is 200)."""

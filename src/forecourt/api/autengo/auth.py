@@ -9,6 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
 from forecourt.api.autengo.deps import AccountDep, session_token
+from forecourt.api.autengo.errors import ERRORS
 from forecourt.api.deps import DbDep
 from forecourt.core.accounts import tokens
 from forecourt.kit.errors import Unauthenticated
@@ -36,14 +37,14 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["Autengo auth"]
 
-    @post("/token", status_code=200, sync_to_thread=True)
+    @post("/token", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 413))
     def issue_token(self, db: DbDep, account: AccountDep, data: JSONBody[TokenPost]) -> Token:
         """A token for a user of the dealer, valid for 24 hours."""
         with db.write() as conn:
             claims = tokens.Claims(account.id, data.dealer_alzura_id, data.user_alzura_id)
             return _out(tokens.issue(conn, claims))
 
-    @get("/refresh", sync_to_thread=True)
+    @get("/refresh", sync_to_thread=True, **ERRORS.documented(401))
     def refresh_token(self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> Token:
         """A fresh token for the user of the (still valid) token sent."""
         token = session_token(request.headers)

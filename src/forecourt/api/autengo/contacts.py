@@ -9,6 +9,7 @@ from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from forecourt.api.autengo.deps import AccountDep
+from forecourt.api.autengo.errors import ERRORS
 from forecourt.api.deps import DbDep
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import FIELD_NAMES, Contact, ContactFields
@@ -50,19 +51,19 @@ class ContactsController(Controller):
     path = "/contact"
     tags = ["Autengo contacts"]
 
-    @post("/", status_code=201, sync_to_thread=True)
+    @post("/", status_code=201, sync_to_thread=True, **ERRORS.documented(401, 409, 413))
     def create_contact(
         self, db: DbDep, account: AccountDep, data: JSONBody[ContactFields]
     ) -> ContactEnvelope:
         with db.write() as conn:
             return _answer(contacts.create(conn, account.id, data), "Contact created successfully")
 
-    @get("/{contact_id:str}", sync_to_thread=True)
+    @get("/{contact_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404))
     def get_contact(self, db: DbDep, account: AccountDep, contact_id: FromPath[str]) -> ContactEnvelope:
         with db.read() as conn:
             return _answer(contacts.get(conn, account.id, _contact_id(contact_id)), "Contact found")
 
-    @put("/{contact_id:str}", sync_to_thread=True)
+    @put("/{contact_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404, 409, 413))
     def update_contact(
         self, db: DbDep, account: AccountDep, contact_id: FromPath[str], data: JSONBody[ContactFields]
     ) -> ContactEnvelope:
@@ -70,20 +71,20 @@ class ContactsController(Controller):
             updated = contacts.update(conn, account.id, _contact_id(contact_id), data)
         return _answer(updated, "Contact updated successfully")
 
-    @delete("/{contact_id:str}", status_code=200, sync_to_thread=True)
+    @delete("/{contact_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 404))
     def delete_contact(self, db: DbDep, account: AccountDep, contact_id: FromPath[str]) -> Done:
         with db.write() as conn:
             contacts.delete(conn, account.id, _contact_id(contact_id))
         return Done("success", "Contact deleted successfully")
 
-    @get("/tecfactura/{tecfactura_id:str}", sync_to_thread=True)
+    @get("/tecfactura/{tecfactura_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404))
     def get_by_tecfactura(
         self, db: DbDep, account: AccountDep, tecfactura_id: FromPath[str]
     ) -> ContactEnvelope:
         with db.read() as conn:
             return _answer(contacts.get(conn, account.id, tecfactura_id), "Contact found")
 
-    @put("/tecfactura/{tecfactura_id:str}", sync_to_thread=True)
+    @put("/tecfactura/{tecfactura_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404, 409, 413))
     def update_by_tecfactura(
         self, db: DbDep, account: AccountDep, tecfactura_id: FromPath[str], data: JSONBody[ContactFields]
     ) -> ContactEnvelope:
@@ -91,7 +92,9 @@ class ContactsController(Controller):
             updated = contacts.update(conn, account.id, tecfactura_id, data)
         return _answer(updated, "Contact updated successfully")
 
-    @delete("/tecfactura/{tecfactura_id:str}", status_code=200, sync_to_thread=True)
+    @delete(
+        "/tecfactura/{tecfactura_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 404)
+    )
     def delete_by_tecfactura(self, db: DbDep, account: AccountDep, tecfactura_id: FromPath[str]) -> Done:
         with db.write() as conn:
             contacts.delete(conn, account.id, tecfactura_id)

@@ -7,6 +7,8 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Headers
 from litestar.di import NamedDependency
+from litestar.enums import ParamType
+from litestar.openapi.spec import OpenAPIType, Parameter, Schema
 from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep
@@ -50,6 +52,16 @@ def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: Limiter
         return account
 
     return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)
+
+
+# Read by the `language` dependency, so the document learns of it from the operations.
+ACCEPT_LANGUAGE = Parameter(
+    name="Accept-Language",
+    param_in=ParamType.HEADER,
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING),
+    description=f"The labels' language: {', '.join(i18n.LANGUAGES)} ({i18n.DEFAULT_LANGUAGE} otherwise)",
+)
 
 
 def provide_language(request: Request[Any, Any, Any]) -> str:

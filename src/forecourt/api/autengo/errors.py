@@ -4,12 +4,40 @@ the shape of its success answers with the problem in `statusText`."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from litestar import MediaType, Response
 from litestar.exceptions import SerializationException, ValidationException
+from litestar.openapi.spec import SecurityRequirement, SecurityScheme
 
+from forecourt.api.openapi import Errors
 from forecourt.kit.errors import Conflict, InvalidInput
+
+
+class _Error(TypedDict):
+    status: Literal["error"]
+    statusText: str
+
+
+class AutengoError(_Error, total=False):  # `NotRequired` would be lost to postponed annotations
+    field: str
+
+
+ERRORS = Errors(AutengoError)
+SECURITY_SCHEMES = {
+    "AutengoApiKey": SecurityScheme(
+        type="apiKey", name="X-Api-Key", security_scheme_in="header", description="The account's API key"
+    ),
+    "AutengoSession": SecurityScheme(
+        type="apiKey",
+        name="X-Authorization",
+        security_scheme_in="header",
+        description="`Bearer <token>`, a session token from POST /v3/auth/token, sent with the API key "
+        "(`Authorization: JWT <token>` is accepted too)",
+    ),
+}
+# The API key alone, or with a session token (which must then be valid and the key's account's).
+SECURITY: list[SecurityRequirement] = [{"AutengoApiKey": []}, {"AutengoApiKey": [], "AutengoSession": []}]
 
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 
@@ -31,7 +59,7 @@ def _field(exc: Exception) -> str | None:
 
 
 def render_error(status: int, message: str, exc: Exception) -> Response[Any]:
-    body: dict[str, Any] = {"status": "error", "statusText": message}
+    body: AutengoError = {"status": "error", "statusText": message}
     field = _field(exc)
     if field is not None:
         body["field"] = field

@@ -10,6 +10,7 @@ from litestar.params import JSONBody
 from msgspec import Meta
 
 from forecourt.api.autengo.deps import AccountDep
+from forecourt.api.autengo.errors import ERRORS
 from forecourt.api.deps import DbDep
 from forecourt.core.contacts.schemas import ContactFields, LongText
 from forecourt.core.opportunities import service as opportunities
@@ -32,7 +33,13 @@ class OpportunityEnvelope(msgspec.Struct):
     data: OpportunityData
 
 
-@post("/opportunity", status_code=200, sync_to_thread=True, tags=["Autengo opportunities"])
+@post(
+    "/opportunity",
+    status_code=200,
+    sync_to_thread=True,
+    tags=["Autengo opportunities"],
+    **ERRORS.documented(401, 404, 413),
+)
 def create_opportunity(
     db: DbDep, account: AccountDep, data: JSONBody[OpportunityPost]
 ) -> OpportunityEnvelope:

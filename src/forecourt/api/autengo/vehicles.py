@@ -9,13 +9,14 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from forecourt.api.autengo.deps import AccountDep, LanguageDep
-from forecourt.api.autengo.query import parameters
+from forecourt.api.autengo.deps import ACCEPT_LANGUAGE, AccountDep, LanguageDep
+from forecourt.api.autengo.errors import ERRORS
+from forecourt.api.autengo.query import LIST_PARAMETERS, VALUES_PARAMETERS, parameters
 from forecourt.api.autengo.schemas import vehicle_out
 from forecourt.api.deps import DbDep
 from forecourt.core.inventory import filters, reference
 from forecourt.core.inventory import service as inventory
-from forecourt.kit.errors import NotFound
+from forecourt.kit.errors import InvalidInput, NotFound
 from forecourt.kit.text import is_whole_number
 
 # The vendor's field is called `list`: named here, its annotation would mean the field.
@@ -47,7 +48,7 @@ class VehiclesController(Controller):
     path = "/vehicle"
     tags = ["Autengo vehicles"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, **ERRORS.documented(401, parameters=(*LIST_PARAMETERS, ACCEPT_LANGUAGE)))
     def list_vehicles(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep, language: LanguageDep
     ) -> VehicleList:
@@ -63,13 +64,13 @@ class VehiclesController(Controller):
             list=[vehicle_out(v, language) for v in page.vehicles],
         )
 
-    @get("/reference/make", sync_to_thread=False)
+    @get("/reference/make", sync_to_thread=False, **ERRORS.documented(401))
     def list_makes(self, account: AccountDep) -> ReferenceList:
         del account  # authenticated; reference data is the same for everyone
         makes = [{"makeId": m.make_id, "makeName": m.make_name} for m in reference.makes()]
         return ReferenceList(total=len(makes), list=makes)
 
-    @get("/reference/make/{make_id:str}/model", sync_to_thread=False)
+    @get("/reference/make/{make_id:str}/model", sync_to_thread=False, **ERRORS.documented(401, 404))
     def list_models(self, account: AccountDep, make_id: FromPath[str]) -> ReferenceList:
         del account
         make = reference.make_by_id(int(make_id)) if is_whole_number(make_id) else None
@@ -78,22 +79,33 @@ class VehiclesController(Controller):
         models = [{"modelId": m.model_id, "modelName": m.model_name} for m in make.models]
         return ReferenceList(total=len(models), list=models)
 
-    @get("/filter/values", sync_to_thread=True)
+    @get("/filter/values", sync_to_thread=True, **ERRORS.documented(401, parameters=VALUES_PARAMETERS))
     def filter_values(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
     ) -> dict[str, list[Any]]:
-        fields = parameters(request).get("fields") or ["makeId"]
+        asked = parameters(request)
+        unknown = sorted(set(asked) - {"fields"})
+        if unknown:  # as the list does: a misspelt parameter is not silently ignored
+            raise InvalidInput(unknown[0], f"{unknown[0]} is not a query parameter of the filter values")
+        fields = asked.get("fields") or ["makeId"]
         with db.read() as conn:
             return inventory.filter_values(conn, account.id, fields if isinstance(fields, list) else [fields])
 
-    @get("/{selling_id:str}", sync_to_thread=True)
+    @get(
+        "/{selling_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404, parameters=(ACCEPT_LANGUAGE,))
+    )
     def get_vehicle(
         self, db: DbDep, account: AccountDep, language: LanguageDep, selling_id: FromPath[str]
     ) -> VehicleEnvelope:
         with db.read() as conn:
             return VehicleEnvelope(vehicle_out(inventory.get(conn, account.id, selling_id), language))
 
-    @post("/", status_code=201, sync_to_thread=True)
+    @post(
+        "/",
+        status_code=201,
+        sync_to_thread=True,
+        **ERRORS.documented(401, 413, parameters=(ACCEPT_LANGUAGE,)),
+    )
     def create_vehicle(
         self, db: DbDep, account: AccountDep, language: LanguageDep, data: JSONBody[dict[str, Any]]
     ) -> VehicleEnvelope:
@@ -101,7 +113,11 @@ class VehiclesController(Controller):
         with db.write() as conn:
             return VehicleEnvelope(vehicle_out(inventory.create(conn, account.id, data), language))
 
-    @put("/{selling_id:str}", sync_to_thread=True)
+    @put(
+        "/{selling_id:str}",
+        sync_to_thread=True,
+        **ERRORS.documented(401, 404, 413, parameters=(ACCEPT_LANGUAGE,)),
+    )
     def update_vehicle(
         self,
         db: DbDep,
@@ -116,7 +132,7 @@ class VehiclesController(Controller):
                 vehicle_out(inventory.update(conn, account.id, selling_id, data), language)
             )
 
-    @delete("/{selling_id:str}", status_code=200, sync_to_thread=True)
+    @delete("/{selling_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 404))
     def delete_vehicle(self, db: DbDep, account: AccountDep, selling_id: FromPath[str]) -> Deleted:
         """Forecourt's addition: remove a vehicle from the stock."""
         with db.write() as conn:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from forecourt.api.ingest.errors import render_error
+from forecourt.api.ingest.errors import SECURITY_SCHEMES, render_error
 from forecourt.api.ingest.listings import router
 
 PATH_PREFIX = "/ingest/"
 
-__all__ = ["PATH_PREFIX", "render_error", "router"]
+__all__ = ["PATH_PREFIX", "SECURITY_SCHEMES", "render_error", "router"]

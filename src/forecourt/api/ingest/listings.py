@@ -12,11 +12,12 @@ from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import AdaptersDep, DbDep, bearer_token
+from forecourt.api.ingest.errors import ERRORS, SECURITY_SCHEMES
 from forecourt.api.ratelimit import LimiterDep, guarded
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.listings import service as listings
-from forecourt.core.listings.schemas import IngestReport
+from forecourt.core.listings.schemas import IngestReport, ListingFields
 from forecourt.core.webhooks.schemas import EventRenderer
 from forecourt.db.engine import Database
 from forecourt.kit.errors import InvalidInput
@@ -47,11 +48,18 @@ def _ingest(db: Database, render: EventRenderer, body: bytes) -> IngestReport:
     "/ingest/v1/listings",
     status_code=200,
     tags=["Ingest"],
-    responses={
-        200: ResponseSpec(
-            IngestReport, description="Stored and matched; bad records listed", generate_examples=False
-        )
-    },
+    **ERRORS.documented(
+        401,
+        body=list[ListingFields],
+        # The handler reads either: a JSON array, or one JSON object per line.
+        media_types=("application/json", "application/x-ndjson"),
+        body_description="Listings as a JSON array, or as NDJSON (one listing per line)",
+        responses={
+            200: ResponseSpec(
+                IngestReport, description="Stored and matched; bad records listed", generate_examples=False
+            )
+        },
+    ),
 )
 async def ingest_listings(
     request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, ingest_key: IngestKeyDep
@@ -69,5 +77,6 @@ def router(settings: Settings) -> Router:
         path="/",
         route_handlers=[ingest_listings],
         dependencies={"ingest_key": Provide(provide_ingest_key, sync_to_thread=True)},
+        security=[{name: []} for name in SECURITY_SCHEMES],
         request_max_body_size=settings.max_ingest_bytes,
     )

@@ -7,7 +7,7 @@ from litestar.di import Provide
 
 from forecourt.api.kapture.customers import add_update_customer, get_customer, pull_customers
 from forecourt.api.kapture.deps import provide_account
-from forecourt.api.kapture.errors import render_error
+from forecourt.api.kapture.errors import SECURITY_SCHEMES, render_error
 
 # The vendor's paths have no common root.
 PATH_PREFIXES = (
@@ -22,7 +22,8 @@ def router() -> Router:
         path="/",
         route_handlers=[pull_customers, add_update_customer, get_customer],
         dependencies={"account": Provide(provide_account, sync_to_thread=True)},
+        security=[{name: []} for name in SECURITY_SCHEMES],
     )
 
 
-__all__ = ["PATH_PREFIXES", "render_error", "router"]
+__all__ = ["PATH_PREFIXES", "SECURITY_SCHEMES", "render_error", "router"]

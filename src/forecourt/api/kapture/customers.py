@@ -8,11 +8,26 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Request, post
+from litestar.openapi.datastructures import ResponseSpec
 
 from forecourt.api import bodies
 from forecourt.api.deps import DbDep
 from forecourt.api.kapture.deps import AccountDep
-from forecourt.api.kapture.schemas import customer, customer_fields, number, pull_query, text
+from forecourt.api.kapture.errors import ERRORS
+from forecourt.api.kapture.schemas import (
+    AddUpdateBody,
+    FindBody,
+    Found,
+    PullBody,
+    Pulled,
+    Saved,
+    customer,
+    customer_fields,
+    flag,
+    number,
+    pull_query,
+    text,
+)
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import Enquiry
@@ -25,6 +40,10 @@ PULL_PATHS = [
 ]
 
 
+def _ok(shape: Any) -> dict[int, ResponseSpec]:
+    return {200: ResponseSpec(shape, description="Success", generate_examples=False)}
+
+
 async def _run(request: Request[Any, Any, Any], work: Any) -> dict[str, Any]:
     result: dict[str, Any] = await anyio.to_thread.run_sync(
         partial(work, bodies.decode(await request.body(), Any))
@@ -32,7 +51,12 @@ async def _run(request: Request[Any, Any, Any], work: Any) -> dict[str, Any]:
     return result
 
 
-@post(PULL_PATHS, status_code=200, tags=["Kapture"])
+@post(
+    PULL_PATHS,
+    status_code=200,
+    tags=["Kapture"],
+    **ERRORS.documented(401, 403, body=PullBody, responses=_ok(Pulled)),
+)
 async def pull_customers(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
     """The account's customers created from the start of createStartDate to the end of
     createEndDate (at most a day apart), oldest first, `limit` (100) from `offset`."""
@@ -54,7 +78,7 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
     if not isinstance(info, dict) or not isinstance(people, list) or not isinstance(enquiry, dict | None):
         raise InvalidInput("customer_info", "customer_info and enquiry_info are objects, contact_info a list")
     fields = customer_fields(info, people)
-    updating = info.get("update") in (True, "true") and number(info, "customer_id") is not None
+    updating = bool(flag(info, "update")) and number(info, "customer_id") is not None
     asked = Enquiry(text(enquiry, "title"), text(enquiry, "remarks", 65535)) if enquiry else None
     with db.write() as conn:
         saved, lead_id = contacts.add_update_customer(
@@ -68,7 +92,12 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
     }
 
 
-@post("/ms/customer/customer/api/v1/add-update", status_code=200, tags=["Kapture"])
+@post(
+    "/ms/customer/customer/api/v1/add-update",
+    status_code=200,
+    tags=["Kapture"],
+    **ERRORS.documented(401, 404, body=AddUpdateBody, responses=_ok(Saved)),
+)
 async def add_update_customer(
     request: Request[Any, Any, Any], db: DbDep, account: AccountDep
 ) -> dict[str, Any]:
@@ -77,7 +106,12 @@ async def add_update_customer(
     return await _run(request, partial(_add_update, db, account))
 
 
-@post("/search-customer-by-customer-id.html", status_code=200, tags=["Kapture"])
+@post(
+    "/search-customer-by-customer-id.html",
+    status_code=200,
+    tags=["Kapture"],
+    **ERRORS.documented(401, 404, body=FindBody, responses=_ok(Found)),
+)
 async def get_customer(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
     """The first `[{"kapture_customer_id", "email_id", "phone"}]` asked, by id, else
     email, else phone."""

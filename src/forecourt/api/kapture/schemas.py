@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal, TypedDict
 
+import msgspec
 from babel.dates import format_datetime
 
 from forecourt.core.accounts.schemas import Account
@@ -20,6 +21,85 @@ SOURCES = ("primarySourceId", "secondarySourceId", "tertiarySourceId")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # only that: fromisoformat also takes week dates
 
 # --- reading -----------------------------------------------------------------------
+
+# The bodies as the document describes them. Fields are read leniently (below): a number
+# may come as JSON or as text, empty means not given, unknown keys are ignored.
+Number = int | str | None
+Text = str | int | float | None
+Flag = bool | str | None
+
+
+class PullBody(msgspec.Struct):
+    cm_id: int | str
+    createStartDate: Annotated[str, msgspec.Meta(description="YYYY-MM-DD")]
+    createEndDate: Annotated[str, msgspec.Meta(description="YYYY-MM-DD, at most a day after the start")]
+    limit: Number = None
+    offset: Number = None
+    name: Text = None
+    phone: Text = None
+    email: Text = None
+    customer_id: Number = None
+    customerCode: Text = None
+    zoneIdStr: Annotated[Text, msgspec.Meta(description="Comma-separated ids")] = None
+    zone_id: Number = None
+    assignedToId: Number = None
+    assignedToIdStr: Annotated[Text, msgspec.Meta(description="Comma-separated ids")] = None
+    isOrganisation: Flag = None
+    isIndividual: Flag = None
+    isChannelPartner: Flag = None
+    primarySourceId: Number = None
+    secondarySourceId: Number = None
+    tertiarySourceId: Number = None
+
+
+class CustomerInfo(msgspec.Struct):
+    customer_name: Text = None
+    customer_id: Number = None
+    update: Flag = None
+    phone: Text = None
+    email: Text = None
+    website: Text = None
+    address: Text = None
+    city: Text = None
+    state: Text = None
+    country: Text = None
+    pincode: Text = None
+    remarks: Text = None
+    customer_code: Text = None
+    zone_id: Number = None
+    assigned_to_id: Number = None
+    is_organization: Flag = None
+    is_channel_partner: Flag = None
+    additional_fields: dict[str, Text] | None = None
+
+
+class ContactInfo(msgspec.Struct):
+    contact_person: Text = None
+    phone: Text = None
+    email: Text = None
+    additional_phone: Text = None
+    gender: Text = None
+    designation: Text = None
+
+
+class EnquiryInfo(msgspec.Struct):
+    title: Text = None
+    remarks: Text = None
+
+
+class AddUpdateBody(msgspec.Struct):
+    customer_info: CustomerInfo
+    contact_info: list[ContactInfo] | None = None
+    enquiry_info: EnquiryInfo | None = None
+
+
+class CustomerAsked(msgspec.Struct):
+    kapture_customer_id: Number = None
+    email_id: Text = None
+    phone: Text = None
+
+
+FindBody = Annotated[list[CustomerAsked], msgspec.Meta(min_length=1)]
 
 
 def _object(body: Any, name: str) -> dict[str, Any]:
@@ -201,6 +281,35 @@ def customer_fields(customer: dict[str, Any], contacts: list[Any]) -> dict[str, 
 
 
 # --- writing -----------------------------------------------------------------------
+
+
+# The answers as the document describes them: a customer's main keys (it has the vendor's
+# ~50, see `customer` below).
+class KaptureCustomer(TypedDict):
+    id: int
+    cmId: int
+    name: str
+    isOrganization: bool
+    isChannelPartner: bool
+    customerCode: str
+    generationDate: str
+    totalNoOfEnquiries: int
+    contacts: list[dict[str, Any]]
+
+
+class Pulled(TypedDict):
+    message: list[KaptureCustomer]
+    status: Literal["success"]
+
+
+class Saved(TypedDict):
+    message: str
+    status: Literal["success"]
+    customer_id: int
+    enquiry_id: str | None
+
+
+Found = TypedDict("Found", {"Customer Details": KaptureCustomer, "status": Literal["success"]})
 
 
 def _generation_date(at: datetime) -> str:

@@ -7,7 +7,7 @@ from litestar.di import Provide
 
 from forecourt.api.recapture.customers import CustomersController
 from forecourt.api.recapture.deps import provide_account, provide_region
-from forecourt.api.recapture.errors import render_error
+from forecourt.api.recapture.errors import SECURITY_SCHEMES, render_error
 from forecourt.api.recapture.headers import rate_limit_headers
 from forecourt.api.recapture.uploads import UploadsController
 from forecourt.api.recapture.webhooks import WebhooksController
@@ -30,7 +30,8 @@ def router(settings: Settings) -> Router:
             "account": Provide(provide_account, sync_to_thread=True),
             "region": Provide(provide_region, sync_to_thread=False),
         },
+        security=[{name: []} for name in SECURITY_SCHEMES],
     )
 
 
-__all__ = ["PATH_PREFIX", "rate_limit_headers", "render_error", "router"]
+__all__ = ["PATH_PREFIX", "SECURITY_SCHEMES", "rate_limit_headers", "render_error", "router"]

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
 from forecourt.api.idempotency import answer_once, replay
 from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
+from forecourt.api.recapture.errors import ERRORS
 from forecourt.api.recapture.schemas import (
     CustomerEnvelope,
     CustomerListEnvelope,
@@ -29,7 +30,7 @@ class CustomersController(Controller):
     path = "/v2/recapture/customers"
     tags = ["Recapture"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, **ERRORS.documented(401))
     def list_customers(
         self,
         db: DbDep,
@@ -50,7 +51,12 @@ class CustomersController(Controller):
     @put(
         "/",
         sync_to_thread=True,
-        responses={200: ResponseSpec(CustomerPutEnvelope, description="Saved", generate_examples=False)},
+        **ERRORS.documented(
+            401,
+            413,
+            422,
+            responses={200: ResponseSpec(CustomerPutEnvelope, description="Saved", generate_examples=False)},
+        ),
     )
     def create_customer(
         self,
@@ -103,7 +109,7 @@ class CustomersController(Controller):
             produce=save,
         )
 
-    @get("/{customer_id:str}", sync_to_thread=True)
+    @get("/{customer_id:str}", sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def get_customer(
         self, db: DbDep, account: AccountDep, region: RegionDep, customer_id: FromPath[str]
     ) -> CustomerEnvelope:
@@ -111,7 +117,7 @@ class CustomersController(Controller):
             customer = customers.get(conn, account.id, region, customer_id)
         return CustomerEnvelope(success=True, customer=customer_out(customer))
 
-    @patch("/{customer_id:str}", sync_to_thread=True)
+    @patch("/{customer_id:str}", sync_to_thread=True, **ERRORS.documented(401, 403, 404, 413))
     def update_customer(
         self,
         db: DbDep,
@@ -125,7 +131,7 @@ class CustomersController(Controller):
             customer = customers.update(conn, adapters.event_body, account.id, region, customer_id, data)
         return CustomerEnvelope(success=True, customer=customer_out(customer))
 
-    @delete("/{customer_id:str}", status_code=200, sync_to_thread=True)
+    @delete("/{customer_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def delete_customer(
         self, db: DbDep, account: AccountDep, region: RegionDep, customer_id: FromPath[str]
     ) -> CustomerEnvelope:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from litestar import MediaType, Response
+from litestar.openapi.spec import SecurityScheme
 
+from forecourt.api.openapi import Errors
 from forecourt.core.customers.schemas import (
     CustomerForbidden,
     CustomerNotFound,
@@ -26,6 +28,20 @@ _VENDOR_TEXTS: tuple[tuple[type[Exception], str], ...] = (
 )
 
 
+class RecaptureError(TypedDict):
+    success: Literal[False]
+    message: str
+
+
+ERRORS = Errors(RecaptureError)
+SECURITY_SCHEMES = {
+    "RecaptureApiKey": SecurityScheme(
+        type="apiKey", name="ApiKey", security_scheme_in="header", description="The account's API key"
+    )
+}
+
+
 def render_error(status: int, message: str, exc: Exception) -> Response[Any]:
     text = next((t for cls, t in _VENDOR_TEXTS if isinstance(exc, cls)), message)
-    return Response({"success": False, "message": text}, status_code=status, media_type=MediaType.JSON)
+    body: RecaptureError = {"success": False, "message": text}
+    return Response(body, status_code=status, media_type=MediaType.JSON)

@@ -18,6 +18,17 @@ class CustomerPutBody(msgspec.Struct, kw_only=True):
     enable_rego_lookups: bool = False
 
 
+class UploadBody(msgspec.Struct, kw_only=True):
+    """The upload's body as the document describes it (the route streams it to disk and
+    decodes it as core.uploads.schemas.UploadRequest, the customers left raw)."""
+
+    customers: list[CustomerFields]
+    name: str | None = None
+    enable_rego_lookups: bool = False
+    monitor_start_date: str | None = None
+    monitor_end_date: str | None = None
+
+
 class SightingOut(msgspec.Struct, kw_only=True):
     at: str | None
     lead_id: str

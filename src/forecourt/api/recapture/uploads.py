@@ -17,8 +17,10 @@ from forecourt.api.bodies import SpooledBody, decode, mapped, spooled
 from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
 from forecourt.api.idempotency import answer_once
 from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
+from forecourt.api.recapture.errors import ERRORS
 from forecourt.api.recapture.schemas import (
     RowErrorListEnvelope,
+    UploadBody,
     UploadEnvelope,
     row_error_out,
     upload_out,
@@ -79,7 +81,12 @@ class UploadsController(Controller):
     @post(
         "/",
         status_code=202,
-        responses={202: ResponseSpec(UploadEnvelope, description="Queued", generate_examples=False)},
+        **ERRORS.documented(
+            401,
+            422,
+            body=UploadBody,
+            responses={202: ResponseSpec(UploadEnvelope, description="Queued", generate_examples=False)},
+        ),
     )
     async def create_upload(
         self,
@@ -96,7 +103,7 @@ class UploadsController(Controller):
                 partial(_create, body, db, adapters.clock, settings, account, region, idempotency_key)
             )
 
-    @get("/{upload_id:str}", sync_to_thread=True)
+    @get("/{upload_id:str}", sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def get_upload(
         self, db: DbDep, account: AccountDep, region: RegionDep, upload_id: FromPath[str]
     ) -> UploadEnvelope:
@@ -104,7 +111,7 @@ class UploadsController(Controller):
             upload = uploads.get(conn, account.id, region, upload_id)
         return UploadEnvelope(success=True, upload=upload_out(upload))
 
-    @delete("/{upload_id:str}", status_code=200, sync_to_thread=True)
+    @delete("/{upload_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def cancel_upload(
         self, db: DbDep, account: AccountDep, region: RegionDep, upload_id: FromPath[str]
     ) -> UploadEnvelope:
@@ -112,7 +119,7 @@ class UploadsController(Controller):
             upload = uploads.cancel(conn, account.id, region, upload_id)
         return UploadEnvelope(success=True, upload=upload_out(upload))
 
-    @get("/{upload_id:str}/errors", sync_to_thread=True)
+    @get("/{upload_id:str}/errors", sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def upload_errors(
         self,
         db: DbDep,

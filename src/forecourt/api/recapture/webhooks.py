@@ -9,6 +9,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from forecourt.api.deps import AdaptersDep, DbDep
 from forecourt.api.recapture.deps import AccountDep, Limit, Offset, RegionDep
+from forecourt.api.recapture.errors import ERRORS
 from forecourt.api.recapture.schemas import (
     DeliveryListEnvelope,
     PingEnvelope,
@@ -26,7 +27,7 @@ class WebhooksController(Controller):
     path = "/v2/webhooks"
     tags = ["Recapture webhooks"]
 
-    @post("/", status_code=200, sync_to_thread=True)
+    @post("/", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 413))
     def create_webhook(
         self,
         db: DbDep,
@@ -42,7 +43,7 @@ class WebhooksController(Controller):
             created = webhooks.create(conn, account.id, region, fields)
         return WebhookEnvelope(success=True, webhook=webhook_out(created.webhook, created.secret))
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, **ERRORS.documented(401))
     def list_webhooks(
         self,
         db: DbDep,
@@ -57,19 +58,19 @@ class WebhooksController(Controller):
             found = webhooks.list_all(conn, account.id, region)
         return WebhookListEnvelope(success=True, webhooks=[webhook_out(w) for w in found])
 
-    @get("/{webhook_id:str}", sync_to_thread=True)
+    @get("/{webhook_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404))
     def get_webhook(self, db: DbDep, account: AccountDep, webhook_id: FromPath[str]) -> WebhookEnvelope:
         with db.read() as conn:
             webhook = webhooks.get(conn, account.id, webhook_id)
         return WebhookEnvelope(success=True, webhook=webhook_out(webhook))
 
-    @delete("/{webhook_id:str}", status_code=200, sync_to_thread=True)
+    @delete("/{webhook_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 404))
     def delete_webhook(self, db: DbDep, account: AccountDep, webhook_id: FromPath[str]) -> WebhookEnvelope:
         with db.write() as conn:
             webhook = webhooks.delete(conn, account.id, webhook_id)
         return WebhookEnvelope(success=True, webhook=webhook_out(webhook))
 
-    @post("/{webhook_id:str}/ping", status_code=202, sync_to_thread=True)
+    @post("/{webhook_id:str}/ping", status_code=202, sync_to_thread=True, **ERRORS.documented(401, 404))
     def ping_webhook(
         self, db: DbDep, adapters: AdaptersDep, account: AccountDep, webhook_id: FromPath[str]
     ) -> PingEnvelope:
@@ -78,7 +79,7 @@ class WebhooksController(Controller):
             delivery_id = webhooks.ping(conn, adapters.event_body, account.id, webhook_id)
         return PingEnvelope(success=True, delivery_id=str(delivery_id))
 
-    @get("/{webhook_id:str}/deliveries", sync_to_thread=True)
+    @get("/{webhook_id:str}/deliveries", sync_to_thread=True, **ERRORS.documented(401, 404))
     def list_deliveries(
         self,
         db: DbDep,

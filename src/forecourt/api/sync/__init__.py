@@ -7,7 +7,7 @@ from litestar.di import Provide
 
 from forecourt.api.sync.checks import ChecksController
 from forecourt.api.sync.deps import provide_account
-from forecourt.api.sync.errors import render_error
+from forecourt.api.sync.errors import SECURITY_SCHEMES, render_error
 
 PATH_PREFIX = "/api/"
 
@@ -17,7 +17,8 @@ def router() -> Router:
         path="/",
         route_handlers=[ChecksController],
         dependencies={"account": Provide(provide_account, sync_to_thread=True)},
+        security=[{name: []} for name in SECURITY_SCHEMES],
     )
 
 
-__all__ = ["PATH_PREFIX", "render_error", "router"]
+__all__ = ["PATH_PREFIX", "SECURITY_SCHEMES", "render_error", "router"]

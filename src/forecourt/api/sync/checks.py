@@ -8,12 +8,22 @@ from uuid import UUID
 
 import anyio.to_thread
 from litestar import Controller, Request, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from msgspec.structs import asdict
 
 from forecourt.api.deps import AdaptersDep, DbDep
 from forecourt.api.sync.deps import AccountDep
-from forecourt.api.sync.schemas import body_of, vehicles_of
+from forecourt.api.sync.errors import ERRORS
+from forecourt.api.sync.schemas import (
+    BatchProgressOut,
+    BatchSubmitted,
+    ChecksRead,
+    ResourceList,
+    VehiclesBody,
+    body_of,
+    vehicles_of,
+)
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.checks import service as checks
 from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check
@@ -73,11 +83,19 @@ def _progress(batch: BatchProgress) -> dict[str, Any]:
     }
 
 
+def _ok(shape: Any, status: int = 200) -> dict[int, ResponseSpec]:
+    return {status: ResponseSpec(shape, description="Success", generate_examples=False)}
+
+
 class ChecksController(Controller):
     path = "/api"
     tags = ["Sync batch checks"]
 
-    @get("/batch/scraping", status_code=200)
+    @get(
+        "/batch/scraping",
+        status_code=200,
+        **ERRORS.documented(401, body=VehiclesBody, responses=_ok(ChecksRead)),
+    )
     async def read_batch(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
     ) -> dict[str, Any]:
@@ -85,14 +103,22 @@ class ChecksController(Controller):
         with a body, as the vendor's); vehicles never checked are left out."""
         return await _read(db, account, request)
 
-    @post("/batch/scraping/query", status_code=200)
+    @post(
+        "/batch/scraping/query",
+        status_code=200,
+        **ERRORS.documented(401, body=VehiclesBody, responses=_ok(ChecksRead)),
+    )
     async def query_batch(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
     ) -> dict[str, Any]:
         """The same read as POST, for clients and proxies that drop a GET's body."""
         return await _read(db, account, request)
 
-    @post("/batch/scraping", status_code=202)
+    @post(
+        "/batch/scraping",
+        status_code=202,
+        **ERRORS.documented(401, body=VehiclesBody, responses=_ok(BatchSubmitted, 202)),
+    )
     async def submit_batch(
         self, request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, account: AccountDep
     ) -> dict[str, Any]:
@@ -109,7 +135,11 @@ class ChecksController(Controller):
         result: dict[str, Any] = await anyio.to_thread.run_sync(submit)
         return result
 
-    @get("/batch/{batch_id:str}", sync_to_thread=True)
+    @get(
+        "/batch/{batch_id:str}",
+        sync_to_thread=True,
+        **ERRORS.documented(401, 404, responses=_ok(BatchProgressOut)),
+    )
     def batch_progress(self, db: DbDep, account: AccountDep, batch_id: FromPath[str]) -> dict[str, Any]:
         try:
             batch = UUID(batch_id)
@@ -118,7 +148,7 @@ class ChecksController(Controller):
         with db.read() as conn:
             return _progress(checks.progress(conn, account.id, batch))
 
-    @get("/resources", sync_to_thread=True)
+    @get("/resources", sync_to_thread=True, **ERRORS.documented(401, responses=_ok(ResourceList)))
     def list_resources(self, db: DbDep, adapters: AdaptersDep, account: AccountDep) -> dict[str, Any]:
         """The resources this server runs, and whether the account uses each."""
         everything = adapters.checkers

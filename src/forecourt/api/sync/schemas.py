@@ -4,7 +4,7 @@ validated with the vendor's messages."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 
@@ -22,6 +22,88 @@ class MissingVehicles(InvalidInput):
 
 class InvalidVehicle(InvalidInput):
     """A vehicle's VIN or plate is not uppercase letters and digits."""
+
+
+class VehicleAsked(msgspec.Struct):
+    """A vin, a plate or both; empty means not given."""
+
+    vin: Annotated[str, msgspec.Meta(pattern=f"^({_VIN.pattern})?$")] | None = None
+    plate: Annotated[str, msgspec.Meta(pattern=f"^({_PLATE.pattern})?$")] | None = None
+
+
+class VehiclesBody(msgspec.Struct):
+    """The body as the document describes it (read leniently by `vehicles_of`)."""
+
+    vehicles: Annotated[list[VehicleAsked], msgspec.Meta(min_length=1, max_length=MAX_VEHICLES)]
+
+
+# The answers as the document describes them (built as dicts in checks.py). Optional keys
+# come from a `total=False` class: `NotRequired` would be lost to postponed annotations.
+
+
+class CheckStatus(TypedDict):
+    statusId: int
+    key: str
+    description: str
+    descriptionSpanish: str
+    priority: int
+
+
+class _CheckInfo(TypedDict):
+    _id: str
+    plate: str | None
+    vin: str | None
+    resourceId: int
+    result: Any
+    creationDateTime: str | None
+    finishedDateTime: str | None
+
+
+class CheckInfo(_CheckInfo, total=False):
+    status: CheckStatus  # a check that ran
+    error: str | None  # a check that failed
+
+
+class VehicleChecks(TypedDict):
+    vin: str | None
+    plate: str | None
+    info: list[CheckInfo]
+
+
+class ChecksRead(TypedDict):
+    vehicleData: list[VehicleChecks]
+
+
+class BatchProgressOut(TypedDict):
+    batchId: str
+    status: Literal["processing", "finished"]
+    vehicles: int
+    checks: int
+    pending: int
+    done: int
+    failed: int
+    creationDateTime: str | None
+    finishedDateTime: str | None
+
+
+class BatchSubmitted(BatchProgressOut):
+    resources: list[int]
+
+
+class ResourceOut(TypedDict):
+    resourceId: int
+    key: str
+    description: str
+    resourceType: int
+    criteriaType: str
+    authenticationRequired: bool
+    state: str | None
+    portalUrl: str | None
+    enabled: bool
+
+
+class ResourceList(TypedDict):
+    resources: list[ResourceOut]
 
 
 def body_of(raw: bytes) -> Any:
