@@ -76,8 +76,11 @@ sent: Counter[tuple[str, str]] = Counter()
 
 @pytest.fixture
 def fuzzed_app(db: Database, database_url: str) -> Iterator[Litestar]:
-    # Its own app, not the `http` fixture's: an app runs one lifespan at a time.
-    app = bootstrap.app(settings_for(database_url), db)
+    # Its own app, not the `http` fixture's: an app runs one lifespan at a time. Without
+    # rate limits: the fuzz sends thousands of requests, many with broken credentials
+    # (tests/e2e/test_rate_limits.py holds the 429s to the document).
+    settings = settings_for(database_url, rate_limit_per_minute=0, auth_failure_limit=0)
+    app = bootstrap.app(settings, db)
     serving[0], placeholder = app, serving[0]
     yield app
     serving[0] = placeholder
