@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import schemathesis
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -53,6 +54,7 @@ class Dialect:
     envelope: dict[str, Any]  # the 429's body, but for the message
     message_key: str
     vendor_headers: bool  # Recapture's own headers instead of the IETF draft's
+    operation: tuple[str, str]  # (method, path) that `call` makes, as the document names it
 
 
 def _api_key(name: str, scheme: str = "") -> Callable[[Database, Tenant], dict[str, str]]:
@@ -88,6 +90,7 @@ DIALECTS = [
         {"success": False},
         "message",
         vendor_headers=True,
+        operation=("GET", "/v2/recapture/customers"),
     ),
     Dialect(
         "autengo",
@@ -96,6 +99,7 @@ DIALECTS = [
         {"status": "error"},
         "statusText",
         vendor_headers=False,
+        operation=("GET", "/v3/vehicle"),
     ),
     Dialect(
         "sync",
@@ -104,8 +108,17 @@ DIALECTS = [
         {"errorType": "tooManyRequests", "error": "TooManyRequests"},
         "message",
         vendor_headers=False,
+        operation=("GET", "/api/resources"),
     ),
-    Dialect("kapture", _kapture_pull, _basic, {"status": "failed"}, "message", vendor_headers=False),
+    Dialect(
+        "kapture",
+        _kapture_pull,
+        _basic,
+        {"status": "failed"},
+        "message",
+        vendor_headers=False,
+        operation=("POST", "/ms/customer-search/customer-search/api/v1"),
+    ),
     Dialect(
         "ingest",
         lambda http, h: http.post("/ingest/v1/listings", headers=h, content=b"[]"),
@@ -113,6 +126,7 @@ DIALECTS = [
         {},
         "error",
         vendor_headers=False,
+        operation=("POST", "/ingest/v1/listings"),
     ),
 ]
 
@@ -152,6 +166,11 @@ def test_over_budget_is_429_in_the_dialects_envelope_and_comes_back_after_the_wi
         total, remaining, reset = budget_headers(refused, dialect.vendor_headers)
         assert (total, remaining) == (BUDGET, 0)
         assert refused.headers["Retry-After"] == str(reset)
+        # The answer is the one the OpenAPI document promises for a 429 of this operation.
+        method, path = dialect.operation
+        schemathesis.openapi.from_dict(http.get("/docs/openapi.json").json())[path][method].validate_response(
+            refused
+        )
 
         clock.advance(reset)  # the window passes
         again = dialect.call(http, headers)
