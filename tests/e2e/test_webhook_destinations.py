@@ -146,3 +146,45 @@ def test_an_endpoint_that_does_not_answer_is_logged_without_network_detail(
 def test_a_bad_allowed_network_setting_is_named() -> None:
     with pytest.raises(ValueError, match="FORECOURT_WEBHOOK_ALLOWED_NETWORKS"):
         parse_networks("10.0.0.0/8, not-a-network")
+
+
+class _Host(BaseHTTPRequestHandler):
+    seen: list[str] = []
+
+    def do_POST(self) -> None:
+        type(self).seen.append(self.headers["Host"])
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_delivery_goes_to_the_address_checked_not_to_a_rebound_name(
+    http: httpx.Client, db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name whose DNS answer changes between the server's check and the connection
+    (DNS rebinding) cannot redirect the delivery: it is sent to the address checked, with
+    the name in its Host header. The DNS is the one stand-in: it answers 127.0.0.1 (allowed
+    here) to the first two questions, at registration and at delivery, and 127.0.0.2,
+    where nothing listens, to any question after."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "hooks.rebind.test":
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        return real("127.0.0.1" if len(asked) <= 2 else "127.0.0.2", port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    _Host.seen = []
+    with loopback_server(_Host) as server:
+        port = server.server_address[1]
+        created = _create(http, tenant, f"http://hooks.rebind.test:{port}/hook").json()["webhook"]
+        http.post(f"/v2/webhooks/{created['id']}/ping", headers={"ApiKey": tenant.api_key})
+        run_jobs(db)
+
+    assert _Host.seen == [f"hooks.rebind.test:{port}"]
+    assert len(asked) == 2  # the HTTP client never asked the DNS again
