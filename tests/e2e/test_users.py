@@ -163,12 +163,17 @@ def test_reset_password_replaces_the_old_one(cli: Cli, db: Database, limiter: Li
     assert not any(chosen in value for value in everything_stored(db))
 
 
-def test_a_deactivated_user_cannot_sign_in(cli: Cli, db: Database, limiter: Limiter, account: str) -> None:
+def test_a_deactivated_user_cannot_sign_in_until_activated(
+    cli: Cli, db: Database, limiter: Limiter, account: str
+) -> None:
     created = create(cli, account, "a@example.com")
     deactivated = cli.ok("users", "deactivate", created["id"])
     assert deactivated["active"] is False
     assert cli.ok("users", "list", account)[0]["active"] is False
     cannot_sign_in(db, limiter, account, "a@example.com", created["password"])
+
+    assert cli.ok("users", "activate", created["id"])["active"] is True
+    assert sign_in(db, limiter, account, "a@example.com", created["password"]).active
 
 
 def test_wrong_passwords_unknown_emails_and_accounts_get_one_answer(
@@ -210,6 +215,7 @@ def test_create_refuses_a_short_password_and_an_unknown_account(cli: Cli, accoun
     assert f"No account with id {nobody}" in output
     assert f"No account with id {nobody}" in refused(cli, "users", "list", nobody)
     assert f"No user with id {nobody}" in refused(cli, "users", "deactivate", nobody)
+    assert f"No user with id {nobody}" in refused(cli, "users", "activate", nobody)
     assert f"No user with id {nobody}" in refused(cli, "users", "reset-password", nobody)
 
 

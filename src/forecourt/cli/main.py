@@ -373,7 +373,17 @@ def users_list(ctx: click.Context, account_id: UUID) -> None:
 def users_deactivate(ctx: click.Context, user_id: UUID) -> None:
     """Stop a user signing in (at once); the user and their history stay."""
     with _db(ctx) as database, database.write() as conn, _domain_errors():
-        user = users.deactivate(conn, user_id)
+        user = users.set_active(conn, user_id, False)
+    _print(_user_json(user))
+
+
+@users_group.command("activate")
+@click.argument("user_id", type=click.UUID)
+@click.pass_context
+def users_activate(ctx: click.Context, user_id: UUID) -> None:
+    """Let a deactivated user sign in again, with the password they had."""
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
+        user = users.set_active(conn, user_id, True)
     _print(_user_json(user))
 
 

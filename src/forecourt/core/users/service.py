@@ -69,9 +69,10 @@ def list_users(conn: Connection, account_id: UUID) -> list[User]:
     return repository.of_account(conn, account_id)
 
 
-def deactivate(conn: Connection, user_id: UUID) -> User:
-    """The user can no longer sign in; their data and history stay."""
-    user = repository.set_active(conn, user_id, False, utcnow())
+def set_active(conn: Connection, user_id: UUID, active: bool) -> User:
+    """Deactivated, the user can no longer sign in (their data and history stay);
+    activated again, they can with the password they had."""
+    user = repository.set_active(conn, user_id, active, utcnow())
     if user is None:
         raise NotFound(f"No user with id {user_id}")
     return user
