@@ -28,7 +28,7 @@ class User(msgspec.Struct, frozen=True):
 
 
 class NewUser(msgspec.Struct, frozen=True):
-    """A user as the operator asked for one, checked (service.create_user)."""
+    """A user as the operator asked for one, checked (service.check_new_user)."""
 
     account_id: UUID
     email: str
