@@ -64,6 +64,8 @@ def populate(db: Database, database_url: str, tmp_path: Path) -> None:
     alpha, beta = make_tenant(db, "Alpha Motors"), make_tenant(db, "Beta Cars", "nz")
     cli.ok("resources", "disable", str(beta.account.id), "listing-history")  # a paid one, say
     basic = cli.ok("keys", "create", str(alpha.account.id), "--kind", "basic")
+    staff = ["--email", "jo@alpha.example", "--name", "Jo", "--role", "sales"]
+    cli.ok("users", "create", str(alpha.account.id), *staff)
     recapture = {"ApiKey": alpha.api_key}
     autengo = {"X-Api-Key": alpha.api_key}
 

@@ -7,6 +7,7 @@ import logging
 import logging.config
 import signal
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,8 @@ from forecourt.cli import logs
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.adapters import Adapters
+from forecourt.core.users import service as users
+from forecourt.core.users.schemas import User
 from forecourt.db import backup, migrate
 from forecourt.db.engine import Database
 from forecourt.kit.dates import format_timestamp
@@ -305,6 +308,96 @@ def keys_revoke(ctx: click.Context, key_prefix: str) -> None:
     with _db(ctx) as database, database.write() as conn, _domain_errors():
         accounts.revoke_credential(conn, key_prefix)
     _print({"revoked": key_prefix})
+
+
+@app.group("users")
+def users_group() -> None:
+    """Staff users of an account, who sign in to the workspace (docs/users.md)."""
+
+
+def _user_json(user: User, password: str | None = None) -> dict[str, Any]:
+    shown = {
+        "id": str(user.id),
+        "account_id": str(user.account_id),
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+        "active": user.active,
+        "created_at": format_timestamp(user.created_at),
+        "updated_at": format_timestamp(user.updated_at),
+    }
+    return shown | ({"password": password} if password is not None else {})
+
+
+def _password_from_stdin(given: bool) -> str | None:
+    """The password on the first line of stdin (its line ending dropped), if asked for:
+    never a flag's value, which the shell's history and `ps` would show."""
+    if not given:
+        return None
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_group.command("create")
+@click.argument("account_id", type=click.UUID)
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="The name shown for the user.")
+@click.option("--role", type=click.Choice(["manager", "sales"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin; else one is made.")
+@click.pass_context
+def users_create(
+    ctx: click.Context, account_id: UUID, email: str, name: str, role: str, password_stdin: bool
+) -> None:
+    """Add a user to an account; prints it with a generated password (shown once) unless
+    --password-stdin gives one."""
+    with _domain_errors():
+        new = users.check_new_user(account_id, email, name, role)
+        password = _password_from_stdin(password_stdin)
+        with _db(ctx) as database, database.write() as conn:
+            created = users.create_user(conn, new, password)
+    _print(_user_json(created.user, created.password))
+
+
+@users_group.command("list")
+@click.argument("account_id", type=click.UUID)
+@click.pass_context
+def users_list(ctx: click.Context, account_id: UUID) -> None:
+    """An account's users, as a JSON array (by email)."""
+    with _db(ctx) as database, database.read() as conn, _domain_errors():
+        found = users.list_users(conn, account_id)
+    _print([_user_json(u) for u in found])
+
+
+@users_group.command("deactivate")
+@click.argument("user_id", type=click.UUID)
+@click.pass_context
+def users_deactivate(ctx: click.Context, user_id: UUID) -> None:
+    """Stop a user signing in (at once); the user and their history stay."""
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
+        user = users.set_active(conn, user_id, False)
+    _print(_user_json(user))
+
+
+@users_group.command("activate")
+@click.argument("user_id", type=click.UUID)
+@click.pass_context
+def users_activate(ctx: click.Context, user_id: UUID) -> None:
+    """Let a deactivated user sign in again, with the password they had."""
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
+        user = users.set_active(conn, user_id, True)
+    _print(_user_json(user))
+
+
+@users_group.command("reset-password")
+@click.argument("user_id", type=click.UUID)
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin; else one is made.")
+@click.pass_context
+def users_reset_password(ctx: click.Context, user_id: UUID, password_stdin: bool) -> None:
+    """Give a user a new password (generated and shown once, unless --password-stdin gives
+    one); the old one stops working at once."""
+    password = _password_from_stdin(password_stdin)
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
+        reset = users.reset_password(conn, user_id, password)
+    _print(_user_json(reset.user, reset.password))
 
 
 @app.group("registry")

@@ -531,3 +531,20 @@ rate_limits = sa.Table(
     sa.Column("expires_at", sa.DateTime, nullable=False),
     sa.Index(None, "expires_at"),  # pruning the windows that have passed
 )
+
+# Staff of an account who sign in to the workspace (docs/users.md). An email is one user
+# per account (stored lower-cased); the same person may be staff of several accounts.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _account_fk(),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # "manager" or "sales"
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),  # argon2id, PHC string
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("account_id", "email"),
+)

@@ -1,0 +1,84 @@
+"""SQL for staff users; every query of an account's users is scoped by its id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from forecourt.core.users.schemas import User
+from forecourt.db import bulk
+from forecourt.db.models import users
+
+_COLUMNS = (
+    users.c.id,
+    users.c.account_id,
+    users.c.email,
+    users.c.display_name,
+    users.c.role,
+    users.c.active,
+    users.c.created_at,
+    users.c.updated_at,
+)
+
+
+def _user(row: sa.RowMapping) -> User:
+    return User(**{c.name: row[c.name] for c in _COLUMNS})
+
+
+def insert(conn: Connection, user: User, password_hash: str) -> bool:
+    """Store a new user; False when the account already has a user with that email
+    (one statement, so two operators adding the same email at once get one user)."""
+    values = {c.name: getattr(user, c.name) for c in _COLUMNS} | {"password_hash": password_hash}
+    statement = (
+        bulk.upsert(conn, users)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["account_id", "email"])
+        .returning(users.c.id)
+    )
+    return conn.execute(statement).first() is not None
+
+
+def get(conn: Connection, user_id: UUID) -> User | None:
+    row = conn.execute(sa.select(*_COLUMNS).where(users.c.id == user_id)).first()
+    return _user(row._mapping) if row else None
+
+
+def of_account(conn: Connection, account_id: UUID) -> list[User]:
+    rows = conn.execute(sa.select(*_COLUMNS).where(users.c.account_id == account_id).order_by(users.c.email))
+    return [_user(row._mapping) for row in rows]
+
+
+def for_sign_in(conn: Connection, account_id: UUID, email: str) -> tuple[User, str] | None:
+    """The account's user with that (lower-cased) email and its password hash."""
+    row = conn.execute(
+        sa.select(*_COLUMNS, users.c.password_hash).where(
+            users.c.account_id == account_id, users.c.email == email
+        )
+    ).first()
+    return (_user(row._mapping), row.password_hash) if row else None
+
+
+def set_active(conn: Connection, user_id: UUID, active: bool, at: datetime) -> User | None:
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(active=active, updated_at=at))
+    return get(conn, user_id)
+
+
+def set_password_hash(conn: Connection, user_id: UUID, password_hash: str, at: datetime) -> bool:
+    result = conn.execute(
+        sa.update(users).where(users.c.id == user_id).values(password_hash=password_hash, updated_at=at)
+    )
+    return result.rowcount > 0
+
+
+def rehash(conn: Connection, user_id: UUID, old_hash: str, new_hash: str) -> None:
+    """Replace a hash made with outdated parameters, unless the password was changed
+    meanwhile (a reset between the check and this write wins). Not an update of the
+    user: `updated_at` stays."""
+    conn.execute(
+        sa.update(users)
+        .where(users.c.id == user_id, users.c.password_hash == old_hash)
+        .values(password_hash=new_hash)
+    )
