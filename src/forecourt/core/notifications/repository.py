@@ -1,0 +1,75 @@
+"""SQL for the email outbox. Scoped by account, except where the sending job acts for
+whichever account owns the email."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from forecourt.core.notifications.schemas import FAILED, PENDING, SENDING, UNKNOWN, OutgoingEmail
+from forecourt.db import bulk
+from forecourt.db.models import emails
+
+_EMAIL = [emails.c[name] for name in OutgoingEmail.__struct_fields__]
+
+
+def insert_new(conn: Connection, values: Mapping[str, Any]) -> bool:
+    """Insert unless the account already has an email for this key; whether it did."""
+    inserted = conn.scalar(
+        bulk.upsert(conn, emails)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["account_id", "key"])
+        .returning(emails.c.id)
+    )
+    return inserted is not None
+
+
+def by_key(conn: Connection, account_id: UUID, key: str) -> OutgoingEmail | None:
+    row = conn.execute(
+        sa.select(*_EMAIL).where(emails.c.account_id == account_id, emails.c.key == key)
+    ).first()
+    return OutgoingEmail(**row._mapping) if row else None
+
+
+def for_sending(conn: Connection, email_id: UUID) -> OutgoingEmail | None:
+    row = conn.execute(sa.select(*_EMAIL).where(emails.c.id == email_id)).first()
+    return OutgoingEmail(**row._mapping) if row else None
+
+
+def start_attempt(conn: Connection, email_id: UUID, now: datetime) -> bool:
+    """pending -> sending, counting the attempt; False if it was not pending."""
+    result = conn.execute(
+        sa.update(emails)
+        .where(emails.c.id == email_id, emails.c.status == PENDING)
+        .values(status=SENDING, attempts=emails.c.attempts + 1, last_attempt_at=now)
+    )
+    return result.rowcount == 1
+
+
+def finish_attempt(conn: Connection, email_id: UUID, values: Mapping[str, Any]) -> None:
+    """The outcome of the attempt under way."""
+    conn.execute(
+        sa.update(emails).where(emails.c.id == email_id, emails.c.status == SENDING).values(**values)
+    )
+
+
+def give_up(conn: Connection, email_id: UUID) -> None:
+    """The job stopped for good: a pending email will not be sent; one caught mid-send
+    may have been."""
+    conn.execute(
+        sa.update(emails)
+        .where(emails.c.id == email_id)
+        .values(
+            status=sa.case((emails.c.status == SENDING, UNKNOWN), else_=FAILED),
+            last_error=sa.case(
+                (emails.c.status == SENDING, "may have been sent: the worker stopped during the send"),
+                else_="given up: the sending job stopped for good",
+            ),
+        )
+        .where(emails.c.status.in_([PENDING, SENDING]))
+    )
