@@ -361,6 +361,7 @@ def test_email_off_records_the_email_and_sends_nothing(
         ({"to": "Sam <sam@alpha.example>"}, "to"),
         ({"to": "sam@alpha.example, kim@beta.example"}, "to"),
         ({"to": "not an address"}, "to"),
+        ({"to": "søren@alpha.example"}, "to"),
         ({"subject": "   "}, "subject"),
         ({"text": ""}, "text"),
         ({"html": "<p>\x00</p>"}, "html"),

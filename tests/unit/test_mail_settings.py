@@ -41,5 +41,6 @@ def test_the_password_is_not_in_the_repr() -> None:
 def test_the_mailer_the_settings_choose() -> None:
     assert isinstance(mailer("", "", 10), NoMailer)
     assert isinstance(mailer("smtp://relay.local", "a@b.example", 10), SmtpMailer)
-    with pytest.raises(ValueError, match="FORECOURT_MAIL_FROM"):
-        mailer("smtp://relay.local", " ", 10)
+    for sender in (" ", "Forecourt", "søren@dealer.example"):
+        with pytest.raises(ValueError, match="FORECOURT_MAIL_FROM"):
+            mailer("smtp://relay.local", sender, 10)

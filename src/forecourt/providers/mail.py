@@ -178,6 +178,7 @@ def mailer(url: str, sender: str, timeout: float, ca_file: str = "") -> Mailer:
     """The mailer the settings describe: NoMailer when the URL is empty."""
     if not url.strip():
         return NoMailer()
-    if not sender.strip():
-        raise ValueError("FORECOURT_MAIL_FROM must be set when FORECOURT_SMTP_URL is")
+    address = parseaddr(sender)[1]
+    if not sender.strip() or "@" not in address or not address.isascii():
+        raise ValueError("FORECOURT_MAIL_FROM must be an email address when FORECOURT_SMTP_URL is set")
     return SmtpMailer(parse_smtp_url(url), sender.strip(), timeout, ca_file)

@@ -36,8 +36,9 @@ def _address(to: str) -> str:
         usable = bool(parsed.username) and "." in parsed.domain and parsed.addr_spec == to
     except (HeaderParseError, ValueError, IndexError):
         usable = False
-    if not usable or len(to) > ADDRESS_MAX or any(c.isspace() or ord(c) < 32 for c in to):
-        raise InvalidInput("to", "to must be one email address")
+    # ASCII only: an internationalised address needs SMTPUTF8 end to end, not assumed here.
+    if not usable or len(to) > ADDRESS_MAX or not to.isascii() or any(c.isspace() or ord(c) < 32 for c in to):
+        raise InvalidInput("to", "to must be one email address (ASCII)")
     return to
 
 
