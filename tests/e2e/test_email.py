@@ -115,8 +115,8 @@ def queue(db: Database, tenant: Tenant, key: str = "lead-assigned:1", **fields: 
     values = {
         "to": "sam@alpha.example",
         "subject": "New lead: 2019 Toyota Camry",
-        "text": "Call Jo Bloggs about the Camry.",
-        "html": "<p>Call <b>Jo Bloggs</b> about the Camry.</p>",
+        "text": "Call Zoë Bloggs about the Camry.",
+        "html": "<p>Call <b>Zoë Bloggs</b> about the Camry.</p>",
     } | fields
     with db.write() as conn:
         return notifications.queue(conn, tenant.account.id, key=key, **values)
@@ -148,9 +148,10 @@ def test_a_queued_email_is_sent_once_with_both_parts(
     assert message["Subject"] == "New lead: 2019 Toyota Camry"
     assert message["Message-ID"] == f"<{queued.id}@alpha.example>"
     assert message["Date"]
+    assert (envelope.original_content or b"").isascii()  # 7-bit: no 8BITMIME needed
     assert {k: v.strip() for k, v in _parts(message).items()} == {
-        "text/plain": "Call Jo Bloggs about the Camry.",
-        "text/html": "<p>Call <b>Jo Bloggs</b> about the Camry.</p>",
+        "text/plain": "Call Zoë Bloggs about the Camry.",
+        "text/html": "<p>Call <b>Zoë Bloggs</b> about the Camry.</p>",
     }
     sent = outbox(db, tenant)
     assert (sent.status, sent.attempts, sent.last_error) == ("sent", 1, None)

@@ -78,7 +78,9 @@ def parse_smtp_url(url: str) -> SmtpServer:
 
 def build_message(email: Email, sender: str) -> EmailMessage:
     """A plain-text message with an HTML alternative."""
-    message = EmailMessage(policy=SMTP)
+    # 7-bit transfer encodings (quoted-printable, base64) for non-ASCII text: no server
+    # needs to offer 8BITMIME, which MAIL FROM would otherwise have to declare.
+    message = EmailMessage(policy=SMTP.clone(cte_type="7bit"))
     message["From"] = sender
     message["To"] = email.to
     message["Subject"] = email.subject
