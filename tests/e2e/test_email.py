@@ -43,8 +43,8 @@ BOUNDED_WAIT = 30.0  # a safety net against hangs, never an assertion about spee
 
 
 class Mailbox:
-    """What an SMTP server received, and how it answers: RCPT refused with `refuse_rcpt`,
-    DATA held until `release` when `hold_data` is set."""
+    """What an SMTP server received, and how it answers: RCPT refused with `refuse_rcpt`;
+    the first RCPT, or DATA, held until `release` when `hold_rcpt` or `hold_data` is set."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[Envelope, EmailMessage]] = []
@@ -52,12 +52,18 @@ class Mailbox:
         self.hold_data = False
         self.release = threading.Event()
         self.data_received = threading.Event()
+        self.hold_rcpt = False
+        self.rcpt_received = threading.Event()
 
     async def handle_RCPT(
         self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         if self.refuse_rcpt:
             return self.refuse_rcpt
+        if self.hold_rcpt:
+            self.hold_rcpt = False  # the next attempt goes through
+            self.rcpt_received.set()
+            await server.loop.run_in_executor(None, self.release.wait, BOUNDED_WAIT)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -242,34 +248,38 @@ def test_a_connection_lost_after_the_message_went_out_is_not_retried(
         assert run_jobs(db, settings, clock) == 0
 
 
+def kill_worker_when(reached: threading.Event, database_url: str, smtp_url: str) -> None:
+    """Run `forecourt worker` (a process) until the SMTP server reaches a point, then kill -9 it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORECOURT_")}
+    env.update(
+        FORECOURT_DATABASE_URL=database_url,
+        FORECOURT_SMTP_URL=smtp_url,
+        FORECOURT_MAIL_FROM=SENDER,
+        FORECOURT_WORKER_POLL_SECONDS="0.05",
+    )
+    worker = subprocess.Popen(
+        [str(FORECOURT_BIN), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        arrived = reached.wait(BOUNDED_WAIT)
+    finally:
+        worker.kill()
+        _, log = worker.communicate(timeout=BOUNDED_WAIT)
+    assert arrived, log.decode()
+
+
 @pytest.mark.parametrize("last_attempt", [False, True], ids=["retried", "given-up"])
-def test_kill_9_of_the_worker_during_the_send_never_sends_twice(
+def test_kill_9_of_the_worker_once_the_server_has_the_message_never_sends_it_again(
     db: Database, tenant: Tenant, mailbox: Mailbox, database_url: str, clock: MovableClock, last_attempt: bool
 ) -> None:
-    mailbox.hold_data = True
+    mailbox.hold_data = True  # the server has the whole message; the worker waits for its answer
     with smtp_server(mailbox) as port:
         smtp_url = f"smtp://127.0.0.1:{port}"
         queue(db, tenant)
         if last_attempt:  # the queue gives the job up rather than running it again
             with db.write() as conn:
                 conn.execute(sa.update(jobs).values(max_attempts=1))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FORECOURT_")}
-        env.update(
-            FORECOURT_DATABASE_URL=database_url,
-            FORECOURT_SMTP_URL=smtp_url,
-            FORECOURT_MAIL_FROM=SENDER,
-            FORECOURT_WORKER_POLL_SECONDS="0.05",
-        )
-        worker = subprocess.Popen(
-            [str(FORECOURT_BIN), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        try:
-            # The server has the whole message; the worker waits for its answer.
-            received = mailbox.data_received.wait(BOUNDED_WAIT)
-        finally:
-            worker.kill()
-            _, log = worker.communicate(timeout=BOUNDED_WAIT)
-        assert received, log.decode()
+        kill_worker_when(mailbox.data_received, database_url, smtp_url)
         mailbox.release.set()
         assert outbox(db, tenant).status == "sending"
 
@@ -281,6 +291,25 @@ def test_kill_9_of_the_worker_during_the_send_never_sends_twice(
         assert email.last_error == "may have been sent: the worker stopped during the send"
         clock.advance(3600)
         assert run_jobs(db, settings, clock) == 0
+    assert len(mailbox.messages) == 1
+
+
+def test_kill_9_of_the_worker_before_the_message_went_out_sends_it_once_later(
+    db: Database, tenant: Tenant, mailbox: Mailbox, database_url: str, clock: MovableClock
+) -> None:
+    mailbox.hold_rcpt = True  # the worker waits for the answer to RCPT: no message sent yet
+    with smtp_server(mailbox) as port:
+        smtp_url = f"smtp://127.0.0.1:{port}"
+        queue(db, tenant)
+        kill_worker_when(mailbox.rcpt_received, database_url, smtp_url)
+        mailbox.release.set()
+        assert (outbox(db, tenant).status, outbox(db, tenant).attempts) == ("pending", 0)
+
+        settings = settings_for(database_url, smtp_url=smtp_url, mail_from=SENDER)
+        clock.advance(settings.job_lease_seconds + 1)
+        assert run_jobs(db, settings, clock) == 1
+    email = outbox(db, tenant)
+    assert (email.status, email.attempts) == ("sent", 1)
     assert len(mailbox.messages) == 1
 
 

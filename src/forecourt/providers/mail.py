@@ -4,13 +4,14 @@ the server's certificate checked) and `smtps://` (TLS from the first byte).
 
 The conversation is driven step by step (MAIL, RCPT, DATA) rather than by `sendmail`, so
 that a failure is known to be before the server could accept the message (safe to retry)
-or after the message's end was sent (it may have been accepted: not retried, so an email
-is sent at most once)."""
+or after the message went out (it may have been accepted: not retried, so an email is
+sent at most once), and the caller can record the moment between (`before_data`)."""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -41,7 +42,12 @@ class Mailer(Protocol):
     @property
     def configured(self) -> bool: ...
 
-    def send(self, email: Email) -> Outcome: ...
+    def send(self, email: Email, before_data: Callable[[], None]) -> Outcome:
+        """One attempt. `before_data` is called once the server has taken the sender and
+        the recipient, just before the message is handed over: whatever the caller
+        records there tells a later run that the server may have it. Not called when
+        the attempt fails before that point (nothing can have been taken)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ class NoMailer:
 
     configured = False
 
-    def send(self, email: Email) -> Outcome:
+    def send(self, email: Email, before_data: Callable[[], None]) -> Outcome:
         return Outcome(False, error="not sent: email is off (FORECOURT_SMTP_URL is empty)")
 
 
@@ -115,8 +121,9 @@ class SmtpMailer:
         # The system's trusted CAs, or the operator's own (a relay with a private CA).
         self.tls = ssl.create_default_context(cafile=ca_file or None)
 
-    def send(self, email: Email) -> Outcome:
-        """One attempt. The server's reply text is not kept: it can name hosts and addresses."""
+    def send(self, email: Email, before_data: Callable[[], None]) -> Outcome:
+        """One attempt (see Mailer.send). The server's reply text is not kept: it can name
+        hosts and addresses."""
         message = build_message(email, self.sender).as_bytes()
         data_sent = False
         try:
@@ -129,6 +136,7 @@ class SmtpMailer:
                 code, _ = smtp.rcpt(email.to)
                 if code not in (250, 251):
                     raise _Refused("recipient", code)
+                before_data()
                 data_sent = True  # from here the server may take the message however it ends
                 smtp.data(message)  # raises SMTPDataError on a refusal: then it was not taken
             finally:

@@ -41,24 +41,28 @@ def for_sending(conn: Connection, email_id: UUID) -> OutgoingEmail | None:
     return OutgoingEmail(**row._mapping) if row else None
 
 
-def start_attempt(conn: Connection, email_id: UUID, now: datetime) -> bool:
-    """pending -> sending, counting the attempt; False if it was not pending."""
-    result = conn.execute(
+def mark_sending(conn: Connection, email_id: UUID, now: datetime) -> None:
+    """The message is about to be handed to the server: from now on it may have it. The
+    attempt is counted here (a dead worker records nothing after)."""
+    conn.execute(
         sa.update(emails)
         .where(emails.c.id == email_id, emails.c.status == PENDING)
         .values(status=SENDING, attempts=emails.c.attempts + 1, last_attempt_at=now)
     )
-    return result.rowcount == 1
 
 
 def finish_attempt(conn: Connection, email_id: UUID, values: Mapping[str, Any]) -> None:
-    """The outcome of the attempt under way."""
+    """The outcome of an attempt (counted here if it ended before `mark_sending`), or of
+    one a dead worker left `sending`."""
+    status = emails.c.status
     conn.execute(
-        sa.update(emails).where(emails.c.id == email_id, emails.c.status == SENDING).values(**values)
+        sa.update(emails)
+        .where(emails.c.id == email_id, status.in_([PENDING, SENDING]))
+        .values(attempts=emails.c.attempts + sa.case((status == PENDING, 1), else_=0), **values)
     )
 
 
-def give_up(conn: Connection, email_id: UUID) -> None:
+def give_up(conn: Connection, email_id: UUID, may_have_been_sent: str) -> None:
     """The job stopped for good: a pending email will not be sent; one caught mid-send
     may have been."""
     conn.execute(
@@ -67,7 +71,7 @@ def give_up(conn: Connection, email_id: UUID) -> None:
         .values(
             status=sa.case((emails.c.status == SENDING, UNKNOWN), else_=FAILED),
             last_error=sa.case(
-                (emails.c.status == SENDING, "may have been sent: the worker stopped during the send"),
+                (emails.c.status == SENDING, may_have_been_sent),
                 else_="given up: the sending job stopped for good",
             ),
         )

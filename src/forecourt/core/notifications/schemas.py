@@ -7,10 +7,10 @@ from uuid import UUID
 
 import msgspec
 
-# pending: to be sent (again); sending: an attempt is under way, or its worker died
-# during it; sent: the server took it; failed: given up, never taken; unknown: the
-# worker died, or the connection broke, after the message went out, so it may have been
-# taken and is not sent again (at most once).
+# pending: to be sent (again); sending: the message is being handed to the server (DATA),
+# or its worker died during that; sent: the server took it; failed: given up, never
+# taken; unknown: the worker died, or the connection broke, after the message went out,
+# so it may have been taken and is not sent again (at most once).
 PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
 
 
