@@ -17,6 +17,7 @@ from forecourt.config import Settings
 from forecourt.core.adapters import Adapters
 from forecourt.core.checks import tasks as checks_tasks
 from forecourt.core.checks.resources import Checker, HttpCheck, ListingHistory, RegistrationCheck, VinDecode
+from forecourt.core.notifications import tasks as notifications_tasks
 from forecourt.core.ratelimits.service import Limiter
 from forecourt.core.ratelimits.storage import DatabaseStorage
 from forecourt.core.registry.lookup import FileLookup
@@ -26,11 +27,12 @@ from forecourt.db.engine import Database
 from forecourt.jobs.worker import HANDLERS, Worker
 from forecourt.kit.clock import Clock, SystemClock
 from forecourt.providers.check_service import HttpCheckService
+from forecourt.providers.mail import mailer
 from forecourt.providers.registration import CircuitBreaker, HttpLookup, NoLookup, RegistrationLookup
 from forecourt.providers.webhooks import Destinations, HttpSender, parse_networks
 
 # Importing a feature's tasks registers its job handlers with the worker.
-TASKS = (checks_tasks, uploads_tasks, webhooks_tasks)
+TASKS = (checks_tasks, notifications_tasks, uploads_tasks, webhooks_tasks)
 
 
 def registration_lookup(settings: Settings, db: Database, clock: Clock) -> RegistrationLookup:
@@ -88,6 +90,9 @@ def adapters(settings: Settings, db: Database, clock: Clock | None = None) -> Ad
             Destinations(parse_networks(settings.webhook_allowed_networks)),
         ),
         event_body=event_body,
+        mailer=mailer(
+            settings.smtp_url, settings.mail_from, settings.smtp_timeout_seconds, settings.smtp_ca_file
+        ),
     )
 
 

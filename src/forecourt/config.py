@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import msgspec
@@ -52,6 +52,11 @@ class Settings:
     header_timeout_seconds: float = 10.0
     keep_alive_seconds: int = 5
     max_connections: int = 1000
+    # The URL may hold the SMTP password: kept out of the settings' repr.
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = ""
+    smtp_timeout_seconds: float = 10.0
+    smtp_ca_file: str = ""
 
     @classmethod
     def load(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:

@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from forecourt.core.notifications import service as notifications
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import metadata
@@ -144,6 +145,12 @@ def populate(db: Database, database_url: str, tmp_path: Path) -> None:
             client.post(
                 "/v2/recapture/upload", params=au, headers=recapture, json={"customers": [{"vin": VIN}]}
             )
+        )
+
+    # An email queued (email is off here; its job waits): no edge queues one yet.
+    with db.write() as conn:
+        notifications.queue(
+            conn, alpha.account.id, "jo@alpha.example", "New lead", "A lead.", "<p>A lead.</p>", "lead:1"
         )
 
     empty = [name for name, rows in every_row(db).items() if not rows]

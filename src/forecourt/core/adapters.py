@@ -10,6 +10,7 @@ from forecourt.core.checks.resources import Checker
 from forecourt.core.webhooks.schemas import EventRenderer
 from forecourt.jobs.worker import JobContext
 from forecourt.kit.clock import Clock
+from forecourt.providers.mail import Mailer
 from forecourt.providers.registration import RegistrationLookup
 from forecourt.providers.webhooks import WebhookSender
 
@@ -21,6 +22,7 @@ class Adapters:
     checkers: tuple[Checker, ...]  # the vehicle-check resources this server runs
     sender: WebhookSender
     event_body: EventRenderer  # a webhook event's body, in the dialect's shape
+    mailer: Mailer  # SMTP, or nothing sent when email is off
 
 
 # What a feature's job handler gets.

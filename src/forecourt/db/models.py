@@ -548,3 +548,25 @@ users = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("account_id", "email"),
 )
+
+# The email outbox (core/notifications): one row per email, written in the transaction of
+# the event it tells of, sent by a job. `key` is the caller's name for that event: unique
+# in an account, so the same event never makes two emails.
+emails = sa.Table(
+    "emails",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),  # also the Message-ID's left part
+    _account_fk(),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("recipient", sa.String(254), nullable=False),
+    sa.Column("subject", sa.String(998), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("html", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, sending, sent, failed, unknown
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_attempt_at", sa.DateTime, nullable=True),
+    sa.Column("sent_at", sa.DateTime, nullable=True),
+    sa.UniqueConstraint("account_id", "key"),
+)
