@@ -17,7 +17,8 @@ ENV_PREFIX = "FORECOURT_"
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///var/forecourt.db"
+    # The URLs may hold passwords: kept out of the settings' repr.
+    database_url: str = field(default="sqlite:///var/forecourt.db", repr=False)
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1024 * 1024
@@ -52,7 +53,6 @@ class Settings:
     header_timeout_seconds: float = 10.0
     keep_alive_seconds: int = 5
     max_connections: int = 1000
-    # The URL may hold the SMTP password: kept out of the settings' repr.
     smtp_url: str = field(default="", repr=False)
     mail_from: str = ""
     smtp_timeout_seconds: float = 10.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from forecourt.config import Settings
 from forecourt.providers.mail import NoMailer, SmtpMailer, SmtpServer, mailer, parse_smtp_url
 
 
@@ -44,3 +45,10 @@ def test_the_mailer_the_settings_choose() -> None:
     for sender in (" ", "Forecourt", "søren@dealer.example"):
         with pytest.raises(ValueError, match="FORECOURT_MAIL_FROM"):
             mailer("smtp://relay.local", sender, 10)
+
+
+def test_no_password_of_the_settings_is_in_their_repr() -> None:
+    settings = Settings(
+        database_url="postgresql://app:s3cret@db/forecourt", smtp_url="smtps://u:hunter2@mail.example"
+    )
+    assert "s3cret" not in repr(settings) and "hunter2" not in repr(settings)
