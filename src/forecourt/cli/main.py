@@ -372,9 +372,7 @@ def users_list(ctx: click.Context, account_id: UUID) -> None:
 @click.pass_context
 def users_deactivate(ctx: click.Context, user_id: UUID) -> None:
     """Stop a user signing in (at once); the user and their history stay."""
-    with _db(ctx) as database, database.write() as conn, _domain_errors():
-        user = users.set_active(conn, user_id, False)
-    _print(_user_json(user))
+    _set_active(ctx, user_id, False)
 
 
 @users_group.command("activate")
@@ -382,8 +380,12 @@ def users_deactivate(ctx: click.Context, user_id: UUID) -> None:
 @click.pass_context
 def users_activate(ctx: click.Context, user_id: UUID) -> None:
     """Let a deactivated user sign in again, with the password they had."""
+    _set_active(ctx, user_id, True)
+
+
+def _set_active(ctx: click.Context, user_id: UUID, active: bool) -> None:
     with _db(ctx) as database, database.write() as conn, _domain_errors():
-        user = users.set_active(conn, user_id, True)
+        user = users.set_active(conn, user_id, active)
     _print(_user_json(user))
 
 
