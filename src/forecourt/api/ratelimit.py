@@ -15,6 +15,8 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.engine import Connection
 
+from forecourt.core.accounts import service as accounts
+from forecourt.core.accounts.schemas import Account
 from forecourt.core.ratelimits.schemas import Budget, RateLimited
 from forecourt.core.ratelimits.service import Limiter
 from forecourt.db.engine import Database
@@ -63,14 +65,33 @@ def guarded(
                 limiter.failed(address, credential)
                 refused = exc  # raised once the failure is counted (committed)
             else:
-                # Signed in, so the key had a prefix.
-                _show(request, limiter.spend(credential or kind))
+                assert credential is not None  # a credential that signs in has its prefix
+                _show(request, limiter.spend(credential))
     except RateLimited as exc:
         _show(request, exc.budget)
         raise
     if refused is not None:
         raise refused
     return signed_in
+
+
+def guarded_api_key(
+    request: Request[Any, Any, Any],
+    db: Database,
+    limiter: Limiter,
+    key: str | None,
+    also: Callable[[Connection, Account], None] | None = None,
+) -> Account:
+    """The account of an API key, under the rate limits (`guarded`); `also` checks more
+    with it signed in (a failure there counts as a failed sign-in of the key)."""
+
+    def authenticate(conn: Connection) -> Account:
+        account = accounts.authenticate_api_key(conn, key)
+        if also is not None:
+            also(conn, account)
+        return account
+
+    return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)
 
 
 def ietf_headers(budget: Budget) -> dict[str, str]:

@@ -12,8 +12,7 @@ from litestar.openapi.spec import OpenAPIType, Parameter, Schema
 from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep
-from forecourt.api.ratelimit import LimiterDep, guarded
-from forecourt.core.accounts import service as accounts
+from forecourt.api.ratelimit import LimiterDep, guarded_api_key
 from forecourt.core.accounts import tokens
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.inventory import i18n
@@ -42,16 +41,13 @@ def session_token(headers: Headers) -> str | None:
 def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
     """The account of the X-Api-Key; a session token sent with it must be valid and the
     same account's (a forged token counts as a failed sign-in of the key)."""
-    key = request.headers.get("X-Api-Key")
+    token = session_token(request.headers)
 
-    def authenticate(conn: Connection) -> Account:
-        token = session_token(request.headers)
-        account = accounts.authenticate_api_key(conn, key)
+    def verify_token(conn: Connection, account: Account) -> None:
         if token is not None:
             tokens.verify(conn, account.id, token)
-        return account
 
-    return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)
+    return guarded_api_key(request, db, limiter, request.headers.get("X-Api-Key"), verify_token)
 
 
 # Read by the `language` dependency, so the document learns of it from the operations.

@@ -7,11 +7,9 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
-from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep
-from forecourt.api.ratelimit import LimiterDep, guarded
-from forecourt.core.accounts import service as accounts
+from forecourt.api.ratelimit import LimiterDep, guarded_api_key
 from forecourt.core.accounts.schemas import Account
 from forecourt.kit.paging import MAX_PAGE
 from forecourt.kit.vehicles import Region, parse_region
@@ -26,12 +24,7 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
 def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
-    key = request.headers.get("ApiKey")
-
-    def authenticate(conn: Connection) -> Account:
-        return accounts.authenticate_api_key(conn, key)
-
-    return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)
+    return guarded_api_key(request, db, limiter, request.headers.get("ApiKey"))
 
 
 def provide_region(

@@ -6,20 +6,13 @@ from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
-from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import DbDep, bearer_token
-from forecourt.api.ratelimit import LimiterDep, guarded
-from forecourt.core.accounts import service as accounts
+from forecourt.api.ratelimit import LimiterDep, guarded_api_key
 from forecourt.core.accounts.schemas import Account
 
 AccountDep = NamedDependency[Account]
 
 
 def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
-    key = bearer_token(request.headers)
-
-    def authenticate(conn: Connection) -> Account:
-        return accounts.authenticate_api_key(conn, key)
-
-    return guarded(request, db, limiter, "api", accounts.api_key_prefix(key), authenticate)
+    return guarded_api_key(request, db, limiter, bearer_token(request.headers))

@@ -42,7 +42,6 @@ class Limiter:
         `failure_window` seconds. `per_credential` 0 turns request limits off altogether."""
         self.clock = clock
         self._strategy = FixedWindowRateLimiter(storage)
-        self._db_storage = storage if isinstance(storage, DatabaseStorage) else None
         self._credential = (
             RateLimitItemPerMinute(per_credential, namespace="credential") if per_credential > 0 else None
         )
@@ -56,6 +55,9 @@ class Limiter:
             if failures > 0 and failure_window > 0
             else None
         )
+        # With every limit off nothing is counted: no write transaction per request.
+        limited = self._credential or self._address or self._failures
+        self._db_storage = storage if limited and isinstance(storage, DatabaseStorage) else None
 
     def batch(self) -> AbstractContextManager[Connection | None]:
         """One transaction for the calls made inside, when the counts are in the database:

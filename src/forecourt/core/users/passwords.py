@@ -10,6 +10,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from forecourt.kit.errors import InvalidInput
+from forecourt.kit.text import check_no_nul
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # anything longer is a mistake (a file piped in), not a password
@@ -30,8 +31,7 @@ def check(password: str) -> str:
         raise InvalidInput(
             "password", f"password must have {MIN_LENGTH} to {MAX_LENGTH} characters, not {len(password)}"
         )
-    if "\x00" in password:
-        raise InvalidInput("password", "password must not contain NUL characters")
+    check_no_nul("password", password)
     return password
 
 
