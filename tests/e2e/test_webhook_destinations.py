@@ -188,3 +188,26 @@ def test_a_delivery_goes_to_the_address_checked_not_to_a_rebound_name(
 
     assert _Host.seen == [f"hooks.rebind.test:{port}"]
     assert len(asked) == 2  # the HTTP client never asked the DNS again
+
+
+def test_a_name_with_several_addresses_is_delivered_to_the_first_that_answers(
+    http: httpx.Client, db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a connection to the name would: its first address (127.0.0.2, nothing listens)
+    refuses, the next one (127.0.0.1) takes the delivery. The DNS is the stand-in."""
+    real = socket.getaddrinfo
+
+    def two_addresses(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "hooks.twice.test":
+            return real(host, port, *args, **kwargs)
+        return [*real("127.0.0.2", port, *args, **kwargs), *real("127.0.0.1", port, *args, **kwargs)]
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    _Host.seen = []
+    with loopback_server(_Host) as server:
+        port = server.server_address[1]
+        created = _create(http, tenant, f"http://hooks.twice.test:{port}/hook").json()["webhook"]
+        http.post(f"/v2/webhooks/{created['id']}/ping", headers={"ApiKey": tenant.api_key})
+        run_jobs(db)
+
+    assert _Host.seen == [f"hooks.twice.test:{port}"]

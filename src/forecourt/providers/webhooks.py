@@ -53,20 +53,20 @@ class Destinations:
         not refused (it may resolve later; every delivery checks again)."""
         return self.check(url)[0]
 
-    def check(self, url: str) -> tuple[str | None, str | None]:
-        """(why the server may not call `url` or None, the address to connect to: one of
-        those checked, or None when the name does not resolve now)."""
+    def check(self, url: str) -> tuple[str | None, list[str]]:
+        """(why the server may not call `url` or None, the addresses checked, in the
+        resolver's order: none when the name does not resolve now)."""
         try:
             parts = urlsplit(url)
             host, port = parts.hostname or "", parts.port or 443
             found = [str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)]
         except (ValueError, UnicodeError, OSError):
-            return None, None
+            return None, []
         for text in found:
             address = ipaddress.ip_address(text.split("%")[0])  # drop an IPv6 zone
             if not self._may_call(address):
-                return f"{host} is not a public address", None
-        return None, found[0]
+                return f"{host} is not a public address", []
+        return None, list(dict.fromkeys(found))  # one per address (getaddrinfo repeats them)
 
     def _may_call(self, address: Address) -> bool:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -97,28 +97,36 @@ class HttpSender:
     def send(self, endpoint: str, secret: str, message_id: str, body: bytes) -> Outcome:
         """POST once; any 2xx is delivered. Redirects are not followed: a webhook endpoint
         should answer where it was registered (and a redirect could point inward)."""
-        refused, address = self.destinations.check(endpoint)
+        refused, addresses = self.destinations.check(endpoint)
         if refused is not None:
             return Outcome(False, None, "not sent: the endpoint does not resolve to a public address")
-        if address is None:
-            return Outcome(False, None, "could not connect to the endpoint")
         headers = signed_headers(secret, message_id, body, self.clock.now().replace(tzinfo=UTC))
-        # To the address just checked, not to the name: resolved again by the HTTP client,
-        # it could point inward by then (DNS rebinding). The name stays in the Host header
-        # and, for https, in the TLS handshake and the certificate check.
+        # To the addresses just checked, not to the name: resolved again by the HTTP
+        # client, it could point inward by then (DNS rebinding). The name stays in the Host
+        # header and, for https, in the TLS handshake and the certificate check. Each
+        # address is tried in turn, as a connection to the name would (IPv6 first, say).
         url = httpx.URL(endpoint)
         headers["host"] = url.netloc.decode("ascii").rpartition("@")[2]
         extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
         try:
             with httpx.Client(timeout=self.timeout) as client:
-                request = client.build_request(
-                    "POST", url.copy_with(host=address), content=body, headers=headers, extensions=extensions
-                )
-                # Only the status counts: the answer's body is never read.
-                status = client.send(request, stream=True).status_code
+                for address in addresses:
+                    request = client.build_request(
+                        "POST",
+                        url.copy_with(host=address),
+                        content=body,
+                        headers=headers,
+                        extensions=extensions,
+                    )
+                    try:
+                        # Only the status counts: the answer's body is never read.
+                        status = client.send(request, stream=True).status_code
+                    except httpx.ConnectError:
+                        continue  # nothing was sent: the next address
+                    ok = 200 <= status < 300
+                    return Outcome(ok, status, None if ok else f"HTTP {status}")
         except httpx.TimeoutException:
             return Outcome(False, None, "Timeout: the endpoint did not answer in time")
         except (httpx.HTTPError, httpx.InvalidURL):
-            return Outcome(False, None, "could not connect to the endpoint")
-        ok = 200 <= status < 300
-        return Outcome(ok, status, None if ok else f"HTTP {status}")
+            pass
+        return Outcome(False, None, "could not connect to the endpoint")
