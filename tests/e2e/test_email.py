@@ -43,12 +43,14 @@ BOUNDED_WAIT = 30.0  # a safety net against hangs, never an assertion about spee
 
 
 class Mailbox:
-    """What an SMTP server received, and how it answers: RCPT refused with `refuse_rcpt`;
-    the first RCPT, or DATA, held until `release` when `hold_rcpt` or `hold_data` is set."""
+    """What an SMTP server received, and how it answers: RCPT refused with `refuse_rcpt`,
+    the next message refused with `refuse_data`; the first RCPT, or DATA, held until
+    `release` when `hold_rcpt` or `hold_data` is set."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[Envelope, EmailMessage]] = []
         self.refuse_rcpt: str | None = None
+        self.refuse_data: str | None = None
         self.hold_data = False
         self.release = threading.Event()
         self.data_received = threading.Event()
@@ -68,6 +70,9 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        if self.refuse_data:
+            refusal, self.refuse_data = self.refuse_data, None
+            return refusal
         content = envelope.original_content or b""
         message = message_from_bytes(content, policy=default)
         assert isinstance(message, EmailMessage)
@@ -208,6 +213,27 @@ def test_a_refused_recipient_is_retried_with_backoff_then_failed(
     assert (email.status, email.attempts) == ("failed", MAX_ATTEMPTS)
     assert email.last_error == "the mail server refused the recipient (SMTP 550)"
     assert mailbox.messages == []
+
+
+def test_a_message_refused_at_data_is_pending_again_and_sent_once_later(
+    db: Database, tenant: Tenant, mailbox: Mailbox, smtp_settings: Settings, clock: MovableClock
+) -> None:
+    """The server refused the message itself: it surely does not have it, so the email
+    leaves `sending` for `pending`, stamped with that attempt, and goes once, later."""
+    mailbox.refuse_data = "554 5.6.0 message refused"
+    queue(db, tenant)
+
+    assert run_jobs(db, smtp_settings, clock) == 1
+    refused = outbox(db, tenant)
+    assert (refused.status, refused.attempts, mailbox.messages) == ("pending", 1, [])
+    assert refused.last_error == "the mail server refused the message (SMTP 554)"
+    assert refused.last_attempt_at is not None
+
+    clock.advance(2)
+    assert run_jobs(db, smtp_settings, clock) == 1
+    sent = outbox(db, tenant)
+    assert (sent.status, sent.attempts, len(mailbox.messages)) == ("sent", 2, 1)
+    assert run_jobs(db, smtp_settings, clock) == 0
 
 
 def test_a_server_that_is_down_is_tried_again_until_it_is_back(

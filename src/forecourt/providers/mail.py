@@ -138,7 +138,11 @@ class SmtpMailer:
                     raise _Refused("recipient", code)
                 before_data()
                 data_sent = True  # from here the server may take the message however it ends
-                smtp.data(message)  # raises SMTPDataError on a refusal: then it was not taken
+                # A refusal of DATA itself raises SMTPDataError; one of the message, after
+                # its content, is only the reply's code. Either way it was not taken.
+                code, _ = smtp.data(message)
+                if code != 250:
+                    raise _Refused("message", code)
             finally:
                 _close(smtp)
         except _Refused as exc:

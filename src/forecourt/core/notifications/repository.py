@@ -51,14 +51,19 @@ def mark_sending(conn: Connection, email_id: UUID, now: datetime) -> None:
     )
 
 
-def finish_attempt(conn: Connection, email_id: UUID, values: Mapping[str, Any]) -> None:
-    """The outcome of an attempt (counted here if it ended before `mark_sending`), or of
-    one a dead worker left `sending`."""
+def finish_attempt(conn: Connection, email_id: UUID, values: Mapping[str, Any], now: datetime) -> None:
+    """The outcome of an attempt (counted and stamped here if it ended before
+    `mark_sending`, which does both otherwise), or of one a dead worker left `sending`."""
     status = emails.c.status
+    before_data = status == PENDING
     conn.execute(
         sa.update(emails)
         .where(emails.c.id == email_id, status.in_([PENDING, SENDING]))
-        .values(attempts=emails.c.attempts + sa.case((status == PENDING, 1), else_=0), **values)
+        .values(
+            attempts=emails.c.attempts + sa.case((before_data, 1), else_=0),
+            last_attempt_at=sa.case((before_data, now), else_=emails.c.last_attempt_at),
+            **values,
+        )
     )
 
 

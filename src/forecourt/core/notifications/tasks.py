@@ -47,7 +47,8 @@ def send(ctx: Context) -> None:
         return  # settled (or its account deleted)
     if email.status == SENDING:
         with ctx.db.write() as conn:
-            repository.finish_attempt(conn, email_id, {"status": UNKNOWN, "last_error": MAY_HAVE_BEEN_SENT})
+            settled = {"status": UNKNOWN, "last_error": MAY_HAVE_BEEN_SENT}
+            repository.finish_attempt(conn, email_id, settled, ctx.clock.now())
         return
 
     def before_data() -> None:
@@ -67,9 +68,7 @@ def send(ctx: Context) -> None:
         values = {"status": FAILED, "last_error": outcome.error}
     else:
         values = {"status": PENDING, "last_error": outcome.error}
-    if not outcome.sent and not outcome.uncertain:
-        values["last_attempt_at"] = now  # ended before `before_data`, which stamps the others
     with ctx.db.write() as conn:
-        repository.finish_attempt(conn, email_id, values)
+        repository.finish_attempt(conn, email_id, values, now)
     if values["status"] == PENDING:
         raise NotSent(outcome.error or "not sent")
