@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +17,7 @@ from forecourt.cli.main import app
 from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import Batch, CustomerFields
 from forecourt.db.engine import Database
-from tests.conftest import Cli, Tenant, running_server, settings_for
+from tests.conftest import Cli, Tenant, loopback_server, loopback_url, running_server, settings_for
 
 VIN = "1N4AL11D16N337720"
 LISTING = {
@@ -173,3 +175,34 @@ def test_a_command_run_away_from_its_database_says_where_it_looked_and_creates_n
         assert f"no Forecourt database at {tmp_path / 'var' / 'forecourt.db'}" in said
         assert "--database-url" in said
     assert not (tmp_path / "var").exists()
+
+
+class _BadGateway(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        page = b"<html><body>502 Bad Gateway</body></html>"
+        self.send_response(502)
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("command", ["listings", "upload"])
+def test_a_server_mode_answered_by_a_proxys_error_page_says_so(
+    cli: Cli, tmp_path: Path, command: str
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps(LISTING | {"vin": VIN}) + "\n")
+    customers = tmp_path / "customers.csv"
+    customers.write_text("rego,state\nABC123,VIC\n")
+    with loopback_server(_BadGateway) as proxy:
+        url = loopback_url(proxy)
+        if command == "listings":
+            result = cli.run("listings", "ingest", str(feed), "--server", url, "--ingest-key", "fci_x_y")
+        else:
+            result = cli.run("upload", str(customers), "--region", "au", "--api-key", "k", "--server", url)
+
+    assert result.exit_code == 1, result.output  # a clean error, not a traceback
+    assert "502: <html><body>502 Bad Gateway</body></html>" in result.output

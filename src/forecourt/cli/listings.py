@@ -10,10 +10,9 @@ from itertools import islice
 from pathlib import Path
 from typing import IO
 
-import httpx
 import msgspec
 
-from forecourt.cli import progress
+from forecourt.cli import progress, remote
 from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport, ListingFields
 from forecourt.core.webhooks.schemas import EventRenderer
@@ -56,20 +55,17 @@ def ingest_file(db: Database, render: EventRenderer, path: Path, batch_size: int
 def via_server(server: str, ingest_key: str, path: Path, batch_size: int = BATCH) -> IngestReport:
     """Each batch as a JSON array to /ingest/v1/listings; the records that could not be read
     are reported here, and the server's rows are turned back into the file's."""
-    headers = {"Authorization": f"Bearer {ingest_key}"}
-    with httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=300) as client:
+    with remote.client(server, {"Authorization": f"Bearer {ingest_key}"}) as client:
 
         def ingest(batch: list[listings.Numbered]) -> IngestReport:
             read = [(row, item) for row, item in batch if isinstance(item, ListingFields)]
             response = client.post("/ingest/v1/listings", content=msgspec.json.encode([f for _, f in read]))
-            if response.status_code != 200:
-                raise RuntimeError(f"{response.status_code}: {response.json().get('error', response.text)}")
-            report = msgspec.json.decode(response.content, type=IngestReport)
+            report = msgspec.json.decode(remote.checked(response, "error").content, type=IngestReport)
             for error in report.errors:
                 error.row = read[error.row - 1][0]
             unread = [error for _, item in batch if not isinstance(item, ListingFields) for error in item]
             report.received += len(batch) - len(read)
-            report.rejected += len({error.row for error in unread})
+            report.rejected += len(batch) - len(read)  # each unread record has its error(s)
             report.errors = sorted([*report.errors, *unread], key=lambda error: error.row)
             return report
 

@@ -10,10 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import msgspec
 
-from forecourt.cli import progress
+from forecourt.cli import progress, remote
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.adapters import Adapters
@@ -41,13 +40,11 @@ def _follow(step: Follow, total: int) -> dict[str, Any]:
 
 def via_server(server: str, api_key: str, region: str, body: dict[str, Any]) -> dict[str, Any]:
     params = {"region": region}
-    with httpx.Client(base_url=server.rstrip("/"), headers={"ApiKey": api_key}, timeout=300) as client:
+    with remote.client(server, {"ApiKey": api_key}) as client:
 
         def call(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
             response = client.request(method, path, params={**params, **kwargs.pop("params", {})}, **kwargs)
-            answer: dict[str, Any] = response.json()
-            if response.status_code >= 400:
-                raise RuntimeError(answer.get("message", response.text))
+            answer: dict[str, Any] = remote.checked(response, "message").json()
             return answer
 
         created = call("POST", "/v2/recapture/upload", json=body)["upload"]
