@@ -247,12 +247,15 @@ def ingest(conn: Connection, render: EventRenderer, items: Sequence[Numbered]) -
         # Before reading what is stored: see sightings.repository.lock_for_matching.
         sightings.lock_for_matching(conn, listings_side=True)
     stored = repository.by_keys(conn, batch.keys()) if batch else {}
+    merged: dict[tuple[str, str], dict[str, Any]] = {}  # known listings: re-sent over stored
     for key, (row, record) in list(batch.items()):
         values = _merge(stored[key], record) if key in stored else msgspec.structs.asdict(record)
         if found := complete(values):
             report.errors += _errors(row, record.source_id, found)
             del batch[key]
             stored.pop(key, None)
+        elif key in stored:
+            merged[key] = values
     report.rejected = len({e.row for e in report.errors})
     if not batch:
         return report
@@ -270,7 +273,7 @@ def ingest(conn: Connection, render: EventRenderer, items: Sequence[Numbered]) -
     repriced: list[int] = []
     delisted: list[int] = []
     for key, old in stored.items():
-        values = _merge(old, batch[key][1])
+        values = merged[key]
         if all(values[name] == getattr(old, name) for name in repository.MUTABLE):
             unchanged.append(old.id)
             continue
