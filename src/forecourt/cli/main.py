@@ -18,7 +18,6 @@ from uuid import UUID
 import click
 import httpx
 import msgspec
-import sqlalchemy as sa
 
 from forecourt.cli import logs
 from forecourt.config import Settings
@@ -27,7 +26,7 @@ from forecourt.core.adapters import Adapters
 from forecourt.core.users import service as users
 from forecourt.core.users.schemas import User
 from forecourt.db import backup, migrate
-from forecourt.db.engine import Database
+from forecourt.db.engine import Database, sqlite_file
 from forecourt.kit.dates import format_timestamp
 from forecourt.kit.errors import DomainError
 from forecourt.kit.text import camel_keys
@@ -44,10 +43,8 @@ def _settings(ctx: click.Context, **overrides: Any) -> Settings:
 def _open(settings: Settings, *, create: bool = False) -> Database:
     """The configured database. Only `serve`, `worker` and `db upgrade` make a new SQLite
     file: any other command run from the wrong folder would work on an empty database."""
-    url = sa.engine.make_url(settings.database_url)
-    path = Path(url.database or "")
-    on_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    if on_file and not create and not path.exists():
+    path = sqlite_file(settings.database_url)
+    if path is not None and not create and not path.exists():
         raise click.ClickException(
             f"no Forecourt database at {path.resolve()} (FORECOURT_DATABASE_URL is"
             f" {settings.database_url!r}; a relative path is read from the current folder)."

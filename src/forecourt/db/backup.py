@@ -12,6 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from forecourt.db.engine import sqlite_file
+
 
 class BackupError(Exception):
     """The backup cannot be made; the message says why, for the operator."""
@@ -19,12 +21,12 @@ class BackupError(Exception):
 
 def sqlite_path(database_url: str) -> Path | None:
     """The file of a SQLite database URL; None for any other database."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
+    if make_url(database_url).get_backend_name() != "sqlite":
         return None
-    if not url.database or url.database == ":memory:":
+    file = sqlite_file(database_url)
+    if file is None:
         raise BackupError("an in-memory database cannot be backed up")
-    return Path(url.database)
+    return file
 
 
 def use_pg_dump(database_url: str, target: Path) -> str:

@@ -48,6 +48,14 @@ def sqlite_writable(path: str) -> bool:
     return os.path.exists(path) and all(os.access(f, os.W_OK) for f in [*files, folder])
 
 
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def normalise_url(url: str) -> URL:
     """Accept the plain `postgresql://` form operators type and use psycopg 3 for it."""
     parsed = make_url(url)
@@ -71,10 +79,11 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
 
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    file = sqlite_file(parsed)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, **kwargs)
-    path = parsed.database if parsed.database and parsed.database != ":memory:" else None
+    path = str(file) if file is not None else None
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
