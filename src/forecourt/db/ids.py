@@ -8,9 +8,9 @@ cascade), so an id, once handed out, is never handed out again, whatever happens
 its row; the rare draw that is already there is drawn again.
 
 The range: above 2^32, so that no new id meets one numbered by the old counters
-(recorded by the migration that brought this in, deleted ones included, since they were
-all smaller), and below 2^46, so that a Kapture contact's id, derived as the customer's
-id x 100 + n, stays below 2^53, the largest integer a JavaScript client reads exactly.
+(deleted ones included: all of them were far smaller), and below 2^46, so that a
+Kapture contact's id, derived as the customer's id x 100 + n, stays below 2^53, the
+largest integer a JavaScript client reads exactly.
 Why random and not a counter per account: docs/architecture.md ("Ids clients see").
 
 Ids that no client sees (jobs, stock rows, checks) keep their sequences; those never go

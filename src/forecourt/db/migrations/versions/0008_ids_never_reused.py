@@ -33,9 +33,8 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_issued_ids")),
     )
-    for source in ("SELECT id FROM parties", "SELECT id FROM opportunities", "SELECT cm_id FROM accounts"):
-        # WHERE true: SQLite would read ON CONFLICT as part of the SELECT's join.
-        op.execute(f"INSERT INTO issued_ids (id) {source} WHERE true ON CONFLICT DO NOTHING")
+    # The ids the old counters gave (those of deleted rows included) are all below the
+    # range ids are drawn from now (db/ids.py, LOW): none needs recording.
     if op.get_bind().dialect.name == "postgresql":
         for table in ISSUED:
             op.execute(f"ALTER TABLE {table} ALTER COLUMN id DROP DEFAULT")
