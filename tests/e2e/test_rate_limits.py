@@ -250,6 +250,18 @@ def test_failed_sign_ins_lock_the_key_out_until_the_window_passes(
         assert http.get("/v2/recapture/customers", params={"region": "au"}, headers=right).status_code == 200
 
 
+def test_a_forged_session_token_counts_as_a_failed_sign_in(
+    db: Database, database_url: str, tenant: Tenant, clock: MovableClock
+) -> None:
+    key = {"X-Api-Key": tenant.api_key}
+    forged = key | {"X-Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJhY2MiOiJ4In0.forged"}
+    with limited(database_url, db, clock, auth_failure_limit=2, auth_failure_window_seconds=600) as http:
+        assert [http.get("/v3/vehicle", headers=forged).status_code for _ in range(2)] == [401, 401]
+        # Both counted as failed sign-ins (of the key and the address): locked out now,
+        # with no token at all.
+        assert http.get("/v3/vehicle", headers=key).status_code == 429
+
+
 @pytest.mark.parametrize(
     "garbage",
     ["fck_" + "a" * 5000 + "_x", "fck_\x00\x00_x", "fck_0123456789AB_x", "not a key", ""],
