@@ -18,15 +18,15 @@ from forecourt.db.models import emails
 _EMAIL = [emails.c[name] for name in OutgoingEmail.__struct_fields__]
 
 
-def insert_new(conn: Connection, values: Mapping[str, Any]) -> bool:
-    """Insert unless the account already has an email for this key; whether it did."""
-    inserted = conn.scalar(
+def insert_new(conn: Connection, values: Mapping[str, Any]) -> OutgoingEmail | None:
+    """The email inserted, or None when the account already has one for this key."""
+    row = conn.execute(
         bulk.upsert(conn, emails)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["account_id", "key"])
-        .returning(emails.c.id)
-    )
-    return inserted is not None
+        .returning(*_EMAIL)
+    ).first()
+    return OutgoingEmail(**row._mapping) if row else None
 
 
 def by_key(conn: Connection, account_id: UUID, key: str) -> OutgoingEmail | None:

@@ -70,10 +70,12 @@ def queue(
         "attempts": 0,
         "created_at": utcnow(),
     }
-    if repository.insert_new(conn, values):
+    created = repository.insert_new(conn, values)
+    if created is not None:
         jobs.enqueue(conn, SEND_JOB, {"email_id": str(email_id)}, max_attempts=MAX_ATTEMPTS)
+        return created
     found = repository.by_key(conn, account_id, key)
-    assert found is not None  # inserted now, or before (emails are not deleted but with the account)
+    assert found is not None  # queued before (emails are not deleted but with the account)
     return found
 
 
