@@ -16,6 +16,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from forecourt.kit import request_ids
 
 log = logging.getLogger("forecourt.access")
+_HEADER = request_ids.HEADER.lower().encode()  # as ASGI gives header names
 
 
 def middleware(app: ASGIApp) -> ASGIApp:
@@ -24,7 +25,7 @@ def middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         started, method = time.perf_counter(), scope["method"]
-        offered = dict(scope["headers"]).get(request_ids.HEADER.lower().encode())
+        offered = next((value for name, value in scope["headers"] if name == _HEADER), None)
         request_id = request_ids.choose(offered.decode("latin-1") if offered else None)
         token = request_ids.current.set(request_id)
 

@@ -26,6 +26,7 @@ from forecourt.core.adapters import Adapters
 from forecourt.core.ratelimits.service import Limiter
 from forecourt.db.engine import Database
 from forecourt.kit.errors import InvalidInput
+from forecourt.kit.text import check_no_nul
 
 ASSETS = Path(__file__).with_name("assets")
 REDOC = "redoc.standalone.js"
@@ -34,9 +35,8 @@ REDOC = "redoc.standalone.js"
 def refuse_nul_in_url(request: Request[Any, Any, Any]) -> None:
     """One rule for text in the URL, before any handler: a NUL character (PostgreSQL can
     neither store nor compare one, SQLite would) is a 400, whatever the route."""
-    query = request.scope.get("query_string", b"")
-    if "\x00" in request.scope["path"]:
-        raise InvalidInput("path", "the path must not contain NUL characters")
+    check_no_nul("path", request.scope["path"])
+    query = request.scope.get("query_string", b"")  # raw bytes: a NUL may come %-encoded
     if b"%00" in query or b"\x00" in query:
         raise InvalidInput("query", "the query string must not contain NUL characters")
 
