@@ -315,7 +315,9 @@ def test_a_pg_dump_restores_into_a_fresh_database_equal_in_every_table(
             timeout=BOUNDED_WAIT,
         )
         restored = Database(restore_url)
-        got, ready = every_row(restored), migrate.at_head(restored.engine)
+        with restored.engine.connect() as conn:
+            ready = migrate.at_head(conn)
+        got = every_row(restored)
         restored.dispose()
     finally:
         _create_database(database_url, restore_name, drop=True)

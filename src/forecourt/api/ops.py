@@ -61,12 +61,13 @@ def readyz(db: DbDep) -> Response[Any]:
     """Readiness: 200 when the database answers with the schema this code needs and takes
     writes; 503 with the reason otherwise (send no traffic here until it is 200)."""
     try:
-        if not migrate.at_head(db.engine):
-            reason = "the database schema is not current: run `forecourt db upgrade`"
-        elif not db.writable():
-            reason = "the database is not writable"
-        else:
-            reason = None
+        with db.engine.connect() as conn:  # one connection for both questions
+            if not migrate.at_head(conn):
+                reason = "the database schema is not current: run `forecourt db upgrade`"
+            elif not db.writable(conn):
+                reason = "the database is not writable"
+            else:
+                reason = None
     except sa.exc.SQLAlchemyError:
         reason = "the database is unreachable"
     if reason is None:

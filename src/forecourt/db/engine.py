@@ -150,15 +150,14 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def writable(self) -> bool:
+    def writable(self, conn: Connection) -> bool:
         """Whether writes can be made now: on SQLite, whether the file (and its folder) may
         be written; on PostgreSQL, whether sessions are read-only (a standby, or
-        `default_transaction_read_only`). Raises when the database cannot be reached."""
+        `default_transaction_read_only`), asked on `conn`."""
         if self.is_sqlite:
-            path = self.engine.url.database
-            return not path or path == ":memory:" or sqlite_writable(path)
-        with self.engine.connect() as conn:
-            return conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
+            file = sqlite_file(self.engine.url)
+            return file is None or sqlite_writable(str(file))
+        return conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
 
     def ping(self) -> bool:
         try:

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -33,10 +33,9 @@ def _heads() -> frozenset[str]:
     return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
-def at_head(engine: Engine) -> bool:
+def at_head(conn: Connection) -> bool:
     """Whether the database's schema is the one this code was written for."""
-    with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads()) == _heads()
+    return set(MigrationContext.configure(conn).get_current_heads()) == _heads()
 
 
 def check(database_url: str) -> None:
