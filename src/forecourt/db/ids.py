@@ -58,6 +58,9 @@ def issue_one(conn: Connection) -> int:
     return issue(conn, 1)[0]
 
 
+_TAKE_MANY = sa.text("SELECT setval(:s, nextval(:s) + :n - 1)")
+
+
 def counted(conn: Connection, table: sa.Table, count: int) -> list[int]:
     """`count` ids for new rows of a table numbered from its own sequence, taken before
     the insert (listings: matching needs them). The caller holds the table's write lock
@@ -67,9 +70,8 @@ def counted(conn: Connection, table: sa.Table, count: int) -> list[int]:
     largest id the AUTOINCREMENT table ever held, kept in sqlite_sequence, which the
     insert moves on."""
     if conn.dialect.name == "postgresql":
-        sequence = conn.scalar(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
-        query = sa.text("SELECT setval(:s, nextval(:s) + :n - 1)")
-        last = int(conn.scalar(query, {"s": sequence, "n": count}) or 0)
+        sequence = f"{table.name}_id_seq"  # as the migrations name it (0008 for listings)
+        last = int(conn.scalar(_TAKE_MANY, {"s": sequence, "n": count}) or 0)
         return list(range(last - count + 1, last + 1))
     top = conn.scalar(sa.text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table.name})
     return list(range((top or 0) + 1, (top or 0) + 1 + count))
