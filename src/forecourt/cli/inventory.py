@@ -13,11 +13,11 @@ from uuid import UUID
 import msgspec
 
 from forecourt.cli import progress
-from forecourt.core.accounts import repository as accounts
+from forecourt.core.accounts.service import require_account
 from forecourt.core.inventory import demo
 from forecourt.core.inventory import service as inventory
 from forecourt.db.engine import Database
-from forecourt.kit.errors import InvalidInput, NotFound
+from forecourt.kit.errors import InvalidInput
 
 BATCH = 2000
 Numbered = tuple[int, Any]
@@ -59,8 +59,7 @@ def import_records(
     db: Database, account_id: UUID, records: Iterable[Numbered], batch_size: int = BATCH
 ) -> inventory.ImportReport:
     with db.read() as conn:
-        if accounts.get_account(conn, account_id) is None:
-            raise NotFound(f"No account with id {account_id}")
+        require_account(conn, account_id)
     report = inventory.ImportReport()
     numbered = iter(records)
     while batch := list(islice(numbered, batch_size)):

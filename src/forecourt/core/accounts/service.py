@@ -54,9 +54,16 @@ def list_accounts(conn: Connection) -> list[Account]:
     return repository.list_accounts(conn)
 
 
-def issue_credential(conn: Connection, account_id: UUID, kind: CredentialKind) -> IssuedCredential:
-    if repository.get_account(conn, account_id) is None:
+def require_account(conn: Connection, account_id: UUID) -> Account:
+    """The account, or NotFound naming the id (for the operator's commands)."""
+    account = repository.get_account(conn, account_id)
+    if account is None:
         raise NotFound(f"No account with id {account_id}")
+    return account
+
+
+def issue_credential(conn: Connection, account_id: UUID, kind: CredentialKind) -> IssuedCredential:
+    require_account(conn, account_id)
     credential = IssuedCredential(
         id=new_id(),
         account_id=account_id,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from forecourt.core.accounts import repository as accounts
+from forecourt.core.accounts.service import require_account
 from forecourt.core.checks import repository
 from forecourt.core.checks.repository import DONE, FAILED
 from forecourt.core.checks.resources import Answer, Checker, Transient
@@ -31,8 +31,7 @@ def enabled(conn: Connection, account_id: UUID, checkers: Sequence[Checker]) -> 
 
 def switch(conn: Connection, account_id: UUID, key: str, on: bool, checkers: Sequence[Checker]) -> None:
     """Turn one of the server's resources on or off for an account."""
-    if accounts.get_account(conn, account_id) is None:
-        raise NotFound(f"No account with id {account_id}")
+    require_account(conn, account_id)
     if key not in {c.resource.key for c in checkers}:
         known = ", ".join(c.resource.key for c in checkers)
         raise NotFound(f"No resource {key!r} on this server (it runs: {known})")

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
-from forecourt.core.accounts import repository as accounts
+from forecourt.core.accounts.service import require_account
 from forecourt.core.ratelimits.service import Limiter
 from forecourt.core.users import passwords, repository
 from forecourt.core.users.schemas import ROLES, SIGN_IN_REFUSED, NewUser, Role, User, WithPassword
@@ -53,8 +53,7 @@ def check_new_user(account_id: UUID, email: str, display_name: str, role: str) -
 def create_user(conn: Connection, new: NewUser, password: str | None = None) -> WithPassword:
     """A new active user. Without a password, one is generated and handed back: the only
     time it exists in clear."""
-    if accounts.get_account(conn, new.account_id) is None:
-        raise NotFound(f"No account with id {new.account_id}")
+    require_account(conn, new.account_id)
     chosen = passwords.check(password) if password is not None else passwords.generate()
     now = utcnow()
     user = User(new_id(), new.account_id, new.email, new.display_name, new.role, True, now, now)
@@ -64,8 +63,7 @@ def create_user(conn: Connection, new: NewUser, password: str | None = None) -> 
 
 
 def list_users(conn: Connection, account_id: UUID) -> list[User]:
-    if accounts.get_account(conn, account_id) is None:
-        raise NotFound(f"No account with id {account_id}")
+    require_account(conn, account_id)
     return repository.of_account(conn, account_id)
 
 
