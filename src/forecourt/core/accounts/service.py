@@ -89,17 +89,22 @@ def revoke_credential(conn: Connection, prefix: str) -> None:
 
 
 def _authenticate(conn: Connection, kind: CredentialKind, prefix: str, secret: str) -> Account:
-    # A prefix of another shape is no key's (and a NUL in it is more than PostgreSQL takes).
-    found = repository.active_credential(conn, kind, prefix) if PREFIX_SHAPE.fullmatch(prefix) else None
+    found = repository.active_credential(conn, kind, prefix)
     if found is not None and hmac.compare_digest(found[1], _hash(secret)):
         return found[0]
     raise Unauthenticated("Invalid credentials")
 
 
+def _shaped(prefix: str, secret: str) -> tuple[str, str] | None:
+    # A prefix of another shape than issue_credential makes is no key's (and a NUL in it
+    # is more than PostgreSQL takes): refused before any query.
+    return (prefix, secret) if PREFIX_SHAPE.fullmatch(prefix) else None
+
+
 def _split_key(key: str | None, kind: str) -> tuple[str, str] | None:
     """(prefix, secret) of a `<kind>_<prefix>_<secret>` key, if it is shaped like one."""
     parts = (key or "").strip().split("_", 2)
-    return (parts[1], parts[2]) if len(parts) == 3 and parts[0] == kind else None
+    return _shaped(parts[1], parts[2]) if len(parts) == 3 and parts[0] == kind else None
 
 
 def _split_basic(token: str | None) -> tuple[str, str] | None:
@@ -109,12 +114,11 @@ def _split_basic(token: str | None) -> tuple[str, str] | None:
     except (ValueError, UnicodeError):  # not base64 (binascii.Error), not ASCII, not UTF-8
         return None
     prefix, sep, secret = decoded.partition(":")
-    return (prefix, secret) if sep else None
+    return _shaped(prefix, secret) if sep else None
 
 
 def _prefix(split: tuple[str, str] | None) -> str | None:
-    # Anything else than what issue_credential makes cannot be a key's prefix.
-    return split[0] if split and PREFIX_SHAPE.fullmatch(split[0]) else None
+    return split[0] if split else None
 
 
 def api_key_prefix(api_key: str | None) -> str | None:
@@ -160,7 +164,7 @@ def revoke_ingest_key(conn: Connection, prefix: str) -> None:
 
 def authenticate_ingest_key(conn: Connection, key: str | None) -> None:
     split = _split_key(key, INGEST_KEY_PREFIX)
-    if split is not None and PREFIX_SHAPE.fullmatch(split[0]):
+    if split is not None:
         stored = repository.active_ingest_key_hash(conn, split[0])
         if stored is not None and hmac.compare_digest(stored, _hash(split[1])):
             return
