@@ -84,6 +84,20 @@ def test_every_write_documents_its_body_and_the_413(document: dict[str, Any]) ->
             assert "413" in operation["responses"], (method, path)
 
 
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        ("/v3/vehicle/filter/values", {"fields"}),
+        ("/v2/recapture/customers", {"region", "offset", "limit", "upload_id"}),
+        ("/v2/recapture/upload/{upload_id}/errors", {"region", "offset", "limit"}),
+    ],
+)
+def test_the_query_parameters_a_list_reads_are_documented(
+    document: dict[str, Any], path: str, names: set[str]
+) -> None:
+    assert names <= {p["name"] for p in document["paths"][path]["get"]["parameters"] if p["in"] == "query"}
+
+
 def test_the_vehicle_list_documents_its_query_language(document: dict[str, Any]) -> None:
     parameters = {p["name"]: p for p in document["paths"]["/v3/vehicle"]["get"]["parameters"]}
     assert {"search", "and", "or", "order", "offset", "limit"} <= set(parameters)
