@@ -45,6 +45,11 @@ RETRY_AFTER = OpenAPIHeader(
 )
 
 
+def success(shape: Any, status: int = 200, description: str = "Success") -> dict[int, ResponseSpec]:
+    """The answer an operation gives when it succeeds (for `Errors.documented(responses=)`)."""
+    return {status: ResponseSpec(shape, description=description, generate_examples=False)}
+
+
 def json_schema(shape: Any) -> dict[str, Any]:
     """A request shape's JSON Schema, self-contained (its definitions inlined)."""
     schema = msgspec.json.schema(shape)

@@ -11,7 +11,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from forecourt.api.deps import DbDep
 from forecourt.api.errors import RETRY_AFTER_SECONDS, PlainError
-from forecourt.api.openapi import Errors
+from forecourt.api.openapi import Errors, success
 from forecourt.db import migrate
 
 # Requests by route template and status, and a latency histogram, under forecourt_*.
@@ -37,7 +37,7 @@ ERRORS = Errors(PlainError)
 def _documented(description: str) -> dict[str, Any]:
     return ERRORS.documented(
         responses={
-            200: ResponseSpec(Health, description=description, generate_examples=False),
+            **success(Health, description=description),
             503: ResponseSpec(Health, description="Not now: try again after Retry-After seconds"),
         }
     )

@@ -8,11 +8,11 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, Router, post
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import AdaptersDep, DbDep, bearer_token
 from forecourt.api.ingest.errors import ERRORS, SECURITY_SCHEMES
+from forecourt.api.openapi import success
 from forecourt.api.ratelimit import LimiterDep, guarded
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
@@ -54,11 +54,7 @@ def _ingest(db: Database, render: EventRenderer, body: bytes) -> IngestReport:
         # The handler reads either: a JSON array, or one JSON object per line.
         media_types=("application/json", "application/x-ndjson"),
         body_description="Listings as a JSON array, or as NDJSON (one listing per line)",
-        responses={
-            200: ResponseSpec(
-                IngestReport, description="Stored and matched; bad records listed", generate_examples=False
-            )
-        },
+        responses=success(IngestReport, description="Stored and matched; bad records listed"),
     ),
 )
 async def ingest_listings(

@@ -8,7 +8,6 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Request, post
-from litestar.openapi.datastructures import ResponseSpec
 
 from forecourt.api import bodies
 from forecourt.api.deps import DbDep
@@ -28,6 +27,7 @@ from forecourt.api.kapture.schemas import (
     pull_query,
     text,
 )
+from forecourt.api.openapi import success
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import Enquiry
@@ -38,10 +38,6 @@ PULL_PATHS = [
     "/ms/customer-search/customer-search/api/v1",
     "/select-customer-between-start-and-end-dates.html",
 ]
-
-
-def _ok(shape: Any) -> dict[int, ResponseSpec]:
-    return {200: ResponseSpec(shape, description="Success", generate_examples=False)}
 
 
 async def _run(request: Request[Any, Any, Any], work: Any) -> dict[str, Any]:
@@ -55,7 +51,7 @@ async def _run(request: Request[Any, Any, Any], work: Any) -> dict[str, Any]:
     PULL_PATHS,
     status_code=200,
     tags=["Kapture"],
-    **ERRORS.documented(401, 403, body=PullBody, responses=_ok(Pulled)),
+    **ERRORS.documented(401, 403, body=PullBody, responses=success(Pulled)),
 )
 async def pull_customers(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
     """The account's customers created from the start of createStartDate to the end of
@@ -96,7 +92,7 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
     "/ms/customer/customer/api/v1/add-update",
     status_code=200,
     tags=["Kapture"],
-    **ERRORS.documented(401, 404, body=AddUpdateBody, responses=_ok(Saved)),
+    **ERRORS.documented(401, 404, body=AddUpdateBody, responses=success(Saved)),
 )
 async def add_update_customer(
     request: Request[Any, Any, Any], db: DbDep, account: AccountDep
@@ -110,7 +106,7 @@ async def add_update_customer(
     "/search-customer-by-customer-id.html",
     status_code=200,
     tags=["Kapture"],
-    **ERRORS.documented(401, 404, body=FindBody, responses=_ok(Found)),
+    **ERRORS.documented(401, 404, body=FindBody, responses=success(Found)),
 )
 async def get_customer(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
     """The first `[{"kapture_customer_id", "email_id", "phone"}]` asked, by id, else

@@ -7,12 +7,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, put
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.engine import Connection
 
 from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
 from forecourt.api.idempotency import answer_once, replay
+from forecourt.api.openapi import success
 from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
 from forecourt.api.recapture.errors import ERRORS
 from forecourt.api.recapture.schemas import (
@@ -55,7 +55,7 @@ class CustomersController(Controller):
             401,
             413,
             422,
-            responses={200: ResponseSpec(CustomerPutEnvelope, description="Saved", generate_examples=False)},
+            responses=success(CustomerPutEnvelope, description="Saved"),
         ),
     )
     def create_customer(

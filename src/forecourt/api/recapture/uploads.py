@@ -9,13 +9,13 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
 from forecourt.api.bodies import SpooledBody, decode, mapped, spooled
 from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
 from forecourt.api.idempotency import answer_once
+from forecourt.api.openapi import success
 from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
 from forecourt.api.recapture.errors import ERRORS
 from forecourt.api.recapture.schemas import (
@@ -85,7 +85,7 @@ class UploadsController(Controller):
             401,
             422,
             body=UploadBody,
-            responses={202: ResponseSpec(UploadEnvelope, description="Queued", generate_examples=False)},
+            responses=success(UploadEnvelope, 202, "Queued"),
         ),
     )
     async def create_upload(

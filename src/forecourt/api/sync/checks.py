@@ -8,11 +8,11 @@ from uuid import UUID
 
 import anyio.to_thread
 from litestar import Controller, Request, get, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 from msgspec.structs import asdict
 
 from forecourt.api.deps import AdaptersDep, DbDep
+from forecourt.api.openapi import success
 from forecourt.api.sync.deps import AccountDep
 from forecourt.api.sync.errors import ERRORS
 from forecourt.api.sync.schemas import (
@@ -83,10 +83,6 @@ def _progress(batch: BatchProgress) -> dict[str, Any]:
     }
 
 
-def _ok(shape: Any, status: int = 200) -> dict[int, ResponseSpec]:
-    return {status: ResponseSpec(shape, description="Success", generate_examples=False)}
-
-
 class ChecksController(Controller):
     path = "/api"
     tags = ["Sync batch checks"]
@@ -94,7 +90,7 @@ class ChecksController(Controller):
     @get(
         "/batch/scraping",
         status_code=200,
-        **ERRORS.documented(401, body=VehiclesBody, responses=_ok(ChecksRead)),
+        **ERRORS.documented(401, body=VehiclesBody, responses=success(ChecksRead)),
     )
     async def read_batch(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
@@ -106,7 +102,7 @@ class ChecksController(Controller):
     @post(
         "/batch/scraping/query",
         status_code=200,
-        **ERRORS.documented(401, body=VehiclesBody, responses=_ok(ChecksRead)),
+        **ERRORS.documented(401, body=VehiclesBody, responses=success(ChecksRead)),
     )
     async def query_batch(
         self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
@@ -117,7 +113,7 @@ class ChecksController(Controller):
     @post(
         "/batch/scraping",
         status_code=202,
-        **ERRORS.documented(401, body=VehiclesBody, responses=_ok(BatchSubmitted, 202)),
+        **ERRORS.documented(401, body=VehiclesBody, responses=success(BatchSubmitted, 202)),
     )
     async def submit_batch(
         self, request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, account: AccountDep
@@ -138,7 +134,7 @@ class ChecksController(Controller):
     @get(
         "/batch/{batch_id:str}",
         sync_to_thread=True,
-        **ERRORS.documented(401, 404, responses=_ok(BatchProgressOut)),
+        **ERRORS.documented(401, 404, responses=success(BatchProgressOut)),
     )
     def batch_progress(self, db: DbDep, account: AccountDep, batch_id: FromPath[str]) -> dict[str, Any]:
         try:
@@ -148,7 +144,7 @@ class ChecksController(Controller):
         with db.read() as conn:
             return _progress(checks.progress(conn, account.id, batch))
 
-    @get("/resources", sync_to_thread=True, **ERRORS.documented(401, responses=_ok(ResourceList)))
+    @get("/resources", sync_to_thread=True, **ERRORS.documented(401, responses=success(ResourceList)))
     def list_resources(self, db: DbDep, adapters: AdaptersDep, account: AccountDep) -> dict[str, Any]:
         """The resources this server runs, and whether the account uses each."""
         everything = adapters.checkers
