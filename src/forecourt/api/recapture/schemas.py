@@ -8,7 +8,7 @@ import msgspec
 
 from forecourt.core.customers.schemas import Customer, CustomerFields, Sighting
 from forecourt.core.listings.schemas import Listing
-from forecourt.core.uploads.schemas import RowError, Upload
+from forecourt.core.uploads.schemas import RowError, Upload, UploadRequest
 from forecourt.core.webhooks.schemas import Delivery, Webhook, WebhookEvent
 from forecourt.kit.dates import format_timestamp
 
@@ -18,15 +18,11 @@ class CustomerPutBody(msgspec.Struct, kw_only=True):
     enable_rego_lookups: bool = False
 
 
-class UploadBody(msgspec.Struct, kw_only=True):
-    """The upload's body as the document describes it (the route streams it to disk and
-    decodes it as core.uploads.schemas.UploadRequest, the customers left raw)."""
+class UploadBody(UploadRequest, kw_only=True):
+    """The upload's body as the document describes it: the route streams it to disk and
+    decodes it as UploadRequest, whose other fields this keeps, the customers left raw."""
 
-    customers: list[CustomerFields]
-    name: str | None = None
-    enable_rego_lookups: bool = False
-    monitor_start_date: str | None = None
-    monitor_end_date: str | None = None
+    customers: list[CustomerFields]  # type: ignore[assignment]
 
 
 class SightingOut(msgspec.Struct, kw_only=True):
