@@ -102,6 +102,7 @@ tracked_customers = sa.Table(
     sa.Column("additional_fields", Json, nullable=False),
     # The upload that last created or updated the customer.
     sa.Column("upload_id", sa.Uuid, nullable=True),
+    sa.Column("do_not_contact", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("last_updated", sa.DateTime, nullable=False),
     sa.Index(None, "account_id", "region", "created_at", "id"),
@@ -316,10 +317,67 @@ leads = sa.Table(
         "vehicle_id", BigId, sa.ForeignKey("inventory_vehicles.id", ondelete="SET NULL"), nullable=True
     ),
     sa.Column("message", sa.Text, nullable=True),
+    # The workflow (core/leads/workflow.py): new, contacted, appointment, won, lost.
+    sa.Column("status", sa.String(16), nullable=False, server_default="new"),
+    sa.Column("lost_reason", sa.String(100), nullable=True),
+    sa.Column("assignee_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("assigned_at", sa.DateTime, nullable=True),
+    sa.Column("first_actioned_at", sa.DateTime, nullable=True),  # a person's first status or note
+    sa.Column("closed_at", sa.DateTime, nullable=True),
+    # Routing (core/leads/routing.py): times taken away for want of action, and when the
+    # managers were told it ran out of reassignments.
+    sa.Column("reassignments", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("escalated_at", sa.DateTime, nullable=True),
+    # Its customer or party was marked do-not-contact: no email or CRM delivery names it.
+    sa.Column("do_not_contact", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "account_id", "created_at"),
+    sa.Index(None, "account_id", "status"),
+    sa.Index(None, "assignee_id", "status"),
     sa.Index(None, "tracked_customer_id"),  # a customer's deletion nulls its leads' link
     sa.Index(None, "party_id"),
     sa.Index(None, "vehicle_id"),
+)
+
+# A lead's timeline: what happened to it, who did it (a user; none for Forecourt itself or
+# an API client, told apart by `actor`) and when. `details` holds what the kind needs.
+lead_events = sa.Table(
+    "lead_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _owned_by("lead_id", "leads.id"),
+    _account_fk(),
+    # created, assigned, status_changed, reopened, note_added, sighted, escalated,
+    # email_sent, delivered
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(16), nullable=False),  # user, api, forecourt
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("details", Json, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index(None, "lead_id", "id"),
+    sa.Index(None, "account_id"),
+    **NEVER_REUSED,
+)
+
+# An account's lead rules; an account without a row has the defaults (core/leads/schemas.py).
+lead_settings = sa.Table(
+    "lead_settings",
+    metadata,
+    _owned_by("account_id", "accounts.id", primary_key=True),
+    sa.Column("time_zone", sa.String(64), nullable=False),  # IANA name: the 08:00 digest
+    sa.Column("lost_reasons", Json, nullable=False),  # the reasons a lead may be lost for
+    sa.Column("unactioned_minutes", sa.Integer, nullable=False),  # then it is reassigned
+    sa.Column("max_reassignments", sa.Integer, nullable=False),  # then managers are told
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# Routing by origin: an origin with rows here goes only to these users (while active
+# sales users); an origin without goes to all the account's active sales users.
+lead_routes = sa.Table(
+    "lead_routes",
+    metadata,
+    _owned_by("account_id", "accounts.id", primary_key=True),
+    sa.Column("origin", sa.String(32), primary_key=True),
+    _owned_by("user_id", "users.id", primary_key=True),
 )
 
 # A tracked customer's vehicle found in a listing: at most one per (customer, listing).
@@ -447,6 +505,7 @@ parties = sa.Table(
     sa.Column("tecfactura_id", sa.String(64), nullable=True),
     sa.Column("is_organisation", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("is_channel_partner", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("do_not_contact", sa.Boolean, nullable=False, server_default=sa.false()),
     # The other fields, as the Autengo contact names them, and Kapture's own extras.
     sa.Column("details", Json, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),

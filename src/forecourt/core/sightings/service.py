@@ -19,7 +19,7 @@ from forecourt.db.bulk import Same
 from forecourt.kit.dates import utcnow
 from forecourt.kit.ids import new_ids
 
-LEAD_ORIGIN = "recapture_sighting"
+LEAD_ORIGIN = "sighting"
 lock_for_matching = repository.lock_for_matching
 of_listings = repository.of_listings
 
