@@ -17,7 +17,7 @@ from forecourt.core.contacts.schemas import (
     IncompleteCustomer,
     PullQuery,
 )
-from forecourt.core.leads import repository as leads
+from forecourt.core.leads import service as leads
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import Conflict, InvalidInput, NotFound
 from forecourt.kit.text import check_no_nul
@@ -168,4 +168,4 @@ def add_update_customer(
     if enquiry is None:
         return saved, None
     message = " - ".join(filter(None, (enquiry.title, enquiry.remarks))) or None
-    return saved, leads.insert(conn, account_id, "enquiry", utcnow(), party_id=saved.id, message=message)
+    return saved, leads.open_one(conn, account_id, "enquiry", utcnow(), party_id=saved.id, message=message)

@@ -92,6 +92,7 @@ class Customer(msgspec.Struct, kw_only=True):
     vehicle_title: str | None
     additional_fields: dict[str, Any]
     upload_id: UUID | None
+    do_not_contact: bool = False  # no email or CRM delivery names it (docs/leads.md)
     created_at: datetime
     last_updated: datetime
     sightings: list[Sighting] = msgspec.field(default_factory=list)

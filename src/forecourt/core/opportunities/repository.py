@@ -8,26 +8,12 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.leads import repository as leads
 from forecourt.db import ids
 from forecourt.db.models import opportunities
 
-ORIGIN = "opportunity"
 
-
-def insert(
-    conn: Connection,
-    account_id: UUID,
-    *,
-    party_id: int,
-    vehicle_id: int,
-    message: str | None,
-    source_type: int | None,
-    at: datetime,
-) -> int:
-    lead_id = leads.insert(
-        conn, account_id, ORIGIN, at, party_id=party_id, vehicle_id=vehicle_id, message=message
-    )
+def insert(conn: Connection, account_id: UUID, lead_id: UUID, source_type: int | None, at: datetime) -> int:
+    """Number a lead as an opportunity."""
     opportunity_id = ids.issue_one(conn)
     conn.execute(
         sa.insert(opportunities).values(

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from forecourt.core.contacts import service as contacts
 from forecourt.core.inventory import repository as inventory
 from forecourt.core.inventory.schemas import VehicleNotFound
+from forecourt.core.leads import service as leads
 from forecourt.core.opportunities import repository
 from forecourt.core.opportunities.schemas import Opportunity
 from forecourt.kit.dates import utcnow
@@ -28,12 +29,9 @@ def create(conn: Connection, account_id: UUID, post: Opportunity) -> int:
         raise InvalidInput("customer.lastName", "customer needs a firstName or a lastName")
     if not (customer.email or customer.phone_number):
         raise InvalidInput("customer.email", "customer needs an email or a phoneNumber to be answered")
-    return repository.insert(
-        conn,
-        account_id,
-        party_id=contacts.find_or_create(conn, account_id, customer),
-        vehicle_id=vehicle[0],
-        message=post.message,
-        source_type=post.source_type,
-        at=utcnow(),
+    at = utcnow()
+    party_id = contacts.find_or_create(conn, account_id, customer)
+    lead_id = leads.open_one(
+        conn, account_id, "opportunity", at, party_id=party_id, vehicle_id=vehicle[0], message=post.message
     )
+    return repository.insert(conn, account_id, lead_id, post.source_type, at)

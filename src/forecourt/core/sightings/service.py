@@ -12,12 +12,14 @@ from sqlalchemy.engine import Connection
 from forecourt.core.customers import repository as customers
 from forecourt.core.customers.schemas import Sighting
 from forecourt.core.leads import repository as leads
+from forecourt.core.leads import service as lead_service
+from forecourt.core.leads.schemas import FORECOURT
 from forecourt.core.sightings import repository
 from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle, matches, pairs
 from forecourt.core.sightings.schemas import NewSighting
 from forecourt.db.bulk import Same
 from forecourt.kit.dates import utcnow
-from forecourt.kit.ids import new_ids
+from forecourt.kit.ids import new_id
 
 LEAD_ORIGIN = "sighting"
 lock_for_matching = repository.lock_for_matching
@@ -77,22 +79,37 @@ def _record(conn: Connection, matched: list[tuple[WatchedVehicle, ListedVehicle]
     if not new:
         return []
     now = utcnow()
-    lead_ids = new_ids(len(new))
+    # A customer's vehicle seen again while its lead is open joins that lead's timeline;
+    # otherwise the sighting opens a lead (one per customer, however many listings).
+    open_leads = leads.open_sighting_leads(conn, {c.id for c, _ in new})
+    opening: dict[UUID, tuple[UUID, UUID, int]] = {}  # customer: lead, account, listing
+    lead_ids = []
+    for c, listing in new:
+        lead_id = open_leads.get(c.id) or opening.setdefault(c.id, (new_id(), c.account_id, listing.id))[0]
+        lead_ids.append(lead_id)
     customer_ids = [c.id for c, _ in new]
     listing_ids = [listing.id for _, listing in new]
     accounts = [c.account_id for c, _ in new]
-    # Each sighting opens a lead for the dealer to act on.
+    opened = list(opening.values())
     leads.insert_columns(
         conn,
         {
-            "id": lead_ids,
-            "account_id": accounts,
+            "id": [lead_id for lead_id, _, _ in opened],
+            "account_id": [account_id for _, account_id, _ in opened],
             "origin": Same(LEAD_ORIGIN),
-            "tracked_customer_id": customer_ids,
-            "listing_id": listing_ids,
+            "tracked_customer_id": list(opening),
+            "listing_id": [listing_id for _, _, listing_id in opened],
             "created_at": Same(now),
         },
     )
+    first_listing = {lead_id: listing_id for lead_id, _, listing_id in opened}
+    again = [
+        lead_service.event(lead_id, account_id, "sighted", FORECOURT, now, listing_id=listing_id)
+        for lead_id, account_id, listing_id in zip(lead_ids, accounts, listing_ids, strict=True)
+        if first_listing.get(lead_id) != listing_id
+    ]
+    lead_service.opened(conn, [(lead_id, account_id) for lead_id, account_id, _ in opened], now)
+    leads.add_events(conn, again)
     repository.insert_columns(
         conn,
         {

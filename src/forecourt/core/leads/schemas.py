@@ -1,0 +1,99 @@
+"""Leads as the rest of Forecourt sees them: the workflow's words, a lead, its timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final, Literal, get_args
+from uuid import UUID
+
+import msgspec
+
+from forecourt.kit.errors import NotFound
+
+Origin = Literal["sighting", "opportunity", "enquiry"]
+ORIGINS: Final[tuple[str, ...]] = get_args(Origin)
+Status = Literal["new", "contacted", "appointment", "won", "lost"]
+STATUSES: Final[tuple[str, ...]] = get_args(Status)
+OPEN: Final = ("new", "contacted", "appointment")
+CLOSED: Final = ("won", "lost")
+
+# What a timeline holds.
+EventKind = Literal[
+    "created",  # details: {}
+    "assigned",  # {"from": user id or None, "to": user id, "reason": "routing" | "unactioned" | "by hand"}
+    "status_changed",  # {"from", "to", "reason"?}
+    "reopened",  # {"from", "to"}
+    "note_added",  # {"text"}
+    "sighted",  # {"listing_id"}: the vehicle seen again in another listing while open
+    "escalated",  # {"reassignments"}: out of reassignments, managers told
+    "email_sent",  # {"email_id", "to" (user id), "about"}
+    "delivered",  # {"target_id", "status"}
+]
+
+# Who did it: a staff user (user_id), an API client with the account's key, or Forecourt.
+ActorKind = Literal["user", "api", "forecourt"]
+
+
+class Actor(msgspec.Struct, frozen=True):
+    kind: ActorKind
+    user_id: UUID | None = None
+
+
+API: Final = Actor("api")
+FORECOURT: Final = Actor("forecourt")
+
+DEFAULT_LOST_REASONS: Final = (
+    "sold privately",
+    "sold to another dealer",
+    "kept the vehicle",
+    "not interested",
+    "could not reach",
+    "price",
+    "other",
+)
+
+
+class LeadSettings(msgspec.Struct, frozen=True):
+    """An account's lead rules (the defaults until the operator changes them)."""
+
+    time_zone: str = "UTC"
+    lost_reasons: tuple[str, ...] = DEFAULT_LOST_REASONS
+    unactioned_minutes: int = 20
+    max_reassignments: int = 2
+
+
+class Lead(msgspec.Struct, frozen=True):
+    id: UUID
+    account_id: UUID
+    origin: Origin
+    status: Status
+    lost_reason: str | None
+    assignee_id: UUID | None
+    created_at: datetime
+    assigned_at: datetime | None
+    first_actioned_at: datetime | None
+    closed_at: datetime | None
+    reassignments: int
+    escalated_at: datetime | None
+    do_not_contact: bool
+    # What it is about: a tracked customer and the listing it was seen in (a sighting),
+    # a CRM party and perhaps a stock vehicle (an opportunity or an enquiry).
+    tracked_customer_id: UUID | None
+    listing_id: int | None
+    party_id: int | None
+    vehicle_id: int | None
+    message: str | None
+
+
+class LeadEvent(msgspec.Struct, frozen=True):
+    id: int
+    lead_id: UUID
+    kind: EventKind
+    actor: ActorKind
+    user_id: UUID | None
+    details: dict[str, Any]
+    at: datetime
+
+
+class LeadNotFound(NotFound):
+    """No such lead in this account (whether or not another account has one)."""
