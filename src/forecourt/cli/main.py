@@ -22,7 +22,9 @@ import msgspec
 from forecourt.cli import logs
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
+from forecourt.core.accounts.service import require_account
 from forecourt.core.adapters import Adapters
+from forecourt.core.optouts import service as optouts
 from forecourt.core.users import service as users
 from forecourt.core.users.schemas import User
 from forecourt.db import backup, migrate
@@ -397,6 +399,64 @@ def users_reset_password(ctx: click.Context, user_id: UUID, password_stdin: bool
     with _db(ctx) as database, database.write() as conn, _domain_errors():
         reset = users.reset_password(conn, user_id, password)
     _print(_user_json(reset.user, reset.password))
+
+
+@app.group("opt-outs")
+def opt_outs_group() -> None:
+    """Customers and contacts marked do-not-contact: their leads are made but flagged, and
+    no email or CRM delivery names them (docs/leads.md)."""
+
+
+def _opt_out(
+    ctx: click.Context, account_id: UUID, customer: UUID | None, contact: int | None, value: bool
+) -> None:
+    if (customer is None) == (contact is None):
+        raise click.UsageError("give one of --customer or --contact")
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
+        if customer is not None:
+            optouts.mark_customer(conn, account_id, customer, value)
+        else:
+            assert contact is not None
+            optouts.mark_contact(conn, account_id, contact, value)
+    chosen = {"customer": str(customer)} if customer is not None else {"contact": contact}
+    _print(chosen | {"do_not_contact": value})
+
+
+_customer_option = click.option("--customer", type=click.UUID, help="A tracked customer's id (Recapture).")
+_contact_option = click.option(
+    "--contact", type=int, help="A contact's id (Autengo contact, Kapture customer)."
+)
+
+
+@opt_outs_group.command("set")
+@click.argument("account_id", type=click.UUID)
+@_customer_option
+@_contact_option
+@click.pass_context
+def opt_outs_set(ctx: click.Context, account_id: UUID, customer: UUID | None, contact: int | None) -> None:
+    """Mark a customer or contact do-not-contact (its leads so far are flagged too)."""
+    _opt_out(ctx, account_id, customer, contact, True)
+
+
+@opt_outs_group.command("clear")
+@click.argument("account_id", type=click.UUID)
+@_customer_option
+@_contact_option
+@click.pass_context
+def opt_outs_clear(ctx: click.Context, account_id: UUID, customer: UUID | None, contact: int | None) -> None:
+    """Lift a do-not-contact mark (its leads are no longer flagged)."""
+    _opt_out(ctx, account_id, customer, contact, False)
+
+
+@opt_outs_group.command("list")
+@click.argument("account_id", type=click.UUID)
+@click.pass_context
+def opt_outs_list(ctx: click.Context, account_id: UUID) -> None:
+    """The account's do-not-contact customers and contacts, as JSON."""
+    with _db(ctx) as database, database.read() as conn, _domain_errors():
+        require_account(conn, account_id)
+        found = optouts.of_account(conn, account_id)
+    _print({"customers": [str(c) for c in found.customers], "contacts": found.contacts})
 
 
 @app.group("registry")

@@ -135,3 +135,18 @@ def enquiries(conn: Connection, party_ids: Sequence[int]) -> dict[int, int]:
         .group_by(leads.c.party_id)
     )
     return {party_id: count for party_id, count in rows}
+
+
+def set_do_not_contact(conn: Connection, account_id: UUID, party_id: int, value: bool) -> bool:
+    """False when the account has no such party."""
+    result = conn.execute(
+        sa.update(parties)
+        .where(parties.c.account_id == account_id, parties.c.id == party_id)
+        .values(do_not_contact=value)
+    )
+    return result.rowcount == 1
+
+
+def do_not_contact(conn: Connection, account_id: UUID) -> list[int]:
+    query = sa.select(parties.c.id).where(parties.c.account_id == account_id, parties.c.do_not_contact)
+    return list(conn.scalars(query.order_by(parties.c.id)))

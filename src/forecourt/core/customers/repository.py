@@ -192,3 +192,18 @@ def page(
         sa.select(*_COLUMNS).where(*where).order_by(tc.c.created_at, tc.c.id).offset(offset).limit(limit)
     )
     return total, [_customer(row._mapping) for row in rows]
+
+
+def set_do_not_contact(conn: Connection, account_id: UUID, customer_id: UUID, value: bool) -> bool:
+    """False when the account has no such customer."""
+    result = conn.execute(
+        sa.update(tc)
+        .where(tc.c.account_id == account_id, tc.c.id == customer_id)
+        .values(do_not_contact=value)
+    )
+    return result.rowcount == 1
+
+
+def do_not_contact(conn: Connection, account_id: UUID) -> list[UUID]:
+    query = sa.select(tc.c.id).where(tc.c.account_id == account_id, tc.c.do_not_contact).order_by(tc.c.id)
+    return list(conn.scalars(query))

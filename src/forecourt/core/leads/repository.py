@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from forecourt.core.leads.schemas import OPEN, Lead, LeadEvent, LeadSettings
 from forecourt.db import bulk
-from forecourt.db.models import lead_events, lead_settings, leads
+from forecourt.db.models import lead_events, lead_settings, leads, parties, tracked_customers
 from forecourt.kit.ids import new_id
 
 _LEAD = tuple(leads.c[name] for name in Lead.__struct_fields__)
@@ -137,3 +137,35 @@ def save_settings(conn: Connection, account_id: UUID, chosen: LeadSettings, at: 
     }
     statement = bulk.upsert(conn, lead_settings).values(account_id=account_id, **values)
     conn.execute(statement.on_conflict_do_update(index_elements=["account_id"], set_=values))
+
+
+def flag_do_not_contact(conn: Connection, lead_ids: Collection[UUID]) -> None:
+    """Flag the leads, of those given, whose customer or party is marked do-not-contact."""
+    if not lead_ids:
+        return
+    customer = sa.select(tracked_customers.c.id).where(
+        tracked_customers.c.id == leads.c.tracked_customer_id, tracked_customers.c.do_not_contact
+    )
+    party = sa.select(parties.c.id).where(parties.c.id == leads.c.party_id, parties.c.do_not_contact)
+    conn.execute(
+        sa.update(leads)
+        .where(bulk.one_of(conn, leads.c.id, lead_ids), sa.or_(customer.exists(), party.exists()))
+        .values(do_not_contact=True)
+    )
+
+
+def set_do_not_contact(
+    conn: Connection,
+    account_id: UUID,
+    value: bool,
+    *,
+    customer_id: UUID | None = None,
+    party_id: int | None = None,
+) -> None:
+    """Every lead of one customer or one party flagged, or no longer."""
+    about = (
+        leads.c.tracked_customer_id == customer_id
+        if customer_id is not None
+        else leads.c.party_id == party_id
+    )
+    conn.execute(sa.update(leads).where(leads.c.account_id == account_id, about).values(do_not_contact=value))

@@ -43,10 +43,13 @@ def event(
 
 
 def opened(conn: Connection, new_leads: Iterable[tuple[UUID, UUID]], at: datetime) -> None:
-    """Leads just made, as (lead id, account id): their timelines start."""
+    """Leads just made, as (lead id, account id): their timelines start, and those of a
+    do-not-contact customer or party are flagged."""
+    made = list(new_leads)
     repository.add_events(
-        conn, (event(lead_id, account_id, "created", FORECOURT, at) for lead_id, account_id in new_leads)
+        conn, (event(lead_id, account_id, "created", FORECOURT, at) for lead_id, account_id in made)
     )
+    repository.flag_do_not_contact(conn, [lead_id for lead_id, _ in made])
 
 
 def open_one(

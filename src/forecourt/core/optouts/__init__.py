@@ -1,0 +1,1 @@
+"""Customers and CRM parties marked do-not-contact, and their leads flagged."""
