@@ -30,7 +30,6 @@ def insert(
     party_id: int | None = None,
     vehicle_id: int | None = None,
     message: str | None = None,
-    do_not_contact: bool = False,
 ) -> UUID:
     lead_id = new_id()
     conn.execute(
@@ -42,7 +41,6 @@ def insert(
             vehicle_id=vehicle_id,
             message=message,
             created_at=at,
-            do_not_contact=do_not_contact,
         )
     )
     return lead_id
