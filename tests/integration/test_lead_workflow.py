@@ -35,6 +35,7 @@ def lead_of(db: Database, tenant: Tenant, source_id: str) -> Lead:
         lead_id = conn.scalar(
             sa.select(sightings.c.lead_id).join(listings).where(listings.c.source_id == source_id)
         )
+        assert lead_id is not None
         return leads.get(conn, tenant.account.id, lead_id)
 
 
