@@ -12,7 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.leads.schemas import OPEN, Lead, LeadEvent, LeadSettings
+from forecourt.core.leads.schemas import OPEN, Lead, LeadEvent, LeadQuery, LeadSettings
 from forecourt.db import bulk
 from forecourt.db.models import lead_events, lead_settings, leads, parties, tracked_customers
 from forecourt.kit.ids import new_id
@@ -167,3 +167,52 @@ def set_do_not_contact(
         else leads.c.party_id == party_id
     )
     conn.execute(sa.update(leads).where(leads.c.account_id == account_id, about).values(do_not_contact=value))
+
+
+# --- The native API's reads: a page of leads, and the rows the numbers are made from ---
+
+
+def page(conn: Connection, account_id: UUID, query: LeadQuery) -> list[Lead]:
+    """Up to query.limit + 1 leads (one more tells that another page follows), newest
+    first. Keyset paging on (created_at, id): a lead made while a client pages is newer
+    than its cursor, so no page repeats or skips one."""
+    where = [leads.c.account_id == account_id]
+    if query.statuses:
+        where.append(leads.c.status.in_(query.statuses))
+    if query.origins:
+        where.append(leads.c.origin.in_(query.origins))
+    if query.unassigned:
+        where.append(leads.c.assignee_id.is_(None))
+    elif query.assignee_id is not None:
+        where.append(leads.c.assignee_id == query.assignee_id)
+    if query.created_since is not None:
+        where.append(leads.c.created_at >= query.created_since)
+    if query.created_until is not None:
+        where.append(leads.c.created_at < query.created_until)
+    if query.unactioned is not None:
+        actioned = leads.c.first_actioned_at
+        where.append(actioned.is_(None) if query.unactioned else actioned.is_not(None))
+    if query.after is not None:
+        at, lead_id = query.after
+        where.append(sa.or_(leads.c.created_at < at, sa.and_(leads.c.created_at == at, leads.c.id < lead_id)))
+    rows = conn.execute(
+        sa.select(*_LEAD)
+        .where(*where)
+        .order_by(leads.c.created_at.desc(), leads.c.id.desc())
+        .limit(query.limit + 1)
+    )
+    return [Lead(*row) for row in rows]
+
+
+def for_stats(
+    conn: Connection, account_id: UUID, since: datetime, until: datetime
+) -> list[tuple[str, str, UUID | None, datetime, datetime | None]]:
+    """(origin, status, assignee_id, created_at, first_actioned_at) of the account's leads
+    created in [since, until). The figures are worked out from these in Python, the same
+    way on both databases (SQLite has no percentile function)."""
+    rows = conn.execute(
+        sa.select(
+            leads.c.origin, leads.c.status, leads.c.assignee_id, leads.c.created_at, leads.c.first_actioned_at
+        ).where(leads.c.account_id == account_id, leads.c.created_at >= since, leads.c.created_at < until)
+    )
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]

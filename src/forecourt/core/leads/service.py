@@ -16,8 +16,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from sqlalchemy.engine import Connection
 
+from forecourt.core.contacts import repository as contacts
+from forecourt.core.customers import repository as customers
+from forecourt.core.inventory import repository as inventory
 from forecourt.core.leads import repository, workflow
-from forecourt.core.leads.schemas import CLOSED, FORECOURT, Actor, Lead, LeadEvent, LeadNotFound, LeadSettings
+from forecourt.core.leads.schemas import (
+    CLOSED,
+    FORECOURT,
+    ORIGINS,
+    STATUSES,
+    Actor,
+    Lead,
+    LeadAbout,
+    LeadEvent,
+    LeadNotFound,
+    LeadPage,
+    LeadQuery,
+    LeadSettings,
+)
+from forecourt.core.listings import repository as listings
 from forecourt.core.users import repository as users
 from forecourt.kit.errors import Conflict, InvalidInput
 from forecourt.kit.text import check_no_nul
@@ -190,3 +207,36 @@ def _change(
         raise Conflict("lead", "the lead was changed meanwhile: read it again")
     repository.add_events(conn, [entry])
     return msgspec.structs.replace(lead, **values)
+
+
+# --- The native API's reads: a page of leads, and what a lead is about ---
+
+PAGE_MAX = 500
+
+
+def list_page(conn: Connection, account_id: UUID, query: LeadQuery) -> LeadPage:
+    for name, given, known in (("status", query.statuses, STATUSES), ("origin", query.origins, ORIGINS)):
+        wrong = [value for value in given if value not in known]
+        if wrong:
+            raise InvalidInput(name, f"{name} must be one of {', '.join(known)}, got {wrong[0]!r}")
+    if not 1 <= query.limit <= PAGE_MAX:
+        raise InvalidInput("limit", f"limit must be 1 to {PAGE_MAX}")
+    found = repository.page(conn, account_id, query)
+    shown = found[: query.limit]
+    more = len(found) > query.limit
+    return LeadPage(shown, (shown[-1].created_at, shown[-1].id) if more else None)
+
+
+def about(conn: Connection, lead: Lead) -> LeadAbout:
+    """The tracked customer, listing, CRM party and stock vehicle a lead came from (the
+    lead is the account's: its links are too)."""
+    customer = listing = party = vehicle = None
+    if lead.tracked_customer_id is not None:
+        customer = customers.get_many(conn, [lead.tracked_customer_id]).get(lead.tracked_customer_id)
+    if lead.listing_id is not None:
+        listing = listings.by_ids(conn, [lead.listing_id]).get(lead.listing_id)
+    if lead.party_id is not None:
+        party = contacts.find(conn, lead.account_id, party_id=lead.party_id)
+    if lead.vehicle_id is not None:
+        vehicle = inventory.by_row_id(conn, lead.account_id, lead.vehicle_id)
+    return LeadAbout(customer, listing, party, vehicle)
