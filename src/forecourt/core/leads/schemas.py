@@ -157,3 +157,11 @@ class LeadStats(msgspec.Struct, frozen=True):
     speed_by_origin: dict[str, Speed]
     by_status: dict[str, int]
     won_rate_by_origin: dict[str, WonRate]
+
+
+class LeadDetail(msgspec.Struct, frozen=True):
+    """A lead with what it is about and its timeline, oldest entry first."""
+
+    lead: Lead
+    about: LeadAbout
+    timeline: list[LeadEvent]

@@ -28,6 +28,7 @@ from forecourt.core.leads.schemas import (
     Actor,
     Lead,
     LeadAbout,
+    LeadDetail,
     LeadEvent,
     LeadNotFound,
     LeadPage,
@@ -240,3 +241,36 @@ def about(conn: Connection, lead: Lead) -> LeadAbout:
     if lead.vehicle_id is not None:
         vehicle = inventory.by_row_id(conn, lead.account_id, lead.vehicle_id)
     return LeadAbout(customer, listing, party, vehicle)
+
+
+def detail(conn: Connection, account_id: UUID, lead_id: UUID) -> LeadDetail:
+    lead = get(conn, account_id, lead_id)
+    return LeadDetail(lead, about(conn, lead), repository.timeline(conn, account_id, lead_id))
+
+
+def change(
+    conn: Connection,
+    account_id: UUID,
+    lead_id: UUID,
+    actor: Actor,
+    at: datetime,
+    *,
+    reopen_it: bool = False,
+    status: str | None = None,
+    reason: str | None = None,
+    assignee_id: UUID | None = None,
+) -> Lead:
+    """Several changes asked at once (an API client's PATCH), made in this order: reopened,
+    status moved, assigned. The caller's transaction makes them all or none."""
+    if not (reopen_it or status is not None or assignee_id is not None):
+        raise InvalidInput("body", "nothing to change: give status, assignee or reopen: true")
+    if reason is not None and status is None:
+        raise InvalidInput("reason", "a reason is given with status lost")
+    lead = get(conn, account_id, lead_id)
+    if reopen_it:
+        lead = reopen(conn, account_id, lead_id, actor, at)
+    if status is not None:
+        lead = change_status(conn, account_id, lead_id, status, actor, at, reason)
+    if assignee_id is not None:
+        lead = assign(conn, account_id, lead_id, assignee_id, actor, at)
+    return lead
