@@ -336,18 +336,21 @@ class NoteIn(msgspec.Struct, forbid_unknown_fields=True):
     text: Annotated[str, Meta(min_length=1, max_length=NOTE_MAX)]
 
 
+# msgspec names a field missing from, or unknown to, the body's top level only in its message.
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]*)`")
 
 
 def decode_body(raw: bytes, shape: type[Any]) -> Any:
-    """A JSON body as `shape`; InvalidInput naming the field (an unknown one by its name)."""
+    """A JSON body as `shape`; InvalidInput naming the field (an unknown or missing one too)."""
     try:
         return bodies.decode(raw, shape)
     except InvalidInput as exc:
-        unknown = _UNKNOWN_FIELD.search(exc.message)
-        if unknown and exc.field == "body":
-            name = unknown[1]
-            raise InvalidInput(name, f"{name} is not a field of this body") from None
+        if exc.field == "body":
+            if unknown := _UNKNOWN_FIELD.search(exc.message):
+                raise InvalidInput(unknown[1], f"{unknown[1]} is not a field of this body") from None
+            if missing := _MISSING_FIELD.search(exc.message):
+                raise InvalidInput(missing[1], f"{missing[1]} is required") from None
         raise
 
 

@@ -262,10 +262,10 @@ def change(
 ) -> Lead:
     """Several changes asked at once (an API client's PATCH), made in this order: reopened,
     status moved, assigned. The caller's transaction makes them all or none."""
-    if not (reopen_it or status is not None or assignee_id is not None):
-        raise InvalidInput("body", "nothing to change: give status, assignee or reopen: true")
     if reason is not None and status is None:
         raise InvalidInput("reason", "a reason is given with status lost")
+    if not (reopen_it or status is not None or assignee_id is not None):
+        raise InvalidInput("body", "nothing to change: give status, assignee or reopen: true")
     lead = get(conn, account_id, lead_id)
     if reopen_it:
         lead = reopen(conn, account_id, lead_id, actor, at)
