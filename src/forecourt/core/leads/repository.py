@@ -216,3 +216,10 @@ def for_stats(
         ).where(leads.c.account_id == account_id, leads.c.created_at >= since, leads.c.created_at < until)
     )
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def add_event(conn: Connection, entry: Mapping[str, Any]) -> LeadEvent:
+    """One timeline entry, handed back as stored (its id from the INSERT itself: reading
+    the timeline's last entry again could give another writer's, committed meanwhile)."""
+    row = conn.execute(sa.insert(lead_events).values(**entry).returning(*_EVENT)).one()
+    return LeadEvent(*row)

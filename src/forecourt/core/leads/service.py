@@ -152,8 +152,7 @@ def add_note(
     lead = get(conn, account_id, lead_id)
     if _acts(actor) and lead.first_actioned_at is None:
         repository.mark_actioned(conn, lead.id, at)
-    repository.add_events(conn, [event(lead.id, account_id, "note_added", actor, at, text=text)])
-    return repository.timeline(conn, account_id, lead.id)[-1]
+    return repository.add_event(conn, event(lead.id, account_id, "note_added", actor, at, text=text))
 
 
 def configure(conn: Connection, account_id: UUID, at: datetime, **changes: Any) -> LeadSettings:
