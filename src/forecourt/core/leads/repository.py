@@ -204,18 +204,36 @@ def page(conn: Connection, account_id: UUID, query: LeadQuery) -> list[Lead]:
     return [Lead(*row) for row in rows]
 
 
-def for_stats(
+def stats_counts(
     conn: Connection, account_id: UUID, since: datetime, until: datetime
-) -> list[tuple[str, str, UUID | None, datetime, datetime | None]]:
-    """(origin, status, assignee_id, created_at, first_actioned_at) of the account's leads
-    created in [since, until). The figures are worked out from these in Python, the same
-    way on both databases (SQLite has no percentile function)."""
+) -> list[tuple[str, str, UUID | None, bool, int]]:
+    """(origin, status, assignee_id, actioned, how many) of the account's leads created in
+    [since, until): counted by the database, however many leads a range holds."""
+    actioned = leads.c.first_actioned_at.is_not(None).label("actioned")
     rows = conn.execute(
-        sa.select(
-            leads.c.origin, leads.c.status, leads.c.assignee_id, leads.c.created_at, leads.c.first_actioned_at
-        ).where(leads.c.account_id == account_id, leads.c.created_at >= since, leads.c.created_at < until)
+        sa.select(leads.c.origin, leads.c.status, leads.c.assignee_id, actioned, sa.func.count())
+        .where(leads.c.account_id == account_id, leads.c.created_at >= since, leads.c.created_at < until)
+        .group_by(leads.c.origin, leads.c.status, leads.c.assignee_id, actioned)
     )
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return [(r[0], r[1], r[2], bool(r[3]), int(r[4])) for r in rows]
+
+
+def stats_actioned(
+    conn: Connection, account_id: UUID, since: datetime, until: datetime
+) -> list[tuple[str, UUID | None, datetime, datetime]]:
+    """(origin, assignee_id, created_at, first_actioned_at) of the leads created in
+    [since, until) that someone acted on (as many as people work, not as listings bring).
+    The percentiles are worked out from these in Python, the same way on both databases
+    (SQLite has no percentile function)."""
+    rows = conn.execute(
+        sa.select(leads.c.origin, leads.c.assignee_id, leads.c.created_at, leads.c.first_actioned_at).where(
+            leads.c.account_id == account_id,
+            leads.c.created_at >= since,
+            leads.c.created_at < until,
+            leads.c.first_actioned_at.is_not(None),
+        )
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def add_event(conn: Connection, entry: Mapping[str, Any]) -> LeadEvent:

@@ -9,7 +9,8 @@
 - leads by status (their status now), every status listed;
 - won rate by origin: won / (won + lost) among those leads, None when none is closed.
 
-Worked out in Python from one account-scoped query, the same on both databases."""
+Counted by the database; the percentiles worked out in Python from the durations of the
+leads actioned (SQLite has no percentile function), the same on both databases."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 
 from forecourt.core.leads import repository
-from forecourt.core.leads.schemas import ORIGINS, STATUSES, LeadStats, Speed, WonRate
+from forecourt.core.leads.schemas import CLOSED, ORIGINS, STATUSES, LeadStats, Speed, WonRate
 from forecourt.kit.errors import InvalidInput
 
 DEFAULT_DAYS = 30
@@ -45,17 +46,17 @@ def _speed(durations: list[float], unactioned: int) -> Speed:
     return Speed(len(ordered), unactioned, round(quantile(ordered, 0.5), 3), round(quantile(ordered, 0.9), 3))
 
 
-def _speeds(pairs: Iterable[tuple[K, float | None]], groups: Iterable[K] = ()) -> dict[K, Speed]:
-    """Speed per group: those named in `groups` always, others as they come."""
-    durations: dict[K, list[float]] = {key: [] for key in groups}
-    unactioned: dict[K, int] = defaultdict(int)
-    for key, seconds in pairs:
-        found = durations.setdefault(key, [])
-        if seconds is None:
-            unactioned[key] += 1
-        else:
-            found.append(seconds)
-    return {key: _speed(found, unactioned[key]) for key, found in durations.items()}
+def _speeds(
+    durations: Iterable[tuple[K, float]], unactioned: Iterable[tuple[K, int]], groups: Iterable[K]
+) -> dict[K, Speed]:
+    """Speed per group: every one of `groups`, from its durations and unactioned count."""
+    found: dict[K, list[float]] = {key: [] for key in groups}
+    for key, seconds in durations:
+        found[key].append(seconds)
+    left: dict[K, int] = defaultdict(int)
+    for key, count in unactioned:
+        left[key] += count
+    return {key: _speed(values, left[key]) for key, values in found.items()}
 
 
 def _won_rate(won: int, lost: int) -> WonRate:
@@ -71,23 +72,25 @@ def lead_stats(
     since = since or until - timedelta(days=DEFAULT_DAYS)
     if since >= until:
         raise InvalidInput("since", "since must be before until")
-    rows = repository.for_stats(conn, account_id, since, until)
-    seconds = [(f - c).total_seconds() if f is not None else None for _, _, _, c, f in rows]
-    by_user = _speeds((assignee, s) for (_, _, assignee, _, _), s in zip(rows, seconds, strict=True))
-    by_origin = _speeds(((o, s) for (o, _, _, _, _), s in zip(rows, seconds, strict=True)), ORIGINS)
+    counts = repository.stats_counts(conn, account_id, since, until)
+    actioned = [
+        (origin, user, (acted - created).total_seconds())
+        for origin, user, created, acted in repository.stats_actioned(conn, account_id, since, until)
+    ]
+    waiting = [(origin, user, n) for origin, _, user, done, n in counts if not done]
+    users = dict.fromkeys(sorted({user for _, _, user, _, _ in counts}, key=lambda u: (u is None, str(u))))
     by_status = dict.fromkeys(STATUSES, 0)
-    closed: dict[str, dict[str, int]] = {origin: {"won": 0, "lost": 0} for origin in ORIGINS}
-    for origin, status, _, _, _ in rows:
-        by_status[status] = by_status.get(status, 0) + 1
-        if status in ("won", "lost"):
-            closed.setdefault(origin, {"won": 0, "lost": 0})[status] += 1
-    won_rate = {origin: _won_rate(c["won"], c["lost"]) for origin, c in closed.items()}
+    closed = {origin: dict.fromkeys(CLOSED, 0) for origin in ORIGINS}
+    for origin, status, _, _, n in counts:
+        by_status[status] = by_status.get(status, 0) + n
+        if status in CLOSED:
+            closed.setdefault(origin, dict.fromkeys(CLOSED, 0))[status] += n
     return LeadStats(
         since=since,
         until=until,
-        leads=len(rows),
-        speed_by_user=by_user,
-        speed_by_origin=by_origin,
+        leads=sum(n for *_, n in counts),
+        speed_by_user=_speeds(((u, s) for _, u, s in actioned), ((u, n) for _, u, n in waiting), users),
+        speed_by_origin=_speeds(((o, s) for o, _, s in actioned), ((o, n) for o, _, n in waiting), ORIGINS),
         by_status=by_status,
-        won_rate_by_origin=won_rate,
+        won_rate_by_origin={origin: _won_rate(c["won"], c["lost"]) for origin, c in closed.items()},
     )
