@@ -5,16 +5,27 @@ enquiry) or in bulk for the sightings of a batch."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.leads.schemas import OPEN, Lead, LeadEvent, LeadSettings
+from forecourt.core.leads.schemas import OPEN, DigestCounts, Lead, LeadEvent, LeadSettings, LeadSummary
 from forecourt.db import bulk
-from forecourt.db.models import lead_events, lead_settings, leads, parties, tracked_customers
+from forecourt.db.models import (
+    accounts,
+    lead_digests,
+    lead_emails,
+    lead_events,
+    lead_routes,
+    lead_settings,
+    leads,
+    listings,
+    parties,
+    tracked_customers,
+)
 from forecourt.kit.ids import new_id
 
 _LEAD = tuple(leads.c[name] for name in Lead.__struct_fields__)
@@ -167,3 +178,275 @@ def set_do_not_contact(
         else leads.c.party_id == party_id
     )
     conn.execute(sa.update(leads).where(leads.c.account_id == account_id, about).values(do_not_contact=value))
+
+
+# --- Routing (core/leads/routing.py): who gets which lead, what is overdue, the emails'
+# links to leads, the daily digest.
+
+
+def lock_for_routing(conn: Connection, account_id: UUID) -> None:
+    """One router per account at a time, till the transaction ends: the loads it counts
+    stay true while it assigns (PostgreSQL: the account's row; SQLite: BEGIN IMMEDIATE has
+    serialised writers already). NO KEY UPDATE: inserts that reference the account go on."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True)
+        )
+
+
+def routes(conn: Connection, account_id: UUID) -> dict[str, set[UUID]]:
+    found: dict[str, set[UUID]] = {}
+    rows = conn.execute(
+        sa.select(lead_routes.c.origin, lead_routes.c.user_id).where(lead_routes.c.account_id == account_id)
+    )
+    for origin, user_id in rows:
+        found.setdefault(origin, set()).add(user_id)
+    return found
+
+
+def set_route(conn: Connection, account_id: UUID, origin: str, user_ids: Collection[UUID]) -> None:
+    conn.execute(
+        sa.delete(lead_routes).where(lead_routes.c.account_id == account_id, lead_routes.c.origin == origin)
+    )
+    if user_ids:
+        conn.execute(
+            sa.insert(lead_routes),
+            [{"account_id": account_id, "origin": origin, "user_id": user_id} for user_id in user_ids],
+        )
+
+
+def loads(conn: Connection, account_id: UUID, user_ids: Collection[UUID]) -> dict[UUID, tuple[int, datetime]]:
+    """Per user: open leads nobody has acted on, and when they were last given an open lead."""
+    if not user_ids:
+        return {}
+    unactioned = sa.func.sum(sa.case((leads.c.first_actioned_at.is_(None), 1), else_=0))
+    rows = conn.execute(
+        sa.select(leads.c.assignee_id, unactioned, sa.func.max(leads.c.assigned_at))
+        .where(
+            leads.c.account_id == account_id,
+            bulk.one_of(conn, leads.c.assignee_id, user_ids),
+            leads.c.status.in_(OPEN),
+        )
+        .group_by(leads.c.assignee_id)
+    )
+    return {user_id: (int(count or 0), last) for user_id, count, last in rows}
+
+
+def unassigned(
+    conn: Connection, account_id: UUID, origins: Collection[str], limit: int
+) -> list[tuple[UUID, str]]:
+    """Open leads waiting for an assignee, of these origins, oldest first."""
+    rows = conn.execute(
+        sa.select(leads.c.id, leads.c.origin)
+        .where(
+            leads.c.account_id == account_id,
+            leads.c.assignee_id.is_(None),
+            leads.c.status.in_(OPEN),
+            leads.c.origin.in_(list(origins)),
+        )
+        .order_by(leads.c.created_at, leads.c.id)
+        .limit(limit)
+    )
+    return [(lead_id, origin) for lead_id, origin in rows]
+
+
+def assign_unassigned(
+    conn: Connection, account_id: UUID, lead_ids: Collection[UUID], user_id: UUID, at: datetime
+) -> list[UUID]:
+    """Those of the leads still without an assignee, given to the user: their ids."""
+    rows = conn.execute(
+        sa.update(leads)
+        .where(
+            leads.c.account_id == account_id,
+            bulk.one_of(conn, leads.c.id, lead_ids),
+            leads.c.assignee_id.is_(None),
+            leads.c.status.in_(OPEN),
+        )
+        .values(assignee_id=user_id, assigned_at=at)
+        .returning(leads.c.id)
+    )
+    return list(rows.scalars())
+
+
+_UNACTIONED = (
+    leads.c.first_actioned_at.is_(None),
+    leads.c.escalated_at.is_(None),
+    leads.c.assignee_id.is_not(None),
+    leads.c.status.in_(OPEN),
+)
+
+
+class Overdue(NamedTuple):
+    id: UUID
+    origin: str
+    assignee_id: UUID
+    reassignments: int
+
+
+def overdue(conn: Connection, account_id: UUID, cutoff: datetime, limit: int) -> list[Overdue]:
+    """Open leads assigned at or before `cutoff` that nobody has acted on, oldest first."""
+    rows = conn.execute(
+        sa.select(leads.c.id, leads.c.origin, leads.c.assignee_id, leads.c.reassignments)
+        .where(leads.c.account_id == account_id, leads.c.assigned_at <= cutoff, *_UNACTIONED)
+        .order_by(leads.c.assigned_at, leads.c.id)
+        .limit(limit)
+    )
+    return [Overdue(*row) for row in rows]
+
+
+def reassign(
+    conn: Connection,
+    account_id: UUID,
+    lead_ids: Collection[UUID],
+    user_id: UUID,
+    at: datetime,
+    cutoff: datetime,
+) -> list[UUID]:
+    """Those of the leads still overdue, handed to the user: their ids. A lead acted on or
+    assigned anew meanwhile is left as it is."""
+    rows = conn.execute(
+        sa.update(leads)
+        .where(
+            leads.c.account_id == account_id,
+            bulk.one_of(conn, leads.c.id, lead_ids),
+            leads.c.assigned_at <= cutoff,
+            *_UNACTIONED,
+        )
+        .values(assignee_id=user_id, assigned_at=at, reassignments=leads.c.reassignments + 1)
+        .returning(leads.c.id)
+    )
+    return list(rows.scalars())
+
+
+def escalate(
+    conn: Connection, account_id: UUID, lead_ids: Collection[UUID], at: datetime, cutoff: datetime
+) -> list[UUID]:
+    rows = conn.execute(
+        sa.update(leads)
+        .where(
+            leads.c.account_id == account_id,
+            bulk.one_of(conn, leads.c.id, lead_ids),
+            leads.c.assigned_at <= cutoff,
+            *_UNACTIONED,
+        )
+        .values(escalated_at=at)
+        .returning(leads.c.id)
+    )
+    return list(rows.scalars())
+
+
+def accounts_to_sweep(conn: Connection, cutoff: datetime) -> list[UUID]:
+    """Accounts with open leads waiting for an assignee, or assigned at or before `cutoff`
+    and not acted on (both found by partial indexes)."""
+    waiting = sa.select(leads.c.account_id).where(leads.c.assignee_id.is_(None), leads.c.status.in_(OPEN))
+    idle = sa.select(leads.c.account_id).where(leads.c.assigned_at <= cutoff, *_UNACTIONED)
+    return sorted(set(conn.scalars(sa.union(waiting, idle))))
+
+
+def add_events_returning(conn: Connection, events: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Timeline entries (as add_events takes them) and their ids, in the same order."""
+    if not events:
+        return []
+    rows = conn.execute(
+        sa.insert(lead_events).returning(lead_events.c.id, sort_by_parameter_order=True), list(events)
+    )
+    return list(rows.scalars())
+
+
+def summaries(conn: Connection, account_id: UUID, lead_ids: Sequence[UUID]) -> list[LeadSummary]:
+    """What emails say of these leads, in the order given; nothing of a do-not-contact
+    customer's own details is read (the lead's flag, or its customer's or party's)."""
+    if not lead_ids:
+        return []
+    dnc = sa.or_(
+        leads.c.do_not_contact,
+        sa.func.coalesce(tracked_customers.c.do_not_contact, sa.false()),
+        sa.func.coalesce(parties.c.do_not_contact, sa.false()),
+    )
+    rows = conn.execute(
+        sa.select(
+            leads.c.id,
+            leads.c.origin,
+            leads.c.created_at,
+            dnc.label("dnc"),
+            tracked_customers.c.vehicle_title,
+            listings.c.title,
+            tracked_customers.c.rego,
+            tracked_customers.c.state,
+            listings.c.url,
+            parties.c.name,
+            parties.c.first_name,
+            parties.c.last_name,
+            parties.c.phone,
+            parties.c.email,
+            leads.c.message,
+        )
+        .select_from(
+            leads.outerjoin(tracked_customers, tracked_customers.c.id == leads.c.tracked_customer_id)
+            .outerjoin(listings, listings.c.id == leads.c.listing_id)
+            .outerjoin(parties, parties.c.id == leads.c.party_id)
+        )
+        .where(leads.c.account_id == account_id, bulk.one_of(conn, leads.c.id, lead_ids))
+    )
+    found = {}
+    for row in rows:
+        vehicle = row.vehicle_title or row.title
+        if row.dnc:
+            found[row.id] = LeadSummary(
+                row.id, row.origin, row.created_at, True, vehicle, None, None, None, None, None
+            )
+            continue
+        name = row.name or " ".join(part for part in (row.first_name, row.last_name) if part) or None
+        contact = " · ".join(part for part in (row.phone, row.email) if part) or None
+        plate = " ".join(part for part in (row.rego, row.state) if part) or None
+        found[row.id] = LeadSummary(
+            row.id, row.origin, row.created_at, False, vehicle, name, contact, plate, row.url, row.message
+        )
+    return [found[lead_id] for lead_id in lead_ids if lead_id in found]
+
+
+def link_emails(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Which leads an email tells of: email_id, lead_id, account_id, user_id, about."""
+    if rows:
+        conn.execute(sa.insert(lead_emails), list(rows))
+
+
+def emailed_leads(conn: Connection, email_id: UUID) -> list[tuple[UUID, UUID, UUID | None, str]]:
+    """(lead, account, user, about) of each lead the email tells of."""
+    rows = conn.execute(
+        sa.select(lead_emails.c.lead_id, lead_emails.c.account_id, lead_emails.c.user_id, lead_emails.c.about)
+        .where(lead_emails.c.email_id == email_id)
+        .order_by(lead_emails.c.lead_id)
+    )
+    return [(lead_id, account_id, user_id, about) for lead_id, account_id, user_id, about in rows]
+
+
+def claim_digest(conn: Connection, account_id: UUID, day: date, at: datetime) -> bool:
+    """True once per account and day: the caller makes that day's digest."""
+    statement = (
+        bulk.upsert(conn, lead_digests)
+        .values(account_id=account_id, day=day, created_at=at)
+        .on_conflict_do_nothing(index_elements=["account_id", "day"])
+        .returning(lead_digests.c.day)
+    )
+    return conn.execute(statement).first() is not None
+
+
+def digest_counts(conn: Connection, account_id: UUID, start: datetime, end: datetime) -> DigestCounts:
+    """Leads opened and closed in [start, end), and those open and not acted on now."""
+
+    def count(*where: sa.ColumnElement[bool]) -> int:
+        return int(
+            conn.scalar(
+                sa.select(sa.func.count()).select_from(leads).where(leads.c.account_id == account_id, *where)
+            )
+            or 0
+        )
+
+    closed = (leads.c.closed_at >= start, leads.c.closed_at < end)
+    return DigestCounts(
+        new=count(leads.c.created_at >= start, leads.c.created_at < end),
+        unactioned=count(leads.c.status.in_(OPEN), leads.c.first_actioned_at.is_(None)),
+        won=count(leads.c.status == "won", *closed),
+        lost=count(leads.c.status == "lost", *closed),
+    )
