@@ -661,9 +661,5 @@ sa.Index(
     sqlite_where=sa.text("assignee_id IS NULL"),
     postgresql_where=sa.text("assignee_id IS NULL"),
 )
-sa.Index(
-    "ix_leads_unactioned",
-    leads.c.assigned_at,
-    sqlite_where=sa.text("first_actioned_at IS NULL AND escalated_at IS NULL AND assignee_id IS NOT NULL"),
-    postgresql_where=sa.text("first_actioned_at IS NULL AND escalated_at IS NULL AND assignee_id IS NOT NULL"),
-)
+_UNACTIONED = sa.text("first_actioned_at IS NULL AND escalated_at IS NULL AND assignee_id IS NOT NULL")
+sa.Index("ix_leads_unactioned", leads.c.assigned_at, sqlite_where=_UNACTIONED, postgresql_where=_UNACTIONED)

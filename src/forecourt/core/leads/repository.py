@@ -12,7 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.leads.schemas import OPEN, DigestCounts, Lead, LeadEvent, LeadSettings, LeadSummary
+from forecourt.core.leads.schemas import OPEN, Actor, DigestCounts, Lead, LeadEvent, LeadSettings, LeadSummary
 from forecourt.db import bulk
 from forecourt.db.models import (
     accounts,
@@ -92,6 +92,21 @@ def mark_actioned(conn: Connection, lead_id: UUID, at: datetime) -> None:
         .where(leads.c.id == lead_id, leads.c.first_actioned_at.is_(None))
         .values(first_actioned_at=at)
     )
+
+
+def event(
+    lead_id: UUID, account_id: UUID, kind: str, actor: Actor, at: datetime, **details: Any
+) -> dict[str, Any]:
+    """One timeline entry, as add_events takes it."""
+    return {
+        "lead_id": lead_id,
+        "account_id": account_id,
+        "kind": kind,
+        "actor": actor.kind,
+        "user_id": actor.user_id,
+        "details": details,
+        "at": at,
+    }
 
 
 def add_events(conn: Connection, events: Iterable[Mapping[str, Any]]) -> None:
