@@ -35,7 +35,10 @@ from forecourt.core.users.schemas import User
 ROUTE_JOB = "leads.route"
 SWEEP_JOB = "leads.sweep"
 SWEEP_SECONDS = 60
-DIGEST_HOUR = 8  # local time of the account
+# The digest's hours, local to the account: made at 08:00, or at the first sweep after
+# it (a worker that was down); a morning without any worker gets none, rather than one
+# in the afternoon.
+DIGEST_HOUR, DIGEST_UNTIL_HOUR = 8, 12
 
 
 class Seats:
@@ -233,11 +236,11 @@ def _email(
 
 
 def digest(conn: Connection, account_id: UUID, at: datetime, links: Links) -> bool:
-    """The account's daily digest, made once per local day from 08:00 (in the account's
-    time zone) to each active manager: whether it was made now."""
+    """The account's daily digest, made once per local day between 08:00 and noon (in the
+    account's time zone), to each active manager: whether it was made now."""
     zone = ZoneInfo(repository.settings(conn, account_id).time_zone)
     local = at.replace(tzinfo=UTC).astimezone(zone)
-    if local.hour < DIGEST_HOUR:
+    if not DIGEST_HOUR <= local.hour < DIGEST_UNTIL_HOUR:
         return False
     told = managers(conn, account_id)
     account = accounts.get_account(conn, account_id)

@@ -216,3 +216,9 @@ def route_origin(conn: Connection, account_id: UUID, origin: str, user_ids: Sequ
             raise InvalidInput("user", f"user {user_id} is a {user.role}: leads are routed to sales users")
     repository.set_route(conn, account_id, origin, chosen)
     return chosen
+
+
+def start_sweep(conn: Connection, at: datetime) -> None:
+    """The routing sweep queued unless it is (it queues its own next run): the operator's
+    lead commands start it, as the first routed lead does."""
+    jobs.ensure(conn, routing.SWEEP_JOB, run_after=at)
