@@ -42,28 +42,27 @@ DIGEST_HOUR, DIGEST_UNTIL_HOUR = 8, 12
 
 
 class Seats:
-    """The candidates' loads as routing goes: (open unactioned leads, last given, turn)."""
+    """The candidates as routing goes, each with its order: (open unactioned leads, when
+    last given a lead and in which turn of this pass, id): the first is given the next."""
 
     def __init__(self, loads: dict[UUID, tuple[int, datetime]], users: Sequence[UUID]) -> None:
-        self.load = {user: loads.get(user, (0, datetime.min))[0] for user in users}
-        self.last = {user: (loads.get(user, (0, datetime.min))[1] or datetime.min, 0) for user in users}
+        self.order: dict[UUID, tuple[int, datetime, int, str]] = {}
+        for user in users:
+            load, last = loads.get(user, (0, datetime.min))
+            self.order[user] = (load, last or datetime.min, 0, str(user))
         self.turn = 0
 
     def pick(self, among: Sequence[UUID], avoid: UUID | None = None) -> UUID | None:
-        others = [user for user in among if user != avoid] or list(among)
-        if not others:
-            return None
-        return min(
-            others,
-            key=lambda user: (self.load.get(user, 0), self.last.get(user, (datetime.min, 0)), str(user)),
-        )
+        others = [user for user in among if user != avoid] if avoid in among else among
+        return min(others or among, key=self.order.__getitem__, default=None)
 
     def give(self, user: UUID, at: datetime, taken_from: UUID | None = None) -> None:
         self.turn += 1
-        self.load[user] = self.load.get(user, 0) + 1
-        self.last[user] = (at, self.turn)
-        if taken_from is not None and taken_from in self.load:
-            self.load[taken_from] -= 1
+        load, _, _, name = self.order[user]
+        self.order[user] = (load + 1, at, self.turn, name)
+        if taken_from is not None and taken_from in self.order:
+            load, last, turn, name = self.order[taken_from]
+            self.order[taken_from] = (load - 1, last, turn, name)
 
 
 def candidates(conn: Connection, account_id: UUID) -> dict[str, list[UUID]]:
@@ -145,7 +144,7 @@ def announce(
     assignee naming their leads."""
     if not moves:
         return
-    event_ids = repository.add_events_returning(
+    repository.add_many_events(
         conn,
         [
             repository.event(
@@ -160,15 +159,15 @@ def announce(
         ],
     )
     staff = {user.id: user for user in users.of_account(conn, account_id)}
-    per_user: dict[UUID, list[tuple[UUID, int]]] = {}
-    for (lead_id, _, user_id), event_id in zip(moves, event_ids, strict=True):
-        per_user.setdefault(user_id, []).append((lead_id, event_id))
+    per_user: dict[UUID, list[UUID]] = {}
+    for lead_id, _, user_id in moves:
+        per_user.setdefault(user_id, []).append(lead_id)
     about = "reassigned" if reason == "unactioned" else "assigned"
-    for user_id, told in per_user.items():
-        lead_ids = [lead_id for lead_id, _ in told]
+    for user_id, lead_ids in per_user.items():
         shown = repository.summaries(conn, account_id, lead_ids[: emails.LISTED])
         rendered = emails.assigned(shown, len(lead_ids), reason, unactioned_minutes, links)
-        key = f"lead-{about}:{min(event_id for _, event_id in told)}"
+        # The event: these leads given to this user now (a lead is given once at a time).
+        key = f"lead-{about}:{lead_ids[0]}:{at.isoformat()}"
         _email(conn, account_id, staff[user_id], rendered, key, lead_ids, about)
 
 
@@ -183,7 +182,7 @@ def _escalate(
     """Escalated leads: on each timeline, and one email to each active manager."""
     if not lead_ids:
         return
-    event_ids = repository.add_events_returning(
+    repository.add_many_events(
         conn,
         [
             repository.event(lead_id, account_id, "escalated", FORECOURT, at, reassignments=reassignments)
@@ -198,7 +197,7 @@ def _escalate(
             account_id,
             manager,
             rendered,
-            f"lead-escalated:{min(event_ids)}:{manager.id}",
+            f"lead-escalated:{lead_ids[0]}:{at.isoformat()}:{manager.id}",
             lead_ids,
             "escalated",
         )
