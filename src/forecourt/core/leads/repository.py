@@ -383,6 +383,8 @@ def accounts_to_sweep(conn: Connection, cutoff: datetime) -> list[UUID]:
 def add_many_events(conn: Connection, events: Sequence[Mapping[str, Any]]) -> None:
     """Timeline entries as add_events takes them, by the driver's bulk path (a routing
     batch writes a thousand)."""
+    if not events:
+        return
     names = ("lead_id", "account_id", "kind", "actor", "user_id", "details", "at")
     bulk.insert_columns(conn, lead_events, {name: [entry[name] for entry in events] for name in names})
 

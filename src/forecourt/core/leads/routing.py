@@ -259,7 +259,7 @@ def digest(conn: Connection, account_id: UUID, at: datetime, links: Links) -> bo
 
 def record_sent(conn: Connection, email: OutgoingEmail, at: datetime) -> None:
     """An email the server took: `email_sent` on the timeline of each lead it told of."""
-    repository.add_events(
+    repository.add_many_events(
         conn,
         [
             repository.event(
