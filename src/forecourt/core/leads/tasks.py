@@ -42,8 +42,8 @@ def _in_batches(ctx: Context, account_id: UUID, batch: Batch) -> None:
             raise JobInterrupted
         with ctx.db.write() as conn:
             seen = batch(conn, account_id, ctx.clock.now(), size, _links(ctx))
-            ctx.heartbeat(conn)
-        if seen < size:
+            kept = ctx.heartbeat(conn)
+        if seen < size or not kept:  # done, or the lease went to another worker, who goes on
             return
 
 
