@@ -57,6 +57,9 @@ class Settings:
     mail_from: str = ""
     smtp_timeout_seconds: float = 10.0
     smtp_ca_file: str = ""
+    # Lead routing and notifications (docs/leads.md): links in emails, routing's batches.
+    public_url: str = ""
+    lead_routing_batch: int = 1000
 
     @classmethod
     def load(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:

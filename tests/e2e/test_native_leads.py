@@ -62,7 +62,7 @@ def act(db: Database, tenant: Tenant, lead_id: UUID, at: datetime, actor: Actor 
 
 def assign(db: Database, tenant: Tenant, lead_id: UUID, user: User, at: datetime = DAY) -> None:
     with db.write() as conn:
-        leads.assign(conn, tenant.account.id, lead_id, user.id, API, at)
+        leads.assign(conn, tenant.account.id, lead_id, user.id, API, at, public_url="")
 
 
 def move(

@@ -9,7 +9,7 @@ import anyio.to_thread
 from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
-from forecourt.api.deps import AdaptersDep, DbDep
+from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
 from forecourt.api.native.deps import AccountDep
 from forecourt.api.native.errors import ERRORS
 from forecourt.api.native.schemas import (
@@ -66,6 +66,7 @@ class LeadsController(Controller):
         request: Request[Any, Any, Any],
         db: DbDep,
         adapters: AdaptersDep,
+        settings: SettingsDep,
         account: AccountDep,
         lead_id: LeadId,
     ) -> LeadDetailOut:
@@ -88,6 +89,7 @@ class LeadsController(Controller):
                     status=asked.status or None,
                     reason=asked.reason or None,
                     assignee_id=asked.assignee or None,
+                    public_url=settings.public_url,
                 )
                 return detail_out(leads.detail(conn, account.id, wanted))
 

@@ -165,3 +165,30 @@ class LeadDetail(msgspec.Struct, frozen=True):
     lead: Lead
     about: LeadAbout
     timeline: list[LeadEvent]
+
+
+# Routing and notifications (core/leads/routing.py).
+Reason = Literal["routing", "unactioned", "by hand"]
+
+
+class LeadSummary(msgspec.Struct, frozen=True):
+    """What an email says of a lead. The customer's details (name, contact, plate, listing)
+    are None for a do-not-contact lead: read with them left out, never hidden later."""
+
+    id: UUID
+    origin: Origin
+    created_at: datetime
+    do_not_contact: bool
+    vehicle: str | None  # "2019 Toyota Camry Ascent Sport"
+    customer: str | None  # a name
+    contact: str | None  # phone and email
+    plate: str | None
+    listing_url: str | None
+    message: str | None
+
+
+class DigestCounts(msgspec.Struct, frozen=True):
+    new: int  # opened yesterday
+    unactioned: int  # open now, nobody has acted on yet
+    won: int  # closed yesterday
+    lost: int

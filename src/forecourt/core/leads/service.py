@@ -7,7 +7,7 @@ clock stops); what Forecourt itself does (routing, delivery) is not an action.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 from forecourt.core.contacts import repository as contacts
 from forecourt.core.customers import repository as customers
 from forecourt.core.inventory import repository as inventory
-from forecourt.core.leads import repository, workflow
+from forecourt.core.leads import repository, routing, workflow
+from forecourt.core.leads.emails import Links
 from forecourt.core.leads.schemas import (
     CLOSED,
     FORECOURT,
@@ -37,27 +38,14 @@ from forecourt.core.leads.schemas import (
 )
 from forecourt.core.listings import repository as listings
 from forecourt.core.users import repository as users
+from forecourt.jobs import queue as jobs
 from forecourt.kit.errors import Conflict, InvalidInput
 from forecourt.kit.text import check_no_nul
 
 NOTE_MAX = 5000
 
 settings = repository.settings
-
-
-def event(
-    lead_id: UUID, account_id: UUID, kind: str, actor: Actor, at: datetime, **details: Any
-) -> dict[str, Any]:
-    """One timeline entry, as repository.add_events takes it."""
-    return {
-        "lead_id": lead_id,
-        "account_id": account_id,
-        "kind": kind,
-        "actor": actor.kind,
-        "user_id": actor.user_id,
-        "details": details,
-        "at": at,
-    }
+event = repository.event  # one timeline entry, as repository.add_events takes it
 
 
 def opened(conn: Connection, new_leads: Iterable[tuple[UUID, UUID]], at: datetime) -> None:
@@ -68,6 +56,9 @@ def opened(conn: Connection, new_leads: Iterable[tuple[UUID, UUID]], at: datetim
         conn, (event(lead_id, account_id, "created", FORECOURT, at) for lead_id, account_id in made)
     )
     repository.flag_do_not_contact(conn, [lead_id for lead_id, _ in made])
+    # Routing: one job per account that got leads, however many (docs/leads.md "Routing").
+    payloads = [{"account_id": str(account_id)} for account_id in sorted({a for _, a in made})]
+    jobs.enqueue_many(conn, routing.ROUTE_JOB, payloads)
 
 
 def open_one(
@@ -127,19 +118,28 @@ def reopen(conn: Connection, account_id: UUID, lead_id: UUID, actor: Actor, at: 
 
 
 def assign(
-    conn: Connection, account_id: UUID, lead_id: UUID, user_id: UUID, actor: Actor, at: datetime
+    conn: Connection,
+    account_id: UUID,
+    lead_id: UUID,
+    user_id: UUID,
+    actor: Actor,
+    at: datetime,
+    *,
+    public_url: str,
 ) -> Lead:
-    """A lead handed to a user by hand (a manager, or the CRM through the API)."""
+    """A lead handed to a user by hand (a manager, or the CRM through the API); the user
+    is emailed, with links into the workspace at `public_url` (Settings.public_url)."""
     lead = get(conn, account_id, lead_id)
     user = users.get(conn, user_id)
     if user is None or user.account_id != account_id or not user.active:
         raise InvalidInput("assignee", "assignee must be an active user of this account")
     if lead.assignee_id == user_id:
         return lead
-    values = {"assignee_id": user_id, "assigned_at": at}
-    details = {"from": _text(lead.assignee_id), "to": str(user_id), "reason": "by hand"}
-    entry = event(lead.id, account_id, "assigned", actor, at, **details)
-    return _change(conn, lead, values, entry, actor, at, action=False)
+    changed = _change(conn, lead, {"assignee_id": user_id, "assigned_at": at}, None, actor, at, action=False)
+    routing.announce(
+        conn, account_id, [(lead.id, lead.assignee_id, user_id)], "by hand", actor, at, Links(public_url)
+    )
+    return changed
 
 
 def add_note(
@@ -194,7 +194,7 @@ def _change(
     conn: Connection,
     lead: Lead,
     values: Mapping[str, Any],
-    entry: dict[str, Any],
+    entry: dict[str, Any] | None,
     actor: Actor,
     at: datetime,
     *,
@@ -205,7 +205,8 @@ def _change(
         values["first_actioned_at"] = at
     if not repository.update(conn, lead, values):
         raise Conflict("lead", "the lead was changed meanwhile: read it again")
-    repository.add_events(conn, [entry])
+    if entry is not None:
+        repository.add_events(conn, [entry])
     return msgspec.structs.replace(lead, **values)
 
 
@@ -258,6 +259,7 @@ def change(
     status: str | None = None,
     reason: str | None = None,
     assignee_id: UUID | None = None,
+    public_url: str,
 ) -> Lead:
     """Several changes asked at once (an API client's PATCH), made in this order: reopened,
     status moved, assigned. The caller's transaction makes them all or none."""
@@ -271,5 +273,27 @@ def change(
     if status is not None:
         lead = change_status(conn, account_id, lead_id, status, actor, at, reason)
     if assignee_id is not None:
-        lead = assign(conn, account_id, lead_id, assignee_id, actor, at)
+        lead = assign(conn, account_id, lead_id, assignee_id, actor, at, public_url=public_url)
     return lead
+
+
+def route_origin(conn: Connection, account_id: UUID, origin: str, user_ids: Sequence[UUID]) -> list[UUID]:
+    """Leads of `origin` go only to these users (active sales users of the account); none:
+    to all the account's active sales users again. The users kept, by id."""
+    if origin not in ORIGINS:
+        raise InvalidInput("origin", f"origin must be one of {', '.join(ORIGINS)}")
+    chosen = sorted(set(user_ids))
+    for user_id in chosen:
+        user = users.get(conn, user_id)
+        if user is None or user.account_id != account_id:
+            raise InvalidInput("user", f"user {user_id} is not a user of this account")
+        if user.role != "sales":
+            raise InvalidInput("user", f"user {user_id} is a {user.role}: leads are routed to sales users")
+    repository.set_route(conn, account_id, origin, chosen)
+    return chosen
+
+
+def start_sweep(conn: Connection, at: datetime) -> None:
+    """The routing sweep queued unless it is (it queues its own next run): the operator's
+    lead commands start it, as the first routed lead does."""
+    jobs.ensure(conn, routing.SWEEP_JOB, run_after=at)

@@ -82,3 +82,9 @@ def rehash(conn: Connection, user_id: UUID, old_hash: str, new_hash: str) -> Non
         .where(users.c.id == user_id, users.c.password_hash == old_hash)
         .values(password_hash=new_hash)
     )
+
+
+def accounts_with_managers(conn: Connection) -> list[UUID]:
+    """Accounts that have an active manager (who gets the daily lead digest)."""
+    found = sa.select(users.c.account_id).where(users.c.role == "manager", users.c.active).distinct()
+    return sorted(conn.scalars(found))
