@@ -649,7 +649,8 @@ crm_targets = sa.Table(
 crm_deliveries = sa.Table(
     "crm_deliveries",
     metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
+    # Counted, not random: the rows of a batch are made by one INSERT ... SELECT.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
     _owned_by("target_id", "crm_targets.id"),
     _account_fk(),
     _owned_by("lead_id", "leads.id"),
@@ -667,4 +668,5 @@ crm_deliveries = sa.Table(
     sa.UniqueConstraint("lead_id", "target_id"),  # at most once per lead and target
     sa.Index(None, "target_id", "batch_id", "status"),
     sa.Index(None, "account_id", "created_at"),
+    **NEVER_REUSED,
 )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from sqlalchemy.engine import Connection
 
+from forecourt.core.crm import service as crm
 from forecourt.core.leads import repository, workflow
 from forecourt.core.leads.schemas import CLOSED, FORECOURT, Actor, Lead, LeadEvent, LeadNotFound, LeadSettings
 from forecourt.core.users import repository as users
@@ -44,9 +45,12 @@ def event(
 
 def opened(conn: Connection, new_leads: Iterable[tuple[UUID, UUID]], at: datetime) -> None:
     """Leads just made, as (lead id, account id): their timelines start."""
+    new_leads = list(new_leads)
     repository.add_events(
         conn, (event(lead_id, account_id, "created", FORECOURT, at) for lead_id, account_id in new_leads)
     )
+    # Delivery to the accounts' CRMs (ADF): deliveries and a job per target, set-based.
+    crm.enqueue(conn, new_leads, at)
 
 
 def open_one(

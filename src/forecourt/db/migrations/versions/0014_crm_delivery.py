@@ -40,7 +40,9 @@ def upgrade() -> None:
 
     op.create_table(
         "crm_deliveries",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
         sa.Column("target_id", sa.Uuid(), nullable=False),
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("lead_id", sa.Uuid(), nullable=False),
@@ -73,6 +75,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_deliveries")),
         sa.UniqueConstraint("lead_id", "target_id", name=op.f("uq_crm_deliveries_lead_id_target_id")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("crm_deliveries", schema=None) as batch_op:
         batch_op.create_index(
