@@ -25,7 +25,7 @@ from forecourt.config import Settings
 from forecourt.core.crm.service import DELIVER_JOB, MAX_ATTEMPTS
 from forecourt.core.leads import service as leads
 from forecourt.db.engine import Database
-from forecourt.db.models import jobs, tracked_customers
+from forecourt.db.models import jobs, parties, tracked_customers
 from tests.conftest import (
     LOOPBACK,
     Cli,
@@ -394,6 +394,7 @@ def test_a_do_not_contact_lead_is_skipped_and_nothing_is_sent(
     ] * 2
 
 
+@pytest.mark.parametrize("last_attempt", [False, True], ids=["retried", "given-up"])
 def test_kill_9_of_the_worker_during_a_post_never_posts_it_again(
     http: httpx.Client,
     db: Database,
@@ -403,10 +404,14 @@ def test_kill_9_of_the_worker_during_a_post_never_posts_it_again(
     receiver: Receiver,
     database_url: str,
     clock: MovableClock,
+    last_attempt: bool,
 ) -> None:
     add_target(cli, tenant, "CRM API", url=receiver.url)
     receiver.hang = True  # the endpoint has the whole request; the worker waits for its answer
     lead_id = sighting_lead(http, db, tenant)
+    if last_attempt:  # the queue gives the job up rather than running it again
+        with db.write() as conn:
+            conn.execute(sa.update(jobs).where(jobs.c.kind == DELIVER_JOB).values(max_attempts=1))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORECOURT_")}
     env.update(
         FORECOURT_DATABASE_URL=database_url,
@@ -428,7 +433,7 @@ def test_kill_9_of_the_worker_during_a_post_never_posts_it_again(
 
     clock.advance(settings.job_lease_seconds + 1)  # the killed worker's lease expires
     receiver.hang = False
-    assert run_jobs(db, settings, clock) == 1
+    assert run_jobs(db, settings, clock) == (0 if last_attempt else 1)
     (delivery,) = deliveries(cli, tenant)
     assert (delivery["status"], delivery["attempts"]) == ("unknown", 1)
     assert delivery["last_error"] == "may have been delivered: the worker stopped during the POST"
@@ -509,3 +514,19 @@ def test_a_bad_target_is_refused_naming_the_field(
     assert result.exit_code != 0
     assert field in result.output
     assert cli.ok("crm", "list", str(tenant.account.id)) == []
+
+
+def test_a_party_marked_do_not_contact_after_its_opportunity_opened_is_not_delivered(
+    http: httpx.Client, db: Database, cli: Cli, tenant: Tenant, settings: Settings, receiver: Receiver
+) -> None:
+    add_target(cli, tenant, "CRM API", url=receiver.url)
+    created = http.post("/v3/vehicle", headers=auth(tenant), json={"makeName": "Ford", "modelName": "Focus"})
+    selling_id = created.json()["vehicle"]["sellingId"]
+    assert post_opportunity(http, tenant, selling_id, SPEC_CUSTOMER).status_code == 200
+    with db.write() as conn:  # opted out before the delivery job ran
+        conn.execute(
+            sa.update(parties).where(parties.c.account_id == tenant.account.id).values(do_not_contact=True)
+        )
+    run_jobs(db, settings)
+    assert receiver.received == []
+    assert [d["status"] for d in deliveries(cli, tenant)] == ["skipped"]

@@ -69,12 +69,19 @@ def insert_deliveries(conn: Connection, lead_ids: Collection[UUID], batch_id: UU
     conn.execute(sa.insert(d).from_select(columns, select))
 
 
-def pending(conn: Connection, target_id: UUID, batch_id: UUID, limit: int) -> list[tuple[int, UUID, str]]:
+def pending(
+    conn: Connection, target_id: UUID, batch_id: UUID, after: int, limit: int
+) -> list[tuple[int, UUID, str]]:
     """(delivery id, lead id, status) of a batch's deliveries to a target that are not
-    settled (pending, or sending: left by a worker that died), oldest first."""
+    settled (pending, or sending: left by a worker that died), in order from after `after`."""
     rows = conn.execute(
         sa.select(d.c.id, d.c.lead_id, d.c.status)
-        .where(d.c.target_id == target_id, d.c.batch_id == batch_id, d.c.status.in_([PENDING, SENDING]))
+        .where(
+            d.c.target_id == target_id,
+            d.c.batch_id == batch_id,
+            d.c.status.in_([PENDING, SENDING]),
+            d.c.id > after,
+        )
         .order_by(d.c.id)
         .limit(limit)
     )

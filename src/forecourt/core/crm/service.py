@@ -190,12 +190,9 @@ Gathered = tuple[AdfVehicle, AdfContact, str | None, tuple[str, str] | None]
 
 def _sighting(conn: Connection, lead: Lead, currency: str | None) -> Gathered:
     """A tracked customer's vehicle listed for sale: the customer is selling it."""
-    customer = (
-        customers.get_many(conn, [lead.tracked_customer_id]).get(lead.tracked_customer_id)
-        if (lead.tracked_customer_id)
-        else None
-    )
-    listing = listings.by_ids(conn, [lead.listing_id]).get(lead.listing_id) if lead.listing_id else None
+    customer_id, listing_id = lead.tracked_customer_id, lead.listing_id  # either may be gone
+    customer = customers.get_many(conn, [customer_id]).get(customer_id) if customer_id else None
+    listing = listings.by_ids(conn, [listing_id]).get(listing_id) if listing_id else None
     extra = _normalised(customer.additional_fields) if customer else {}
     year, make, model = _title(
         (listing.title if listing else None) or (customer.vehicle_title if customer else None)

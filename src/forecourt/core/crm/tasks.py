@@ -74,13 +74,15 @@ def deliver(ctx: Context) -> None:
         return  # removed, and its deliveries with it
     # Forecourt's public address, where the operator set one (FORECOURT_PUBLIC_URL).
     provider_url = str(getattr(ctx.settings, "public_url", "") or "").strip() or None
+    after = 0  # a cursor: each delivery is looked at once per run, whatever became of it
     while True:
         if ctx.stopping:
             raise JobInterrupted
         with ctx.db.read() as conn:
-            batch = repository.pending(conn, target.id, batch_id, CHUNK)
+            batch = repository.pending(conn, target.id, batch_id, after, CHUNK)
         if not batch:
             return
+        after = batch[-1][0]
         if target.channel == "email":
             _email(ctx, target, batch, provider_url)
         else:
