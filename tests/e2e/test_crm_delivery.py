@@ -75,7 +75,7 @@ def texts(root: etree._Element, path: str) -> list[str]:
 def attributes(root: etree._Element, path: str) -> dict[str, str]:
     element = root.find(path)
     assert element is not None, path
-    return dict(element.attrib)
+    return {str(key): str(value) for key, value in element.attrib.items()}
 
 
 class Receiver:
