@@ -67,6 +67,7 @@ def populate(db: Database, database_url: str, tmp_path: Path) -> None:
     basic = cli.ok("keys", "create", str(alpha.account.id), "--kind", "basic")
     staff = ["--email", "jo@alpha.example", "--name", "Jo", "--role", "sales"]
     cli.ok("users", "create", str(alpha.account.id), *staff)
+    cli.ok("crm", "add", str(alpha.account.id), "--name", "CRM", "--email", "crm@alpha.example")
     recapture = {"ApiKey": alpha.api_key}
     autengo = {"X-Api-Key": alpha.api_key}
 
