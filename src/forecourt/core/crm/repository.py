@@ -3,7 +3,7 @@ job acts for whichever account owns the target it was given."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -116,12 +116,15 @@ def settle(conn: Connection, delivery_id: int, values: Mapping[str, Any]) -> Non
     )
 
 
-def mark_queued(conn: Connection, delivery_id: int, email_id: UUID, now: datetime) -> None:
-    conn.execute(
-        sa.update(d)
-        .where(d.c.id == delivery_id, d.c.status == PENDING)
-        .values(status=QUEUED, email_id=email_id, last_attempt_at=now)
-    )
+def mark_queued(conn: Connection, queued: Sequence[tuple[int, UUID]], now: datetime) -> None:
+    """Deliveries handed to the email outbox, as (delivery id, email id): one statement."""
+    if queued:
+        conn.execute(
+            sa.update(d)
+            .where(d.c.id == sa.bindparam("b_id"), d.c.status == PENDING)
+            .values(status=QUEUED, email_id=sa.bindparam("b_email"), last_attempt_at=now),
+            [{"b_id": delivery_id, "b_email": email_id} for delivery_id, email_id in queued],
+        )
 
 
 def give_up(
@@ -142,23 +145,20 @@ def give_up(
     )
 
 
-def do_not_contact(conn: Connection, lead_id: UUID) -> bool:
-    """Whether the lead, or the customer or party it names, is marked do-not-contact now."""
+def do_not_contact(conn: Connection, lead_ids: Collection[UUID]) -> set[UUID]:
+    """Those of the leads that are, or whose customer or party is, marked do-not-contact now."""
     tc, p = tracked_customers, parties
-    flagged = conn.scalar(
-        sa.select(
-            sa.or_(
-                leads.c.do_not_contact,
-                sa.func.coalesce(tc.c.do_not_contact, sa.false()),
-                sa.func.coalesce(p.c.do_not_contact, sa.false()),
-            )
-        )
+    query = (
+        sa.select(leads.c.id)
         .select_from(leads)
         .outerjoin(tc, tc.c.id == leads.c.tracked_customer_id)
         .outerjoin(p, p.c.id == leads.c.party_id)
-        .where(leads.c.id == lead_id)
+        .where(
+            bulk.one_of(conn, leads.c.id, lead_ids),
+            sa.or_(leads.c.do_not_contact, tc.c.do_not_contact.is_(True), p.c.do_not_contact.is_(True)),
+        )
     )
-    return bool(flagged)
+    return set(conn.scalars(query))
 
 
 # An email delivery's log shows the outbox's status, in the log's words.

@@ -9,7 +9,7 @@ a target that is down or slow holds up only its own deliveries."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -18,6 +18,7 @@ from uuid import UUID
 from sqlalchemy.engine import Connection
 
 from forecourt.core.accounts import repository as accounts
+from forecourt.core.accounts.schemas import Account
 from forecourt.core.accounts.service import require_account
 from forecourt.core.contacts import repository as contacts
 from forecourt.core.crm import adf, repository
@@ -33,10 +34,12 @@ from forecourt.core.crm.schemas import (
     TargetNotFound,
 )
 from forecourt.core.customers import repository as customers
+from forecourt.core.customers.schemas import Customer
 from forecourt.core.inventory import repository as inventory
 from forecourt.core.leads import repository as leads
 from forecourt.core.leads.schemas import Lead
 from forecourt.core.listings import repository as listings
+from forecourt.core.listings.schemas import Listing
 from forecourt.core.notifications.service import address
 from forecourt.jobs import queue
 from forecourt.kit.dates import utcnow
@@ -149,28 +152,57 @@ class Prepared(NamedTuple):
     error: str | None = None
 
 
-def prepare(conn: Connection, account_id: UUID, lead_id: UUID, provider_url: str | None) -> Prepared:
-    """The lead's ADF document, checked against the DTD; none for a lead marked
-    do-not-contact (now: its customer or party may have been marked since it opened)."""
-    lead = leads.get(conn, account_id, lead_id)
-    if lead is None:
-        return Prepared(None, FAILED, "the lead is gone")
-    if repository.do_not_contact(conn, lead_id):
-        return Prepared(None, SKIPPED, DO_NOT_CONTACT)
-    body = adf.document(prospect(conn, lead, provider_url))
+def prepare(
+    conn: Connection, account_id: UUID, lead_ids: Sequence[UUID], provider_url: str | None
+) -> list[Prepared]:
+    """Each lead's ADF document, checked against the DTD; none for a lead marked
+    do-not-contact (now: its customer or party may have been marked since it opened).
+    A chunk's leads, customers and listings are read a query each."""
+    found = leads.get_many(conn, account_id, lead_ids)
+    flagged = repository.do_not_contact(conn, lead_ids)
+    account = accounts.get_account(conn, account_id)
+    assert account is not None  # a lead goes with its account
+    customer_ids = {lead.tracked_customer_id for lead in found.values() if lead.tracked_customer_id}
+    listing_ids = {lead.listing_id for lead in found.values() if lead.listing_id}
+    seen = Seen(
+        account,
+        customers.get_many(conn, customer_ids) if customer_ids else {},
+        listings.by_ids(conn, listing_ids) if listing_ids else {},
+    )
+    prepared = []
+    for lead_id in lead_ids:
+        lead = found.get(lead_id)
+        if lead is None:
+            prepared.append(Prepared(None, FAILED, "the lead is gone"))
+        elif lead_id in flagged:
+            prepared.append(Prepared(None, SKIPPED, DO_NOT_CONTACT))
+        else:
+            prepared.append(_checked(adf.document(prospect(conn, lead, seen, provider_url))))
+    return prepared
+
+
+def _checked(body: bytes) -> Prepared:
     problem = adf.invalid(body)
     if problem is not None:
         return Prepared(None, FAILED, f"not sent: the document is not valid ADF 1.0 ({problem})")
     return Prepared(body)
 
 
-def prospect(conn: Connection, lead: Lead, provider_url: str | None = None) -> Prospect:
+class Seen(NamedTuple):
+    """What a chunk's documents are made from, read once for the chunk."""
+
+    account: Account
+    customers: Mapping[UUID, Customer]
+    listings: Mapping[int, Listing]
+
+
+def prospect(conn: Connection, lead: Lead, seen: Seen, provider_url: str | None = None) -> Prospect:
     """What an ADF document says of `lead` (docs/leads.md has the mapping)."""
-    account = accounts.get_account(conn, lead.account_id)
-    assert account is not None  # a lead goes with its account
-    currency = CURRENCY.get(account.region)
+    currency = CURRENCY.get(seen.account.region)
     if lead.origin == "sighting":
-        vehicle, person, comments, reference = _sighting(conn, lead, currency)
+        customer = seen.customers.get(lead.tracked_customer_id) if lead.tracked_customer_id else None
+        listing = seen.listings.get(lead.listing_id) if lead.listing_id else None
+        vehicle, person, comments, reference = _sighting(customer, listing, currency)
     else:
         vehicle, person, comments, reference = _enquiry(conn, lead, currency)
     return Prospect(
@@ -180,7 +212,7 @@ def prospect(conn: Connection, lead: Lead, provider_url: str | None = None) -> P
         customer=person,
         customer_id=reference,
         customer_comments=comments,
-        vendor_name=account.name,
+        vendor_name=seen.account.name,
         provider_url=provider_url,
     )
 
@@ -188,11 +220,9 @@ def prospect(conn: Connection, lead: Lead, provider_url: str | None = None) -> P
 Gathered = tuple[AdfVehicle, AdfContact, str | None, tuple[str, str] | None]
 
 
-def _sighting(conn: Connection, lead: Lead, currency: str | None) -> Gathered:
-    """A tracked customer's vehicle listed for sale: the customer is selling it."""
-    customer_id, listing_id = lead.tracked_customer_id, lead.listing_id  # either may be gone
-    customer = customers.get_many(conn, [customer_id]).get(customer_id) if customer_id else None
-    listing = listings.by_ids(conn, [listing_id]).get(listing_id) if listing_id else None
+def _sighting(customer: Customer | None, listing: Listing | None, currency: str | None) -> Gathered:
+    """A tracked customer's vehicle listed for sale: the customer is selling it. Either
+    may be gone (a lead outlives both)."""
     extra = _normalised(customer.additional_fields) if customer else {}
     year, make, model = _title(
         (listing.title if listing else None) or (customer.vehicle_title if customer else None)

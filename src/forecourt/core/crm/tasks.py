@@ -33,7 +33,7 @@ from forecourt.core.notifications import service as notifications
 from forecourt.jobs.worker import JobInterrupted, RetryLater, task
 from forecourt.kit.dates import utcnow
 
-CHUNK = 200  # deliveries read at a time; an email chunk is queued in one transaction
+CHUNK = 100  # deliveries read at a time; an email chunk is queued in one transaction
 HEADERS = {"content-type": "application/xml", "user-agent": "Forecourt-ADF/1"}
 MAY_HAVE_BEEN_SENT = "may have been delivered: the worker stopped during the POST"
 GIVEN_UP = "given up: the target did not take the lead in any attempt"
@@ -93,12 +93,15 @@ def deliver(ctx: Context) -> None:
 def _email(
     ctx: Context, target: Target, batch: list[tuple[int, UUID, str]], provider_url: str | None
 ) -> None:
-    """A chunk of the batch handed to the outbox, in one transaction."""
+    """A chunk of the batch handed to the outbox in one transaction; the documents are
+    made before it, in a read (a write transaction on SQLite holds up every other writer)."""
+    with ctx.db.read() as conn:
+        lead_ids = [lead_id for _, lead_id, _ in batch]
+        documents = service.prepare(conn, target.account_id, lead_ids, provider_url)
     now = ctx.clock.now()
     with ctx.db.write() as conn:
-        events = []
-        for delivery_id, lead_id, _ in batch:
-            prepared = service.prepare(conn, target.account_id, lead_id, provider_url)
+        events, queued = [], []
+        for (delivery_id, lead_id, _), prepared in zip(batch, documents, strict=True):
             if prepared.body is None:
                 values = {"status": prepared.status, "last_error": prepared.error, "last_attempt_at": now}
                 repository.settle(conn, delivery_id, values)
@@ -113,8 +116,9 @@ def _email(
                 "",  # the XML as the whole plain-text body: what ADF-by-email readers parse
                 key=f"adf:{lead_id}:{target.id}",
             )
-            repository.mark_queued(conn, delivery_id, email.id, now)
+            queued.append((delivery_id, email.id))
             events.append(_event(lead_id, target.account_id, target.id, QUEUED, now, email_id=str(email.id)))
+        repository.mark_queued(conn, queued, now)
         leads.add_events(conn, events)
         ctx.heartbeat(conn)
 
@@ -128,7 +132,7 @@ def _post(
         _settle(ctx, target, delivery_id, lead_id, {"status": UNKNOWN, "last_error": MAY_HAVE_BEEN_SENT})
         return
     with ctx.db.read() as conn:
-        prepared = service.prepare(conn, target.account_id, lead_id, provider_url)
+        (prepared,) = service.prepare(conn, target.account_id, [lead_id], provider_url)
     if prepared.body is None:
         values = {"status": prepared.status, "last_error": prepared.error, "last_attempt_at": now}
         _settle(ctx, target, delivery_id, lead_id, values)

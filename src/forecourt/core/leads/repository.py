@@ -137,3 +137,11 @@ def save_settings(conn: Connection, account_id: UUID, chosen: LeadSettings, at: 
     }
     statement = bulk.upsert(conn, lead_settings).values(account_id=account_id, **values)
     conn.execute(statement.on_conflict_do_update(index_elements=["account_id"], set_=values))
+
+
+def get_many(conn: Connection, account_id: UUID, lead_ids: Collection[UUID]) -> dict[UUID, Lead]:
+    """The account's leads of these ids (a delivery job's chunk)."""
+    rows = conn.execute(
+        sa.select(*_LEAD).where(leads.c.account_id == account_id, bulk.one_of(conn, leads.c.id, lead_ids))
+    )
+    return {row.id: Lead(*row) for row in rows}
