@@ -161,3 +161,4 @@ def _settle(ctx: Context, target: Target, delivery_id: int, lead_id: UUID, value
         if values["status"] != PENDING:
             event = _event(lead_id, target.account_id, target.id, values["status"], ctx.clock.now())
             leads.add_events(conn, [event])
+        ctx.heartbeat(conn)  # a long walk (a batch of skipped leads) keeps its lease
