@@ -75,6 +75,7 @@ def populate(db: Database, database_url: str, tmp_path: Path) -> None:
     cli.ok("users", "create", str(alpha.account.id), *boss)
     cli.ok("leads", "settings", str(alpha.account.id), "--time-zone", "UTC")
     cli.ok("leads", "route", str(alpha.account.id), "--origin", "sighting", "--user", jo["id"])
+    cli.ok("crm", "add", str(alpha.account.id), "--name", "CRM", "--email", "crm@alpha.example")
     recapture = {"ApiKey": alpha.api_key}
     autengo = {"X-Api-Key": alpha.api_key}
 

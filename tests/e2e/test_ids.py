@@ -20,13 +20,16 @@ from forecourt.core.checks import repository as checks
 from forecourt.core.checks.schemas import CheckedVehicle
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import ContactFields
+from forecourt.core.crm import service as crm
 from forecourt.core.inventory import service as inventory
+from forecourt.core.leads import service as leads
 from forecourt.core.opportunities import service as opportunities
 from forecourt.core.opportunities.schemas import Opportunity
 from forecourt.db import ids
 from forecourt.db.engine import Database
 from forecourt.db.models import (
     accounts,
+    crm_deliveries,
     inventory_vehicles,
     issued_ids,
     jobs,
@@ -149,6 +152,16 @@ def _cm_id(db: Database, _tenant: Tenant) -> int:
     return make_tenant(db, f"Dealer {uuid4().hex[:6]}").account.cm_id
 
 
+def _crm_delivery(db: Database, tenant: Tenant) -> int:
+    def make(conn: Connection) -> int:
+        if not crm.targets(conn, tenant.account.id):
+            crm.add_target(conn, tenant.account.id, "CRM", "email", "crm@example.org")
+        leads.open_one(conn, tenant.account.id, "enquiry", utcnow(), message="Still for sale?")
+        return _newest(conn, crm_deliveries)
+
+    return _in(db, make)
+
+
 # The table, its id column, and how a row of an account is made.
 TABLES: dict[str, tuple[sa.Column[Any], Make]] = {
     "contacts and Kapture customers": (parties.c.id, _party),
@@ -159,6 +172,7 @@ TABLES: dict[str, tuple[sa.Column[Any], Make]] = {
     "lead timelines": (lead_events.c.id, _lead_event),
     "listings": (listings.c.id, _listing),
     "accounts' cm_id": (accounts.c.cm_id, _cm_id),
+    "CRM deliveries": (crm_deliveries.c.id, _crm_delivery),
 }
 
 

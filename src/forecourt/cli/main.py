@@ -509,6 +509,69 @@ def leads_route(ctx: click.Context, account_id: UUID, origin: str, user_ids: tup
         _print(leads.route(database, account_id, origin, user_ids))
 
 
+@app.group("crm")
+def crm_group() -> None:
+    """Where an account's new leads are delivered as ADF XML, and how that went (docs/leads.md)."""
+
+
+@crm_group.command("add")
+@click.argument("account_id", type=click.UUID)
+@click.option("--name", required=True, help="What the operator calls the target.")
+@click.option("--email", help="Send each lead's ADF document by email to this address.")
+@click.option("--url", help="POST each lead's ADF document to this https URL.")
+@click.pass_context
+def crm_add(ctx: click.Context, account_id: UUID, name: str, email: str | None, url: str | None) -> None:
+    """Add a CRM target to an account: its new leads from now on are delivered there."""
+    from forecourt.cli.crm import target_json
+    from forecourt.core.crm import service as crm
+
+    with _db(ctx) as database, _domain_errors():
+        checked = crm.check_target(name, email, url, _adapters(ctx, database).sender)
+        with database.write() as conn:
+            target = crm.add_target(conn, account_id, *checked)
+    _print(target_json(target))
+
+
+@crm_group.command("list")
+@click.argument("account_id", type=click.UUID)
+@click.pass_context
+def crm_list(ctx: click.Context, account_id: UUID) -> None:
+    """An account's CRM targets, as a JSON array (oldest first)."""
+    from forecourt.cli.crm import target_json
+    from forecourt.core.crm import service as crm
+
+    with _db(ctx) as database, database.read() as conn, _domain_errors():
+        found = crm.targets(conn, account_id)
+    _print([target_json(t) for t in found])
+
+
+@crm_group.command("remove")
+@click.argument("target_id", type=click.UUID)
+@click.pass_context
+def crm_remove(ctx: click.Context, target_id: UUID) -> None:
+    """Stop delivering to a target (at once), and drop its delivery log."""
+    from forecourt.cli.crm import target_json
+    from forecourt.core.crm import service as crm
+
+    with _db(ctx) as database, database.write() as conn, _domain_errors():
+        target = crm.remove_target(conn, target_id)
+    _print(target_json(target) | {"removed": True})
+
+
+@crm_group.command("deliveries")
+@click.argument("account_id", type=click.UUID)
+@click.option("--lead", "lead_id", type=click.UUID, help="Only this lead's deliveries.")
+@click.pass_context
+def crm_deliveries(ctx: click.Context, account_id: UUID, lead_id: UUID | None) -> None:
+    """An account's ADF deliveries, newest first (the last 1000), as a JSON array."""
+    from forecourt.cli.crm import delivery_json
+    from forecourt.core.crm import service as crm
+
+    with _db(ctx) as database, database.read() as conn, _domain_errors():
+        found = crm.deliveries(conn, account_id, lead_id)
+    _print([delivery_json(d) for d in found])
+
+
 @app.group("registry")
 def registry_group() -> None:
     """Registration data for the `file` registration lookup."""

@@ -663,3 +663,43 @@ sa.Index(
 )
 _UNACTIONED = sa.text("first_actioned_at IS NULL AND escalated_at IS NULL AND assignee_id IS NOT NULL")
 sa.Index("ix_leads_unactioned", leads.c.assigned_at, sqlite_where=_UNACTIONED, postgresql_where=_UNACTIONED)
+# Where an account's new leads are delivered as ADF XML (core/crm): by email to an
+# address, or by an HTTP(S) POST to a URL (checked as webhook endpoints are).
+crm_targets = sa.Table(
+    "crm_targets",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _account_fk(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(8), nullable=False),  # email, http
+    sa.Column("address", sa.Text, nullable=False),  # the email address or the URL
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Index(None, "account_id", "created_at"),
+)
+
+# The delivery log: one row per lead and target, made when the lead is opened. `batch_id`
+# groups the rows of one `leads.service.opened` call: one job per target walks them.
+crm_deliveries = sa.Table(
+    "crm_deliveries",
+    metadata,
+    # Counted, not random: the rows of a batch are made by one INSERT ... SELECT.
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    _owned_by("target_id", "crm_targets.id"),
+    _account_fk(),
+    _owned_by("lead_id", "leads.id"),
+    sa.Column("batch_id", sa.Uuid, nullable=False),
+    # pending, sending, delivered, failed, unknown, skipped; queued: handed to the email
+    # outbox (`email_id`), whose row then tells how the sending went.
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("response_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("email_id", sa.Uuid, sa.ForeignKey("emails.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_attempt_at", sa.DateTime, nullable=True),
+    sa.Column("delivered_at", sa.DateTime, nullable=True),
+    sa.UniqueConstraint("lead_id", "target_id"),  # at most once per lead and target
+    sa.Index(None, "target_id", "batch_id", "status"),
+    sa.Index(None, "account_id", "created_at"),
+    **NEVER_REUSED,
+)

@@ -27,7 +27,7 @@ class Email(NamedTuple):
     to: str
     subject: str
     text: str
-    html: str
+    html: str  # empty: a plain-text email
 
 
 class Outcome(NamedTuple):
@@ -83,7 +83,7 @@ def parse_smtp_url(url: str) -> SmtpServer:
 
 
 def build_message(email: Email, sender: str) -> EmailMessage:
-    """A plain-text message with an HTML alternative."""
+    """A plain-text message with an HTML alternative (none when `html` is empty)."""
     # 7-bit transfer encodings (quoted-printable, base64) for non-ASCII text: no server
     # needs to offer 8BITMIME, which MAIL FROM would otherwise have to declare.
     message = EmailMessage(policy=SMTP.clone(cte_type="7bit"))
@@ -94,7 +94,8 @@ def build_message(email: Email, sender: str) -> EmailMessage:
     domain = parseaddr(sender)[1].rpartition("@")[2] or "forecourt.invalid"
     message["Message-ID"] = f"<{email.id}@{domain}>"
     message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
+    if email.html:
+        message.add_alternative(email.html, subtype="html")
     return message
 
 

@@ -24,12 +24,21 @@ class Outcome(NamedTuple):
     delivered: bool
     status: int | None  # the endpoint's HTTP status, None when it never answered
     error: str | None  # what a tenant may read: nothing about the server's own network
+    # Not delivered, but the request may have reached the endpoint (the connection broke,
+    # or the answer did not come in time, after it went out): for senders that send at
+    # most once (ADF to a CRM). Nothing can have reached it when this is False.
+    uncertain: bool = False
 
 
 class WebhookSender(Protocol):
     def refusal(self, endpoint: str) -> str | None: ...
 
     def send(self, endpoint: str, secret: str, message_id: str, body: bytes) -> Outcome: ...
+
+    def post(self, endpoint: str, body: bytes, headers: dict[str, str]) -> Outcome:
+        """POST `body` once with `headers`, under the same rules as `send` (public
+        addresses only, pinned to the addresses checked, no redirects)."""
+        ...
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:
@@ -97,10 +106,15 @@ class HttpSender:
     def send(self, endpoint: str, secret: str, message_id: str, body: bytes) -> Outcome:
         """POST once; any 2xx is delivered. Redirects are not followed: a webhook endpoint
         should answer where it was registered (and a redirect could point inward)."""
+        return self.post(
+            endpoint, body, signed_headers(secret, message_id, body, self.clock.now().replace(tzinfo=UTC))
+        )
+
+    def post(self, endpoint: str, body: bytes, headers: dict[str, str]) -> Outcome:
         refused, addresses = self.destinations.check(endpoint)
         if refused is not None:
             return Outcome(False, None, "not sent: the endpoint does not resolve to a public address")
-        headers = signed_headers(secret, message_id, body, self.clock.now().replace(tzinfo=UTC))
+        headers = dict(headers)
         # To the addresses just checked, not to the name: resolved again by the HTTP
         # client, it could point inward by then (DNS rebinding). The name stays in the Host
         # header and, for https, in the TLS handshake and the certificate check. Each
@@ -125,8 +139,12 @@ class HttpSender:
                         continue  # nothing was sent: the next address
                     ok = 200 <= status < 300
                     return Outcome(ok, status, None if ok else f"HTTP {status}")
-        except httpx.TimeoutException:
-            return Outcome(False, None, "Timeout: the endpoint did not answer in time")
+        except (httpx.ConnectTimeout, httpx.PoolTimeout):
+            return Outcome(False, None, "Timeout: could not connect to the endpoint in time")
+        except httpx.TimeoutException:  # writing the request or waiting for the answer
+            return Outcome(False, None, "Timeout: the endpoint did not answer in time", uncertain=True)
+        except (httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError):
+            return Outcome(False, None, "the connection broke before the endpoint answered", uncertain=True)
         except (httpx.HTTPError, httpx.InvalidURL):
             pass
         return Outcome(False, None, "could not connect to the endpoint")

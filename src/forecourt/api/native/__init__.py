@@ -1,5 +1,5 @@
 """Forecourt's own API, mounted at /v1: leads, their workflow and timeline, the account's
-users, and the numbers a manager asks for (docs/leads.md, "The native API")."""
+users, the numbers a manager asks for, and the do-not-contact marks (docs/leads.md, "The native API")."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from litestar.di import Provide
 from forecourt.api.native.deps import provide_account
 from forecourt.api.native.errors import SECURITY_SCHEMES, render_error
 from forecourt.api.native.leads import LeadsController
+from forecourt.api.native.optouts import OptOutsController
 from forecourt.api.native.stats import lead_stats
 from forecourt.api.native.users import list_users
 
@@ -18,7 +19,7 @@ PATH_PREFIX = "/v1/"
 def router() -> Router:
     return Router(
         path="/v1",
-        route_handlers=[LeadsController, list_users, lead_stats],
+        route_handlers=[LeadsController, OptOutsController, list_users, lead_stats],
         dependencies={"account": Provide(provide_account, sync_to_thread=True)},
         security=[{name: []} for name in SECURITY_SCHEMES],
     )

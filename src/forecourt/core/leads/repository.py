@@ -569,3 +569,11 @@ def digest_counts(conn: Connection, account_id: UUID, start: datetime, end: date
         won=count(leads.c.status == "won", *closed),
         lost=count(leads.c.status == "lost", *closed),
     )
+
+
+def get_many(conn: Connection, account_id: UUID, lead_ids: Collection[UUID]) -> dict[UUID, Lead]:
+    """The account's leads of these ids (a delivery job's chunk)."""
+    rows = conn.execute(
+        sa.select(*_LEAD).where(leads.c.account_id == account_id, bulk.one_of(conn, leads.c.id, lead_ids))
+    )
+    return {row.id: Lead(*row) for row in rows}

@@ -17,6 +17,7 @@ import msgspec
 from sqlalchemy.engine import Connection
 
 from forecourt.core.contacts import repository as contacts
+from forecourt.core.crm import service as crm
 from forecourt.core.customers import repository as customers
 from forecourt.core.inventory import repository as inventory
 from forecourt.core.leads import repository, routing, workflow
@@ -59,6 +60,8 @@ def opened(conn: Connection, new_leads: Iterable[tuple[UUID, UUID]], at: datetim
     # Routing: one job per account that got leads, however many (docs/leads.md "Routing").
     payloads = [{"account_id": str(account_id)} for account_id in sorted({a for _, a in made})]
     jobs.enqueue_many(conn, routing.ROUTE_JOB, payloads)
+    # Delivery to the accounts' CRMs (ADF): deliveries and a job per target, set-based.
+    crm.enqueue(conn, made, at)
 
 
 def open_one(

@@ -30,7 +30,8 @@ MAX_ATTEMPTS = 15
 KEY_MAX, ADDRESS_MAX, SUBJECT_MAX, BODY_MAX = 200, 254, 998, 1024 * 1024
 
 
-def _address(to: str) -> str:
+def address(to: str, field: str = "to") -> str:
+    """`to` as one bare email address (ASCII), or InvalidInput naming `field`."""
     to = to.strip()
     try:
         # An addr-spec alone (no display name, no second address): what RCPT TO takes.
@@ -40,7 +41,7 @@ def _address(to: str) -> str:
         usable = False
     # ASCII only: an internationalised address needs SMTPUTF8 end to end, not assumed here.
     if not usable or len(to) > ADDRESS_MAX or not to.isascii() or any(c.isspace() or ord(c) < 32 for c in to):
-        raise InvalidInput("to", "to must be one email address (ASCII)")
+        raise InvalidInput(field, f"{field} must be one email address (ASCII)")
     return to
 
 
@@ -50,14 +51,15 @@ def queue(
     """The email for `key` in the account: queued now, or the one queued before."""
     for field, value in (("to", to), ("subject", subject), ("text", text), ("html", html), ("key", key)):
         check_no_nul(field, value)
-    recipient = _address(to)
+    recipient = address(to)
     subject = " ".join(subject.split())  # one line: no header injection, no folding surprises
     if not subject or len(subject) > SUBJECT_MAX:
         raise InvalidInput("subject", f"subject must be 1 to {SUBJECT_MAX} characters")
     if not key or len(key) > KEY_MAX:
         raise InvalidInput("key", f"key must be 1 to {KEY_MAX} characters")
+    # An email without an HTML part (html="") is plain text alone: an ADF lead for a CRM.
     for field, body in (("text", text), ("html", html)):
-        if not body.strip() or len(body) > BODY_MAX:
+        if (not body.strip() and (field == "text" or body)) or len(body) > BODY_MAX:
             raise InvalidInput(field, f"{field} must be 1 to {BODY_MAX} characters")
     email_id = new_id()
     values = {
