@@ -15,6 +15,7 @@ from lxml import etree
 
 from forecourt.config import Settings
 from forecourt.core.leads import service as leads
+from forecourt.core.leads.schemas import Actor
 from forecourt.core.users import service as users
 from forecourt.core.users.schemas import User
 from forecourt.db.engine import Database
@@ -98,7 +99,6 @@ def test_a_lead_from_listing_to_escalation(
     run_jobs(db, settings, clock)
     with db.read() as conn:
         escalated = leads.get(conn, tenant.account.id, lead_id)
-        timeline = leads.timeline(conn, tenant.account.id, lead_id)
     assert escalated.escalated_at is not None and escalated.assignee_id == other.id
     people = to_people(mailbox, CRM_EMAIL)
     assert [to for to, _ in people] == [owner.email, other.email, boss.email]
@@ -110,12 +110,26 @@ def test_a_lead_from_listing_to_escalation(
     assert len(to_people(mailbox, CRM_EMAIL)) == 3
     assert (len(to_crm(mailbox)), len(receiver.received)) == (1, 1)
 
+    # The manager hands it back by hand: the salesperson is told, and the lead is watched
+    # again; left unactioned once more, the managers hear of it again.
+    with db.write() as conn:
+        leads.assign(
+            conn, tenant.account.id, lead_id, owner.id, Actor("user", boss.id), clock.now(), public_url=""
+        )
+    run_jobs(db, settings, clock)
+    clock.advance(WINDOW + 60)
+    run_jobs(db, settings, clock)
+    assert [to for to, _ in to_people(mailbox, CRM_EMAIL)][3:] == [owner.email, boss.email]
+    with db.read() as conn:
+        timeline = leads.timeline(conn, tenant.account.id, lead_id)
+
     kinds = Counter(entry.kind for entry in timeline)
-    assert kinds == {"created": 1, "delivered": 2, "assigned": 2, "email_sent": 3, "escalated": 1}
+    assert kinds == {"created": 1, "delivered": 2, "assigned": 3, "email_sent": 5, "escalated": 2}
     assigned = [entry.details for entry in timeline if entry.kind == "assigned"]
     assert assigned == [
         {"from": None, "to": str(owner.id), "reason": "routing"},
         {"from": str(owner.id), "to": str(other.id), "reason": "unactioned"},
+        {"from": str(other.id), "to": str(owner.id), "reason": "by hand"},
     ]
     told = [UUID(entry.details["to"]) for entry in timeline if entry.kind == "email_sent"]
-    assert told == [owner.id, other.id, boss.id]
+    assert told == [owner.id, other.id, boss.id, owner.id, boss.id]

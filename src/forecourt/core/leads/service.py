@@ -138,7 +138,10 @@ def assign(
         raise InvalidInput("assignee", "assignee must be an active user of this account")
     if lead.assignee_id == user_id:
         return lead
-    changed = _change(conn, lead, {"assignee_id": user_id, "assigned_at": at}, None, actor, at, action=False)
+    # An escalated lead handed on by hand is watched again: left unactioned for the
+    # window, the managers are told once more.
+    values = {"assignee_id": user_id, "assigned_at": at, "escalated_at": None}
+    changed = _change(conn, lead, values, None, actor, at, action=False)
     routing.announce(
         conn, account_id, [(lead.id, lead.assignee_id, user_id)], "by hand", actor, at, Links(public_url)
     )
