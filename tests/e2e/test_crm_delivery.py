@@ -356,11 +356,16 @@ def test_retries_exhausted_leave_the_delivery_failed(
 ) -> None:
     target = add_target(cli, tenant, "Gone CRM", url=f"http://127.0.0.1:{_closed_port()}/adf")
     lead_id = sighting_lead(http, db, tenant)
-    ran = 0
-    while run_jobs(db, settings, clock):
-        ran += 1
+    # An hour apart, each attempt is due (the backoff is capped at an hour); a few more
+    # hours show that nothing is tried after the last attempt.
+    for _ in range(MAX_ATTEMPTS + 3):
+        run_jobs(db, settings, clock)
         clock.advance(3600)
-    assert ran == MAX_ATTEMPTS
+    with db.read() as conn:
+        (job,) = conn.execute(
+            sa.select(jobs.c.state, jobs.c.attempts).where(jobs.c.kind == DELIVER_JOB)
+        ).all()
+    assert (job.state, job.attempts) == ("failed", MAX_ATTEMPTS)
     (delivery,) = deliveries(cli, tenant)
     assert (delivery["status"], delivery["attempts"]) == ("failed", MAX_ATTEMPTS)
     assert delivery["last_error"] == "could not connect to the endpoint"  # no host or port named
