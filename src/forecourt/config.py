@@ -57,6 +57,9 @@ class Settings:
     mail_from: str = ""
     smtp_timeout_seconds: float = 10.0
     smtp_ca_file: str = ""
+    # The workspace (web/): sessions idle this long end; cookies Secure: auto, true or false.
+    session_idle_minutes: int = 60
+    session_cookie_secure: Literal["auto", "true", "false"] = "auto"
 
     @classmethod
     def load(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:

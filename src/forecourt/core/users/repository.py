@@ -82,3 +82,12 @@ def rehash(conn: Connection, user_id: UUID, old_hash: str, new_hash: str) -> Non
         .where(users.c.id == user_id, users.c.password_hash == old_hash)
         .values(password_hash=new_hash)
     )
+
+
+def for_email(conn: Connection, email: str) -> list[tuple[User, str]]:
+    """Every account's user with that (lower-cased) email and its password hash: the
+    workspace's sign-in, where a person gives an email and a password, not an account."""
+    rows = conn.execute(
+        sa.select(*_COLUMNS, users.c.password_hash).where(users.c.email == email).order_by(users.c.account_id)
+    )
+    return [(_user(row._mapping), row.password_hash) for row in rows]
