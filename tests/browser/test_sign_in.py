@@ -92,9 +92,16 @@ def test_an_idle_session_ends_after_the_idle_timeout(page: Page, workspace: Work
         workspace.clock.advance(59 * 60)
         page.reload()
         expect(page.get_by_role("heading", level=1)).to_have_text("Today")
+    left_open = page.context.new_page()
+    left_open.goto("/")
+    expect(left_open.get_by_role("heading", level=1)).to_have_text("Today")
     workspace.clock.advance(61 * 60)
     page.reload()
     expect(page).to_have_url(f"{workspace.url}/login")
+    # Signing out from a page left open past the timeout lands on the sign-in page, not on
+    # "this form has expired".
+    left_open.get_by_role("button", name="Sign out").click()
+    expect(left_open.get_by_role("heading", level=1)).to_have_text("Sign in")
 
 
 def test_a_deactivated_user_is_signed_out_at_the_next_request(page: Page, workspace: Workspace) -> None:

@@ -117,9 +117,14 @@ def csrf_token(
     return fresh, cookie(connection, CSRF_COOKIE, fresh)
 
 
-async def csrf_protect(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard on every workspace route: a write must carry the page's CSRF token."""
+async def csrf_protect(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard on every workspace route: a write must carry the page's CSRF token. A route
+    with `opt={"no_session_no_csrf": True}` (sign-out) skips the check when there is no
+    live session: nothing to protect, and a page left open past the idle timeout must
+    still sign out, not answer "form expired"."""
     if not isinstance(connection, Request) or connection.method in SAFE_METHODS:
+        return
+    if handler.opt.get("no_session_no_csrf") and await sync_to_thread(session_of, connection) is None:
         return
     sent = connection.headers.get(CSRF_HEADER)
     if sent is None:

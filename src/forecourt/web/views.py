@@ -170,7 +170,7 @@ def login(
     return redirect("/", [auth.cookie(request, auth.SESSION_COOKIE, session.token)])
 
 
-@post("/logout", sync_to_thread=True)
+@post("/logout", sync_to_thread=True, opt={"no_session_no_csrf": True})
 def logout(request: Request[Any, Any, Any], db: DbDep) -> Redirect:
     with db.write() as conn:
         sessions.end(conn, request.cookies.get(auth.SESSION_COOKIE, ""))
