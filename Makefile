@@ -53,6 +53,7 @@ translations: install-dev
 # by the browser tests on SQLite.
 screenshots: install-dev browser
 	FORECOURT_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/browser -k sqlite $(PYTEST_ARGS)
+	@! find docs/screenshots -name '*.png' -size +200k | grep . || { echo "screenshots over 200 KB above"; exit 1; }
 
 # Schemathesis at depth against every operation (`make test` runs a few examples of each),
 # on SQLite and, when FORECOURT_TEST_DATABASE_URL is set, on PostgreSQL; prints the count.
