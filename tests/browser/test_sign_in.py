@@ -145,3 +145,27 @@ def test_german_from_accept_language_and_from_the_language_switch(
     assert serious_violations(page) == []
     screenshot(page, "today-de")
     english.close()
+
+
+def test_htmx_is_served_by_forecourt_and_its_writes_carry_the_csrf_token(
+    page: Page, workspace: Workspace
+) -> None:
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("requestfailed", lambda request: problems.append(request.url))
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(workspace.url) else outside.append(request.url),
+    )
+    sign_in(page, workspace.user())
+    expect(page.get_by_role("heading", level=1)).to_have_text("Today")
+    assert page.evaluate("htmx.version") == "2.0.11"
+    # An htmx write (here: sign-out) sends the token from hx-headers on <body>.
+    with page.expect_request("**/logout") as sent:
+        page.evaluate("htmx.ajax('POST', '/logout', {source: document.body, target: 'body'})")
+    assert sent.value.headers.get("x-csrf-token")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    page.goto("/")
+    expect(page).to_have_url(f"{workspace.url}/login")
+    assert problems == [] and outside == []  # nothing blocked by the page's policy, nothing fetched elsewhere
