@@ -18,6 +18,7 @@ from forecourt.config import Settings
 from forecourt.core.adapters import Adapters
 from forecourt.core.checks import tasks as checks_tasks
 from forecourt.core.checks.resources import Checker, HttpCheck, ListingHistory, RegistrationCheck, VinDecode
+from forecourt.core.leads import tasks as leads_tasks
 from forecourt.core.notifications import tasks as notifications_tasks
 from forecourt.core.ratelimits.service import Limiter
 from forecourt.core.ratelimits.storage import DatabaseStorage
@@ -33,7 +34,7 @@ from forecourt.providers.registration import CircuitBreaker, HttpLookup, NoLooku
 from forecourt.providers.webhooks import Destinations, HttpSender, parse_networks
 
 # Importing a feature's tasks registers its job handlers with the worker.
-TASKS = (checks_tasks, notifications_tasks, uploads_tasks, webhooks_tasks)
+TASKS = (checks_tasks, leads_tasks, notifications_tasks, uploads_tasks, webhooks_tasks)
 
 
 def registration_lookup(settings: Settings, db: Database, clock: Clock) -> RegistrationLookup:

@@ -61,6 +61,10 @@ class Settings:
     session_idle_minutes: int = 60
     session_cookie_secure: Literal["auto", "true", "false"] = "auto"
 
+    # Lead routing and notifications (docs/leads.md): links in emails, routing's batches.
+    public_url: str = ""
+    lead_routing_batch: int = 1000
+
     @classmethod
     def load(cls, environ: Mapping[str, str] = os.environ, **overrides: Any) -> Settings:
         """Defaults, then FORECOURT_* variables, then explicit overrides (CLI flags).

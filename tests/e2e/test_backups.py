@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from forecourt.core.leads import routing
+from forecourt.core.leads.emails import Links
 from forecourt.core.notifications import service as notifications
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import metadata
+from forecourt.kit.dates import utcnow
 from tests.conftest import (
     Cli,
     Tenant,
@@ -68,6 +72,10 @@ def populate(db: Database, database_url: str, tmp_path: Path) -> None:
     basic = cli.ok("keys", "create", str(alpha.account.id), "--kind", "basic")
     staff = ["--email", "jo@alpha.example", "--name", "Jo", "--role", "sales"]
     jo = cli.ok("users", "create", str(alpha.account.id), *staff)
+    boss = ["--email", "boss@alpha.example", "--name", "Boss", "--role", "manager"]
+    cli.ok("users", "create", str(alpha.account.id), *boss)
+    cli.ok("leads", "settings", str(alpha.account.id), "--time-zone", "UTC")
+    cli.ok("leads", "route", str(alpha.account.id), "--origin", "sighting", "--user", jo["id"])
     recapture = {"ApiKey": alpha.api_key}
     autengo = {"X-Api-Key": alpha.api_key}
 
@@ -161,6 +169,11 @@ def populate(db: Database, database_url: str, tmp_path: Path) -> None:
         notifications.queue(
             conn, alpha.account.id, "jo@alpha.example", "New lead", "A lead.", "<p>A lead.</p>", "lead:1"
         )
+
+    # The day's lead digest (made by the sweep between 08:00 and noon, here at 09:00 UTC).
+    with db.write() as conn:
+        nine = datetime.combine(utcnow().date(), datetime.min.time()) + timedelta(hours=9)
+        assert routing.digest(conn, alpha.account.id, nine, Links(""))
 
     empty = [name for name, rows in every_row(db).items() if not rows]
     assert empty == [], f"populate() left tables empty: {empty}"

@@ -13,7 +13,9 @@ import jwt
 import pytest
 
 from forecourt.core.accounts import service as accounts
+from forecourt.core.leads import service as lead_service
 from forecourt.db.engine import Database
+from forecourt.kit.dates import utcnow
 from tests.conftest import Tenant, run_jobs
 from tests.e2e.test_autengo_auth import issue_token, signing_key
 
@@ -225,3 +227,157 @@ def test_an_empty_fields_of_the_filter_values_is_documented_as_the_default(
 
     assert response.json() == {"makeId": []}
     assert jsonschema_rs.validator_for(fields["schema"]).is_valid([""])
+
+
+# The native API (/v1): every bad input is a 400 in its envelope naming the field, the
+# same on both backends, and nothing is written.
+
+
+def _native_lead(db: Database, tenant: Tenant) -> str:
+    with db.write() as conn:
+        return str(lead_service.open_one(conn, tenant.account.id, "enquiry", utcnow()))
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("status=done", "status"),
+        ("status=new,,done", "status"),
+        ("status=NEW", "status"),
+        ("origin=walk-in", "origin"),
+        ("assignee=nobody", "assignee"),
+        ("assignee=" + "9" * 5000, "assignee"),
+        ("assignee=none&assignee=none", "assignee"),
+        ("created_since=yesterday", "created_since"),
+        ("created_since=2026-02-30", "created_since"),
+        ("created_until=9999-12-31T23:59:59-14:00", "created_until"),
+        ("unactioned=yes", "unactioned"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=" + LONG_DIGITS, "limit"),
+        ("limit=-1", "limit"),
+        ("limit=1.5", "limit"),
+        ("cursor=abc", "cursor"),
+        ("cursor=%C3%A9", "cursor"),
+        ("cursor=MjAyNi0wMy0wMlQwOTowMDowMC4wMDAwMDAvbm90LWEtdXVpZA", "cursor"),  # a time and no id
+        ("statuses=new", "statuses"),
+        ("=new", "query"),
+    ],
+)
+def test_a_bad_native_lead_list_query_is_400_naming_the_parameter(
+    http: httpx.Client, tenant: Tenant, query: str, field: str
+) -> None:
+    response = http.get(f"/v1/leads?{query}", headers={"Authorization": f"Bearer {tenant.api_key}"})
+
+    _refused(response)
+    assert response.json()["error"]["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("since=soon", "since"),
+        ("until=2026-13-01", "until"),
+        ("since=2026-03-02&until=2026-03-01", "since"),
+        ("since=2026-03-02&until=2026-03-02", "since"),
+        ("from=2026-03-01", "from"),
+    ],
+)
+def test_a_bad_native_stats_range_is_400_naming_the_parameter(
+    http: httpx.Client, tenant: Tenant, query: str, field: str
+) -> None:
+    response = http.get(f"/v1/stats?{query}", headers={"Authorization": f"Bearer {tenant.api_key}"})
+
+    _refused(response)
+    assert response.json()["error"]["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"status": "done"}', "status"),
+        (b'{"status": 3}', "status"),
+        (b'{"status": null}', "status"),
+        (b'{"status": "lost"}', "reason"),
+        (b'{"status": "lost", "reason": "bored"}', "reason"),
+        (b'{"status": "contacted", "reason": "price"}', "reason"),
+        (b'{"reason": "price"}', "reason"),
+        (b'{"assignee": "ann"}', "assignee"),
+        (b'{"assignee": "00000000-0000-0000-0000-000000000000"}', "assignee"),
+        (b'{"reopen": "yes"}', "reopen"),
+        (b'{"owner": "x"}', "owner"),
+        (b"{}", "body"),
+        (b'{"reopen": false}', "body"),
+        (b"", "body"),
+        (b"[]", "body"),
+        (b'{"status": "won"', "body"),
+        (b'{"status": "w\xc3\x28n"}', "body"),
+    ],
+)
+def test_a_bad_native_lead_change_is_400_naming_the_field_and_changes_nothing(
+    http: httpx.Client, db: Database, tenant: Tenant, body: bytes, field: str
+) -> None:
+    headers = {"Authorization": f"Bearer {tenant.api_key}"}
+    lead_id = _native_lead(db, tenant)
+    before = http.get(f"/v1/leads/{lead_id}", headers=headers).json()
+
+    response = http.patch(
+        f"/v1/leads/{lead_id}", headers=headers | {"Content-Type": "application/json"}, content=body
+    )
+
+    _refused(response)
+    assert response.json()["error"]["field"] == field
+    assert http.get(f"/v1/leads/{lead_id}", headers=headers).json() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/leads/abc"),
+        ("PATCH", "/v1/leads/abc"),
+        ("POST", "/v1/leads/12/notes"),
+        ("GET", "/v1/leads/%FF"),
+    ],
+)
+def test_a_native_lead_id_that_is_not_a_uuid_is_400_naming_the_id(
+    http: httpx.Client, tenant: Tenant, method: str, path: str
+) -> None:
+    body = {"text": "hello"} if method == "POST" else {"status": "won"}
+    response = http.request(method, path, headers={"Authorization": f"Bearer {tenant.api_key}"}, json=body)
+
+    _refused(response)
+    assert response.json()["error"]["field"] == "id"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"text": ""}', "text"),
+        (b'{"text": "   "}', "text"),
+        (b'{"text": 5}', "text"),
+        (b'{"text": "a\\u0000b"}', "text"),
+        (b'{"text": "hi", "pinned": true}', "pinned"),
+        (b"{}", "text"),
+        (b"not json", "body"),
+    ],
+)
+def test_a_bad_native_note_is_400_naming_the_field_and_adds_nothing(
+    http: httpx.Client, db: Database, tenant: Tenant, body: bytes, field: str
+) -> None:
+    headers = {"Authorization": f"Bearer {tenant.api_key}"}
+    lead_id = _native_lead(db, tenant)
+
+    response = http.post(
+        f"/v1/leads/{lead_id}/notes", headers=headers | {"Content-Type": "application/json"}, content=body
+    )
+
+    _refused(response)
+    assert response.json()["error"]["field"] == field
+    assert len(http.get(f"/v1/leads/{lead_id}", headers=headers).json()["timeline"]) == 1
+
+
+def test_unknown_parameters_of_the_native_users_list_are_refused(http: httpx.Client, tenant: Tenant) -> None:
+    response = http.get("/v1/users?role=sales", headers={"Authorization": f"Bearer {tenant.api_key}"})
+
+    _refused(response)
+    assert response.json()["error"]["field"] == "role"

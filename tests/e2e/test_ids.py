@@ -30,6 +30,7 @@ from forecourt.db.models import (
     inventory_vehicles,
     issued_ids,
     jobs,
+    lead_events,
     listings,
     metadata,
     parties,
@@ -102,6 +103,12 @@ def _opportunity(db: Database, tenant: Tenant) -> int:
     return _in(db, make)
 
 
+def _lead_event(db: Database, tenant: Tenant) -> int:
+    _opportunity(db, tenant)  # a lead, and its timeline's first entry
+    with db.read() as conn:
+        return _newest(conn, lead_events)
+
+
 def _newest(conn: Connection, table: sa.Table) -> int:
     newest = conn.scalar(sa.select(sa.func.max(table.c.id)))
     assert newest is not None
@@ -149,6 +156,7 @@ TABLES: dict[str, tuple[sa.Column[Any], Make]] = {
     "stock vehicles": (inventory_vehicles.c.id, _vehicle),
     "vehicle checks": (vehicle_checks.c.id, _check),
     "jobs": (jobs.c.id, _job),
+    "lead timelines": (lead_events.c.id, _lead_event),
     "listings": (listings.c.id, _listing),
     "accounts' cm_id": (accounts.c.cm_id, _cm_id),
 }

@@ -20,6 +20,7 @@ DIALECTS = {
     "/ms/": ({"KaptureBasic"}, "KaptureError"),
     "/select-customer": ({"KaptureBasic"}, "KaptureError"),
     "/search-customer": ({"KaptureBasic"}, "KaptureError"),
+    "/v1/": ({"ForecourtApiKey"}, "NativeError"),
     "/": (set(), "PlainError"),
 }
 
@@ -55,6 +56,7 @@ def test_each_dialect_declares_its_credentials_on_every_operation(document: dict
     }
     assert schemes["KaptureBasic"]["scheme"] == "basic"
     assert schemes["SyncApiKey"]["scheme"] == schemes["IngestKey"]["scheme"] == "bearer"
+    assert schemes["ForecourtApiKey"]["type"] == "http" and schemes["ForecourtApiKey"]["scheme"] == "bearer"
     for path, method, operation in _operations(document):
         expected, _ = next(d for prefix, d in DIALECTS.items() if path.startswith(prefix))
         declared = {name for requirement in operation.get("security", []) for name in requirement}
@@ -90,6 +92,20 @@ def test_every_write_documents_its_body_and_the_413(document: dict[str, Any]) ->
         ("/v3/vehicle/filter/values", {"fields"}),
         ("/v2/recapture/customers", {"region", "offset", "limit", "upload_id"}),
         ("/v2/recapture/upload/{upload_id}/errors", {"region", "offset", "limit"}),
+        (
+            "/v1/leads",
+            {
+                "status",
+                "origin",
+                "assignee",
+                "created_since",
+                "created_until",
+                "unactioned",
+                "limit",
+                "cursor",
+            },
+        ),
+        ("/v1/stats", {"since", "until"}),
     ],
 )
 def test_the_query_parameters_a_list_reads_are_documented(
@@ -104,3 +120,26 @@ def test_the_vehicle_list_documents_its_query_language(document: dict[str, Any])
     assert parameters["and"]["style"] == "deepObject"
     assert "price" in parameters["and"]["schema"]["properties"]
     assert parameters["limit"]["schema"]["maximum"] == 100
+
+
+def test_the_native_api_is_documented_with_its_answers(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    operations = {
+        ("get", "/v1/leads"): ("LeadList", {"401"}),
+        ("get", "/v1/leads/{lead_id}"): ("LeadDetailOut", {"401", "404"}),
+        ("patch", "/v1/leads/{lead_id}"): ("LeadDetailOut", {"401", "404", "409", "413"}),
+        ("post", "/v1/leads/{lead_id}/notes"): ("EventOut", {"401", "404", "413"}),
+        ("get", "/v1/users"): ("UserList", {"401"}),
+        ("get", "/v1/stats"): ("StatsOut", {"401"}),
+    }
+    for (method, path), (shape, errors) in operations.items():
+        responses = paths[path][method]["responses"]
+        success = next(code for code in responses if code.startswith("2"))
+        assert responses[success]["content"]["application/json"]["schema"] == {
+            "$ref": f"#/components/schemas/{shape}"
+        }, (method, path)
+        assert errors | {"400", "429", "503"} <= set(responses), (method, path)
+    status = next(p for p in paths["/v1/leads"]["get"]["parameters"] if p["name"] == "status")
+    assert status["schema"]["items"]["enum"] == ["new", "contacted", "appointment", "won", "lost"]
+    envelope = document["components"]["schemas"]["NativeError"]
+    assert envelope["properties"]["error"] == {"$ref": "#/components/schemas/ErrorDetail"}

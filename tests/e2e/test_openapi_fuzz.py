@@ -105,6 +105,7 @@ def credentials(db: Database, tenant: Tenant, http: httpx.Client) -> dict[str, d
         "/ms/": kapture,
         "/select-customer": kapture,
         "/search-customer": kapture,
+        "/v1/": {"Authorization": f"Bearer {tenant.api_key}"},
         "/": {},
     }
 

@@ -6,6 +6,7 @@ lock a key and an address out; 0 turns limiting off."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ class Dialect:
     call: Callable[[httpx.Client, dict[str, str]], httpx.Response]
     credential: Callable[[Database, Tenant], dict[str, str]]
     envelope: dict[str, Any]  # the 429's body, but for the message
-    message_key: str
+    message_key: str  # dotted: a key of a key
     vendor_headers: bool  # Recapture's own headers instead of the IETF draft's
 
 
@@ -115,6 +116,14 @@ DIALECTS = [
         vendor_headers=False,
     ),
     Dialect(
+        "native",
+        lambda http, h: http.get("/v1/leads", headers=h),
+        _api_key("Authorization", "Bearer "),
+        {},
+        "error.message",
+        vendor_headers=False,
+    ),
+    Dialect(
         "ingest",
         lambda http, h: http.post("/ingest/v1/listings", headers=h, content=b"[]"),
         _ingest,
@@ -156,7 +165,7 @@ def test_over_budget_is_429_in_the_dialects_envelope_and_comes_back_after_the_wi
         assert refused.status_code == 429, refused.text
         body = refused.json()
         assert body.items() >= dialect.envelope.items()
-        assert "Too many requests" in body[dialect.message_key]
+        assert "Too many requests" in functools.reduce(dict.__getitem__, dialect.message_key.split("."), body)
         total, remaining, reset = budget_headers(refused, dialect.vendor_headers)
         assert (total, remaining) == (BUDGET, 0)
         assert refused.headers["Retry-After"] == str(reset)

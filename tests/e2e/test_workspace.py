@@ -206,7 +206,7 @@ def test_today_counts_the_accounts_new_leads_for_a_manager_and_their_own_for_sal
         leads.open_one(conn, manager.account_id, "enquiry", now - timedelta(days=3))  # before yesterday
         beta = accounts.list_accounts(conn)[-1]
         leads.open_one(conn, beta.id, "enquiry", now)
-        leads.assign(conn, manager.account_id, mine, sales.id, Actor("user", manager.id), now)
+        leads.assign(conn, manager.account_id, mine, sales.id, Actor("user", manager.id), now, public_url="")
 
     def count(page: str) -> str:
         found = re.search(r'data-testid="new-leads">(\d+)<', page)

@@ -182,7 +182,7 @@ def test_a_persons_note_is_the_first_action_and_forecourts_work_is_not(db: Datab
     lead = sighting_lead(db, tenant)
     seller = staff(db, tenant, "sam@alpha.example")
     account, now = tenant.account.id, utcnow()
-    assigned = act(db, leads.assign, account, lead.id, seller.id, FORECOURT, now)
+    assigned = act(db, leads.assign, account, lead.id, seller.id, FORECOURT, now, public_url="")
     assert (assigned.assignee_id, assigned.assigned_at, assigned.first_actioned_at) == (seller.id, now, None)
     with pytest.raises(InvalidInput) as empty:
         act(db, leads.add_note, account, lead.id, "   ", Actor("user", seller.id), now)
@@ -207,7 +207,7 @@ def test_assignees_are_active_users_of_the_same_account(
     act(db, users.set_active, gone.id, False)
     for user in (stranger, gone):
         with pytest.raises(InvalidInput) as refused:
-            act(db, leads.assign, tenant.account.id, lead.id, user.id, API, utcnow())
+            act(db, leads.assign, tenant.account.id, lead.id, user.id, API, utcnow(), public_url="")
         assert refused.value.field == "assignee"
     assert kinds(db, tenant, lead) == ["created"]
 

@@ -18,7 +18,7 @@ from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
 from forecourt import __version__
-from forecourt.api import access, autengo, ingest, kapture, ops, recapture, sync
+from forecourt.api import access, autengo, ingest, kapture, native, ops, recapture, sync
 from forecourt.api.deps import provide_adapters, provide_db, provide_settings
 from forecourt.api.errors import exception_handler
 from forecourt.api.ratelimit import provide_limiter, rate_limit_headers
@@ -79,6 +79,7 @@ def create_app(
             autengo.router(),
             sync.router(),
             kapture.router(),
+            native.router(),
             create_static_files_router(path="/docs/assets", directories=[ASSETS], include_in_schema=False),
         ],
         state=State({"db": db, "settings": settings, "adapters": adapters, "limiter": limiter}),
@@ -96,6 +97,7 @@ def create_app(
                     (autengo.PATH_PREFIX, autengo.render_error),
                     (sync.PATH_PREFIX, sync.render_error),
                     *((prefix, kapture.render_error) for prefix in kapture.PATH_PREFIXES),
+                    (native.PATH_PREFIX, native.render_error),
                 ]
             )
         },
@@ -114,6 +116,7 @@ def create_app(
                     **autengo.SECURITY_SCHEMES,
                     **sync.SECURITY_SCHEMES,
                     **kapture.SECURITY_SCHEMES,
+                    **native.SECURITY_SCHEMES,
                 }
             ),
             path="/docs",

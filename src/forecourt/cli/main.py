@@ -459,6 +459,56 @@ def opt_outs_list(ctx: click.Context, account_id: UUID) -> None:
     _print({"customers": [str(c) for c in found.customers], "contacts": found.contacts})
 
 
+@app.group("leads")
+def leads_group() -> None:
+    """An account's lead rules: settings and routing by origin (docs/leads.md)."""
+
+
+@leads_group.command("settings")
+@click.argument("account_id", type=click.UUID)
+@click.option("--time-zone", help="IANA time zone of the daily digest (08:00 there), e.g. Australia/Sydney.")
+@click.option("--unactioned-minutes", type=int, help="Minutes without action before a lead is reassigned.")
+@click.option("--max-reassignments", type=int, help="Reassignments before managers are told.")
+@click.option(
+    "--lost-reason", "lost_reasons", multiple=True, help="A reason a lead may be lost for (repeat)."
+)
+@click.pass_context
+def leads_settings(
+    ctx: click.Context,
+    account_id: UUID,
+    time_zone: str | None,
+    unactioned_minutes: int | None,
+    max_reassignments: int | None,
+    lost_reasons: tuple[str, ...],
+) -> None:
+    """Show, or change, an account's lead settings; prints them as JSON."""
+    from forecourt.cli import leads
+
+    given = {
+        "time_zone": time_zone,
+        "unactioned_minutes": unactioned_minutes,
+        "max_reassignments": max_reassignments,
+        "lost_reasons": lost_reasons or None,
+    }
+    with _db(ctx) as database, _domain_errors():
+        _print(leads.settings(database, account_id, {k: v for k, v in given.items() if v is not None}))
+
+
+@leads_group.command("route")
+@click.argument("account_id", type=click.UUID)
+@click.option("--origin", required=True, type=click.Choice(["sighting", "opportunity", "enquiry"]))
+@click.option(
+    "--user", "user_ids", type=click.UUID, multiple=True, help="A sales user's id (repeat); none: clear."
+)
+@click.pass_context
+def leads_route(ctx: click.Context, account_id: UUID, origin: str, user_ids: tuple[UUID, ...]) -> None:
+    """Send an origin's leads only to these sales users (none: to all active sales users)."""
+    from forecourt.cli import leads
+
+    with _db(ctx) as database, _domain_errors():
+        _print(leads.route(database, account_id, origin, user_ids))
+
+
 @app.group("registry")
 def registry_group() -> None:
     """Registration data for the `file` registration lookup."""

@@ -645,3 +645,38 @@ user_sessions = sa.Table(
     sa.Index(None, "user_id"),
     sa.Index(None, "expires_at"),
 )
+
+
+# Routing (core/leads/routing.py): which email told of which lead, so that a sent email
+# leaves `email_sent` on the timeline of each lead it named (and to whom, about what).
+lead_emails = sa.Table(
+    "lead_emails",
+    metadata,
+    _owned_by("email_id", "emails.id", primary_key=True),
+    _owned_by("lead_id", "leads.id", primary_key=True),
+    _account_fk(),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("about", sa.String(32), nullable=False),  # assigned, reassigned, escalated
+    sa.Index(None, "lead_id"),
+    sa.Index(None, "account_id"),
+)
+
+# The daily digest: one row per account and local day it was made for (made once).
+lead_digests = sa.Table(
+    "lead_digests",
+    metadata,
+    _owned_by("account_id", "accounts.id", primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),  # in the account's time zone
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# What the routing sweep looks for, found without reading every lead: leads waiting for
+# an assignee, and assigned leads nobody has acted on yet.
+sa.Index(
+    "ix_leads_unassigned",
+    leads.c.account_id,
+    sqlite_where=sa.text("assignee_id IS NULL"),
+    postgresql_where=sa.text("assignee_id IS NULL"),
+)
+_UNACTIONED = sa.text("first_actioned_at IS NULL AND escalated_at IS NULL AND assignee_id IS NOT NULL")
+sa.Index("ix_leads_unactioned", leads.c.assigned_at, sqlite_where=_UNACTIONED, postgresql_where=_UNACTIONED)

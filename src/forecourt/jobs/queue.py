@@ -40,8 +40,10 @@ def enqueue(
     *,
     delay_seconds: float = 0,
     max_attempts: int = 5,
+    run_after: datetime | None = None,
 ) -> int:
-    """Call inside the transaction that creates what the job works on: both commit or neither."""
+    """Call inside the transaction that creates what the job works on: both commit or neither.
+    `run_after` (a time of the worker's clock, which tests move) overrides `delay_seconds`."""
     now = utcnow()
     job_id = conn.scalar(
         sa.insert(jobs)
@@ -51,12 +53,23 @@ def enqueue(
             state=QUEUED,
             attempts=0,
             max_attempts=max_attempts,
-            run_after=now + timedelta(seconds=delay_seconds),
+            run_after=run_after or now + timedelta(seconds=delay_seconds),
             created_at=now,
         )
         .returning(jobs.c.id)
     )
     return int(job_id or 0)
+
+
+def ensure(conn: Connection, kind: str, *, run_after: datetime, max_attempts: int = 5) -> bool:
+    """A job of `kind` (no payload) queued for `run_after` unless one is queued already:
+    a periodic job's next run. Two transactions at once may both queue one (PostgreSQL);
+    the next run of either sees the other and queues none, so the chain stays one."""
+    queued = sa.select(jobs.c.id).where(jobs.c.kind == kind, jobs.c.state == QUEUED)
+    if conn.execute(queued.limit(1)).first() is not None:
+        return False
+    enqueue(conn, kind, {}, max_attempts=max_attempts, run_after=run_after)
+    return True
 
 
 def enqueue_many(

@@ -215,3 +215,13 @@ def refresh_statistics(conn: Connection) -> None:
     map, without which a count read from an index still visits every row."""
     command = "VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"
     conn.execute(sa.text(f"{command} {vehicles.name}"))
+
+
+def by_row_id(conn: Connection, account_id: UUID, row_id: int) -> Values | None:
+    """A stock vehicle by its row id (a lead's vehicle_id), in the account's stock."""
+    row = (
+        conn.execute(sa.select(vehicles).where(vehicles.c.account_id == account_id, vehicles.c.id == row_id))
+        .mappings()
+        .first()
+    )
+    return _from_row(row) if row else None

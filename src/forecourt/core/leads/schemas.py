@@ -97,3 +97,98 @@ class LeadEvent(msgspec.Struct, frozen=True):
 
 class LeadNotFound(NotFound):
     """No such lead in this account (whether or not another account has one)."""
+
+
+# --- Lists, what a lead is about, and the numbers (the native API, issue 15 points 6-7) ---
+
+
+class LeadQuery(msgspec.Struct, frozen=True):
+    """Which of an account's leads to list: every filter given must hold. Newest first
+    (created_at, then id, both descending); `after` is the last lead of the page before."""
+
+    statuses: tuple[str, ...] = ()
+    origins: tuple[str, ...] = ()
+    assignee_id: UUID | None = None
+    unassigned: bool = False
+    created_since: datetime | None = None  # inclusive
+    created_until: datetime | None = None  # exclusive
+    unactioned: bool | None = None  # True: no first action yet; False: actioned
+    after: tuple[datetime, UUID] | None = None
+    limit: int = 50
+
+
+class LeadPage(msgspec.Struct, frozen=True):
+    leads: list[Lead]
+    # (created_at, id) of the page's last lead when more follow, else None
+    next_after: tuple[datetime, UUID] | None
+
+
+class LeadAbout(msgspec.Struct, frozen=True):
+    """What a lead is about, as far as each source knows it (None where it does not, or
+    where the row has gone). The values are the owning features' own shapes."""
+
+    customer: Any  # core.customers.schemas.Customer: the tracked customer of a sighting
+    listing: Any  # core.listings.schemas.Listing: the listing it was sighted in
+    party: Any  # core.contacts.schemas.Contact: the CRM party of an opportunity or enquiry
+    vehicle: dict[str, Any] | None  # the stock vehicle asked about (its Autengo fields)
+
+
+class Speed(msgspec.Struct, frozen=True):
+    """Speed-to-lead of a group: seconds from created to first action, over the leads
+    actioned; those never actioned are counted apart, not as zero."""
+
+    actioned: int
+    unactioned: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+class WonRate(msgspec.Struct, frozen=True):
+    won: int
+    lost: int
+    rate: float | None  # won / (won + lost); None when none closed
+
+
+class LeadStats(msgspec.Struct, frozen=True):
+    since: datetime
+    until: datetime
+    leads: int
+    speed_by_user: dict[UUID | None, Speed]  # by current assignee; None: unassigned
+    speed_by_origin: dict[str, Speed]
+    by_status: dict[str, int]
+    won_rate_by_origin: dict[str, WonRate]
+
+
+class LeadDetail(msgspec.Struct, frozen=True):
+    """A lead with what it is about and its timeline, oldest entry first."""
+
+    lead: Lead
+    about: LeadAbout
+    timeline: list[LeadEvent]
+
+
+# Routing and notifications (core/leads/routing.py).
+Reason = Literal["routing", "unactioned", "by hand"]
+
+
+class LeadSummary(msgspec.Struct, frozen=True):
+    """What an email says of a lead. The customer's details (name, contact, plate, listing)
+    are None for a do-not-contact lead: read with them left out, never hidden later."""
+
+    id: UUID
+    origin: Origin
+    created_at: datetime
+    do_not_contact: bool
+    vehicle: str | None  # "2019 Toyota Camry Ascent Sport"
+    customer: str | None  # a name
+    contact: str | None  # phone and email
+    plate: str | None
+    listing_url: str | None
+    message: str | None
+
+
+class DigestCounts(msgspec.Struct, frozen=True):
+    new: int  # opened yesterday
+    unactioned: int  # open now, nobody has acted on yet
+    won: int  # closed yesterday
+    lost: int

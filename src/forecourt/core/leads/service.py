@@ -7,7 +7,7 @@ clock stops); what Forecourt itself does (routing, delivery) is not an action.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -16,30 +16,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from sqlalchemy.engine import Connection
 
-from forecourt.core.leads import repository, workflow
-from forecourt.core.leads.schemas import CLOSED, FORECOURT, Actor, Lead, LeadEvent, LeadNotFound, LeadSettings
+from forecourt.core.contacts import repository as contacts
+from forecourt.core.customers import repository as customers
+from forecourt.core.inventory import repository as inventory
+from forecourt.core.leads import repository, routing, workflow
+from forecourt.core.leads.emails import Links
+from forecourt.core.leads.schemas import (
+    CLOSED,
+    FORECOURT,
+    ORIGINS,
+    STATUSES,
+    Actor,
+    Lead,
+    LeadAbout,
+    LeadDetail,
+    LeadEvent,
+    LeadNotFound,
+    LeadPage,
+    LeadQuery,
+    LeadSettings,
+)
+from forecourt.core.listings import repository as listings
 from forecourt.core.users import repository as users
+from forecourt.jobs import queue as jobs
 from forecourt.kit.errors import Conflict, InvalidInput
 from forecourt.kit.text import check_no_nul
 
 NOTE_MAX = 5000
 
 settings = repository.settings
-
-
-def event(
-    lead_id: UUID, account_id: UUID, kind: str, actor: Actor, at: datetime, **details: Any
-) -> dict[str, Any]:
-    """One timeline entry, as repository.add_events takes it."""
-    return {
-        "lead_id": lead_id,
-        "account_id": account_id,
-        "kind": kind,
-        "actor": actor.kind,
-        "user_id": actor.user_id,
-        "details": details,
-        "at": at,
-    }
+event = repository.event  # one timeline entry, as repository.add_events takes it
 
 
 def opened(conn: Connection, new_leads: Iterable[tuple[UUID, UUID]], at: datetime) -> None:
@@ -50,6 +56,9 @@ def opened(conn: Connection, new_leads: Iterable[tuple[UUID, UUID]], at: datetim
         conn, (event(lead_id, account_id, "created", FORECOURT, at) for lead_id, account_id in made)
     )
     repository.flag_do_not_contact(conn, [lead_id for lead_id, _ in made])
+    # Routing: one job per account that got leads, however many (docs/leads.md "Routing").
+    payloads = [{"account_id": str(account_id)} for account_id in sorted({a for _, a in made})]
+    jobs.enqueue_many(conn, routing.ROUTE_JOB, payloads)
 
 
 def open_one(
@@ -109,19 +118,28 @@ def reopen(conn: Connection, account_id: UUID, lead_id: UUID, actor: Actor, at: 
 
 
 def assign(
-    conn: Connection, account_id: UUID, lead_id: UUID, user_id: UUID, actor: Actor, at: datetime
+    conn: Connection,
+    account_id: UUID,
+    lead_id: UUID,
+    user_id: UUID,
+    actor: Actor,
+    at: datetime,
+    *,
+    public_url: str,
 ) -> Lead:
-    """A lead handed to a user by hand (a manager, or the CRM through the API)."""
+    """A lead handed to a user by hand (a manager, or the CRM through the API); the user
+    is emailed, with links into the workspace at `public_url` (Settings.public_url)."""
     lead = get(conn, account_id, lead_id)
     user = users.get(conn, user_id)
     if user is None or user.account_id != account_id or not user.active:
         raise InvalidInput("assignee", "assignee must be an active user of this account")
     if lead.assignee_id == user_id:
         return lead
-    values = {"assignee_id": user_id, "assigned_at": at}
-    details = {"from": _text(lead.assignee_id), "to": str(user_id), "reason": "by hand"}
-    entry = event(lead.id, account_id, "assigned", actor, at, **details)
-    return _change(conn, lead, values, entry, actor, at, action=False)
+    changed = _change(conn, lead, {"assignee_id": user_id, "assigned_at": at}, None, actor, at, action=False)
+    routing.announce(
+        conn, account_id, [(lead.id, lead.assignee_id, user_id)], "by hand", actor, at, Links(public_url)
+    )
+    return changed
 
 
 def add_note(
@@ -134,8 +152,7 @@ def add_note(
     lead = get(conn, account_id, lead_id)
     if _acts(actor) and lead.first_actioned_at is None:
         repository.mark_actioned(conn, lead.id, at)
-    repository.add_events(conn, [event(lead.id, account_id, "note_added", actor, at, text=text)])
-    return repository.timeline(conn, account_id, lead.id)[-1]
+    return repository.add_event(conn, event(lead.id, account_id, "note_added", actor, at, text=text))
 
 
 def configure(conn: Connection, account_id: UUID, at: datetime, **changes: Any) -> LeadSettings:
@@ -177,7 +194,7 @@ def _change(
     conn: Connection,
     lead: Lead,
     values: Mapping[str, Any],
-    entry: dict[str, Any],
+    entry: dict[str, Any] | None,
     actor: Actor,
     at: datetime,
     *,
@@ -188,7 +205,8 @@ def _change(
         values["first_actioned_at"] = at
     if not repository.update(conn, lead, values):
         raise Conflict("lead", "the lead was changed meanwhile: read it again")
-    repository.add_events(conn, [entry])
+    if entry is not None:
+        repository.add_events(conn, [entry])
     return msgspec.structs.replace(lead, **values)
 
 
@@ -205,3 +223,92 @@ def new_since_yesterday(conn: Connection, account_id: UUID, now: datetime, assig
     time zone; a salesperson's own (`assignee_id`), a manager's whole account (None)."""
     since = start_of_yesterday(repository.settings(conn, account_id).time_zone, now)
     return repository.count_created_since(conn, account_id, since, assignee_id)
+
+
+# --- The native API's reads: a page of leads, and what a lead is about ---
+
+PAGE_MAX = 500
+
+
+def list_page(conn: Connection, account_id: UUID, query: LeadQuery) -> LeadPage:
+    for name, given, known in (("status", query.statuses, STATUSES), ("origin", query.origins, ORIGINS)):
+        wrong = [value for value in given if value not in known]
+        if wrong:
+            raise InvalidInput(name, f"{name} must be one of {', '.join(known)}, got {wrong[0]!r}")
+    if not 1 <= query.limit <= PAGE_MAX:
+        raise InvalidInput("limit", f"limit must be 1 to {PAGE_MAX}")
+    found = repository.page(conn, account_id, query)
+    shown = found[: query.limit]
+    more = len(found) > query.limit
+    return LeadPage(shown, (shown[-1].created_at, shown[-1].id) if more else None)
+
+
+def about(conn: Connection, lead: Lead) -> LeadAbout:
+    """The tracked customer, listing, CRM party and stock vehicle a lead came from (the
+    lead is the account's: its links are too)."""
+    customer = listing = party = vehicle = None
+    if lead.tracked_customer_id is not None:
+        customer = customers.get_many(conn, [lead.tracked_customer_id]).get(lead.tracked_customer_id)
+    if lead.listing_id is not None:
+        listing = listings.by_ids(conn, [lead.listing_id]).get(lead.listing_id)
+    if lead.party_id is not None:
+        party = contacts.find(conn, lead.account_id, party_id=lead.party_id)
+    if lead.vehicle_id is not None:
+        vehicle = inventory.by_row_id(conn, lead.account_id, lead.vehicle_id)
+    return LeadAbout(customer, listing, party, vehicle)
+
+
+def detail(conn: Connection, account_id: UUID, lead_id: UUID) -> LeadDetail:
+    lead = get(conn, account_id, lead_id)
+    return LeadDetail(lead, about(conn, lead), repository.timeline(conn, account_id, lead_id))
+
+
+def change(
+    conn: Connection,
+    account_id: UUID,
+    lead_id: UUID,
+    actor: Actor,
+    at: datetime,
+    *,
+    reopen_it: bool = False,
+    status: str | None = None,
+    reason: str | None = None,
+    assignee_id: UUID | None = None,
+    public_url: str,
+) -> Lead:
+    """Several changes asked at once (an API client's PATCH), made in this order: reopened,
+    status moved, assigned. The caller's transaction makes them all or none."""
+    if reason is not None and status is None:
+        raise InvalidInput("reason", "a reason is given with status lost")
+    if not (reopen_it or status is not None or assignee_id is not None):
+        raise InvalidInput("body", "nothing to change: give status, assignee or reopen: true")
+    lead = get(conn, account_id, lead_id)
+    if reopen_it:
+        lead = reopen(conn, account_id, lead_id, actor, at)
+    if status is not None:
+        lead = change_status(conn, account_id, lead_id, status, actor, at, reason)
+    if assignee_id is not None:
+        lead = assign(conn, account_id, lead_id, assignee_id, actor, at, public_url=public_url)
+    return lead
+
+
+def route_origin(conn: Connection, account_id: UUID, origin: str, user_ids: Sequence[UUID]) -> list[UUID]:
+    """Leads of `origin` go only to these users (active sales users of the account); none:
+    to all the account's active sales users again. The users kept, by id."""
+    if origin not in ORIGINS:
+        raise InvalidInput("origin", f"origin must be one of {', '.join(ORIGINS)}")
+    chosen = sorted(set(user_ids))
+    for user_id in chosen:
+        user = users.get(conn, user_id)
+        if user is None or user.account_id != account_id:
+            raise InvalidInput("user", f"user {user_id} is not a user of this account")
+        if user.role != "sales":
+            raise InvalidInput("user", f"user {user_id} is a {user.role}: leads are routed to sales users")
+    repository.set_route(conn, account_id, origin, chosen)
+    return chosen
+
+
+def start_sweep(conn: Connection, at: datetime) -> None:
+    """The routing sweep queued unless it is (it queues its own next run): the operator's
+    lead commands start it, as the first routed lead does."""
+    jobs.ensure(conn, routing.SWEEP_JOB, run_after=at)

@@ -51,12 +51,12 @@ def mark_sending(conn: Connection, email_id: UUID, now: datetime) -> None:
     )
 
 
-def finish_attempt(conn: Connection, email_id: UUID, values: Mapping[str, Any], now: datetime) -> None:
+def finish_attempt(conn: Connection, email_id: UUID, values: Mapping[str, Any], now: datetime) -> bool:
     """The outcome of an attempt (counted and stamped here if it ended before
     `mark_sending`, which does both otherwise), or of one a dead worker left `sending`."""
     status = emails.c.status
     before_data = status == PENDING
-    conn.execute(
+    result = conn.execute(
         sa.update(emails)
         .where(emails.c.id == email_id, status.in_([PENDING, SENDING]))
         .values(
@@ -65,6 +65,7 @@ def finish_attempt(conn: Connection, email_id: UUID, values: Mapping[str, Any], 
             **values,
         )
     )
+    return result.rowcount == 1
 
 
 def give_up(conn: Connection, email_id: UUID, may_have_been_sent: str) -> None:

@@ -7,6 +7,8 @@ work, or hearing of one event twice, never makes two emails."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from uuid import UUID
@@ -82,3 +84,15 @@ def queue(
 def get(conn: Connection, account_id: UUID, key: str) -> OutgoingEmail | None:
     """The account's email for `key`, with how its sending went."""
     return repository.by_key(conn, account_id, key)
+
+
+# Told of each email the server took, in the transaction that records it `sent` (say, to
+# put it on a lead's timeline): features register theirs when their tasks are imported.
+SentListener = Callable[[Connection, OutgoingEmail, datetime], None]
+SENT_LISTENERS: list[SentListener] = []
+
+
+def on_sent(listener: SentListener) -> SentListener:
+    if listener not in SENT_LISTENERS:
+        SENT_LISTENERS.append(listener)
+    return listener

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from forecourt.core.adapters import Context
 from forecourt.core.notifications import repository
 from forecourt.core.notifications.schemas import FAILED, PENDING, SENDING, SENT, UNKNOWN
-from forecourt.core.notifications.service import SEND_JOB
+from forecourt.core.notifications.service import SEND_JOB, SENT_LISTENERS
 from forecourt.jobs.worker import RetryLater, task
 from forecourt.providers.mail import Email
 
@@ -69,6 +69,8 @@ def send(ctx: Context) -> None:
     else:
         values = {"status": PENDING, "last_error": outcome.error}
     with ctx.db.write() as conn:
-        repository.finish_attempt(conn, email_id, values, now)
+        if repository.finish_attempt(conn, email_id, values, now) and values["status"] == SENT:
+            for listener in SENT_LISTENERS:
+                listener(conn, email, now)
     if values["status"] == PENDING:
         raise NotSent(outcome.error or "not sent")

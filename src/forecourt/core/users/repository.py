@@ -91,3 +91,9 @@ def for_email(conn: Connection, email: str) -> list[tuple[User, str]]:
         sa.select(*_COLUMNS, users.c.password_hash).where(users.c.email == email).order_by(users.c.account_id)
     )
     return [(_user(row._mapping), row.password_hash) for row in rows]
+
+
+def accounts_with_managers(conn: Connection) -> list[UUID]:
+    """Accounts that have an active manager (who gets the daily lead digest)."""
+    found = sa.select(users.c.account_id).where(users.c.role == "manager", users.c.active).distinct()
+    return sorted(conn.scalars(found))
