@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test fuzz check lock install install-dev clean
+.PHONY: run test fuzz check lock install install-dev clean browser translations screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,33 @@ run: install
 	$(BIN)/forecourt db upgrade
 	$(BIN)/forecourt serve
 
-test: install-dev
+test: install-dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; never
+# `playwright install` (no browser download). Installed here when missing (CI runs as root).
+# Not root (a developer's machine): say so; the browser tests are then skipped.
+browser:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" != 0 ]; then echo "no /usr/bin/chromium: run 'sudo apt-get install chromium' for the browser tests"; exit 0; fi; \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Extract the workspace's messages from its templates and merge them into the catalogs
+# (src/forecourt/web/locales/<language>/LC_MESSAGES/messages.po); then translate the
+# new empty entries. The .po files are read at run time: nothing to compile.
+translations: install-dev
+	mkdir -p var
+	$(BIN)/pybabel --quiet extract -F src/forecourt/web/babel.cfg --no-location --sort-output --omit-header \
+		-o var/messages.pot src/forecourt/web
+	$(BIN)/pybabel --quiet update -i var/messages.pot -d src/forecourt/web/locales --no-fuzzy-matching \
+		--ignore-obsolete --ignore-pot-creation-date -w 100
+
+# The workspace's screenshots in docs/screenshots/ (docs/workspace.md shows them), taken
+# by the browser tests on SQLite.
+screenshots: install-dev browser
+	FORECOURT_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/browser -k sqlite $(PYTEST_ARGS)
+	@! find docs/screenshots -name '*.png' -size +200k | grep . || { echo "screenshots over 200 KB above"; exit 1; }
 
 # Schemathesis at depth against every operation (`make test` runs a few examples of each),
 # on SQLite and, when FORECOURT_TEST_DATABASE_URL is set, on PostgreSQL; prints the count.

@@ -11,6 +11,7 @@ from limits.errors import ConfigurationError
 from limits.storage import Storage, storage_from_string
 from litestar import Litestar
 
+from forecourt import web
 from forecourt.api.app import create_app
 from forecourt.api.recapture.schemas import event_body
 from forecourt.config import Settings
@@ -138,7 +139,15 @@ def app(
     on_shutdown: Sequence[Callable[[], Any]] = (),
 ) -> Litestar:
     outside = outside or adapters(settings, db)
-    return create_app(settings, db, outside, limiter(settings, db, outside.clock), on_startup, on_shutdown)
+    return create_app(
+        settings,
+        db,
+        outside,
+        limiter(settings, db, outside.clock),
+        on_startup,
+        on_shutdown,
+        plugins=[web.plugin()],
+    )
 
 
 def serving(settings: Settings, db: Database) -> Litestar:

@@ -57,6 +57,10 @@ class Settings:
     mail_from: str = ""
     smtp_timeout_seconds: float = 10.0
     smtp_ca_file: str = ""
+    # The workspace (web/): sessions idle this long end; cookies Secure: auto, true or false.
+    session_idle_minutes: int = 60
+    session_cookie_secure: Literal["auto", "true", "false"] = "auto"
+
     # Lead routing and notifications (docs/leads.md): links in emails, routing's batches.
     public_url: str = ""
     lead_routing_batch: int = 1000

@@ -8,6 +8,7 @@ is compared table by table."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -84,6 +85,14 @@ def populate(db: Database, database_url: str, tmp_path: Path) -> None:
         return response.json()
 
     with app_client_for(settings, db) as client:
+        # Jo signs in to the workspace: a session.
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert csrf
+        signed_in = client.post(
+            "/login", data={"csrf": csrf.group(1), "email": "jo@alpha.example", "password": jo["password"]}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        client.cookies.clear()
         au = {"region": "au"}
         ok(
             client.put(

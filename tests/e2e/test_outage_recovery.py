@@ -18,8 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 from forecourt.core.accounts import service as accounts
+from forecourt.core.users import passwords
+from forecourt.core.users import service as users
 from forecourt.db import migrate
 from forecourt.db.engine import Database
 from tests.conftest import Tenant, app_client_for, listing_record, make_tenant, settings_for
@@ -281,3 +285,37 @@ def test_readyz_is_503_on_a_postgresql_that_takes_no_writes(database_url: str, d
         read_only_sessions.dispose()
 
     assert (ready.status_code, ready.json()["reason"]) == (503, "the database is not writable")
+
+
+# --- The workspace ---------------------------------------------------------------------
+
+
+def test_the_workspace_answers_an_outage_with_a_page_and_signs_in_once_it_is_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(passwords, "hasher", PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024),)))
+    path = tmp_path / "forecourt.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    db = Database(url)
+    tenant = make_tenant(db, "Alpha Motors")
+    with db.write() as conn:
+        new = users.check_new_user(tenant.account.id, "mia@alpha.example", "Mia", "manager")
+        users.create_user(conn, new, "correct horse battery")
+    form = {"email": "mia@alpha.example", "password": "correct horse battery"}
+
+    with app_client_for(settings_for(url, rate_limit_storage="auto"), db) as client:
+        page = client.get("/login", headers={"Accept-Language": "de"})
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf
+        form["csrf"] = csrf.group(1)
+        with read_only(path):  # the session cannot be written
+            during = client.post("/login", data=form, headers={"Accept-Language": "de"})
+        assert (during.status_code, during.headers["Retry-After"]) == (503, "5")
+        assert "Forecourt ist nicht erreichbar" in during.text
+        assert "forecourt_session" not in during.headers.get("set-cookie", "")
+
+        after = client.post("/login", data=form)
+        assert after.status_code == 303
+        assert "Mia" in client.get("/").text
+    db.dispose()

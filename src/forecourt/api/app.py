@@ -13,6 +13,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components
+from litestar.plugins import PluginProtocol
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
@@ -63,8 +64,10 @@ def create_app(
     limiter: Limiter,
     on_startup: Sequence[Callable[[], Any]] = (),
     on_shutdown: Sequence[Callable[[], Any]] = (),
+    plugins: Sequence[PluginProtocol] = (),
 ) -> Litestar:
-    """Built by the composition root (bootstrap.app), which chooses the adapters."""
+    """Built by the composition root (bootstrap.app), which chooses the adapters and
+    adds the other edges mounted beside the dialects (`plugins`: the web workspace)."""
     allowed: dict[str, str] = {}  # path template -> its methods, once the routes are built
     app = Litestar(
         route_handlers=[
@@ -133,6 +136,7 @@ def create_app(
         logging_config=None,  # the process configures logging (cli/logs.py), not the app
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),
+        plugins=list(plugins),
     )
     allowed.update(
         (route.path_format, ", ".join(sorted(route.methods)))

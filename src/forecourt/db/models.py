@@ -630,6 +630,23 @@ emails = sa.Table(
     sa.UniqueConstraint("account_id", "key"),
 )
 
+# Signed-in workspace sessions (core/sessions): the cookie holds a random token, the table
+# its SHA-256, so a copy of the database signs nobody in. A session ends when it is idle
+# past `expires_at`, at sign-out, or at once when its user is deactivated.
+user_sessions = sa.Table(
+    "user_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    _account_fk(),
+    _owned_by("user_id", "users.id"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Index(None, "user_id"),
+    sa.Index(None, "expires_at"),
+)
+
+
 # Routing (core/leads/routing.py): which email told of which lead, so that a sent email
 # leaves `email_sent` on the timeline of each lead it named (and to whom, about what).
 lead_emails = sa.Table(

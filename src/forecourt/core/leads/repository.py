@@ -204,6 +204,15 @@ def set_do_not_contact(
     conn.execute(sa.update(leads).where(leads.c.account_id == account_id, about).values(do_not_contact=value))
 
 
+def count_created_since(conn: Connection, account_id: UUID, since: datetime, assignee_id: UUID | None) -> int:
+    """How many of the account's leads were made at or after `since` (only those assigned
+    to `assignee_id` when given)."""
+    query = sa.select(sa.func.count()).where(leads.c.account_id == account_id, leads.c.created_at >= since)
+    if assignee_id is not None:
+        query = query.where(leads.c.assignee_id == assignee_id)
+    return int(conn.scalar(query) or 0)
+
+
 # --- The native API's reads: a page of leads, and the rows the numbers are made from ---
 
 

@@ -8,7 +8,7 @@ clock stops); what Forecourt itself does (routing, delivery) is not an action.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -214,6 +214,21 @@ def _change(
     if entry is not None:
         repository.add_events(conn, [entry])
     return msgspec.structs.replace(lead, **values)
+
+
+def start_of_yesterday(time_zone: str, now: datetime) -> datetime:
+    """Midnight at the start of yesterday in the account's time zone, as naive UTC."""
+    zone = ZoneInfo(time_zone)
+    local = now.replace(tzinfo=UTC).astimezone(zone)
+    midnight = datetime.combine(local.date() - timedelta(days=1), time(), zone)
+    return midnight.astimezone(UTC).replace(tzinfo=None)
+
+
+def new_since_yesterday(conn: Connection, account_id: UUID, now: datetime, assignee_id: UUID | None) -> int:
+    """The Today page's count: leads made since the start of yesterday in the account's
+    time zone; a salesperson's own (`assignee_id`), a manager's whole account (None)."""
+    since = start_of_yesterday(repository.settings(conn, account_id).time_zone, now)
+    return repository.count_created_since(conn, account_id, since, assignee_id)
 
 
 # --- The native API's reads: a page of leads, and what a lead is about ---

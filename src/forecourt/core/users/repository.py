@@ -84,6 +84,15 @@ def rehash(conn: Connection, user_id: UUID, old_hash: str, new_hash: str) -> Non
     )
 
 
+def for_email(conn: Connection, email: str) -> list[tuple[User, str]]:
+    """Every account's user with that (lower-cased) email and its password hash: the
+    workspace's sign-in, where a person gives an email and a password, not an account."""
+    rows = conn.execute(
+        sa.select(*_COLUMNS, users.c.password_hash).where(users.c.email == email).order_by(users.c.account_id)
+    )
+    return [(_user(row._mapping), row.password_hash) for row in rows]
+
+
 def accounts_with_managers(conn: Connection) -> list[UUID]:
     """Accounts that have an active manager (who gets the daily lead digest)."""
     found = sa.select(users.c.account_id).where(users.c.role == "manager", users.c.active).distinct()

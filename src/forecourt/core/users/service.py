@@ -135,3 +135,52 @@ def sign_in(
             return user
     limiter.failed(address, key)
     raise Unauthenticated(SIGN_IN_REFUSED)
+
+
+def _email_throttle_key(email: str) -> str:
+    return "email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+def sign_in_by_email(
+    db: Database, limiter: Limiter, *, email: str, password: str, address: str, account_id: UUID | None = None
+) -> list[User]:
+    """The workspace's sign-in: the active users with this email and password, in any
+    account (or in `account_id` only, once the person chose among several), or
+    Unauthenticated with the same answer as `sign_in`.
+
+    Usually one user; several only when the same person has the same password on the
+    staff of several dealers, and then the caller asks which account they mean: the list
+    names only accounts whose password was just given, so a stranger who knows an email
+    learns nothing of where it is used. One hash is verified per account holding the
+    email (one for none). Throttled as `sign_in` is, with the email counted across its
+    accounts (a lockout reaches the person's every account, by this path).
+    """
+    try:
+        email = parse_email(email)
+    except InvalidInput:
+        key = None
+    else:
+        key = _email_throttle_key(email)
+    limiter.admit(address, key)
+    found: list[tuple[User, str]] = []
+    if key is not None:
+        with db.read() as conn:
+            found = [
+                (user, stored)
+                for user, stored in repository.for_email(conn, email)
+                if account_id is None or user.account_id == account_id
+            ]
+    if not found:
+        passwords.verify_nothing(password)
+    matched: list[User] = []
+    for user, stored in found:
+        right, rehashed = passwords.verify(password, stored)
+        if right and user.active:
+            if rehashed is not None:
+                with db.write() as conn:
+                    repository.rehash(conn, user.id, stored, rehashed)
+            matched.append(user)
+    if not matched:
+        limiter.failed(address, key)
+        raise Unauthenticated(SIGN_IN_REFUSED)
+    return matched

@@ -1,0 +1,1 @@
+"""Signed-in sessions of staff users in the workspace."""
