@@ -41,6 +41,7 @@ from forecourt.db import migrate
 from forecourt.db.engine import Database
 from forecourt.db.models import metadata
 from forecourt.kit.dates import utcnow
+from tests.smtp import Mailbox
 
 PG_ENV = "FORECOURT_TEST_DATABASE_URL"
 
@@ -253,6 +254,15 @@ class MovableClock:
 
     def advance(self, seconds: float) -> None:
         self.ahead += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server's record of what it received (tests/smtp.py); whatever it holds
+    back is let go when the test ends."""
+    found = Mailbox()
+    yield found
+    found.release.set()
 
 
 @pytest.fixture

@@ -124,13 +124,6 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    found = Mailbox()
-    yield found
-    found.release.set()
-
-
-@pytest.fixture
 def settings(mailbox: Mailbox, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """The worker's settings: SMTP to the in-process server, loopback allowed (the CLI
     reads the same from the environment)."""

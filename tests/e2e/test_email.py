@@ -45,13 +45,6 @@ def _authenticate(
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    found = Mailbox()
-    yield found
-    found.release.set()
-
-
-@pytest.fixture
 def smtp_settings(mailbox: Mailbox, database_url: str) -> Iterator[Settings]:
     with smtp_server(mailbox) as port:
         yield settings_for(database_url, smtp_url=f"smtp://127.0.0.1:{port}", mail_from=SENDER)

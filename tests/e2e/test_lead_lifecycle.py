@@ -26,7 +26,6 @@ from tests.e2e.test_crm_delivery import (
     Receiver,
     add_target,
     adf,
-    mailbox,
     receiver,
     settings,
     sighting_lead,
@@ -34,7 +33,7 @@ from tests.e2e.test_crm_delivery import (
 )
 from tests.smtp import Mailbox
 
-__all__ = ["mailbox", "receiver", "settings"]  # the fixtures, shared with the CRM tests
+__all__ = ["receiver", "settings"]  # the fixtures, shared with the CRM tests
 
 WINDOW = 20 * 60  # the default unactioned_minutes, in seconds
 

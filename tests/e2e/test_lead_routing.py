@@ -51,13 +51,6 @@ WINDOW = 20 * 60  # the default unactioned_minutes, in seconds
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    found = Mailbox()
-    yield found
-    found.release.set()
-
-
-@pytest.fixture
 def smtp_url(mailbox: Mailbox) -> Iterator[str]:
     with smtp_server(mailbox) as port:
         yield f"smtp://127.0.0.1:{port}"
