@@ -144,10 +144,10 @@ def login(
     limiter: LimiterDep,
 ) -> Template | Redirect:
     """Sign in with an email and a password; when the same person has that password in
-    several accounts, the form comes back asking which (core/users: sign_in_by_email)."""
+    several accounts, the form comes back asking which (core/users: sign_in)."""
     email = data.get("email", "")
     try:
-        found = users.sign_in_by_email(
+        found = users.sign_in(
             db,
             limiter,
             email=email,

@@ -192,10 +192,6 @@ def _acts(actor: Actor) -> bool:
     return actor.kind != "forecourt"
 
 
-def _text(value: UUID | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _change(
     conn: Connection,
     lead: Lead,

@@ -51,16 +51,6 @@ def of_account(conn: Connection, account_id: UUID) -> list[User]:
     return [_user(row._mapping) for row in rows]
 
 
-def for_sign_in(conn: Connection, account_id: UUID, email: str) -> tuple[User, str] | None:
-    """The account's user with that (lower-cased) email and its password hash."""
-    row = conn.execute(
-        sa.select(*_COLUMNS, users.c.password_hash).where(
-            users.c.account_id == account_id, users.c.email == email
-        )
-    ).first()
-    return (_user(row._mapping), row.password_hash) if row else None
-
-
 def set_active(conn: Connection, user_id: UUID, active: bool, at: datetime) -> User | None:
     conn.execute(sa.update(users).where(users.c.id == user_id).values(active=active, updated_at=at))
     return get(conn, user_id)

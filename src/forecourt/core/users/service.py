@@ -87,73 +87,36 @@ def reset_password(conn: Connection, user_id: UUID, password: str | None = None)
     return WithPassword(user, None if password is not None else chosen)
 
 
-def _throttle_key(account_id: UUID, email: str) -> str:
-    # The email is personal data: the counters (a table, or Redis) hold a digest of it.
-    return "user:" + hashlib.sha256(f"{account_id}\n{email}".encode()).hexdigest()[:32]
-
-
-def sign_in(
-    db: Database, limiter: Limiter, *, account_id: UUID, email: str, password: str, address: str
-) -> User:
-    """The active user of the account with that email and password, or Unauthenticated
-    (the same answer for an unknown account or email, a wrong password and a deactivated
-    user, in about the same time: a hash is verified in every case).
-
-    Throttled by the rate limiter's failed sign-in lockout, with the API keys' settings:
-    each failure counts against the account's email and against the client's address,
-    and once either has failed FORECOURT_AUTH_FAILURE_LIMIT times in the failure window,
-    sign-ins with that email or from that address are refused (RateLimited, a
-    TooManyRequests) before any check, even with the right password, until the window
-    passes. An attempt also counts against the address's request budget.
-
-    Unlike other use cases this one opens its own transactions: a failure must be counted
-    (committed) although the sign-in is refused, and no transaction is held while the
-    password hash is verified (tens of milliseconds by design, which would hold SQLite's
-    write lock). A hash made with older parameters is replaced by one with the current
-    parameters once the password is known to be right.
-    """
-    try:
-        email = parse_email(email)
-    except InvalidInput:
-        key = None  # no user's email: counted against the address only, and no query
-    else:
-        key = _throttle_key(account_id, email)
-    limiter.admit(address, key)
-    found = None
-    if key is not None:
-        with db.read() as conn:
-            found = repository.for_sign_in(conn, account_id, email)
-    if found is None:
-        passwords.verify_nothing(password)
-    else:
-        user, stored = found
-        right, rehashed = passwords.verify(password, stored)
-        if right and user.active:
-            if rehashed is not None:
-                with db.write() as conn:
-                    repository.rehash(conn, user.id, stored, rehashed)
-            return user
-    limiter.failed(address, key)
-    raise Unauthenticated(SIGN_IN_REFUSED)
-
-
 def _email_throttle_key(email: str) -> str:
     return "email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
-def sign_in_by_email(
+def sign_in(
     db: Database, limiter: Limiter, *, email: str, password: str, address: str, account_id: UUID | None = None
 ) -> list[User]:
     """The workspace's sign-in: the active users with this email and password, in any
     account (or in `account_id` only, once the person chose among several), or
-    Unauthenticated with the same answer as `sign_in`.
+    Unauthenticated (the same answer for an unknown email, a wrong password and a
+    deactivated user, in about the same time: a hash is verified in every case).
 
     Usually one user; several only when the same person has the same password on the
     staff of several dealers, and then the caller asks which account they mean: the list
     names only accounts whose password was just given, so a stranger who knows an email
     learns nothing of where it is used. One hash is verified per account holding the
-    email (one for none). Throttled as `sign_in` is, with the email counted across its
-    accounts (a lockout reaches the person's every account, by this path).
+    email (one for none).
+
+    Throttled by the rate limiter's failed sign-in lockout, with the API keys' settings:
+    each failure counts against the email (across its accounts: the lock is the
+    person's) and against the client's address, and once either has failed
+    FORECOURT_AUTH_FAILURE_LIMIT times in the failure window, sign-ins with that email or
+    from that address are refused (RateLimited, a TooManyRequests) before any check,
+    even with the right password, until the window passes.
+
+    Unlike other use cases this one opens its own transactions: a failure must be counted
+    (committed) although the sign-in is refused, and no transaction is held while a
+    password hash is verified (tens of milliseconds by design, which would hold SQLite's
+    write lock). A hash made with older parameters is replaced by one with the current
+    parameters once the password is known to be right.
     """
     try:
         email = parse_email(email)
