@@ -733,8 +733,11 @@ def test_cancel_at_a_random_moment_stops_all_writes(db: Database, procs: Process
     procs.wait_healthy(serve, base_url)
     worker.wait_started()
     kept = 0  # customers the cancelled uploads made before their cancel
+    # The cancel waits for the worker, let run in short bursts (see _run_in_bursts_until):
+    # on a loaded machine that can take more than a few seconds, so the client waits as
+    # long as the test's own bound.
     with httpx.Client(
-        base_url=base_url, timeout=10, params={"region": "au"}, headers={"ApiKey": tenant.api_key}
+        base_url=base_url, timeout=BOUNDED_WAIT, params={"region": "au"}, headers={"ApiKey": tenant.api_key}
     ) as client:
         for iteration in range(3):
             data = make_dataset(f"C{iteration}", seed=iteration)
