@@ -118,11 +118,15 @@ def event(
     }
 
 
+_EVENT_FIELDS = ("lead_id", "account_id", "kind", "actor", "user_id", "details", "at")
+
+
 def add_events(conn: Connection, events: Iterable[Mapping[str, Any]]) -> None:
-    """Timeline entries: each with lead_id, account_id, kind, actor, user_id, details, at."""
+    """Timeline entries (each as `event` makes one), by the driver's bulk path: a listing
+    batch opens thousands of leads, a routing batch assigns a thousand."""
     rows = list(events)
     if rows:
-        conn.execute(sa.insert(lead_events), rows)
+        bulk.insert_columns(conn, lead_events, {name: [row[name] for row in rows] for name in _EVENT_FIELDS})
 
 
 def timeline(conn: Connection, account_id: UUID, lead_id: UUID) -> list[LeadEvent]:
@@ -470,15 +474,6 @@ def accounts_to_sweep(conn: Connection, cutoff: datetime) -> list[UUID]:
     waiting = sa.select(leads.c.account_id).where(leads.c.assignee_id.is_(None), leads.c.status.in_(OPEN))
     idle = sa.select(leads.c.account_id).where(leads.c.assigned_at <= cutoff, *_UNACTIONED)
     return sorted(set(conn.scalars(sa.union(waiting, idle))))
-
-
-def add_many_events(conn: Connection, events: Sequence[Mapping[str, Any]]) -> None:
-    """Timeline entries as add_events takes them, by the driver's bulk path (a routing
-    batch writes a thousand)."""
-    if not events:
-        return
-    names = ("lead_id", "account_id", "kind", "actor", "user_id", "details", "at")
-    bulk.insert_columns(conn, lead_events, {name: [entry[name] for entry in events] for name in names})
 
 
 def summaries(conn: Connection, account_id: UUID, lead_ids: Sequence[UUID]) -> list[LeadSummary]:

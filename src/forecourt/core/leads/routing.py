@@ -144,7 +144,7 @@ def announce(
     assignee naming their leads."""
     if not moves:
         return
-    repository.add_many_events(
+    repository.add_events(
         conn,
         [
             repository.event(
@@ -182,7 +182,7 @@ def _escalate(
     """Escalated leads: on each timeline, and one email to each active manager."""
     if not lead_ids:
         return
-    repository.add_many_events(
+    repository.add_events(
         conn,
         [
             repository.event(lead_id, account_id, "escalated", FORECOURT, at, reassignments=reassignments)
@@ -259,7 +259,7 @@ def digest(conn: Connection, account_id: UUID, at: datetime, links: Links) -> bo
 
 def record_sent(conn: Connection, email: OutgoingEmail, at: datetime) -> None:
     """An email the server took: `email_sent` on the timeline of each lead it told of."""
-    repository.add_many_events(
+    repository.add_events(
         conn,
         [
             repository.event(
