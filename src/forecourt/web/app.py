@@ -7,14 +7,16 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from litestar import Router
 from litestar.config.app import AppConfig
 from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.plugins import InitPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from forecourt.web import views
+from forecourt.web import auth, pages, views
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -45,11 +47,26 @@ def environment() -> Environment:
     return env
 
 
+def router() -> Router:
+    """Every page, behind the CSRF guard, with the role dependencies and the error pages."""
+    return Router(
+        path="/",
+        route_handlers=pages.ROUTES,
+        guards=[auth.csrf_protect],
+        dependencies={
+            "current_user": Provide(views.provide_current_user, sync_to_thread=True),
+            "manager": Provide(views.provide_manager, sync_to_thread=True),
+        },
+        exception_handlers={Exception: views.error_page},
+        include_in_schema=False,
+    )
+
+
 class Workspace(InitPlugin):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.extend(
             [
-                views.router(),
+                router(),
                 create_static_files_router(
                     path="/static",
                     directories=[STATIC],
