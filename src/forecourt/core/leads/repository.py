@@ -243,6 +243,9 @@ def page(conn: Connection, account_id: UUID, query: LeadQuery) -> list[Lead]:
     if query.after is not None:
         at, lead_id = query.after
         where.append(sa.or_(leads.c.created_at < at, sa.and_(leads.c.created_at == at, leads.c.id < lead_id)))
+    if query.newer_than is not None:
+        at, lead_id = query.newer_than
+        where.append(sa.or_(leads.c.created_at > at, sa.and_(leads.c.created_at == at, leads.c.id > lead_id)))
     rows = conn.execute(
         sa.select(*_LEAD)
         .where(*where)
