@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 # --- A step line: a value that holds until it changes (a listing's price history) ---
 
@@ -51,7 +52,7 @@ def step_line(
 
     dots = [(x(t), y(v)) for t, v in points]
     steps = [f"M{dots[0][0]},{dots[0][1]}"]
-    for (_, previous_y), (dot_x, dot_y) in zip(dots, dots[1:], strict=False):
+    for (_, previous_y), (dot_x, dot_y) in pairwise(dots):
         steps.append(f"H{dot_x}")
         if dot_y != previous_y:
             steps.append(f"V{dot_y}")
