@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_currency
 from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from forecourt.core.leads import service as leads
@@ -352,7 +353,11 @@ def _lead_page(
 
 @get("/leads/{lead_id:str}", sync_to_thread=True)
 def lead(
-    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, adapters: AdaptersDep, lead_id: str
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    lead_id: FromPath[str],
 ) -> Template:
     return _lead_page(request, current_user, db, adapters.clock.now(), _lead_id(lead_id))
 
@@ -390,7 +395,7 @@ def change_status(
     current_user: UserDep,
     db: DbDep,
     adapters: AdaptersDep,
-    lead_id: str,
+    lead_id: FromPath[str],
     data: Form,
 ) -> Template | Redirect:
     wanted_status, reason = data.get("status", ""), data.get("reason", "").strip() or None
@@ -413,7 +418,7 @@ def reopen(
     current_user: UserDep,
     db: DbDep,
     adapters: AdaptersDep,
-    lead_id: str,
+    lead_id: FromPath[str],
     data: Form,
 ) -> Template | Redirect:
     return _act(
@@ -436,7 +441,7 @@ def assign(
     db: DbDep,
     adapters: AdaptersDep,
     settings: SettingsDep,
-    lead_id: str,
+    lead_id: FromPath[str],
     data: Form,
 ) -> Template | Redirect:
     """A manager hands the lead to an active user of the account (who is emailed)."""
@@ -460,7 +465,7 @@ def add_note(
     current_user: UserDep,
     db: DbDep,
     adapters: AdaptersDep,
-    lead_id: str,
+    lead_id: FromPath[str],
     data: Form,
 ) -> Template | Redirect:
     text = data.get("text", "")
