@@ -285,7 +285,7 @@ def test_a_salesperson_sees_only_their_own_leads(browser: Browser, workspace: Wo
     expect(page.get_by_role("heading", level=1)).to_have_text("Leads")
     rows = page.locator("#lead-rows tr")
     expect(rows).to_have_count(2)
-    expect(page.get_by_label("Zugewiesen an")).to_have_count(0)  # no assignee filter for sales
+    expect(page.get_by_label("Zuständig")).to_have_count(0)  # no assignee filter for sales
     expect(page.locator(f"#lead-{kims}")).to_have_count(0)
     assert serious_violations(page) == []
     screenshot(page, "leads-de")
