@@ -15,6 +15,8 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from forecourt.cli.main import app as cli_app
+from forecourt.core.contacts import service as contacts
+from forecourt.core.contacts.schemas import Enquiry
 from forecourt.core.leads import service as leads
 from forecourt.core.leads.schemas import API
 from forecourt.kit.dates import utcnow
@@ -103,6 +105,16 @@ def open_leads(workspace: Workspace, staff: Staff, *specs: dict[str, Any]) -> li
     return made
 
 
+def enquiry(workspace: Workspace, staff: Staff, name: str, email: str, title: str) -> UUID:
+    """A CRM customer's enquiry (as the Kapture API takes one): a lead with its party."""
+    with workspace.db.write() as conn:
+        _, lead_id = contacts.add_update_customer(
+            conn, UUID(staff.account_id), {"name": name, "email": email}, None, Enquiry(title=title)
+        )
+    assert lead_id is not None
+    return lead_id
+
+
 def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, workspace: Workspace) -> None:
     mia = workspace.user()
     sam = colleague(workspace, mia, "sam@dealer.example", "Sam Sales")
@@ -124,6 +136,13 @@ def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, w
     assert serious_violations(page) == []
     page.evaluate("window.notReloaded = true")
 
+    # Two enquiries from the CRM arrive while the inbox is open, then a sighting.
+    enquiry(workspace, mia, "Ann Lee", "ann@example.com", "Test drive on Saturday?")
+    enquiry(workspace, mia, "Bo Park", "bo@example.com", "Trade-in value for my Golf")
+    expect(page.locator("#lead-rows tr")).to_have_count(2)
+    expect(page.get_by_role("status")).to_have_text("2 new leads arrived.")
+    expect(page.get_by_text("No leads yet.")).to_have_count(0)
+    expect(page.locator("#lead-rows tr").first).to_contain_text("Bo Park")
     # The ingest request itself matches the listing and opens the lead (routing, a job, is
     # left to a worker this server does not run): the open inbox shows it within seconds.
     assert push_listings(workspace, ingest_key, listing())["sightings"] == 1
@@ -134,7 +153,7 @@ def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, w
     expect(row).to_contain_text("New")
     expect(row).to_contain_text("Unassigned")
     expect(page.get_by_role("status")).to_have_text("1 new lead arrived.")
-    expect(page.get_by_text("No leads yet.")).to_have_count(0)
+    expect(page.locator("#lead-rows tr").first).to_contain_text("ABC123 NSW")
     assert page.evaluate("window.notReloaded") is True
     # A second lead, of another listing: on top, once.
     push_listings(
@@ -145,8 +164,9 @@ def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, w
     )
     push_listings(workspace, ingest_key, listing("L1", price=26900))  # two price drops
     assert page.evaluate("window.notReloaded") is True
-    expect(page.locator("#lead-rows tr")).to_have_count(1)  # L2's vehicle is no customer's
+    expect(page.locator("#lead-rows tr")).to_have_count(3)  # L2's vehicle is no customer's
     assert serious_violations(page) == []
+    screenshot(page, "leads")
 
     row.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("2019 Toyota Camry Ascent Sport")
@@ -223,7 +243,6 @@ def test_the_filters_paging_and_a_bad_filter_value(page: Page, workspace: Worksp
     expect(rows.nth(1)).to_contain_text("12 min")
     expect(rows.nth(1)).to_contain_text("Sam Sales")
     assert serious_violations(page) == []
-    screenshot(page, "leads")
 
     page.get_by_role("link", name="Older leads").click()
     expect(rows).to_have_count(4)
