@@ -278,10 +278,21 @@ def test_the_filters_paging_and_a_bad_filter_value(page: Page, workspace: Worksp
     )
     expect(page.get_by_label("Older than (hours)")).to_have_attribute("aria-invalid", "true")
     assert serious_violations(page) == []
-    for query in ("status=sold", "origin=x", "assignee=nobody", "since=2026-13-01", "after=nonsense"):
+    for query in (
+        "status=sold",
+        "origin=x",
+        "assignee=nobody",
+        "older_than=%C2%B2",  # a superscript two: a digit to Python, not a number of hours
+        "since=2026-13-01",
+        "until=9999-12-31",  # the day after it is past the calendar's end
+        "since=2026-12-02&until=2026-12-01",
+        "after=nonsense",
+        "after=2026-12-01T10:00:00%2B05:00_00000000-0000-0000-0000-000000000000",
+    ):
         answer = page.request.get(f"{workspace.url}/leads?{query}")
         assert answer.status == 400, query
         assert 'role="alert"' in answer.text()
+    assert page.request.get(f"{workspace.url}/leads?status=%00").status == 400  # refused before the page
 
 
 def test_a_salesperson_sees_only_their_own_leads(browser: Browser, workspace: Workspace) -> None:

@@ -7,6 +7,7 @@ another's lead is not found (404), as is another account's."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -88,21 +89,26 @@ def _filters(params: Mapping[str, str]) -> Filters:
     )
 
 
-def _day(field: str, value: str, zone: ZoneInfo) -> datetime:
-    """The start of a day in the account's time zone, as naive UTC."""
+def _day(field: str, value: str, zone: ZoneInfo, *, days: int = 0) -> datetime:
+    """The start of a day (`days` after the one given) in the account's time zone, as
+    naive UTC."""
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
+        day = date.fromisoformat(value) + timedelta(days=days)
+        return datetime.combine(day, time(), zone).astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a date; or the last day there is
         raise InvalidInput(field, f"{field} must be a date (YYYY-MM-DD)") from None
-    return datetime.combine(day, time(), zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def _cursor(field: str, raw: str) -> tuple[datetime, UUID]:
+    """A position in the list as the page wrote it: naive UTC time and lead id."""
     at, _, lead_id = raw.rpartition("_")
     try:
-        return datetime.fromisoformat(at), UUID(lead_id)
+        found = datetime.fromisoformat(at), UUID(lead_id)
     except ValueError:
         raise InvalidInput(field, f"{field} is not a position in the list") from None
+    if found[0].tzinfo is not None:
+        raise InvalidInput(field, f"{field} is not a position in the list")
+    return found
 
 
 def cursor_of(at: datetime, lead_id: UUID) -> str:
@@ -134,12 +140,15 @@ def _query(
             raise InvalidInput("assignee", "assignee is not a user of this account")
     until = None
     if filters.older_than:
-        if not filters.older_than.isdigit() or not 1 <= int(filters.older_than) <= OLDER_THAN_MAX:
+        if (
+            not re.fullmatch(r"[0-9]{1,6}", filters.older_than)
+            or not 1 <= int(filters.older_than) <= OLDER_THAN_MAX
+        ):
             raise InvalidInput("older_than", "older_than must be a whole number of hours")
         until = now - timedelta(hours=int(filters.older_than))
     since = _day("since", filters.since, zone) if filters.since else None
     if filters.until:
-        day_after = _day("until", filters.until, zone) + timedelta(days=1)
+        day_after = _day("until", filters.until, zone, days=1)
         until = day_after if until is None else min(until, day_after)
     if since is not None and filters.until and until is not None and until <= since:
         raise InvalidInput("until", "until is before since")
