@@ -281,6 +281,7 @@ def live(
     # More than a page arrived at once (a large listing batch): the inbox says so and
     # stops asking, rather than leave a gap between what it shows and what it adds.
     context["overflow"] = context["next_after"] is not None
+    context["was_empty"] = not request.query_params.get("newer")  # its empty state goes
     return page(request, "leads_live.html", **context)
 
 
