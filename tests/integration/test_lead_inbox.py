@@ -38,6 +38,12 @@ def test_newer_than_gives_only_what_arrived_after_the_newest_shown(
         # The one of the pair with the lower id is older: the other is newer than it.
         after_first = LeadQuery(newer_than=(now, same[0]))
         assert [lead.id for lead in leads.list_page(conn, tenant.account.id, after_first).leads] == [same[1]]
+        # And paging on from the first of the pair gives the other, then the older one.
+        after_newest = LeadQuery(after=(now, same[1]))
+        assert [lead.id for lead in leads.list_page(conn, tenant.account.id, after_newest).leads] == [
+            same[0],
+            older,
+        ]
         # Filters hold as for a page.
         wrong_origin = LeadQuery(newer_than=(now - timedelta(minutes=5), older), origins=("sighting",))
         assert leads.list_page(conn, tenant.account.id, wrong_origin).leads == []
