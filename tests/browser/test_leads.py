@@ -300,12 +300,14 @@ def test_a_salesperson_sees_only_their_own_leads(browser: Browser, workspace: Wo
     sam = colleague(workspace, mia, "sam@dealer.example", "Sam Verkauf")
     kim = colleague(workspace, mia, "kim@dealer.example", "Kim Sales")
     other = workspace.user(email="olga@other.example", name="Olga", account="Beta Cars")
-    own, second = open_leads(
-        workspace,
-        mia,
-        {"message": "Ist der Wagen noch da?", "to": sam.user_id, "age": timedelta(minutes=40)},
-        {"origin": "opportunity", "to": sam.user_id, "age": timedelta(hours=2)},
+    [own] = open_leads(
+        workspace, mia, {"message": "Ist der Wagen noch da?", "to": sam.user_id, "age": timedelta(minutes=40)}
     )
+    jonas = enquiry(workspace, mia, "Jonas Becker", "jonas@example.com", "Probefahrt am Samstag?")
+    with workspace.db.write() as conn:
+        leads.assign(
+            conn, UUID(mia.account_id), jonas, UUID(sam.user_id), API, utcnow(), public_url="http://x.example"
+        )
     [kims] = open_leads(workspace, mia, {"to": kim.user_id})
     [elsewhere] = open_leads(workspace, other, {})
     context = new_context(browser, workspace, locale="de-DE")
@@ -341,7 +343,6 @@ def test_a_salesperson_sees_only_their_own_leads(browser: Browser, workspace: Wo
     page.get_by_label("Notiz").fill("Rückruf morgen")
     page.get_by_role("button", name="Notiz hinzufügen").click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Rückruf morgen")
-    del second
     context.close()
 
 
