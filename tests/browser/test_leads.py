@@ -381,3 +381,20 @@ def test_the_live_inbox_works_under_the_pages_content_security_policy(
     expect(page.locator("#lead-rows tr")).to_have_count(50)
     assert problems == []
     context.close()
+
+
+def test_an_inbox_left_alone_stops_asking_so_its_session_can_end(page: Page, workspace: Workspace) -> None:
+    """Each poll is a request of the session: after half the idle timeout (30 minutes)
+    since the inbox was loaded it stops asking, and says so."""
+    mia = workspace.user()
+    sign_in(page, mia)
+    page.goto("/leads?origin=enquiry")
+    enquiry(workspace, mia, "Ann Lee", "ann@example.com", "Test drive?")
+    expect(page.locator("#lead-rows tr")).to_have_count(1)
+    workspace.clock.advance(31 * 60)
+    expect(page.get_by_role("status")).to_contain_text("New leads are no longer added to this page")
+    enquiry(workspace, mia, "Bo Park", "bo@example.com", "Trade-in?")
+    page.get_by_role("link", name="Show the newest leads").click()
+    expect(page).to_have_url(f"{workspace.url}/leads?origin=enquiry")
+    expect(page.locator("#lead-rows tr")).to_have_count(2)
+    assert serious_violations(page) == []

@@ -247,8 +247,9 @@ def _inbox(
     return filters, context
 
 
-def _live_url(filters: Filters, newest: str | None) -> str:
-    return "/leads/live?" + urlencode(filters.params() | ({"newer": newest} if newest else {}))
+def _live_url(filters: Filters, newest: str | None, opened: datetime) -> str:
+    newer = {"newer": newest} if newest else {}
+    return "/leads/live?" + urlencode(filters.params() | newer | {"opened": opened.isoformat()})
 
 
 @get("/leads", sync_to_thread=True)
@@ -258,31 +259,56 @@ def inbox(
     """The inbox, newest first, a page at a time (`after`: the last lead of the page
     before). The first page asks every second for leads newer than its newest (htmx).
     An unusable filter: the page again with the field marked (400)."""
-    filters, context = _inbox(request, current_user, db, adapters.clock.now(), "after")
+    now = adapters.clock.now()
+    filters, context = _inbox(request, current_user, db, now, "after")
     context["paged"] = bool(request.query_params.get("after"))
-    context["live_url"] = _live_url(filters, context["newest"])
+    context["live_url"] = _live_url(filters, context["newest"], now)
     context["filter_query"] = urlencode(filters.params())
     return page(request, "leads.html", status=400 if context["error_field"] else 200, **context)
 
 
 @get("/leads/live", sync_to_thread=True)
 def live(
-    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, adapters: AdaptersDep
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    settings: SettingsDep,
 ) -> Template | Response[None]:
     """The inbox's live part: leads that match its filters, newer than `newer` (the newest
     it shows; none: the inbox was empty), as rows to put on top, with the next poller and
-    a polite announcement. Nothing new: 204, which htmx leaves alone."""
-    filters, context = _inbox(request, current_user, db, adapters.clock.now(), "newer")
+    a polite announcement. Nothing new: 204, which htmx leaves alone.
+
+    Each poll is a request of the session, which restarts its idle time: after half the
+    idle timeout since the inbox was `opened` (loaded), the answer is 286, on which htmx
+    stops polling, and the inbox says so; a page left open does not keep a session alive."""
+    now = adapters.clock.now()
+    opened = _opened(request.query_params.get("opened", ""))
+    given = urlencode(_filters(request.query_params).params())
+    reload_url = "/leads" + (f"?{given}" if given else "")  # the inbox as it was asked for
+    if now - opened >= timedelta(minutes=settings.session_idle_minutes) / 2:
+        return page(request, "leads_live.html", status=286, paused=True, reload_url=reload_url)
+    filters, context = _inbox(request, current_user, db, now, "newer")
     if context["error_field"] is not None:
         raise InvalidInput(context["error_field"], "unusable filter")
     if not context["rows"]:
         return Response(None, status_code=204, headers=NO_STORE)
-    context["live_url"] = _live_url(filters, context["newest"])
+    context["live_url"] = _live_url(filters, context["newest"], opened)
     # More than a page arrived at once (a large listing batch): the inbox says so and
     # stops asking, rather than leave a gap between what it shows and what it adds.
     context["overflow"] = context["next_after"] is not None
     context["was_empty"] = not request.query_params.get("newer")  # its empty state goes
-    return page(request, "leads_live.html", **context)
+    return page(request, "leads_live.html", paused=False, reload_url=reload_url, **context)
+
+
+def _opened(raw: str) -> datetime:
+    try:
+        opened = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("opened", "opened must be a time") from None
+    if opened.tzinfo is not None:
+        raise InvalidInput("opened", "opened must be a time")
+    return opened
 
 
 # --- A lead ---
