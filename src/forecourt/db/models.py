@@ -333,6 +333,8 @@ leads = sa.Table(
     sa.Index(None, "account_id", "created_at"),
     sa.Index(None, "account_id", "status"),
     sa.Index(None, "assignee_id", "status"),
+    # The workspace's inbox: a salesperson's own leads, or the unassigned, newest first.
+    sa.Index(None, "account_id", "assignee_id", "created_at"),
     sa.Index(None, "tracked_customer_id"),  # a customer's deletion nulls its leads' link
     sa.Index(None, "party_id"),
     sa.Index(None, "vehicle_id"),

@@ -240,9 +240,16 @@ def page(conn: Connection, account_id: UUID, query: LeadQuery) -> list[Lead]:
     if query.unactioned is not None:
         actioned = leads.c.first_actioned_at
         where.append(actioned.is_(None) if query.unactioned else actioned.is_not(None))
+    # Each cursor also as a plain bound on created_at, which the index's range scan can
+    # use (an OR alone made SQLite read all the account's index entries).
     if query.after is not None:
         at, lead_id = query.after
-        where.append(sa.or_(leads.c.created_at < at, sa.and_(leads.c.created_at == at, leads.c.id < lead_id)))
+        where.append(leads.c.created_at <= at)
+        where.append(sa.or_(leads.c.created_at < at, leads.c.id < lead_id))
+    if query.newer_than is not None:
+        at, lead_id = query.newer_than
+        where.append(leads.c.created_at >= at)
+        where.append(sa.or_(leads.c.created_at > at, leads.c.id > lead_id))
     rows = conn.execute(
         sa.select(*_LEAD)
         .where(*where)

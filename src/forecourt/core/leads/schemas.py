@@ -114,6 +114,9 @@ class LeadQuery(msgspec.Struct, frozen=True):
     created_until: datetime | None = None  # exclusive
     unactioned: bool | None = None  # True: no first action yet; False: actioned
     after: tuple[datetime, UUID] | None = None
+    # Only leads newer than this one (the newest a reader already has: the workspace's
+    # live inbox asks for what arrived since); still newest first.
+    newer_than: tuple[datetime, UUID] | None = None
     limit: int = 50
 
 

@@ -36,6 +36,7 @@ from forecourt.core.leads.schemas import (
     LeadPage,
     LeadQuery,
     LeadSettings,
+    LeadSummary,
 )
 from forecourt.core.listings import repository as listings
 from forecourt.core.users import repository as users
@@ -85,6 +86,15 @@ def open_one(
 def get(conn: Connection, account_id: UUID, lead_id: UUID) -> Lead:
     lead = repository.get(conn, account_id, lead_id)
     if lead is None:
+        raise LeadNotFound("no lead with that id")
+    return lead
+
+
+def get_visible(conn: Connection, account_id: UUID, lead_id: UUID, assignee_id: UUID | None) -> Lead:
+    """The lead, to someone who sees only the leads assigned to them (`assignee_id`, a
+    salesperson in the workspace) or all the account's (None): another's is not found."""
+    lead = get(conn, account_id, lead_id)
+    if assignee_id is not None and lead.assignee_id != assignee_id:
         raise LeadNotFound("no lead with that id")
     return lead
 
@@ -245,6 +255,12 @@ def list_page(conn: Connection, account_id: UUID, query: LeadQuery) -> LeadPage:
     return LeadPage(shown, (shown[-1].created_at, shown[-1].id) if more else None)
 
 
+def summaries(conn: Connection, account_id: UUID, lead_ids: Sequence[UUID]) -> list[LeadSummary]:
+    """What a list of leads says of each (the vehicle, the customer, the plate), in the
+    order given; the customer's own details left out of a do-not-contact lead's."""
+    return repository.summaries(conn, account_id, lead_ids)
+
+
 def about(conn: Connection, lead: Lead) -> LeadAbout:
     """The tracked customer, listing, CRM party and stock vehicle a lead came from (the
     lead is the account's: its links are too)."""
@@ -260,8 +276,10 @@ def about(conn: Connection, lead: Lead) -> LeadAbout:
     return LeadAbout(customer, listing, party, vehicle)
 
 
-def detail(conn: Connection, account_id: UUID, lead_id: UUID) -> LeadDetail:
-    lead = get(conn, account_id, lead_id)
+def detail(
+    conn: Connection, account_id: UUID, lead_id: UUID, *, assignee_id: UUID | None = None
+) -> LeadDetail:
+    lead = get_visible(conn, account_id, lead_id, assignee_id)
     return LeadDetail(lead, about(conn, lead), repository.timeline(conn, account_id, lead_id))
 
 
