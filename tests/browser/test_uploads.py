@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
+import msgspec
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from forecourt import bootstrap
 from forecourt.core.uploads import service as uploads
@@ -47,7 +48,9 @@ def serving(
     settings = settings_for(database_url, worker_poll_seconds=0.05)
     outside = bootstrap.adapters(settings, db, clock)
     worker = bootstrap.worker(settings, db, outside)
-    app = bootstrap.app(settings, db, outside, on_startup=[worker.start_thread], on_shutdown=[worker.shutdown])
+    app = bootstrap.app(
+        settings, db, outside, on_startup=[worker.start_thread], on_shutdown=[worker.shutdown]
+    )
     with running_server(app) as url:
         yield Workspace(url, clock, cli, db)
 
@@ -55,7 +58,7 @@ def serving(
 def _choose_file(page: Page, name: str, body: str | bytes, mime: str = "text/csv") -> None:
     data = body.encode() if isinstance(body, str) else body
     page.get_by_label("Customer file (CSV, XLSX or JSON)").set_input_files(
-        files=[{"name": name, "mimeType": mime, "buffer": data}]
+        files=[FilePayload(name=name, mimeType=mime, buffer=data)]
     )
     page.get_by_role("button", name="Upload and preview").click()
 
@@ -189,7 +192,11 @@ def test_another_accounts_upload_and_a_bad_page_number(page: Page, workspace: Wo
     other = workspace.cli.create_account("Beta Cars")
     with workspace.db.write() as conn:
         theirs = uploads.create(
-            conn, UUID(other["id"]), "au", UploadRequest(customers=[b'{"vin":"1HGCM82633A004352"}']), 100
+            conn,
+            UUID(other["id"]),
+            "au",
+            UploadRequest(customers=[msgspec.Raw(b'{"vin":"1HGCM82633A004352"}')]),
+            100,
         )
     for path in (f"/uploads/{theirs.id}", f"/uploads/{theirs.id}/errors.csv", "/uploads/not-an-id"):
         answer = page.goto(path)

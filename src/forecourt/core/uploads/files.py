@@ -135,7 +135,7 @@ def read_rows(path: Path) -> list[tuple[int, Mapping[str, Any]]]:
         return list(reader(path))
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("file", f"{path.name}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         # A file from a browser can be broken in any way its parser notices (openpyxl and
         # zipfile have exceptions of their own): it is unreadable, not a server error.
         raise InvalidInput("file", f"{path.name}: not a readable {path.suffix[1:].upper()} file") from exc

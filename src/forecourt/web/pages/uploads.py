@@ -19,9 +19,9 @@ from uuid import UUID
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from litestar import Request, get, post
-from litestar.params import FromPath
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import UploadFile
+from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from forecourt.core.accounts import service as accounts
@@ -37,6 +37,7 @@ from forecourt.core.uploads.schemas import (
 from forecourt.core.users.schemas import User
 from forecourt.db.engine import Database
 from forecourt.kit.errors import InvalidInput
+from forecourt.kit.vehicles import Region, parse_region
 from forecourt.web.views import AdaptersDep, DbDep, Form, SettingsDep, UserDep, language_of, page, redirect
 
 PAGE_SIZE = 25
@@ -47,9 +48,10 @@ CSV_BATCH = 500
 MAX_FILE_BYTES = 100 * 1024 * 1024
 
 
-def _region(db: Database, user: User) -> str:
+def _region(db: Database, user: User) -> Region:
+    """The account's region: its uploads are the account's in that region."""
     with db.read() as conn:
-        return accounts.require_account(conn, user.account_id).region
+        return parse_region(accounts.require_account(conn, user.account_id).region)
 
 
 def _page_number(raw: str | None) -> int:
@@ -252,7 +254,7 @@ def _column_count(form: dict[str, str]) -> int:
     return count
 
 
-def _upload(db: Database, user: User, upload_id: str) -> tuple[str, Upload]:
+def _upload(db: Database, user: User, upload_id: str) -> tuple[Region, Upload]:
     """The account's upload, or 404: another account's upload is not found either."""
     region = _region(db, user)
     try:
@@ -330,7 +332,7 @@ def _cell(value: str | int | None) -> str | int:
     return "" if value is None else value
 
 
-def _error_rows(db: Database, user: User, region: str, upload_id: str) -> Iterator[str]:
+def _error_rows(db: Database, user: User, region: Region, upload_id: str) -> Iterator[str]:
     """The CSV, a batch of errors at a time (never the whole list in memory)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
