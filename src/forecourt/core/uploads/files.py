@@ -133,6 +133,8 @@ def read_rows(path: Path) -> list[tuple[int, Mapping[str, Any]]]:
         raise InvalidInput("file", f"{path.name}: expected a .csv, .xlsx or .json file")
     try:
         return list(reader(path))
+    except InvalidInput:
+        raise
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("file", f"{path.name}: {exc}") from None
     except Exception as exc:
