@@ -61,7 +61,7 @@ def default_target(column: str | None) -> str:
     return KEEP if name else IGNORE
 
 
-def map_row(row: Mapping[str, Any], mapping: Mapping[str | None, str]) -> dict[str, Any]:
+def map_row(row: Mapping[Any, Any], mapping: Mapping[Any, str]) -> dict[str, Any]:
     """A file's row as an API customer, each column sent where `mapping` says (columns
     it does not name are left out). Empty cells are left out."""
     customer: dict[str, Any] = {}
@@ -80,7 +80,7 @@ def map_row(row: Mapping[str, Any], mapping: Mapping[str | None, str]) -> dict[s
     return customer
 
 
-def to_customer(row: Mapping[str, Any]) -> dict[str, Any]:
+def to_customer(row: Mapping[Any, Any]) -> dict[str, Any]:
     return map_row(row, {name: default_target(name) for name in row})
 
 
@@ -164,7 +164,7 @@ def cell_text(value: Any) -> str:
 
 
 def read_customers(
-    path: Path, mapping: Mapping[str | None, str] | None = None
+    path: Path, mapping: Mapping[Any, str] | None = None
 ) -> tuple[list[dict[str, Any]], list[int]]:
     """The file's customers, and the row each came from (to name rows in errors); the
     columns go where `mapping` says, else where `default_target` sends them."""
