@@ -153,16 +153,19 @@ async def upload_file(
     """A file from the form (or dropped on the drop zone): read, kept as a draft, and
     shown as a preview. A file that cannot be read comes back with the reason (400)."""
     form = await request.form()
-    sent = form.get("file")
-    error, message = "no_file", None
-    if isinstance(sent, UploadFile) and sent.filename:
-        body = await sent.read()
-        try:
-            draft_id = await sync_to_thread(_stage, db, current_user, adapters, sent.filename, body)
-        except InvalidInput as exc:
-            error, message = "unreadable", exc.message
-        else:
-            return redirect(f"/uploads/drafts/{draft_id}")
+    try:
+        sent = form.get("file")
+        error, message = "no_file", None
+        if isinstance(sent, UploadFile) and sent.filename:
+            body = await sent.read()
+            try:
+                draft_id = await sync_to_thread(_stage, db, current_user, adapters, sent.filename, body)
+            except InvalidInput as exc:
+                error, message = "unreadable", exc.message
+            else:
+                return redirect(f"/uploads/drafts/{draft_id}")
+    finally:
+        await form.close()  # the spooled files go now, not when collected
     return await sync_to_thread(
         partial(_list_page, request, db, current_user, status=400, file_error=error, file_message=message)
     )
