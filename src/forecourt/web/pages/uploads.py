@@ -192,7 +192,10 @@ def _preview(
         status=400 if error else 200,
         draft=draft,
         row_count_text=_number(draft.row_count, language),
-        columns=list(zip(draft.columns, targets, strict=True)),
+        columns=[
+            (column, target, next((cells[n] for _, cells in draft.rows if cells[n]), ""))
+            for n, (column, target) in enumerate(zip(draft.columns, targets, strict=True))
+        ],
         fields=sorted(files.FIELDS),
         keep=files.KEEP,
         ignore=files.IGNORE,
