@@ -4,7 +4,8 @@ rows; the account's uploads a page at a time."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import io
+from datetime import date, timedelta
 
 import pytest
 
@@ -139,3 +140,33 @@ def test_the_accounts_uploads_newest_first_a_page_at_a_time(
             uploads.file_errors(conn, other_tenant.account.id, "au", str(made[0].id), offset=0, limit=1)
     assert first.total == 3 and theirs.total == 0 and theirs.uploads == []
     assert [u.name for u in first.uploads + second.uploads] == ["u2.csv", "u1.csv", "u0.csv"]
+
+
+def test_a_workbook_is_read_as_the_spreadsheet_shows_it(db: Database, tenant: Tenant) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["vin", "Sold", "Phone"])
+    sheet.append(["1HGCM82633A004352", date(2024, 3, 1), 412345678])
+    sheet["C2"].number_format = "0000000000"
+    data = io.BytesIO()
+    book.save(data)
+    now = utcnow()
+    with db.write() as conn:
+        draft = uploads.stage_draft(conn, tenant.account.id, "au", "stock.xlsx", data.getvalue(), now)
+        assert draft.rows == [(2, ["1HGCM82633A004352", "2024-03-01T00:00:00", "0412345678"])]
+        upload = uploads.confirm_draft(
+            conn,
+            tenant.account.id,
+            "au",
+            str(draft.id),
+            _mapping("vin", "sale_date", "additional_fields"),
+            10,
+            now,
+        )
+    run_jobs(db)
+    with db.read() as conn:
+        done = uploads.get(conn, tenant.account.id, "au", str(upload.id))
+    assert (done.total_processed_customers, done.total_errors) == (1, 0)
