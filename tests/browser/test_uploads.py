@@ -138,7 +138,8 @@ def test_a_file_dropped_on_the_drop_zone_is_previewed(page: Page, workspace: Wor
     expect(page.get_by_test_id("status")).to_have_text("Queued")
     run_jobs(workspace.db, clock=workspace.clock)  # the worker's turn
     expect(page.get_by_test_id("percent")).to_have_text("100%")
-    expect(page.get_by_role("status")).to_have_text("The upload is finished: Completed.")  # for screen readers
+    # Said to screen readers once the upload is finished.
+    expect(page.get_by_role("status")).to_have_text("The upload is finished: Completed.")
     expect(page.get_by_role("table").get_by_role("row")).to_have_count(3)
 
 
