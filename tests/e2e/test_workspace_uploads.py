@@ -81,7 +81,9 @@ def test_forms_that_cannot_be_used_come_back_with_the_reason(web: TestClient[Lit
         assert "The upload could not start" in answer.text and said in answer.text
     assert web.get("/uploads/drafts/" + "0" * 36).status_code == 404
     assert web.get("/uploads/drafts/nonsense").status_code == 404
-    assert web.get("/uploads?page=0").status_code == 400
+    for bad in ("0", "-1", "abc", "²", "9" * 5000, "1.5"):
+        answer = web.get("/uploads", params={"page": bad})
+        assert answer.status_code == 400 and "page must be a whole number from 1" in answer.text
     assert web.get("/uploads/" + "0" * 36 + "?page=x").status_code == 404  # no such upload first
 
 

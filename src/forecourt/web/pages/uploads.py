@@ -25,9 +25,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from forecourt.core.accounts import service as accounts
+from forecourt.core.adapters import Adapters
 from forecourt.core.uploads import files
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import (
+    COMPLETED,
     FINISHED,
     DraftOptions,
     Upload,
@@ -58,7 +60,8 @@ def _page_number(raw: str | None) -> int:
     """`?page=` as a number from 1; anything else is a 400 naming the field."""
     if raw is None or raw == "":
         return 1
-    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+    # isascii: "²" is a digit to isdigit but not to int(); the length keeps int() cheap.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7) or int(raw) < 1:
         raise InvalidInput("page", "page must be a whole number from 1")
     return int(raw)
 
@@ -74,10 +77,10 @@ def _number(value: int, language: str) -> str:
 
 
 def _percent(upload: Upload) -> int:
+    if upload.status == COMPLETED:
+        return 100
     total = upload.total_uploaded_customers
-    if upload.status == "completed" or total == 0:
-        return 100 if upload.status == "completed" else 0
-    return min(100, upload.total_processed_customers * 100 // total)
+    return min(100, upload.total_processed_customers * 100 // total) if total else 0
 
 
 def _shown(upload: Upload, language: str) -> dict[str, Any]:
@@ -140,7 +143,7 @@ def upload_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbDe
     return _list_page(request, db, current_user, number=number)
 
 
-def _stage(db: Database, user: User, adapters: AdaptersDep, file_name: str, body: bytes) -> UUID:
+def _stage(db: Database, user: User, adapters: Adapters, file_name: str, body: bytes) -> UUID:
     region = _region(db, user)
     with db.write() as conn:
         return uploads.stage_draft(conn, user.account_id, region, file_name, body, adapters.clock.now()).id
@@ -175,8 +178,8 @@ def _preview(
     request: Request[Any, Any, Any],
     db: Database,
     user: User,
-    adapters: AdaptersDep,
-    draft_id: FromPath[str],
+    adapters: Adapters,
+    draft_id: str,
     *,
     chosen: DraftOptions | None = None,
     error: str | None = None,
@@ -227,14 +230,12 @@ def upload_confirm(
     data: Form,
 ) -> Template | Redirect:
     """The mapping confirmed: the upload is queued and its page follows it."""
-    form = data
-    targets = [str(form.get(f"column-{n}", "")) for n in range(_column_count(form))]
     chosen = DraftOptions(
-        targets=targets,
-        name=str(form.get("name", "")).strip() or None,
-        enable_rego_lookups=form.get("enable_rego_lookups") == "on",
-        monitor_start_date=str(form.get("monitor_start_date", "")).strip() or None,
-        monitor_end_date=str(form.get("monitor_end_date", "")).strip() or None,
+        targets=[data[f"column-{n}"] for n in range(_column_count(data))],
+        name=data.get("name", "").strip() or None,
+        enable_rego_lookups=data.get("enable_rego_lookups") == "on",
+        monitor_start_date=data.get("monitor_start_date", "").strip() or None,
+        monitor_end_date=data.get("monitor_end_date", "").strip() or None,
     )
     region = _region(db, current_user)
     try:
