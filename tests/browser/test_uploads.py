@@ -133,7 +133,18 @@ def test_a_file_dropped_on_the_drop_zone_is_previewed(page: Page, workspace: Wor
     )
     page.get_by_test_id("drop-zone").dispatch_event("drop", {"dataTransfer": transfer})
     expect(page.get_by_role("heading", level=1)).to_have_text("Preview of dropped.csv")
-    expect(page.get_by_label("Field for column rego")).to_have_value("rego")
+    rego, vin = page.get_by_label("Field for column rego"), page.get_by_label("Field for column vin")
+    expect(rego).to_have_value("rego")
+    rego.select_option("ignore")  # no rego, no VIN: refused, the choices kept
+    vin.select_option("ignore")
+    page.get_by_role("button", name="Start the upload").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The upload could not start: mapping: choose the column that holds the rego or the VIN"
+    )
+    expect(rego).to_have_value("ignore")
+    assert serious_violations(page) == []
+    rego.select_option("rego")
+    vin.select_option("vin")
     page.get_by_role("button", name="Start the upload").click()
     expect(page.get_by_test_id("status")).to_have_text("Queued")
     run_jobs(workspace.db, clock=workspace.clock)  # the worker's turn
