@@ -188,6 +188,35 @@ upload_errors = sa.Table(
     sa.Column("row_no", sa.Integer, primary_key=True),  # 1-based position in the list
     sa.Column("external_id", sa.String(255), nullable=True),
     sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("field", sa.String(255), nullable=True),  # the column the reason is about, when known
+)
+
+# A file uploaded in the workspace, waiting for its column mapping to be confirmed
+# (core/uploads/drafts.py): kept server-side so the confirm may reach any process; it
+# expires after a day.
+upload_drafts = sa.Table(
+    "upload_drafts",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    _account_fk(),
+    sa.Column("region", sa.String(2), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Column("preview", sa.LargeBinary, nullable=False),  # JSON: columns, first rows, row count
+    sa.Column("body", sa.LargeBinary, nullable=False),  # the file as uploaded
+    sa.Index(None, "account_id"),
+    sa.Index(None, "expires_at"),
+)
+
+# The file an upload came from: its name and the file's row of each customer, so that
+# errors name the row as the spreadsheet shows it (JSON list of row numbers).
+upload_files = sa.Table(
+    "upload_files",
+    metadata,
+    _owned_by("upload_id", "uploads.id", primary_key=True),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("row_numbers", sa.LargeBinary, nullable=False),
 )
 
 # A request's answer kept under its Idempotency-Key, so a replay gets the same answer.

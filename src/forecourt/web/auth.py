@@ -127,8 +127,10 @@ async def csrf_protect(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     if handler.opt.get("no_session_no_csrf") and await sync_to_thread(session_of, connection) is None:
         return
     sent = connection.headers.get(CSRF_HEADER)
+    form = None
     if sent is None:
-        sent = (await connection.form()).get(CSRF_FIELD)
+        form = await connection.form()
+        sent = form.get(CSRF_FIELD)
     # The session's token, or the double-submitted one (a sign-in form opened before
     # another tab signed in still works).
     session = await sync_to_thread(session_of, connection)  # a database read
@@ -138,4 +140,6 @@ async def csrf_protect(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     if not isinstance(sent, str) or not any(
         token and hmac.compare_digest(sent.encode(), token.encode()) for token in expected
     ):
+        if form is not None:
+            await form.close()  # a refused upload's spooled file goes now
         raise PermissionDeniedException("csrf")

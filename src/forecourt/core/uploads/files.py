@@ -45,21 +45,43 @@ def _shown(value: Any, number_format: str | None) -> Any:
     return shown + "".join(digits)  # a number longer than its format shows all its digits
 
 
-def to_customer(row: Mapping[str, Any]) -> dict[str, Any]:
+# A column's target in a mapping: one of FIELDS, kept in `additional_fields` under the
+# column's name, or left out.
+KEEP = "additional_fields"
+IGNORE = "ignore"
+TARGETS = (*sorted(FIELDS), KEEP, IGNORE)
+
+
+def default_target(column: str | None) -> str:
+    """What the CLI does with a column: a customer field of that name, else kept in
+    `additional_fields`; a column without a name is left out."""
+    name = str(column).strip() if column is not None else ""
+    if name in FIELDS:
+        return name
+    return KEEP if name else IGNORE
+
+
+def map_row(row: Mapping[Any, Any], mapping: Mapping[Any, str]) -> dict[str, Any]:
+    """A file's row as an API customer, each column sent where `mapping` says (columns
+    it does not name are left out). Empty cells are left out."""
     customer: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for raw_name, raw_value in row.items():
         value = _cell(raw_value)
-        if raw_name is None or value is None or value == "":
+        target = mapping.get(raw_name, IGNORE)
+        if value is None or value == "" or target == IGNORE:
             continue
-        name = str(raw_name).strip()
-        if name in FIELDS:
-            customer[name] = str(value).strip()
-        elif name:
-            extra[name] = value
+        if target == KEEP:
+            extra[str(raw_name).strip()] = value
+        else:
+            customer[target] = str(value).strip()
     if extra:
         customer["additional_fields"] = extra
     return customer
+
+
+def to_customer(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return map_row(row, {name: default_target(name) for name in row})
 
 
 # Each reader yields (row, cells): the row as a spreadsheet or an editor shows it (the
@@ -104,13 +126,51 @@ def _json_rows(path: Path) -> Rows:
 READERS = {".csv": _csv_rows, ".xlsx": _xlsx_rows, ".json": _json_rows}
 
 
-def read_customers(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
-    """The file's customers, and the row each came from (to name rows in errors)."""
+def read_rows(path: Path) -> list[tuple[int, Mapping[str, Any]]]:
+    """The file's rows with their numbers, or InvalidInput naming the file."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise InvalidInput("file", f"{path.name}: expected a .csv, .xlsx or .json file")
     try:
-        numbered = [(number, to_customer(row)) for number, row in reader(path)]
+        return list(reader(path))
+    except InvalidInput:
+        raise
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("file", f"{path.name}: {exc}") from None
+    except Exception as exc:
+        # A file from a browser can be broken in any way its parser notices (openpyxl and
+        # zipfile have exceptions of their own): it is unreadable, not a server error.
+        raise InvalidInput("file", f"{path.name}: not a readable {path.suffix[1:].upper()} file") from exc
+
+
+def columns_of(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[str]:
+    """Every column named in the rows, in the order first seen."""
+    seen: dict[str, None] = {}
+    for _, row in rows:
+        for name in row:
+            if name is not None and name not in seen:
+                seen[name] = None
+    return list(seen)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as a person reads it in a preview."""
+    value = _cell(value)
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def read_customers(
+    path: Path, mapping: Mapping[Any, str] | None = None
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The file's customers, and the row each came from (to name rows in errors); the
+    columns go where `mapping` says, else where `default_target` sends them."""
+    rows = read_rows(path)
+    if mapping is None:
+        numbered = [(number, to_customer(row)) for number, row in rows]
+    else:
+        numbered = [(number, map_row(row, mapping)) for number, row in rows]
     return [customer for _, customer in numbered], [number for number, _ in numbered]

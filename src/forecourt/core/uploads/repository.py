@@ -19,7 +19,7 @@ from forecourt.core.uploads.schemas import (
     RowError,
     Upload,
 )
-from forecourt.db.models import upload_chunks, upload_errors, uploads
+from forecourt.db.models import upload_chunks, upload_drafts, upload_errors, upload_files, uploads
 
 
 def _scope(account_id: UUID, region: str) -> sa.ColumnElement[bool]:
@@ -123,6 +123,7 @@ def insert_errors(conn: Connection, upload_id: UUID, errors: Sequence[RowError])
                     "row_no": e.row,
                     "external_id": e.external_id,
                     "reason": e.reason,
+                    "field": e.field,
                 }
                 for e in errors
             ],
@@ -133,10 +134,114 @@ def errors_page(conn: Connection, upload_id: UUID, *, offset: int, limit: int) -
     where = upload_errors.c.upload_id == upload_id
     total = conn.scalar(sa.select(sa.func.count()).select_from(upload_errors).where(where)) or 0
     rows = conn.execute(
-        sa.select(upload_errors.c.row_no, upload_errors.c.external_id, upload_errors.c.reason)
+        sa.select(
+            upload_errors.c.row_no, upload_errors.c.external_id, upload_errors.c.reason, upload_errors.c.field
+        )
         .where(where)
         .order_by(upload_errors.c.row_no)
         .offset(offset)
         .limit(limit)
     )
-    return total, [RowError(row=r.row_no, external_id=r.external_id, reason=r.reason) for r in rows]
+    return total, [
+        RowError(row=r.row_no, external_id=r.external_id, reason=r.reason, field=r.field) for r in rows
+    ]
+
+
+def page(
+    conn: Connection, account_id: UUID, region: str, *, offset: int, limit: int
+) -> tuple[int, list[Upload]]:
+    """The account's uploads, newest first."""
+    total = (
+        conn.scalar(sa.select(sa.func.count()).select_from(uploads).where(_scope(account_id, region))) or 0
+    )
+    rows = conn.execute(
+        sa.select(uploads)
+        .where(_scope(account_id, region))
+        .order_by(uploads.c.created_at.desc(), uploads.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return total, [Upload(**row._mapping) for row in rows]
+
+
+def insert_file(conn: Connection, upload_id: UUID, file_name: str, row_numbers: bytes) -> None:
+    conn.execute(
+        sa.insert(upload_files).values(upload_id=upload_id, file_name=file_name, row_numbers=row_numbers)
+    )
+
+
+def file_row_numbers(conn: Connection, upload_id: UUID) -> bytes | None:
+    """The file's row of each customer (JSON), for an upload made from a file."""
+    found: bytes | None = conn.scalar(
+        sa.select(upload_files.c.row_numbers).where(upload_files.c.upload_id == upload_id)
+    )
+    return found
+
+
+def insert_draft(
+    conn: Connection,
+    *,
+    draft_id: UUID,
+    account_id: UUID,
+    region: str,
+    file_name: str,
+    created_at: datetime,
+    expires_at: datetime,
+    preview: bytes,
+    body: bytes,
+) -> None:
+    conn.execute(
+        sa.insert(upload_drafts).values(
+            id=draft_id,
+            account_id=account_id,
+            region=region,
+            file_name=file_name,
+            created_at=created_at,
+            expires_at=expires_at,
+            preview=preview,
+            body=body,
+        )
+    )
+
+
+def _draft_scope(account_id: UUID, region: str, draft_id: UUID, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        upload_drafts.c.id == draft_id,
+        upload_drafts.c.account_id == account_id,
+        upload_drafts.c.region == region,
+        upload_drafts.c.expires_at > now,
+    )
+
+
+def draft(conn: Connection, account_id: UUID, region: str, draft_id: UUID, now: datetime) -> Any:
+    """A live draft's name, times and preview (not its file), or None."""
+    return conn.execute(
+        sa.select(
+            upload_drafts.c.id,
+            upload_drafts.c.file_name,
+            upload_drafts.c.created_at,
+            upload_drafts.c.expires_at,
+            upload_drafts.c.preview,
+        ).where(_draft_scope(account_id, region, draft_id, now))
+    ).first()
+
+
+def draft_body(
+    conn: Connection, account_id: UUID, region: str, draft_id: UUID, now: datetime
+) -> bytes | None:
+    body: bytes | None = conn.scalar(
+        sa.select(upload_drafts.c.body).where(_draft_scope(account_id, region, draft_id, now))
+    )
+    return body
+
+
+def delete_draft(conn: Connection, account_id: UUID, draft_id: UUID) -> None:
+    conn.execute(
+        sa.delete(upload_drafts).where(
+            upload_drafts.c.id == draft_id, upload_drafts.c.account_id == account_id
+        )
+    )
+
+
+def delete_expired_drafts(conn: Connection, now: datetime) -> None:
+    conn.execute(sa.delete(upload_drafts).where(upload_drafts.c.expires_at <= now))

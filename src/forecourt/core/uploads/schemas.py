@@ -65,8 +65,42 @@ class RowError(msgspec.Struct, kw_only=True):
     row: int  # 1-based position in the uploaded list
     external_id: str | None
     reason: str
+    field: str | None = None  # the field the reason is about, when one is named
 
 
 class RowErrorPage(msgspec.Struct, kw_only=True):
     total: int
     errors: list[RowError]
+
+
+class UploadPage(msgspec.Struct, kw_only=True):
+    total: int
+    uploads: list[Upload]
+
+
+class DraftNotFound(NotFound):
+    pass
+
+
+class Draft(msgspec.Struct, kw_only=True):
+    """A file uploaded in the workspace, read and waiting for its column mapping."""
+
+    id: UUID
+    file_name: str
+    created_at: datetime
+    expires_at: datetime
+    columns: list[str]
+    suggested: list[str]  # each column's target as the CLI would choose it (files.default_target)
+    rows: list[tuple[int, list[str]]]  # the first rows: the file's row number, the cells as text
+    row_count: int
+
+
+class DraftOptions(msgspec.Struct, kw_only=True):
+    """What the person chose on the preview: a target for each column (files.TARGETS), in
+    the columns' order, and the upload's options (as the Recapture API takes them)."""
+
+    targets: list[str]
+    name: str | None = None
+    enable_rego_lookups: bool = False
+    monitor_start_date: str | None = None
+    monitor_end_date: str | None = None

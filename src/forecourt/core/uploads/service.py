@@ -8,6 +8,9 @@ double-counts or duplicates, and a cancel that has answered is never followed by
 
 from __future__ import annotations
 
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -16,17 +19,21 @@ from sqlalchemy.engine import Connection
 
 from forecourt.core.customers import service as customers
 from forecourt.core.customers.schemas import Batch, CustomerFields, VehicleRecord
-from forecourt.core.uploads import repository
+from forecourt.core.uploads import files, repository
 from forecourt.core.uploads.schemas import (
     CANCELLED,
     FINISHED,
     QUEUED,
+    Draft,
+    DraftNotFound,
+    DraftOptions,
     EmptyUpload,
     RowError,
     RowErrorPage,
     Upload,
     UploadForbidden,
     UploadNotFound,
+    UploadPage,
     UploadRequest,
 )
 from forecourt.core.webhooks.schemas import EventRenderer
@@ -142,6 +149,7 @@ def _storable(external_id: str | None) -> str | None:
 class _BadRow(NamedTuple):
     reason: str
     external_id: str | None
+    field: str | None
 
 
 def _decode_rows(body: bytes) -> list[CustomerFields | _BadRow]:
@@ -156,10 +164,10 @@ def _decode_rows(body: bytes) -> list[CustomerFields | _BadRow]:
             try:
                 rows.append(_customer.decode(raw))
             except msgspec.ValidationError as exc:
-                reason = invalid_from(exc, default_field="customer").message
-                rows.append(_BadRow(reason, _external_id(raw)))
+                invalid = invalid_from(exc, default_field="customer")
+                rows.append(_BadRow(invalid.message, _external_id(raw), invalid.field))
             except UnicodeDecodeError:
-                rows.append(_BadRow("customer: text that is not UTF-8", None))
+                rows.append(_BadRow("customer: text that is not UTF-8", None, "customer"))
     return rows
 
 
@@ -176,7 +184,9 @@ def _validate_rows(
     failed: list[RowError] = []
     for row, fields in enumerate(decoded, start=first_row):
         if isinstance(fields, _BadRow):
-            failed.append(RowError(row=row, external_id=fields.external_id, reason=fields.reason))
+            failed.append(
+                RowError(row=row, external_id=fields.external_id, reason=fields.reason, field=fields.field)
+            )
             continue
         try:
             records.append(
@@ -184,7 +194,11 @@ def _validate_rows(
             )
             row_numbers.append(row)
         except InvalidInput as exc:
-            failed.append(RowError(row=row, external_id=_storable(fields.external_id), reason=exc.message))
+            failed.append(
+                RowError(
+                    row=row, external_id=_storable(fields.external_id), reason=exc.message, field=exc.field
+                )
+            )
     return len(decoded), records, row_numbers, failed
 
 
@@ -219,7 +233,9 @@ def look_up(chunk: PreparedChunk, lookup: RegistrationLookup) -> PreparedChunk:
     batch = customers.look_up(chunk.batch, chunk.upload.region, lookup)
     assert batch.lookups is not None
     failed = chunk.failed + [
-        RowError(row=chunk.row_numbers[i], external_id=batch.records[i].external_id, reason=reason)
+        RowError(
+            row=chunk.row_numbers[i], external_id=batch.records[i].external_id, reason=reason, field="rego"
+        )
         for i, reason in batch.lookups.failures.items()
     ]
     return chunk._replace(failed=sorted(failed, key=lambda e: e.row), batch=batch)
@@ -250,3 +266,169 @@ def apply_chunk(conn: Connection, render: EventRenderer, chunk: PreparedChunk) -
     if done and upload.total_uploaded_customers >= customers.STATISTICS_AFTER:
         customers.refresh_statistics(conn)
     return done
+
+
+# The workspace's uploads: a file is read and kept as a draft, shown with its first rows
+# and a column mapping, and becomes an upload when the person confirms the mapping.
+
+DRAFT_LIFETIME = timedelta(days=1)
+PREVIEW_ROWS = 10
+_NAME_CHARS = 120
+
+
+class _Preview(msgspec.Struct):
+    columns: list[str]
+    rows: list[tuple[int, list[str]]]
+    row_count: int
+
+
+_preview = msgspec.json.Decoder(_Preview)
+_row_numbers = msgspec.json.Decoder(list[int])
+
+
+def list_page(conn: Connection, account_id: UUID, region: Region, *, offset: int, limit: int) -> UploadPage:
+    """The account's uploads, newest first, a page at a time."""
+    offset, limit = paging.window(offset, limit)
+    total, found = repository.page(conn, account_id, region, offset=offset, limit=limit)
+    return UploadPage(total=total, uploads=found)
+
+
+def _safe_name(file_name: str) -> str:
+    """The browser's file name, as a name without folders that a file system takes."""
+    name = Path(file_name.replace("\\", "/").replace("\x00", "")).name.strip() or "file"
+    suffix = Path(name).suffix[:10]
+    return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - len(suffix)] + suffix
+
+
+def _read(file_name: str, body: bytes) -> list[tuple[int, Any]]:
+    """The file's rows, read by the CLI's readers (they read from a path)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / file_name
+        path.write_bytes(body)
+        return files.read_rows(path)
+
+
+def stage_draft(
+    conn: Connection, account_id: UUID, region: Region, file_name: str, body: bytes, now: datetime
+) -> Draft:
+    """Read a customer file (CSV, XLSX or JSON) and keep it as a draft of the account, for
+    a day. InvalidInput when it cannot be read or holds no customers."""
+    name = _safe_name(file_name)
+    rows = _read(name, body)
+    if not rows:
+        raise EmptyUpload("file", f"{name}: the file holds no customers")
+    columns = files.columns_of(rows)
+    if not columns:
+        raise InvalidInput("file", f"{name}: no columns found (the first row names them)")
+    preview = _Preview(
+        columns=columns,
+        rows=[(n, [files.cell_text(row.get(c)) for c in columns]) for n, row in rows[:PREVIEW_ROWS]],
+        row_count=len(rows),
+    )
+    repository.delete_expired_drafts(conn, now)
+    draft_id = new_id()
+    repository.insert_draft(
+        conn,
+        draft_id=draft_id,
+        account_id=account_id,
+        region=region,
+        file_name=name,
+        created_at=now,
+        expires_at=now + DRAFT_LIFETIME,
+        preview=msgspec.json.encode(preview),
+        body=body,
+    )
+    return _draft(draft_id, name, now, now + DRAFT_LIFETIME, preview)
+
+
+def _draft(draft_id: UUID, name: str, created: datetime, expires: datetime, preview: _Preview) -> Draft:
+    return Draft(
+        id=draft_id,
+        file_name=name,
+        created_at=created,
+        expires_at=expires,
+        columns=preview.columns,
+        suggested=[files.default_target(c) for c in preview.columns],
+        rows=preview.rows,
+        row_count=preview.row_count,
+    )
+
+
+def get_draft(conn: Connection, account_id: UUID, region: Region, draft_id: str, now: datetime) -> Draft:
+    """A draft of the account that has not expired, else DraftNotFound."""
+    parsed = parse_id(draft_id, DraftNotFound, "draft_id")
+    row = repository.draft(conn, account_id, region, parsed, now)
+    if row is None:
+        raise DraftNotFound("This file is no longer waiting: upload it again")
+    return _draft(row.id, row.file_name, row.created_at, row.expires_at, _preview.decode(row.preview))
+
+
+def check_mapping(columns: list[str], targets: list[str]) -> dict[str | None, str]:
+    """The mapping the person chose, checked: a known target for every column, no
+    customer field for two columns, and a column for the rego or the VIN."""
+    if len(targets) != len(columns):
+        raise InvalidInput("mapping", f"mapping: expected a choice for each of the {len(columns)} columns")
+    chosen: dict[str, str] = {}
+    for column, target in zip(columns, targets, strict=True):
+        if target not in files.TARGETS:
+            raise InvalidInput("mapping", f"mapping: {target!r} is not a customer field")
+        if target in files.FIELDS:
+            if target in chosen:
+                raise InvalidInput(
+                    "mapping", f"mapping: {target} is chosen for two columns, {chosen[target]} and {column}"
+                )
+            chosen[target] = column
+    if "rego" not in chosen and "vin" not in chosen:
+        raise InvalidInput("mapping", "mapping: choose the column that holds the rego or the VIN")
+    return dict(zip(columns, targets, strict=True))
+
+
+def confirm_draft(
+    conn: Connection,
+    account_id: UUID,
+    region: Region,
+    draft_id: str,
+    options: DraftOptions,
+    chunk_rows: int,
+    now: datetime,
+) -> Upload:
+    """Turn a draft into an upload: its rows mapped as chosen, queued like any Recapture
+    upload (`create`), the file's row numbers kept for the errors; the draft goes."""
+    draft = get_draft(conn, account_id, region, draft_id, now)
+    mapping = check_mapping(draft.columns, options.targets)
+    body = repository.draft_body(conn, account_id, region, draft.id, now)
+    assert body is not None  # read in this transaction, just after the draft
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / draft.file_name
+        path.write_bytes(body)
+        customers, numbers = files.read_customers(path, mapping)
+    request = UploadRequest(
+        customers=[msgspec.Raw(msgspec.json.encode(c)) for c in customers],
+        name=options.name or draft.file_name,
+        enable_rego_lookups=options.enable_rego_lookups,
+        monitor_start_date=options.monitor_start_date or None,
+        monitor_end_date=options.monitor_end_date or None,
+    )
+    upload = create(conn, account_id, region, request, chunk_rows)
+    repository.insert_file(conn, upload.id, draft.file_name, msgspec.json.encode(numbers))
+    repository.delete_draft(conn, account_id, draft.id)
+    return upload
+
+
+def file_errors(
+    conn: Connection, account_id: UUID, region: Region, upload_id: str, *, offset: int, limit: int
+) -> RowErrorPage:
+    """An upload's row errors (`errors`), each naming the row of the file it came from
+    when it came from a file (the header is row 1), as the CLI prints them."""
+    found = errors(conn, account_id, region, upload_id, offset=offset, limit=limit)
+    stored = repository.file_row_numbers(conn, parse_id(upload_id, UploadNotFound, "upload_id"))
+    if stored is None or not found.errors:
+        return found
+    numbers = _row_numbers.decode(stored)
+    return RowErrorPage(
+        total=found.total,
+        errors=[
+            msgspec.structs.replace(e, row=numbers[e.row - 1]) if 0 < e.row <= len(numbers) else e
+            for e in found.errors
+        ],
+    )

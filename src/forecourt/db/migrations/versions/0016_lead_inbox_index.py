@@ -1,6 +1,6 @@
 """the leads inbox: an account's leads by assignee, newest first
 
-Revision ID: 0016_lead_inbox
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-01
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016_lead_inbox"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

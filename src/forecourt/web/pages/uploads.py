@@ -1,0 +1,386 @@
+"""Uploads: a customer file sent from the browser, previewed with its column mapping,
+then followed live to the end, with its errors (and a CSV of them).
+
+The file is read by the CLI's readers (core/uploads/files.py) and kept server-side as
+a draft (core/uploads: stage_draft), so the confirm may reach any process; confirming
+makes a Recapture upload (confirm_draft), processed by the worker like any other.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from litestar import Request, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import Redirect, Stream, Template
+
+from forecourt.core.accounts import service as accounts
+from forecourt.core.adapters import Adapters
+from forecourt.core.uploads import files
+from forecourt.core.uploads import service as uploads
+from forecourt.core.uploads.schemas import (
+    COMPLETED,
+    FINISHED,
+    DraftOptions,
+    Upload,
+    UploadForbidden,
+    UploadNotFound,
+)
+from forecourt.core.users.schemas import User
+from forecourt.db.engine import Database
+from forecourt.kit.errors import InvalidInput
+from forecourt.kit.vehicles import Region, parse_region
+from forecourt.web.views import AdaptersDep, DbDep, Form, SettingsDep, UserDep, language_of, page, redirect
+
+PAGE_SIZE = 25
+ERRORS_PAGE_SIZE = 50
+CSV_BATCH = 500
+# The form takes files up to this size (larger lists go through the API or the CLI).
+# Litestar spools a multipart file to disk past 1 MB; a 100k-row CSV is about 10 MB.
+MAX_FILE_BYTES = 100 * 1024 * 1024
+
+
+def _region(db: Database, user: User) -> Region:
+    """The account's region: its uploads are the account's in that region."""
+    with db.read() as conn:
+        return parse_region(accounts.require_account(conn, user.account_id).region)
+
+
+def _page_number(raw: str | None) -> int:
+    """`?page=` as a number from 1; anything else is a 400 naming the field."""
+    if raw is None or raw == "":
+        return 1
+    # isascii: "²" is a digit to isdigit but not to int(); the length keeps int() cheap.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7) or int(raw) < 1:
+        raise InvalidInput("page", "page must be a whole number from 1")
+    return int(raw)
+
+
+def _when(value: datetime | None, language: str) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value.replace(tzinfo=UTC), "medium", tzinfo=UTC, locale=language) + " UTC"
+
+
+def _number(value: int, language: str) -> str:
+    return str(format_decimal(value, locale=language))
+
+
+def _percent(upload: Upload) -> int:
+    if upload.status == COMPLETED:
+        return 100
+    total = upload.total_uploaded_customers
+    return min(100, upload.total_processed_customers * 100 // total) if total else 0
+
+
+def _shown(upload: Upload, language: str) -> dict[str, Any]:
+    """An upload as the templates show it."""
+    return {
+        "id": str(upload.id),
+        "name": upload.name or str(upload.id),
+        "status": upload.status,
+        "finished": upload.status in FINISHED,
+        "created": _when(upload.created_at, language),
+        "total": upload.total_uploaded_customers,
+        "processed": upload.total_processed_customers,
+        "errors": upload.total_errors,
+        "total_text": _number(upload.total_uploaded_customers, language),
+        "processed_text": _number(upload.total_processed_customers, language),
+        "errors_text": _number(upload.total_errors, language),
+        "percent": _percent(upload),
+    }
+
+
+def _list_page(
+    request: Request[Any, Any, Any],
+    db: Database,
+    user: User,
+    *,
+    number: int = 1,
+    error: str | None = None,
+    status: int = 200,
+    file_error: str | None = None,
+    file_message: str | None = None,
+) -> Template:
+    region = _region(db, user)
+    with db.read() as conn:
+        found = uploads.list_page(
+            conn, user.account_id, region, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+    language = language_of(request)
+    return page(
+        request,
+        "uploads.html",
+        status=status,
+        uploads=[_shown(u, language) for u in found.uploads],
+        total=found.total,
+        number=number,
+        page_count=max(1, -(-found.total // PAGE_SIZE)),
+        error=error,
+        max_megabytes=MAX_FILE_BYTES // (1024 * 1024),
+        file_error=file_error,
+        file_message=file_message,
+    )
+
+
+@get("/uploads", sync_to_thread=True)
+def upload_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep) -> Template:
+    """The account's uploads, newest first, and the form to upload a file."""
+    try:
+        number = _page_number(request.query_params.get("page"))
+    except InvalidInput as exc:
+        return _list_page(request, db, current_user, error=exc.message, status=400)
+    return _list_page(request, db, current_user, number=number)
+
+
+def _stage(db: Database, user: User, adapters: Adapters, file_name: str, body: bytes) -> UUID:
+    region = _region(db, user)
+    with db.write() as conn:
+        return uploads.stage_draft(conn, user.account_id, region, file_name, body, adapters.clock.now()).id
+
+
+@post("/uploads", request_max_body_size=MAX_FILE_BYTES)
+async def upload_file(
+    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, adapters: AdaptersDep
+) -> Template | Redirect:
+    """A file from the form (or dropped on the drop zone): read, kept as a draft, and
+    shown as a preview. A file that cannot be read comes back with the reason (400)."""
+    form = await request.form()
+    try:
+        sent = form.get("file")
+        error, message = "no_file", None
+        if isinstance(sent, UploadFile) and sent.filename:
+            body = await sent.read()
+            try:
+                draft_id = await sync_to_thread(_stage, db, current_user, adapters, sent.filename, body)
+            except InvalidInput as exc:
+                error, message = "unreadable", exc.message
+            else:
+                return redirect(f"/uploads/drafts/{draft_id}")
+    finally:
+        await form.close()  # the spooled files go now, not when collected
+    return await sync_to_thread(
+        partial(_list_page, request, db, current_user, status=400, file_error=error, file_message=message)
+    )
+
+
+def _preview(
+    request: Request[Any, Any, Any],
+    db: Database,
+    user: User,
+    adapters: Adapters,
+    draft_id: str,
+    *,
+    chosen: DraftOptions | None = None,
+    error: str | None = None,
+) -> Template:
+    region = _region(db, user)
+    with db.read() as conn:
+        draft = uploads.get_draft(conn, user.account_id, region, draft_id, adapters.clock.now())
+    targets = chosen.targets if chosen and len(chosen.targets) == len(draft.columns) else draft.suggested
+    language = language_of(request)
+    return page(
+        request,
+        "upload_preview.html",
+        status=400 if error else 200,
+        draft=draft,
+        row_count_text=_number(draft.row_count, language),
+        columns=[
+            (column, target, next((cells[n] for _, cells in draft.rows if cells[n]), ""))
+            for n, (column, target) in enumerate(zip(draft.columns, targets, strict=True))
+        ],
+        fields=sorted(files.FIELDS),
+        keep=files.KEEP,
+        ignore=files.IGNORE,
+        options=chosen or DraftOptions(targets=[], name=draft.file_name),
+        error=error,
+    )
+
+
+@get("/uploads/drafts/{draft_id:str}", sync_to_thread=True)
+def upload_preview(
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    draft_id: FromPath[str],
+) -> Template:
+    """The file's first rows, a choice of field for each column, and the upload's options."""
+    return _preview(request, db, current_user, adapters, draft_id)
+
+
+@post("/uploads/drafts/{draft_id:str}", sync_to_thread=True)
+def upload_confirm(
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+    draft_id: FromPath[str],
+    data: Form,
+) -> Template | Redirect:
+    """The mapping confirmed: the upload is queued and its page follows it."""
+    chosen = DraftOptions(
+        targets=[data[f"column-{n}"] for n in range(_column_count(data))],
+        name=data.get("name", "").strip() or None,
+        enable_rego_lookups=data.get("enable_rego_lookups") == "on",
+        monitor_start_date=data.get("monitor_start_date", "").strip() or None,
+        monitor_end_date=data.get("monitor_end_date", "").strip() or None,
+    )
+    region = _region(db, current_user)
+    try:
+        with db.write() as conn:
+            upload = uploads.confirm_draft(
+                conn,
+                current_user.account_id,
+                region,
+                draft_id,
+                chosen,
+                settings.upload_chunk_rows,
+                adapters.clock.now(),
+            )
+    except InvalidInput as exc:
+        return _preview(request, db, current_user, adapters, draft_id, chosen=chosen, error=exc.message)
+    return redirect(f"/uploads/{upload.id}")
+
+
+def _column_count(form: dict[str, str]) -> int:
+    count = 0
+    while f"column-{count}" in form:
+        count += 1
+    return count
+
+
+def _upload(db: Database, user: User, upload_id: str) -> tuple[Region, Upload]:
+    """The account's upload, or 404: another account's upload is not found either."""
+    region = _region(db, user)
+    try:
+        with db.read() as conn:
+            return region, uploads.get(conn, user.account_id, region, upload_id)
+    except UploadForbidden:
+        raise UploadNotFound("upload not found") from None
+
+
+def _detail(
+    request: Request[Any, Any, Any], db: Database, user: User, upload_id: str, *, fragment: bool
+) -> Template:
+    try:
+        number = _page_number(request.query_params.get("page"))
+        error = None
+    except InvalidInput as exc:
+        number, error = 1, exc.message
+    region, upload = _upload(db, user, upload_id)
+    with db.read() as conn:
+        found = uploads.file_errors(
+            conn,
+            user.account_id,
+            region,
+            upload_id,
+            offset=(number - 1) * ERRORS_PAGE_SIZE,
+            limit=ERRORS_PAGE_SIZE,
+        )
+    return page(
+        request,
+        "upload_live.html" if fragment else "upload.html",
+        status=400 if error else 200,
+        fragment=fragment,
+        upload=_shown(upload, language_of(request)),
+        row_errors=found.errors,
+        error_total=found.total,
+        number=number,
+        page_count=max(1, -(-found.total // ERRORS_PAGE_SIZE)),
+        error=error,
+    )
+
+
+@get("/uploads/{upload_id:str}", sync_to_thread=True)
+def upload_detail(
+    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, upload_id: FromPath[str]
+) -> Template:
+    """An upload: its progress (live while it runs), Cancel, and its errors."""
+    return _detail(request, db, current_user, upload_id, fragment=False)
+
+
+@get("/uploads/{upload_id:str}/progress", sync_to_thread=True)
+def upload_progress(
+    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, upload_id: FromPath[str]
+) -> Template:
+    """The live part of the upload's page, polled by htmx every second until it is finished."""
+    return _detail(request, db, current_user, upload_id, fragment=True)
+
+
+@post("/uploads/{upload_id:str}/cancel", sync_to_thread=True)
+def upload_cancel(current_user: UserDep, db: DbDep, upload_id: FromPath[str]) -> Redirect:
+    """Stop the upload; what was processed stays. Nothing more is created once this answers."""
+    region, upload = _upload(db, current_user, upload_id)
+    with db.write() as conn:
+        uploads.cancel(conn, current_user.account_id, region, str(upload.id))
+    return redirect(f"/uploads/{upload.id}")
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str | int | None) -> str | int:
+    """A cell a spreadsheet shows as text, never runs as a formula (a file's external id
+    could start with `=`)."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _error_rows(db: Database, user: User, region: Region, upload_id: str) -> Iterator[str]:
+    """The CSV, a batch of errors at a time (never the whole list in memory)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row", "field", "external_id", "reason"])
+    offset = 0
+    while True:
+        with db.read() as conn:
+            found = uploads.file_errors(
+                conn, user.account_id, region, upload_id, offset=offset, limit=CSV_BATCH
+            )
+        for e in found.errors:
+            writer.writerow([e.row, _cell(e.field), _cell(e.external_id), _cell(e.reason)])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        offset += CSV_BATCH
+        if len(found.errors) < CSV_BATCH:
+            return
+
+
+@get("/uploads/{upload_id:str}/errors.csv", sync_to_thread=True)
+def upload_errors_csv(current_user: UserDep, db: DbDep, upload_id: FromPath[str]) -> Stream:
+    """Every error row of the upload as CSV: row, field, external_id, reason."""
+    region, upload = _upload(db, current_user, upload_id)  # 404 before anything is sent
+    return Stream(
+        _error_rows(db, current_user, region, str(upload.id)),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="upload-{upload.id}-errors.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+ROUTES = [
+    upload_list,
+    upload_file,
+    upload_preview,
+    upload_confirm,
+    upload_detail,
+    upload_progress,
+    upload_cancel,
+    upload_errors_csv,
+]
