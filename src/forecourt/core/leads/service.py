@@ -310,6 +310,12 @@ def route_origin(conn: Connection, account_id: UUID, origin: str, user_ids: Sequ
     return chosen
 
 
+def routes(conn: Connection, account_id: UUID) -> dict[str, set[UUID]]:
+    """Per origin, the users its leads are routed to (an origin left out: to every active
+    sales user)."""
+    return repository.routes(conn, account_id)
+
+
 def start_sweep(conn: Connection, at: datetime) -> None:
     """The routing sweep queued unless it is (it queues its own next run): the operator's
     lead commands start it, as the first routed lead does."""
