@@ -14,6 +14,7 @@ from forecourt.core.accounts import service as accounts
 from forecourt.core.crm import service as crm
 from forecourt.core.leads import service as leads
 from forecourt.core.users import passwords
+from forecourt.core.users import repository as users_repository
 from forecourt.core.users import service as users
 from forecourt.core.users.schemas import User
 from forecourt.core.webhooks import service as webhooks
@@ -61,7 +62,7 @@ def test_a_password_reset_takes_effect_at_once(db: Database, tenant: Tenant) -> 
         reset = users.reset_password(conn, sales.id, "a brand new password", account_id=tenant.account.id)
     assert reset.password is None  # chosen, not generated: not handed back
     with db.read() as conn:
-        ((_, stored),) = [(u, h) for u, h in users.repository.for_email(conn, "sam@alpha.example")]
+        ((_, stored),) = [(u, h) for u, h in users_repository.for_email(conn, "sam@alpha.example")]
     assert passwords.verify("a brand new password", stored)[0]
 
 

@@ -87,6 +87,8 @@ def issue_credential(conn: Connection, account_id: UUID, kind: CredentialKind) -
 def revoke_credential(conn: Connection, prefix: str, account_id: UUID | None = None) -> None:
     """It stops working at once. `account_id`: only a credential of that account (the
     workspace: another account's prefix is NotFound, as an unknown one)."""
+    if not PREFIX_SHAPE.fullmatch(prefix):  # no key's (and a NUL is more than PostgreSQL takes)
+        raise NotFound(f"No active credential with prefix {prefix!r}")
     if not repository.revoke_credential(conn, prefix, utcnow(), account_id):
         raise NotFound(f"No active credential with prefix {prefix}")
 

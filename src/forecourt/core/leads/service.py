@@ -176,6 +176,8 @@ def _checked(chosen: LeadSettings) -> LeadSettings:
         raise InvalidInput(
             "time_zone", f"time_zone must be an IANA time zone name, got {chosen.time_zone!r}"
         ) from None
+    for reason in chosen.lost_reasons:
+        check_no_nul("lost_reasons", reason)
     reasons = tuple(dict.fromkeys(reason.strip() for reason in chosen.lost_reasons if reason.strip()))
     if not reasons or any(len(reason) > 100 for reason in reasons):
         raise InvalidInput(
