@@ -71,6 +71,8 @@ def _problem(exc: InvalidInput | Conflict) -> dict[str, str]:
         return {field: "taken"}
     if "public address" in exc.message:
         return {field: "private"}
+    if exc.message.startswith("give one of"):
+        return {field: "one_of"}
     return {field: "invalid"}
 
 
