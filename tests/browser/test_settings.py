@@ -14,14 +14,24 @@ from uuid import UUID
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from forecourt.core.accounts import service as accounts
 from forecourt.core.crm import service as crm
+from forecourt.core.leads import service as leads
 from forecourt.core.users import service as users
 from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import WebhookFields
-from tests.browser.conftest import PASSWORD, Staff, Workspace, screenshot, serious_violations, sign_in
+from forecourt.kit.dates import utcnow
+from tests.browser.conftest import (
+    PASSWORD,
+    Staff,
+    Workspace,
+    new_context,
+    screenshot,
+    serious_violations,
+    sign_in,
+)
 from tests.conftest import loopback_server, loopback_url, run_jobs, settings_for
 
 PAGES = (
@@ -225,7 +235,7 @@ def test_a_webhook_is_added_pinged_and_a_delivery_resent(
 
     settings = settings_for(database_url)
     assert run_jobs(workspace.db, settings, workspace.clock) == 1
-    page.reload()
+    # No reload: the list refreshes itself while a delivery is pending (expect polls).
     delivery = page.get_by_test_id("delivery")
     expect(delivery).to_contain_text("delivered")
     expect(delivery.get_by_test_id("response-code")).to_have_text("202")
@@ -233,8 +243,8 @@ def test_a_webhook_is_added_pinged_and_a_delivery_resent(
 
     delivery.get_by_role("button", name="Re-send").click()
     expect(page.get_by_role("status")).to_contain_text("Sent again")
+    expect(page.get_by_test_id("delivery").first).to_contain_text("pending")
     assert run_jobs(workspace.db, settings, workspace.clock) == 1
-    page.reload()
     expect(page.get_by_test_id("delivery")).to_have_count(2)
     expect(page.get_by_test_id("response-code")).to_have_text(["202", "202"])
     assert got.bodies == [got.bodies[0], got.bodies[0]]  # the same event again
@@ -285,14 +295,24 @@ def test_an_api_key_is_shown_once_works_and_stops_working_when_revoked(
 def test_a_salesperson_gets_404_on_every_settings_page(page: Page, workspace: Workspace) -> None:
     manager = workspace.user()
     sales = colleague(workspace, manager, "sam@dealer.example", "Sam Sales")
+    beta = workspace.user(email="bo@beta.example", name="Bo Beta", account="Beta Cars")
+    with workspace.db.write() as conn:  # another account's lead
+        lead_id = leads.open_one(conn, UUID(beta.account_id), "enquiry", utcnow())
     sign_in(page, sales)
     expect(page.get_by_role("heading", level=1)).to_have_text("Today")
     expect(page.get_by_role("link", name="Settings")).to_have_count(0)
-    for path in (*PAGES, f"/settings/keys/{'0' * 12}/revoke"):
+    for path in (
+        *PAGES,
+        f"/settings/keys/{'0' * 12}/revoke",
+        f"/settings/webhooks/{UUID(int=1)}",
+    ):
         response = page.goto(path)
         assert response is not None and response.status == 404, path
         expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     assert serious_violations(page) == []
+    # Another account's lead by URL (the leads pages are another part of the workspace).
+    answer = page.request.get(f"{workspace.url}/leads/{lead_id}")
+    assert answer.status == 404
     # Their writes too, with the page's own CSRF token.
     page.goto("/")
     token = page.locator("input[name=csrf]").first.get_attribute("value") or ""
@@ -372,3 +392,31 @@ def test_every_settings_form_without_its_csrf_token_is_refused(page: Page, works
     page.goto("/settings/keys")
     expect(page.get_by_role("row")).to_have_count(2)  # no key made, none revoked
     expect(page.get_by_text("Active", exact=True)).to_have_count(1)
+
+
+def test_the_settings_pages_in_german(browser: Browser, workspace: Workspace) -> None:
+    manager = workspace.user()
+    context = new_context(browser, workspace, locale="de-DE")
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("E-Mail").fill(manager.email)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Heute")
+    page.get_by_role("link", name="Einstellungen").click()
+    page.get_by_role("navigation", name="Einstellungen").get_by_role("link", name="Benutzer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Benutzer")
+    page.get_by_role("button", name=f"Deaktivieren: {manager.name}").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Sie können sich nicht selbst deaktivieren. Ein anderer Manager kann das."
+    )
+    form = page.locator("form[action='/settings/users']")
+    form.get_by_label("E-Mail").fill("sam@dealer")
+    form.get_by_label("Name", exact=True).fill("Sam")
+    form.get_by_role("button", name="Benutzer hinzufügen").click()
+    expect(field_error(page, "email")).to_contain_text("Eine E-Mail-Adresse eingeben")
+    assert serious_violations(page) == []
+    page.goto("/settings/routing")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lead-Verteilung")
+    assert serious_violations(page) == []
+    context.close()
