@@ -420,3 +420,84 @@ def test_the_settings_pages_in_german(browser: Browser, workspace: Workspace) ->
     expect(page.get_by_role("heading", level=1)).to_have_text("Lead-Verteilung")
     assert serious_violations(page) == []
     context.close()
+
+
+def test_bad_input_gets_a_4xx_page_never_a_5xx(page: Page, workspace: Workspace) -> None:
+    manager = signed_in_manager(page, workspace)
+    with workspace.db.write() as conn:
+        hook = webhooks.create(
+            conn, UUID(manager.account_id), "au", WebhookFields(name="A", endpoint="https://hooks.example/a")
+        )
+    token = page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    nul, long = "a\x00b", "x" * 5000
+    posts: list[tuple[str, dict[str, str | float | bool], int]] = [
+        ("/settings/users", {"email": nul, "name": "Sam", "role": "sales"}, 400),
+        ("/settings/users", {"email": "s@d.example", "name": nul, "role": "sales"}, 400),
+        ("/settings/users", {"email": "s@d.example", "name": "Sam", "role": "owner"}, 400),
+        (
+            "/settings/users",
+            {"email": "s@d.example", "name": "Sam", "role": "sales", "password": nul * 6},
+            400,
+        ),
+        ("/settings/users", {"email": "s@d.example", "name": long, "role": "sales"}, 400),
+        (
+            "/settings/routing",
+            {"time_zone": nul, "unactioned_minutes": "5", "max_reassignments": "1", "lost_reasons": "x"},
+            400,
+        ),
+        (
+            "/settings/routing",
+            {
+                "time_zone": "../../etc/passwd",
+                "unactioned_minutes": "5",
+                "max_reassignments": "1",
+                "lost_reasons": "x",
+            },
+            400,
+        ),
+        (
+            "/settings/routing",
+            {
+                "time_zone": "UTC",
+                "unactioned_minutes": "9" * 40,
+                "max_reassignments": "1",
+                "lost_reasons": "x",
+            },
+            400,
+        ),
+        (
+            "/settings/routing",
+            {"time_zone": "UTC", "unactioned_minutes": "5", "max_reassignments": "1", "lost_reasons": nul},
+            400,
+        ),
+        (
+            "/settings/routing",
+            {"time_zone": "UTC", "unactioned_minutes": "5", "max_reassignments": "x", "lost_reasons": "a"},
+            400,
+        ),
+        ("/settings/routing/routes", {"route:enquiry:not-an-id": "on"}, 400),
+        ("/settings/routing/routes", {"route:walk-in:" + str(UUID(int=1)): "on"}, 400),
+        ("/settings/routing/routes", {"route:enquiry:" + str(UUID(int=1)): "on"}, 400),
+        ("/settings/routing/routes", {"route:enquiry:" + manager.user_id: "on"}, 400),  # a manager
+        ("/settings/crm", {"name": nul, "email": "a@b.example"}, 400),
+        ("/settings/crm", {"name": "C", "email": nul}, 400),
+        ("/settings/crm", {"name": "C", "url": "http://a\x00b/"}, 400),
+        ("/settings/crm", {"name": "C", "url": "ftp://crm.example/"}, 400),
+        ("/settings/crm", {"name": "C", "email": "a@b.example", "url": "https://crm.example/"}, 400),
+        ("/settings/webhooks", {"name": nul, "endpoint": "https://hooks.example/"}, 400),
+        ("/settings/webhooks", {"name": "W", "endpoint": "https://[::1/"}, 400),
+        ("/settings/webhooks", {"name": "W", "endpoint": "http://169.254.169.254/latest"}, 400),
+        ("/settings/keys", {"kind": "root"}, 400),
+        ("/settings/keys/%00/revoke", {}, 400),
+        (f"/settings/webhooks/{hook.webhook.id}/deliveries/%00/resend", {}, 400),
+        (f"/settings/users/{UUID(int=1)}/password", {}, 404),
+    ]
+    for path, form, status in posts:
+        answer = page.request.post(f"{workspace.url}{path}", form=form | {"csrf": token}, max_redirects=0)
+        assert answer.status == status, (path, form, answer.status)
+    for path in (
+        f"/settings/webhooks/{hook.webhook.id}?page=-1",
+        f"/settings/webhooks/{hook.webhook.id}?page=99999999999",
+    ):
+        assert page.request.get(f"{workspace.url}{path}").status == 400, path
+    assert page.request.get(f"{workspace.url}/settings/webhooks/{hook.webhook.id}?page=7").status == 200
