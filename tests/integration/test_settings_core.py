@@ -147,4 +147,9 @@ def test_credentials_are_listed_without_secrets_and_revoked_only_within_the_acco
         assert accounts.authenticate_api_key(conn, other_tenant.api_key).id == other_tenant.account.id
     assert [(c.kind, c.revoked_at is None) for c in listed] == [("api", True), ("basic", False)]
     assert listed[1].prefix == basic.prefix
+    with db.read() as conn:
+        assert accounts.credential(conn, tenant.account.id, basic.prefix) == listed[1]
+        for prefix in (theirs.prefix, "0" * 12, "a\x00"):
+            with pytest.raises(NotFound):
+                accounts.credential(conn, tenant.account.id, prefix)
     assert not hasattr(listed[0], "secret")

@@ -85,16 +85,32 @@ def active_credential(conn: Connection, kind: str, prefix: str) -> tuple[Account
     return account, row.secret_hash
 
 
+_CREDENTIAL = (
+    credentials.c.id,
+    credentials.c.kind,
+    credentials.c.prefix,
+    credentials.c.created_at,
+    credentials.c.revoked_at,
+)
+
+
 def credentials_of(conn: Connection, account_id: UUID, limit: int) -> list[Credential]:
     """The account's credentials, newest first (unrevoked before revoked), at most `limit`."""
     c = credentials
     rows = conn.execute(
-        sa.select(c.c.id, c.c.kind, c.c.prefix, c.c.created_at, c.c.revoked_at)
+        sa.select(*_CREDENTIAL)
         .where(c.c.account_id == account_id)
         .order_by(c.c.revoked_at.is_not(None), c.c.created_at.desc(), c.c.id)
         .limit(limit)
     )
     return [Credential(**row._mapping) for row in rows]
+
+
+def credential_of(conn: Connection, account_id: UUID, prefix: str) -> Credential | None:
+    row = conn.execute(
+        sa.select(*_CREDENTIAL).where(credentials.c.account_id == account_id, credentials.c.prefix == prefix)
+    ).first()
+    return Credential(**row._mapping) if row else None
 
 
 def revoke_credential(conn: Connection, prefix: str, at: datetime, account_id: UUID | None = None) -> bool:

@@ -103,6 +103,14 @@ def credentials(conn: Connection, account_id: UUID) -> list[Credential]:
     return repository.credentials_of(conn, account_id, CREDENTIALS_MAX)
 
 
+def credential(conn: Connection, account_id: UUID, prefix: str) -> Credential:
+    """One of the account's credentials by its prefix (another account's is NotFound)."""
+    found = repository.credential_of(conn, account_id, prefix) if PREFIX_SHAPE.fullmatch(prefix) else None
+    if found is None:
+        raise NotFound(f"No credential with prefix {prefix!r}")
+    return found
+
+
 def _authenticate(conn: Connection, kind: CredentialKind, prefix: str, secret: str) -> Account:
     found = repository.active_credential(conn, kind, prefix)
     if found is not None and hmac.compare_digest(found[1], _hash(secret)):

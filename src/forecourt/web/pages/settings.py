@@ -23,6 +23,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from forecourt.core.accounts import service as accounts
+from forecourt.core.accounts.schemas import IssuedCredential
 from forecourt.core.crm import service as crm
 from forecourt.core.leads import service as leads
 from forecourt.core.leads.schemas import ORIGINS
@@ -470,7 +471,9 @@ def delete_webhook(manager: UserDep, db: DbDep, webhook_id: FromPath[str]) -> Re
 # --- API keys ---
 
 
-def _keys_page(request: Request[Any, Any, Any], manager: User, db: DbDep, *, issued: Any = None) -> Template:
+def _keys_page(
+    request: Request[Any, Any, Any], manager: User, db: DbDep, *, issued: IssuedCredential | None = None
+) -> Template:
     with db.read() as conn:
         found = accounts.credentials(conn, manager.account_id)
     return _section(request, manager, db, "keys", credentials=found, issued=issued)
@@ -492,20 +495,15 @@ def create_key(request: Request[Any, Any, Any], manager: UserDep, db: DbDep, dat
     return _keys_page(request, manager, db, issued=issued)
 
 
-def _active_credential(db: DbDep, manager: User, prefix: str) -> Any:
-    with db.read() as conn:
-        found = [c for c in accounts.credentials(conn, manager.account_id) if c.prefix == prefix]
-    if not found or found[0].revoked_at is not None:
-        raise NotFound("Not found")
-    return found[0]
-
-
 @get("/settings/keys/{prefix:str}/revoke", sync_to_thread=True)
 def confirm_revoke(
     request: Request[Any, Any, Any], manager: UserDep, db: DbDep, prefix: FromPath[str]
 ) -> Template:
     """Revoking asks first: what uses the key stops working at once."""
-    credential = _active_credential(db, manager, prefix)
+    with db.read() as conn:
+        credential = accounts.credential(conn, manager.account_id, prefix)
+    if credential.revoked_at is not None:  # nothing left to revoke
+        raise NotFound("Not found")
     return _section(request, manager, db, "revoke", credential=credential)
 
 
