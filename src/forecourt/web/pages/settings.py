@@ -91,7 +91,12 @@ def _when(request: Request[Any, Any, Any], zone: str) -> Callable[[datetime | No
 
 
 def _section(
-    request: Request[Any, Any, Any], manager: User, db: DbDep, template: str, **context: Any
+    request: Request[Any, Any, Any],
+    manager: User,
+    db: DbDep,
+    template: str,
+    status: int = 200,
+    **context: Any,
 ) -> Template:
     """A section's page, with what every section shows (the account, its time zone)."""
     with db.read() as conn:
@@ -101,6 +106,7 @@ def _section(
     return page(
         request,
         f"settings/{template}.html",
+        status=status,
         account=account,
         sections=SECTIONS,
         when=_when(request, zone),
@@ -130,11 +136,12 @@ def _users_page(
 ) -> Template:
     with db.read() as conn:
         found = users.list_users(conn, manager.account_id)
-    response = _section(
+    return _section(
         request,
         manager,
         db,
         "users",
+        status=status,
         users=found,
         roles=ROLES,
         errors=errors or {},
@@ -142,8 +149,6 @@ def _users_page(
         shown=shown,
         refused=refused,
     )
-    response.status_code = status
-    return response
 
 
 @get("/settings/users", sync_to_thread=True)
@@ -214,11 +219,12 @@ def _routing_page(
         "max_reassignments": str(current.max_reassignments),
         "lost_reasons": "\n".join(current.lost_reasons),
     }
-    response = _section(
+    return _section(
         request,
         manager,
         db,
         "routing",
+        status=status,
         form=shown,
         errors=errors or {},
         zones=time_zones(),
@@ -226,8 +232,6 @@ def _routing_page(
         routes=routes,
         sales=sales,
     )
-    response.status_code = status
-    return response
 
 
 @get("/settings/routing", sync_to_thread=True)
@@ -308,17 +312,16 @@ def _crm_page(
             (target, crm.target_deliveries(conn, manager.account_id, target.id, CRM_RECENT))
             for target in crm.targets(conn, manager.account_id)
         ]
-    response = _section(
+    return _section(
         request,
         manager,
         db,
         "crm",
+        status=status,
         targets=found,
         errors=errors or {},
         form=form or {"name": "", "email": "", "url": ""},
     )
-    response.status_code = status
-    return response
 
 
 @get("/settings/crm", sync_to_thread=True)
@@ -366,18 +369,17 @@ def _webhooks_page(
 ) -> Template:
     with db.read() as conn:
         found = webhooks.list_all(conn, manager.account_id, None)
-    response = _section(
+    return _section(
         request,
         manager,
         db,
         "webhooks",
+        status=status,
         webhooks=found,
         errors=errors or {},
         form=form or {"name": "", "endpoint": ""},
         secret=secret,
     )
-    response.status_code = status
-    return response
 
 
 @get("/settings/webhooks", sync_to_thread=True)
@@ -419,9 +421,7 @@ def webhook_page(
         number = _page_number(request)
     except InvalidInput:
         back = f"/settings/webhooks/{webhook_id}"
-        response = _section(request, manager, db, "bad_filter", field="page", back=back)
-        response.status_code = 400
-        return response
+        return _section(request, manager, db, "bad_filter", 400, field="page", back=back)
     with db.read() as conn, _theirs_is_not_found():
         webhook = webhooks.get(conn, manager.account_id, webhook_id)
         found = webhooks.deliveries(
@@ -455,9 +455,7 @@ def resend(
             webhooks.resend(conn, manager.account_id, webhook_id, delivery_id)
     except Conflict:  # still pending: said on the page
         back = f"/settings/webhooks/{webhook_id}"
-        response = _section(request, manager, db, "bad_filter", field="pending", back=back)
-        response.status_code = 409
-        return response
+        return _section(request, manager, db, "bad_filter", 409, field="pending", back=back)
     return redirect(f"/settings/webhooks/{webhook.id}?done=resent")
 
 
