@@ -8,7 +8,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.accounts.schemas import Account
+from forecourt.core.accounts.schemas import Account, Credential
 from forecourt.db import bulk, ids
 from forecourt.db.models import accounts, credentials, ingest_keys, signing_keys
 
@@ -85,12 +85,41 @@ def active_credential(conn: Connection, kind: str, prefix: str) -> tuple[Account
     return account, row.secret_hash
 
 
-def revoke_credential(conn: Connection, prefix: str, at: datetime) -> bool:
-    result = conn.execute(
-        sa.update(credentials)
-        .where(credentials.c.prefix == prefix, credentials.c.revoked_at.is_(None))
-        .values(revoked_at=at)
+_CREDENTIAL = (
+    credentials.c.id,
+    credentials.c.kind,
+    credentials.c.prefix,
+    credentials.c.created_at,
+    credentials.c.revoked_at,
+)
+
+
+def credentials_of(conn: Connection, account_id: UUID, limit: int) -> list[Credential]:
+    """The account's credentials, newest first (unrevoked before revoked), at most `limit`."""
+    c = credentials
+    rows = conn.execute(
+        sa.select(*_CREDENTIAL)
+        .where(c.c.account_id == account_id)
+        .order_by(c.c.revoked_at.is_not(None), c.c.created_at.desc(), c.c.id)
+        .limit(limit)
     )
+    return [Credential(**row._mapping) for row in rows]
+
+
+def credential_of(conn: Connection, account_id: UUID, prefix: str) -> Credential | None:
+    row = conn.execute(
+        sa.select(*_CREDENTIAL).where(credentials.c.account_id == account_id, credentials.c.prefix == prefix)
+    ).first()
+    return Credential(**row._mapping) if row else None
+
+
+def revoke_credential(conn: Connection, prefix: str, at: datetime, account_id: UUID | None = None) -> bool:
+    """Revoke the unrevoked credential with that prefix: of that account when `account_id`
+    is given (the workspace), of any (the operator's command)."""
+    where = [credentials.c.prefix == prefix, credentials.c.revoked_at.is_(None)]
+    if account_id is not None:
+        where.append(credentials.c.account_id == account_id)
+    result = conn.execute(sa.update(credentials).where(*where).values(revoked_at=at))
     return result.rowcount > 0
 
 

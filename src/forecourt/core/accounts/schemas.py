@@ -25,6 +25,17 @@ class Account(msgspec.Struct, frozen=True):
     created_at: datetime
 
 
+class Credential(msgspec.Struct, frozen=True):
+    """A credential as its account's managers see it: never its secret (only the hash is
+    kept). Revoked ones stay listed, with when."""
+
+    id: UUID
+    kind: CredentialKind
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
 class IssuedCredential(msgspec.Struct, frozen=True):
     """A credential as it exists for the moment of its creation: the secret in clear."""
 

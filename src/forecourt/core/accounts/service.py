@@ -21,6 +21,7 @@ from forecourt.core.accounts.schemas import (
     PREFIX_BYTES,
     PREFIX_SHAPE,
     Account,
+    Credential,
     CredentialKind,
     IssuedCredential,
 )
@@ -83,9 +84,31 @@ def issue_credential(conn: Connection, account_id: UUID, kind: CredentialKind) -
     return credential
 
 
-def revoke_credential(conn: Connection, prefix: str) -> None:
-    if not repository.revoke_credential(conn, prefix, utcnow()):
+def revoke_credential(conn: Connection, prefix: str, account_id: UUID | None = None) -> None:
+    """It stops working at once. `account_id`: only a credential of that account (the
+    workspace: another account's prefix is NotFound, as an unknown one)."""
+    if not PREFIX_SHAPE.fullmatch(prefix):  # no key's (and a NUL is more than PostgreSQL takes)
+        raise NotFound(f"No active credential with prefix {prefix!r}")
+    if not repository.revoke_credential(conn, prefix, utcnow(), account_id):
         raise NotFound(f"No active credential with prefix {prefix}")
+
+
+CREDENTIALS_MAX = 200
+
+
+def credentials(conn: Connection, account_id: UUID) -> list[Credential]:
+    """The account's credentials (at most CREDENTIALS_MAX, the unrevoked first, newest
+    first): prefix, kind, created and revoked, never a secret."""
+    require_account(conn, account_id)
+    return repository.credentials_of(conn, account_id, CREDENTIALS_MAX)
+
+
+def credential(conn: Connection, account_id: UUID, prefix: str) -> Credential:
+    """One of the account's credentials by its prefix (another account's is NotFound)."""
+    found = repository.credential_of(conn, account_id, prefix) if PREFIX_SHAPE.fullmatch(prefix) else None
+    if found is None:
+        raise NotFound(f"No credential with prefix {prefix!r}")
+    return found
 
 
 def _authenticate(conn: Connection, kind: CredentialKind, prefix: str, secret: str) -> Account:

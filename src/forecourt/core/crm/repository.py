@@ -33,9 +33,13 @@ def targets(conn: Connection, account_id: UUID) -> list[Target]:
     return [Target(**row._mapping) for row in rows]
 
 
-def target(conn: Connection, target_id: UUID) -> Target | None:
-    """A target by id, whichever account owns it (the job, and the operator's `remove`)."""
-    row = conn.execute(sa.select(*_TARGET).where(crm_targets.c.id == target_id)).first()
+def target(conn: Connection, target_id: UUID, account_id: UUID | None = None) -> Target | None:
+    """A target by id: of that account when `account_id` is given (the workspace), else
+    whichever account owns it (the job, and the operator's `remove`)."""
+    query = sa.select(*_TARGET).where(crm_targets.c.id == target_id)
+    if account_id is not None:
+        query = query.where(crm_targets.c.account_id == account_id)
+    row = conn.execute(query).first()
     return Target(**row._mapping) if row else None
 
 
@@ -171,8 +175,10 @@ _EMAIL_STATUS = {
 }
 
 
-def deliveries(conn: Connection, account_id: UUID, lead_id: UUID | None, limit: int) -> list[Delivery]:
-    """The account's deliveries, newest first (of one lead if given)."""
+def deliveries(
+    conn: Connection, account_id: UUID, lead_id: UUID | None, limit: int, target_id: UUID | None = None
+) -> list[Delivery]:
+    """The account's deliveries, newest first (of one lead, or to one target, if given)."""
     e = emails
     query = (
         sa.select(
@@ -199,6 +205,8 @@ def deliveries(conn: Connection, account_id: UUID, lead_id: UUID | None, limit: 
     )
     if lead_id is not None:
         query = query.where(d.c.lead_id == lead_id)
+    if target_id is not None:
+        query = query.where(d.c.target_id == target_id)
     return [_delivery(row) for row in conn.execute(query)]
 
 

@@ -105,9 +105,10 @@ def targets(conn: Connection, account_id: UUID) -> list[Target]:
     return repository.targets(conn, account_id)
 
 
-def remove_target(conn: Connection, target_id: UUID) -> Target:
-    """A target gone, with its delivery log (the leads' timelines keep what was delivered)."""
-    target = repository.target(conn, target_id)
+def remove_target(conn: Connection, target_id: UUID, account_id: UUID | None = None) -> Target:
+    """A target gone, with its delivery log (the leads' timelines keep what was delivered).
+    `account_id`: only a target of that account (the workspace)."""
+    target = repository.target(conn, target_id, account_id)
     if target is None:
         raise TargetNotFound(f"No CRM target with id {target_id}")
     repository.delete_target(conn, target_id)
@@ -120,6 +121,13 @@ def deliveries(conn: Connection, account_id: UUID, lead_id: UUID | None = None) 
     if lead_id is not None and leads.get(conn, account_id, lead_id) is None:
         raise NotFound(f"lead: no lead with id {lead_id} in account {account_id}")
     return repository.deliveries(conn, account_id, lead_id, LOG_MAX)
+
+
+def target_deliveries(conn: Connection, account_id: UUID, target_id: UUID, limit: int) -> list[Delivery]:
+    """A target's latest `limit` deliveries (1 to LOG_MAX), newest first."""
+    if repository.target(conn, target_id, account_id) is None:
+        raise TargetNotFound(f"No CRM target with id {target_id}")
+    return repository.deliveries(conn, account_id, None, max(1, min(limit, LOG_MAX)), target_id)
 
 
 # Deliveries: made when leads open, walked by the job.

@@ -186,6 +186,8 @@ def _checked(chosen: LeadSettings) -> LeadSettings:
         raise InvalidInput(
             "time_zone", f"time_zone must be an IANA time zone name, got {chosen.time_zone!r}"
         ) from None
+    for reason in chosen.lost_reasons:
+        check_no_nul("lost_reasons", reason)
     reasons = tuple(dict.fromkeys(reason.strip() for reason in chosen.lost_reasons if reason.strip()))
     if not reasons or any(len(reason) > 100 for reason in reasons):
         raise InvalidInput(
@@ -326,6 +328,12 @@ def route_origin(conn: Connection, account_id: UUID, origin: str, user_ids: Sequ
             raise InvalidInput("user", f"user {user_id} is a {user.role}: leads are routed to sales users")
     repository.set_route(conn, account_id, origin, chosen)
     return chosen
+
+
+def routes(conn: Connection, account_id: UUID) -> dict[str, set[UUID]]:
+    """Per origin, the users its leads are routed to (an origin left out: to every active
+    sales user)."""
+    return repository.routes(conn, account_id)
 
 
 def start_sweep(conn: Connection, at: datetime) -> None:

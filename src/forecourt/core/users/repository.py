@@ -41,8 +41,17 @@ def insert(conn: Connection, user: User, password_hash: str) -> bool:
     return conn.execute(statement).first() is not None
 
 
-def get(conn: Connection, user_id: UUID) -> User | None:
-    row = conn.execute(sa.select(*_COLUMNS).where(users.c.id == user_id)).first()
+def _one(user_id: UUID, account_id: UUID | None) -> list[sa.ColumnElement[bool]]:
+    """The user by id; within one account when `account_id` is given (the workspace),
+    in any (the operator's commands)."""
+    where = [users.c.id == user_id]
+    if account_id is not None:
+        where.append(users.c.account_id == account_id)
+    return where
+
+
+def get(conn: Connection, user_id: UUID, account_id: UUID | None = None) -> User | None:
+    row = conn.execute(sa.select(*_COLUMNS).where(*_one(user_id, account_id))).first()
     return _user(row._mapping) if row else None
 
 
@@ -51,14 +60,19 @@ def of_account(conn: Connection, account_id: UUID) -> list[User]:
     return [_user(row._mapping) for row in rows]
 
 
-def set_active(conn: Connection, user_id: UUID, active: bool, at: datetime) -> User | None:
-    conn.execute(sa.update(users).where(users.c.id == user_id).values(active=active, updated_at=at))
-    return get(conn, user_id)
+def set_active(
+    conn: Connection, user_id: UUID, active: bool, at: datetime, account_id: UUID | None = None
+) -> User | None:
+    where = _one(user_id, account_id)
+    conn.execute(sa.update(users).where(*where).values(active=active, updated_at=at))
+    return get(conn, user_id, account_id)
 
 
-def set_password_hash(conn: Connection, user_id: UUID, password_hash: str, at: datetime) -> bool:
+def set_password_hash(
+    conn: Connection, user_id: UUID, password_hash: str, at: datetime, account_id: UUID | None = None
+) -> bool:
     result = conn.execute(
-        sa.update(users).where(users.c.id == user_id).values(password_hash=password_hash, updated_at=at)
+        sa.update(users).where(*_one(user_id, account_id)).values(password_hash=password_hash, updated_at=at)
     )
     return result.rowcount > 0
 

@@ -67,22 +67,30 @@ def list_users(conn: Connection, account_id: UUID) -> list[User]:
     return repository.of_account(conn, account_id)
 
 
-def set_active(conn: Connection, user_id: UUID, active: bool) -> User:
+def set_active(
+    conn: Connection, user_id: UUID, active: bool, *, account_id: UUID | None = None, by: UUID | None = None
+) -> User:
     """Deactivated, the user can no longer sign in (their data and history stay);
-    activated again, they can with the password they had."""
-    user = repository.set_active(conn, user_id, active, utcnow())
+    activated again, they can with the password they had. `account_id`: only a user of
+    that account (the workspace; another account's is NotFound); `by`: the user asking,
+    who may not deactivate themselves (they would be locked out at once)."""
+    if not active and by == user_id:
+        raise InvalidInput("user", "you cannot deactivate yourself: ask another manager")
+    user = repository.set_active(conn, user_id, active, utcnow(), account_id)
     if user is None:
         raise NotFound(f"No user with id {user_id}")
     return user
 
 
-def reset_password(conn: Connection, user_id: UUID, password: str | None = None) -> WithPassword:
+def reset_password(
+    conn: Connection, user_id: UUID, password: str | None = None, *, account_id: UUID | None = None
+) -> WithPassword:
     """A new password (generated and handed back once, unless one is given); the old one
-    stops working at once."""
+    stops working at once. `account_id`: only a user of that account."""
     chosen = passwords.check(password) if password is not None else passwords.generate()
-    if not repository.set_password_hash(conn, user_id, passwords.hash_password(chosen), utcnow()):
+    if not repository.set_password_hash(conn, user_id, passwords.hash_password(chosen), utcnow(), account_id):
         raise NotFound(f"No user with id {user_id}")
-    user = repository.get(conn, user_id)
+    user = repository.get(conn, user_id, account_id)
     assert user is not None
     return WithPassword(user, None if password is not None else chosen)
 

@@ -145,3 +145,22 @@ def deliveries(
         .limit(limit)
     )
     return total, [Delivery(**row._mapping) for row in rows]
+
+
+class Sent(NamedTuple):
+    """A delivery as it can be sent again: the same event, the same body."""
+
+    webhook_id: UUID
+    event: str
+    body: bytes
+    status: str
+
+
+def sent(conn: Connection, account_id: UUID, webhook_id: UUID, delivery_id: UUID) -> Sent | None:
+    d = webhook_deliveries
+    row = conn.execute(
+        sa.select(d.c.webhook_id, d.c.event, d.c.body, d.c.status).where(
+            d.c.account_id == account_id, d.c.webhook_id == webhook_id, d.c.id == delivery_id
+        )
+    ).first()
+    return Sent(*row) if row else None

@@ -22,6 +22,10 @@ class WebhookNotFound(NotFound):
     pass
 
 
+class DeliveryNotFound(NotFound):
+    """No such delivery of this webhook (whether or not another account has one)."""
+
+
 class WebhookFields(msgspec.Struct, kw_only=True):
     name: str
     endpoint: str

@@ -22,6 +22,7 @@ from forecourt.core.webhooks import repository
 from forecourt.core.webhooks.schemas import (
     FORMATS,
     PENDING,
+    DeliveryNotFound,
     DeliveryPage,
     Event,
     EventRenderer,
@@ -35,7 +36,7 @@ from forecourt.db.bulk import Same
 from forecourt.jobs import queue
 from forecourt.kit import paging
 from forecourt.kit.dates import utcnow
-from forecourt.kit.errors import Forbidden, InvalidInput, not_theirs
+from forecourt.kit.errors import Conflict, Forbidden, InvalidInput, not_theirs
 from forecourt.kit.ids import new_id, parse_id
 from forecourt.kit.text import check_no_nul
 from forecourt.providers.webhooks import WebhookSender
@@ -123,6 +124,25 @@ def deliveries(
     offset, limit = paging.window(offset, limit)
     total, rows = repository.deliveries(conn, account_id, webhook.id, offset=offset, limit=limit)
     return DeliveryPage(total=total, deliveries=rows)
+
+
+def resend(conn: Connection, account_id: UUID, webhook_id: str, delivery_id: str) -> UUID:
+    """Send a settled delivery again (the receiver lost it, or failed it for good): a new
+    delivery of the same event with the same body, queued now; returns its id. The old
+    one stays in the log as it went, so the log says what was sent when. The new
+    delivery has its own id (the `webhook-id` header), so a receiver that took the first
+    does not drop the second as a retry of it; the body's event id is the first's. A
+    delivery still pending is being retried already: Conflict."""
+    webhook = get(conn, account_id, webhook_id)
+    found_id = parse_id(delivery_id, DeliveryNotFound, "delivery_id")
+    found = repository.sent(conn, account_id, webhook.id, found_id)
+    if found is None:
+        raise DeliveryNotFound("no delivery with that id")
+    if found.status == PENDING:
+        raise Conflict("delivery", "the delivery is still pending: it is being retried already")
+    new_delivery = new_id()
+    _queue(conn, found.event, [(new_delivery, webhook.id, account_id, found.body)])
+    return new_delivery
 
 
 def notify(conn: Connection, render: EventRenderer, event: Event, sightings: Sequence[NewSighting]) -> None:
