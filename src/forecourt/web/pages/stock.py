@@ -122,7 +122,9 @@ def _price(value: float, currency: str, language: str) -> str:
     if float(value).is_integer():  # whole prices without the cents
         pattern = Locale.parse(language).currency_formats["standard"].pattern.split(";")[0]
         return str(
-            format_currency(value, currency, pattern.replace(".00", ""), locale=language, currency_digits=False)
+            format_currency(
+                value, currency, pattern.replace(".00", ""), locale=language, currency_digits=False
+            )
         )
     return str(format_currency(value, currency, locale=language))
 
