@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from litestar import Request, get
+from litestar.params import FromPath
 from litestar.response import Template
 
 from forecourt.core.checks import service as checks
@@ -121,7 +122,11 @@ def batch_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep
 
 @get("/checks/{batch_id:str}", sync_to_thread=True)
 def batch_detail(
-    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, adapters: AdaptersDep, batch_id: str
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    batch_id: FromPath[str],
 ) -> Template:
     """One batch: its progress and its checks, by vehicle and resource."""
     try:

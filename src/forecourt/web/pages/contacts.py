@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from babel.dates import format_date
 from litestar import Request, get
+from litestar.params import FromPath
 from litestar.response import Template
 
 from forecourt.core.contacts import service as contacts
@@ -114,7 +115,7 @@ def contact_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbD
 
 @get("/contacts/{contact_id:str}", sync_to_thread=True)
 def contact_detail(
-    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, contact_id: str
+    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, contact_id: FromPath[str]
 ) -> Template:
     """One contact: how to reach it, what else is known, and its leads (a salesperson
     sees only their own leads of it)."""
