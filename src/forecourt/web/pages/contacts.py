@@ -52,7 +52,7 @@ def _day(value: Any, language: str) -> str:
         try:
             value = date.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, datetime):
         value = value.date()
     return str(format_date(value, "medium", locale=language))

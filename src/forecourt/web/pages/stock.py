@@ -96,9 +96,9 @@ def api_parameters(form: StockForm) -> dict[str, Any]:
         if value is not None:
             conditions.setdefault(field, []).append(f"{op}|{value}")
     for name, field, allowed in (("fuel", "fuelType", FUELS), ("state", "vehicleState", STATES)):
-        value = _choice(form, name, allowed)
-        if value is not None:
-            conditions[field] = value
+        key = _choice(form, name, allowed)
+        if key is not None:
+            conditions[field] = key
     params: dict[str, Any] = {"and": conditions} if conditions else {}
     order = SORTS.get(form.values["sort"] or "newest", ())
     if order == ():
