@@ -56,9 +56,11 @@ def test_a_page_of_contacts_newest_first_found_by_name_email_or_phone(
     assert _names(db, tenant, "+61 400 1") == (["Ada Lovelace"], False)
     assert _names(db, tenant, "example.com") == ([], False)  # an email must be whole
     assert _names(db, tenant, "50%_") == ([], False)  # LIKE's wildcards are taken literally
-    for bad in ({"text": "x" * 201}, {"text": "a\x00b"}, {"offset": -1}, {"limit": 0}, {"limit": 101}):
+    bad: list[tuple[str | None, int, int]] = [("x" * 201, 0, 25), ("a\x00b", 0, 25), (None, -1, 25)]
+    bad += [(None, 0, 0), (None, 0, 101)]
+    for text, offset, limit in bad:
         with pytest.raises(InvalidInput), db.read() as conn:
-            contacts.browse(conn, tenant.account.id, **{"text": None} | bad)  # type: ignore[arg-type]
+            contacts.browse(conn, tenant.account.id, text, offset, limit)
 
 
 def test_a_contacts_leads_newest_first_and_a_salespersons_own(
