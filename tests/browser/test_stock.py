@@ -142,6 +142,18 @@ def _state_and_models(page: Page) -> None:
     page.get_by_role("link", name="Clear the filters").click()
     expect(page.get_by_role("heading", name="10 vehicles")).to_be_visible()
 
+    # Before a make is chosen there is no model to choose; choosing one brings its models
+    # in place (htmx), and a model narrows the list.
+    expect(page.get_by_text("Choose a make first.")).to_be_visible()
+    page.get_by_label("Make").select_option(label="Toyota")
+    expect(page.get_by_label("Model").locator("option")).to_have_text(["Any model", "Corolla"])
+    page.get_by_label("Model").select_option(label="Corolla")
+    page.get_by_role("button", name="Show vehicles").click()
+    expect(page.get_by_role("heading", name="1 vehicle", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("api-query")).to_have_text(
+        "GET /v3/vehicle?and[makeId]=560&and[modelId]=4212&limit=25"
+    )
+
 
 def test_the_stock_in_german_with_its_labels(browser: Browser, workspace: Workspace) -> None:
     staff = workspace.user(role="sales", name="Sam Verkauf")

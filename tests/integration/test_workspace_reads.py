@@ -1,8 +1,8 @@
-"""The reads the workspace's contacts and checks pages make, on both backends: a page
-of contacts (newest first, found by a part of the name or a whole email or phone
-number), a contact's leads (a salesperson's own only), a page of check batches with
-their progress, a batch's checks by vehicle and resource; each account sees only its
-own."""
+"""The reads the workspace's stock, contacts and checks pages make, on both backends: the
+makes and models in stock (the filter menus), a page of contacts (newest first, found by
+a part of the name or a whole email or phone number), a contact's leads (a
+salesperson's own only), a page of check batches with their progress, a batch's checks
+by vehicle and resource; each account sees only its own."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from forecourt.core.checks import service as checks
 from forecourt.core.checks.schemas import BatchNotFound, CheckedVehicle, Outcome
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import ContactFields
+from forecourt.core.inventory import reference
+from forecourt.core.inventory import service as inventory
 from forecourt.core.leads import service as leads
 from forecourt.core.leads.schemas import API
 from forecourt.core.users import service as users
@@ -147,3 +149,30 @@ def test_a_page_of_batches_with_their_progress_and_a_batchs_checks(
     assert after and not none_after and len(last) == 1
     assert found[2].status_id == 100 and found[2].result == [{"manufacturer": "Ford"}]
     assert found[0].status_id is None and found[0].error == "no VIN to decode"
+
+
+def test_the_makes_and_models_in_stock_for_the_filter_menus(
+    db: Database, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    stock = [
+        ("Volkswagen", "Golf"),
+        ("Volkswagen", "Passat"),
+        ("Volkswagen", "Golf"),
+        ("Audi", "A4"),
+        ("Tatra", "T87"),  # a make the reference data lacks: no id
+        ("Toyota", "Hilux Classic"),  # a model of a known make that it lacks
+    ]
+    with db.write() as conn:
+        inventory.import_records(
+            conn, tenant.account.id, enumerate(({"makeName": a, "modelName": b} for a, b in stock), 1)
+        )
+        inventory.import_records(conn, other_tenant.account.id, [(1, {"makeName": "BMW", "modelName": "X5"})])
+    with db.read() as conn:
+        makes, none = inventory.makes_and_models(conn, tenant.account.id, None)
+        _, volkswagens = inventory.makes_and_models(conn, tenant.account.id, 570)
+        _, toyotas = inventory.makes_and_models(conn, tenant.account.id, 560)
+        everything = inventory.filter_values(conn, tenant.account.id, ["makeId"])["makeId"]
+    assert makes == everything == [190, 560, 570]  # Audi, Toyota, Volkswagen; not the other's BMW
+    assert none == [] and toyotas == []
+    golf, passat = (reference.model_by_name(reference.make_by_id(570), n) for n in ("Golf", "Passat"))  # type: ignore[arg-type]
+    assert volkswagens == [golf.model_id, passat.model_id]  # type: ignore[union-attr]

@@ -119,19 +119,30 @@ def batch_ids(conn: Connection, account_id: UUID, offset: int, limit: int) -> li
 
 
 def checks_of(conn: Connection, account_id: UUID, batch_id: UUID, offset: int, limit: int) -> list[Check]:
-    """A page of a batch's checks, by vehicle (VIN, then plate) then resource: a sort of
-    at most a batch's checks (500 vehicles times the resources)."""
+    """A page of one of the account's batches' checks, by vehicle (VIN, then plate) then
+    resource. The batch's (id, vehicle, resource) are sorted here: at most a batch's
+    checks (500 vehicles times the resources), found from the batch's index, where a
+    condition on the account's column would lead the planner to the account's index."""
     c = vehicle_checks.c
-    query = (
-        sa.select(
-            c.id, c.resource_id, c.vin, c.plate, c.status_id, c.result, c.error, c.created_at, c.finished_at
-        )
-        .where(c.account_id == account_id, c.batch_id == batch_id)
-        .order_by(c.vin, c.plate, c.resource_id, c.id)
-        .offset(offset)
-        .limit(limit)
+    theirs = sa.exists().where(check_batches.c.id == batch_id, check_batches.c.account_id == account_id)
+    keys = conn.execute(
+        sa.select(c.id, c.vin, c.plate, c.resource_id).where(c.batch_id == batch_id, theirs)
+    ).all()
+    ids = [row.id for row in sorted(keys, key=lambda row: (row.vin, row.plate, row.resource_id, row.id))]
+    page = ids[offset : offset + limit]
+    columns = (
+        c.id,
+        c.resource_id,
+        c.vin,
+        c.plate,
+        c.status_id,
+        c.result,
+        c.error,
+        c.created_at,
+        c.finished_at,
     )
-    return [Check(*row) for row in conn.execute(query)]
+    rows = {row.id: Check(*row) for row in conn.execute(sa.select(*columns).where(c.id.in_(page)))}
+    return [rows[i] for i in page]
 
 
 def pending(conn: Connection, batch_id: UUID, resource_id: int) -> list[tuple[int, CheckedVehicle]]:

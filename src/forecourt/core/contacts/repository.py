@@ -152,24 +152,31 @@ def do_not_contact(conn: Connection, account_id: UUID) -> list[int]:
     return list(conn.scalars(query.order_by(parties.c.id)))
 
 
-def browse(conn: Connection, account_id: UUID, text: str | None, offset: int, limit: int) -> list[Contact]:
-    """Up to `limit` of the account's parties, newest first, from `offset`: those whose
-    name contains `text` (ignoring case) or whose email or phone number is `text`. The
-    page's ids come from the (account_id, created_at, id) index, then their rows."""
-    where = [parties.c.account_id == account_id]
-    if text:
-        where.append(
-            sa.or_(contains(parties.c.name, text), parties.c.email == text.lower(), parties.c.phone == text)
-        )
-    page = (
-        sa.select(parties.c.id)
-        .where(*where)
-        .order_by(parties.c.created_at.desc(), parties.c.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    ids = list(conn.scalars(page))
-    rows = conn.execute(sa.select(parties).where(parties.c.id.in_(ids))).mappings()
+def browse(
+    conn: Connection, account_id: UUID, text: str | None, offset: int, limit: int, *, by: str | None = None
+) -> list[Contact]:
+    """Up to `limit` of the account's parties, newest first, from `offset`. With `text`:
+    given `by` (email, phoneNumber), those whose email or phone number is `text`, from its
+    index; else those whose name contains it, ignoring case (the account's parties
+    walked newest first until the page is full). The page's ids first, then their rows."""
+    c = parties.c
+    newest_first = (c.created_at.desc(), c.id.desc())
+    if text and by:
+        value = text.lower() if by == "email" else text
+        # Few match: sorted here, so that the planner does not walk the account's parties
+        # by creation time instead of looking the value up.
+        matches = conn.execute(
+            sa.select(c.id, c.created_at).where(c.account_id == account_id, c[COLUMNS[by]] == value)
+        ).all()
+        ordered = sorted(matches, key=lambda row: (row.created_at, row.id), reverse=True)
+        ids = [row.id for row in ordered][offset : offset + limit]
+    else:
+        where = [c.account_id == account_id]
+        if text:
+            where.append(contains(c.name, text))
+        page = sa.select(c.id).where(*where).order_by(*newest_first).offset(offset).limit(limit)
+        ids = list(conn.scalars(page))
+    rows = conn.execute(sa.select(parties).where(c.id.in_(ids))).mappings()
     found = {row["id"]: _contact(row) for row in rows}
     return [found[i] for i in ids]
 

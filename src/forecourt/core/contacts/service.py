@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -177,13 +178,16 @@ def add_update_customer(
 MAX_PAGE = 100
 MAX_OFFSET = 100_000  # past this a person searches rather than pages
 MAX_SEARCH = 200
+_PHONE = re.compile(r"\+?[\d ()/-]*\d{3}[\d ()/-]*")
 
 
 def browse(
     conn: Connection, account_id: UUID, text: str | None, offset: int = 0, limit: int = 25
 ) -> tuple[list[Contact], bool]:
     """A page of the account's contacts, newest first, found by a part of their name or
-    their whole email or phone number; and whether more follow."""
+    their whole email or phone number; and whether more follow. Text that looks like an
+    email or a phone number (an @, or digits with + ( ) - / and spaces) is looked up as
+    one, from its index; other text is a part of the name."""
     text = (text or "").strip() or None
     if text is not None:
         check_no_nul("q", text)
@@ -193,7 +197,12 @@ def browse(
         raise InvalidInput("offset", f"offset must be 0 to {MAX_OFFSET}")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput("limit", f"limit must be 1 to {MAX_PAGE}")
-    found = repository.browse(conn, account_id, text, offset, limit + 1)
+    by = None
+    if text is not None and "@" in text:
+        by = "email"
+    elif text is not None and _PHONE.fullmatch(text):
+        by = "phoneNumber"
+    found = repository.browse(conn, account_id, text, offset, limit + 1, by=by)
     return found[:limit], len(found) > limit
 
 

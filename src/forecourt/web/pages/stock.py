@@ -146,20 +146,22 @@ def _row(vehicle: Values, currency: str, language: str) -> dict[str, Any]:
     }
 
 
-def _menus(values: dict[str, list[Any]], chosen_make: str) -> dict[str, Any]:
-    """The make and model menus: the makes and models in stock, by name; the models of the
-    chosen make only, else every make's in groups."""
-    makes = [m for m in (reference.make_by_id(i) for i in values["makeId"]) if m is not None]
-    in_stock = set(values["modelId"])
-    groups = [
-        (make.make_name, [(m.model_id, m.model_name) for m in make.models if m.model_id in in_stock])
-        for make in sorted(makes, key=lambda m: m.make_name)
-        if not chosen_make or str(make.make_id) == chosen_make
-    ]
+def _menus(makes: list[int], models: list[int]) -> dict[str, Any]:
+    """The make and model menus, by name: the makes in stock, and the chosen make's models
+    in stock (none before a make is chosen)."""
+    known = [m for m in (reference.make_by_id(i) for i in makes) if m is not None]
+    in_stock = set(models)
     return {
-        "makes": sorted(((m.make_id, m.make_name) for m in makes), key=lambda m: m[1]),
-        "model_groups": [(name, sorted(models, key=lambda m: m[1])) for name, models in groups if models],
+        "makes": sorted(((m.make_id, m.make_name) for m in known), key=lambda m: m[1]),
+        "models": sorted(
+            ((m.model_id, m.model_name) for make in known for m in make.models if m.model_id in in_stock),
+            key=lambda m: m[1],
+        ),
     }
+
+
+def _make(raw: str) -> int | None:
+    return int(raw) if is_whole_number(raw) and int(raw) <= LARGEST else None
 
 
 @get("/stock", sync_to_thread=True)
@@ -178,7 +180,7 @@ def stock(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep) -> 
     with db.read() as conn:
         account = accounts.require_account(conn, current_user.account_id)
         found = inventory.search(conn, current_user.account_id, query) if error is None else None
-        values = inventory.filter_values(conn, current_user.account_id, ["makeId", "modelId"])
+        makes, models = inventory.makes_and_models(conn, current_user.account_id, _make(form.values["make"]))
     currency = CURRENCY.get(account.region, "AUD")
     filtered = any(form.values[name] for name in FIELDS if name not in ("sort", "offset"))
     return page(
@@ -197,8 +199,17 @@ def stock(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep) -> 
         states=[(key, labels.label(language, "vehicleState", key)) for key in STATES],
         sorts=list(SORTS),
         paging=urlencode({k: v for k, v in form.values.items() if v and k != "offset"}),
-        **_menus(values, form.values["make"]),
+        **_menus(makes, models),
     )
 
 
-ROUTES = [stock]
+@get("/stock/models", sync_to_thread=True)
+def model_menu(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep) -> Template:
+    """The model menu for the chosen make: htmx swaps it in when the make changes."""
+    form = StockForm.of(request.query_params)
+    with db.read() as conn:
+        makes, models = inventory.makes_and_models(conn, current_user.account_id, _make(form.values["make"]))
+    return page(request, "stock_models.html", form=form.values, error=None, **_menus(makes, models))
+
+
+ROUTES = [stock, model_menu]
