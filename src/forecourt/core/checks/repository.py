@@ -56,34 +56,93 @@ def batch_account(conn: Connection, batch_id: UUID) -> UUID | None:
 
 
 def progress(conn: Connection, account_id: UUID, batch_id: UUID) -> BatchProgress | None:
-    batch = (
-        conn.execute(
+    found = progress_of(conn, account_id, [batch_id])
+    return found[0] if found else None
+
+
+def progress_of(conn: Connection, account_id: UUID, batch_ids: Sequence[UUID]) -> list[BatchProgress]:
+    """The progress of those of these batches that are the account's, in the order given:
+    two queries whatever their number (the checks counted by state from an index)."""
+    batches = {
+        row["id"]: row
+        for row in conn.execute(
             sa.select(check_batches).where(
-                check_batches.c.id == batch_id, check_batches.c.account_id == account_id
+                check_batches.c.id.in_(batch_ids), check_batches.c.account_id == account_id
+            )
+        ).mappings()
+    }
+    if not batches:
+        return []
+    c = vehicle_checks.c
+    rows = conn.execute(
+        sa.select(c.batch_id, c.state, sa.func.count(), sa.func.max(c.finished_at))
+        .where(c.batch_id.in_(list(batches)))
+        .group_by(c.batch_id, c.state)
+    ).all()
+    counts: dict[UUID, dict[str, int]] = {}
+    finished: dict[UUID, datetime] = {}
+    for batch_id, state, count, last in rows:
+        counts.setdefault(batch_id, {})[state] = count
+        if last is not None and (batch_id not in finished or last > finished[batch_id]):
+            finished[batch_id] = last
+    found = []
+    for batch_id in batch_ids:
+        batch = batches.get(batch_id)
+        if batch is None:
+            continue
+        by_state = counts.get(batch_id, {})
+        found.append(
+            BatchProgress(
+                id=batch_id,
+                vehicles=batch["vehicles"],
+                checks=batch["checks"],
+                pending=by_state.get(PENDING, 0),
+                done=by_state.get(DONE, 0),
+                failed=by_state.get(FAILED, 0),
+                created_at=batch["created_at"],
+                finished_at=None if by_state.get(PENDING) else finished.get(batch_id),
             )
         )
-        .mappings()
-        .first()
+    return found
+
+
+def batch_ids(conn: Connection, account_id: UUID, offset: int, limit: int) -> list[UUID]:
+    """A page of the account's batches, newest first (from the (account_id, created_at) index)."""
+    query = (
+        sa.select(check_batches.c.id)
+        .where(check_batches.c.account_id == account_id)
+        .order_by(check_batches.c.created_at.desc(), check_batches.c.id.desc())
+        .offset(offset)
+        .limit(limit)
     )
-    if batch is None:
-        return None
-    rows = conn.execute(
-        sa.select(vehicle_checks.c.state, sa.func.count(), sa.func.max(vehicle_checks.c.finished_at))
-        .where(vehicle_checks.c.batch_id == batch_id)
-        .group_by(vehicle_checks.c.state)
+    return list(conn.scalars(query))
+
+
+def checks_of(conn: Connection, account_id: UUID, batch_id: UUID, offset: int, limit: int) -> list[Check]:
+    """A page of one of the account's batches' checks, by vehicle (VIN, then plate) then
+    resource. The batch's (id, vehicle, resource) are sorted here: at most a batch's
+    checks (500 vehicles times the resources), found from the batch's index, where a
+    condition on the account's column would lead the planner to the account's index."""
+    c = vehicle_checks.c
+    theirs = sa.exists().where(check_batches.c.id == batch_id, check_batches.c.account_id == account_id)
+    keys = conn.execute(
+        sa.select(c.id, c.vin, c.plate, c.resource_id).where(c.batch_id == batch_id, theirs)
     ).all()
-    counts = {state: count for state, count, _ in rows}
-    finished = max((last for _, _, last in rows if last is not None), default=None)
-    return BatchProgress(
-        id=batch_id,
-        vehicles=batch["vehicles"],
-        checks=batch["checks"],
-        pending=counts.get(PENDING, 0),
-        done=counts.get(DONE, 0),
-        failed=counts.get(FAILED, 0),
-        created_at=batch["created_at"],
-        finished_at=None if counts.get(PENDING) else finished,
+    ids = [row.id for row in sorted(keys, key=lambda row: (row.vin, row.plate, row.resource_id, row.id))]
+    page = ids[offset : offset + limit]
+    columns = (
+        c.id,
+        c.resource_id,
+        c.vin,
+        c.plate,
+        c.status_id,
+        c.result,
+        c.error,
+        c.created_at,
+        c.finished_at,
     )
+    rows = {row.id: Check(*row) for row in conn.execute(sa.select(*columns).where(c.id.in_(page)))}
+    return [rows[i] for i in page]
 
 
 def pending(conn: Connection, batch_id: UUID, resource_id: int) -> list[tuple[int, CheckedVehicle]]:

@@ -131,3 +131,37 @@ def record(
         made = sum(1 for _, v in work if v.plate)
         usage.add(conn, account_id, now.strftime("%Y-%m"), billed_as, made, len(later))
     return later
+
+
+# --- The workspace's reads: a page of batches, a page of a batch's checks ---
+
+MAX_PAGE = 100
+MAX_OFFSET = 100_000
+
+
+def _paging(offset: int, limit: int) -> None:
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput("offset", f"offset must be 0 to {MAX_OFFSET}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput("limit", f"limit must be 1 to {MAX_PAGE}")
+
+
+def batches(
+    conn: Connection, account_id: UUID, offset: int = 0, limit: int = 25
+) -> tuple[list[BatchProgress], bool]:
+    """A page of the account's batches with their progress, newest first; and whether
+    more follow."""
+    _paging(offset, limit)
+    ids = repository.batch_ids(conn, account_id, offset, limit + 1)
+    return repository.progress_of(conn, account_id, ids[:limit]), len(ids) > limit
+
+
+def batch_checks(
+    conn: Connection, account_id: UUID, batch_id: UUID, offset: int = 0, limit: int = 50
+) -> tuple[BatchProgress, list[Check], bool]:
+    """One of the account's batches: its progress and a page of its checks (by vehicle,
+    then resource), and whether more follow. BatchNotFound for another account's."""
+    _paging(offset, limit)
+    batch = progress(conn, account_id, batch_id)
+    found = repository.checks_of(conn, account_id, batch_id, offset, limit + 1)
+    return batch, found[:limit], len(found) > limit

@@ -10,7 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from forecourt.core.contacts.schemas import Contact, PullQuery
+from forecourt.core.contacts.schemas import Contact, PartyLead, PullQuery
 from forecourt.db import ids
 from forecourt.db.models import leads, parties
 from forecourt.db.text import contains
@@ -150,3 +150,46 @@ def set_do_not_contact(conn: Connection, account_id: UUID, party_id: int, value:
 def do_not_contact(conn: Connection, account_id: UUID) -> list[int]:
     query = sa.select(parties.c.id).where(parties.c.account_id == account_id, parties.c.do_not_contact)
     return list(conn.scalars(query.order_by(parties.c.id)))
+
+
+def browse(
+    conn: Connection, account_id: UUID, text: str | None, offset: int, limit: int, *, by: str | None = None
+) -> list[Contact]:
+    """Up to `limit` of the account's parties, newest first, from `offset`. With `text`:
+    given `by` (email, phoneNumber), those whose email or phone number is `text`, from its
+    index; else those whose name contains it, ignoring case (the account's parties
+    walked newest first until the page is full). The page's ids first, then their rows."""
+    c = parties.c
+    newest_first = (c.created_at.desc(), c.id.desc())
+    if text and by:
+        value = text.lower() if by == "email" else text
+        # Few match: sorted here, so that the planner does not walk the account's parties
+        # by creation time instead of looking the value up.
+        matches = conn.execute(
+            sa.select(c.id, c.created_at).where(c.account_id == account_id, c[COLUMNS[by]] == value)
+        ).all()
+        ordered = sorted(matches, key=lambda row: (row.created_at, row.id), reverse=True)
+        ids = [row.id for row in ordered][offset : offset + limit]
+    else:
+        where = [c.account_id == account_id]
+        if text:
+            where.append(contains(c.name, text))
+        page = sa.select(c.id).where(*where).order_by(*newest_first).offset(offset).limit(limit)
+        ids = list(conn.scalars(page))
+    rows = conn.execute(sa.select(parties).where(c.id.in_(ids))).mappings()
+    found = {row["id"]: _contact(row) for row in rows}
+    return [found[i] for i in ids]
+
+
+def leads_of(
+    conn: Connection, account_id: UUID, party_id: int, assignee_id: UUID | None, limit: int
+) -> list[PartyLead]:
+    """Up to `limit` leads of a party, newest first (only those assigned to `assignee_id`
+    when given)."""
+    query = sa.select(leads.c.id, leads.c.origin, leads.c.status, leads.c.created_at, leads.c.message).where(
+        leads.c.account_id == account_id, leads.c.party_id == party_id
+    )
+    if assignee_id is not None:
+        query = query.where(leads.c.assignee_id == assignee_id)
+    rows = conn.execute(query.order_by(leads.c.created_at.desc(), leads.c.id.desc()).limit(limit))
+    return [PartyLead(*row) for row in rows]

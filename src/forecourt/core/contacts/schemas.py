@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -120,3 +121,13 @@ class PullQuery(msgspec.Struct, frozen=True):
     attributes: tuple[tuple[str, str], ...] = ()  # (attr1, "gold"), ...
     offset: int = 0
     limit: int = 100
+
+
+class PartyLead(msgspec.Struct, frozen=True):
+    """A lead of a party, as the party's page lists it."""
+
+    id: UUID
+    origin: str
+    status: str
+    created_at: datetime
+    message: str | None

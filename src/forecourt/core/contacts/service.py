@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from forecourt.core.contacts.schemas import (
     ContactNotFound,
     Enquiry,
     IncompleteCustomer,
+    PartyLead,
     PullQuery,
 )
 from forecourt.core.leads import service as leads
@@ -169,3 +171,44 @@ def add_update_customer(
         return saved, None
     message = " - ".join(filter(None, (enquiry.title, enquiry.remarks))) or None
     return saved, leads.open_one(conn, account_id, "enquiry", utcnow(), party_id=saved.id, message=message)
+
+
+# --- The workspace's reads: a page of contacts, a contact's leads ---
+
+MAX_PAGE = 100
+MAX_OFFSET = 100_000  # past this a person searches rather than pages
+MAX_SEARCH = 200
+_PHONE = re.compile(r"\+?[\d ()/-]*\d{3}[\d ()/-]*")
+
+
+def browse(
+    conn: Connection, account_id: UUID, text: str | None, offset: int = 0, limit: int = 25
+) -> tuple[list[Contact], bool]:
+    """A page of the account's contacts, newest first, found by a part of their name or
+    their whole email or phone number; and whether more follow. Text that looks like an
+    email or a phone number (an @, or digits with + ( ) - / and spaces) is looked up as
+    one, from its index; other text is a part of the name."""
+    text = (text or "").strip() or None
+    if text is not None:
+        check_no_nul("q", text)
+        if len(text) > MAX_SEARCH:
+            raise InvalidInput("q", f"q must be at most {MAX_SEARCH} characters")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput("offset", f"offset must be 0 to {MAX_OFFSET}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput("limit", f"limit must be 1 to {MAX_PAGE}")
+    by = None
+    if text is not None and "@" in text:
+        by = "email"
+    elif text is not None and _PHONE.fullmatch(text):
+        by = "phoneNumber"
+    found = repository.browse(conn, account_id, text, offset, limit + 1, by=by)
+    return found[:limit], len(found) > limit
+
+
+def leads_of(
+    conn: Connection, account_id: UUID, party_id: int, assignee_id: UUID | None, limit: int = 50
+) -> list[PartyLead]:
+    """The newest leads of one of the account's contacts (a salesperson's own only, given
+    `assignee_id`)."""
+    return repository.leads_of(conn, account_id, party_id, assignee_id, limit)

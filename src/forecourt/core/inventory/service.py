@@ -148,6 +148,13 @@ def filter_values(conn: Connection, account_id: UUID, names: Sequence[str]) -> d
     return {name: repository.distinct_values(conn, account_id, allowed[name]) for name in names}
 
 
+def makes_and_models(conn: Connection, account_id: UUID, make_id: int | None) -> tuple[list[int], list[int]]:
+    """The make ids in the account's stock, and the model ids of `make_id` there (none
+    without one): the workspace's filter menus, cheap however large the stock."""
+    makes = repository.makes_in_stock(conn, account_id)
+    return makes, repository.models_in_stock(conn, account_id, make_id) if make_id is not None else []
+
+
 refresh_statistics = repository.refresh_statistics
 
 

@@ -1,5 +1,14 @@
 """The workspace's pages, a module each: its routes in `ROUTES` (web/app.py mounts them)."""
 
-from forecourt.web.pages import leads, settings, signin, today, uploads
+from forecourt.web.pages import checks, contacts, leads, settings, signin, stock, today, uploads
 
-ROUTES = [*signin.ROUTES, *today.ROUTES, *leads.ROUTES, *uploads.ROUTES, *settings.ROUTES]
+ROUTES = [
+    *signin.ROUTES,
+    *today.ROUTES,
+    *leads.ROUTES,
+    *uploads.ROUTES,
+    *stock.ROUTES,
+    *contacts.ROUTES,
+    *checks.ROUTES,
+    *settings.ROUTES,
+]
