@@ -581,3 +581,85 @@ def get_many(conn: Connection, account_id: UUID, lead_ids: Collection[UUID]) -> 
         sa.select(*_LEAD).where(leads.c.account_id == account_id, bulk.one_of(conn, leads.c.id, lead_ids))
     )
     return {row.id: Lead(*row) for row in rows}
+
+
+# --- The workspace's Today page: what waits, and how many came in per day ---
+
+
+def _mine(assignee_id: UUID | None) -> list[sa.ColumnElement[bool]]:
+    return [] if assignee_id is None else [leads.c.assignee_id == assignee_id]
+
+
+_WAITING = (leads.c.status.in_(OPEN), leads.c.first_actioned_at.is_(None))
+
+
+def unactioned(
+    conn: Connection, account_id: UUID, assignee_id: UUID | None, limit: int
+) -> tuple[int, list[Lead]]:
+    """How many open leads nobody has acted on yet (those assigned to `assignee_id`
+    when given), and the oldest `limit` of them."""
+    where = [leads.c.account_id == account_id, *_WAITING, *_mine(assignee_id)]
+    count = int(conn.scalar(sa.select(sa.func.count()).select_from(leads).where(*where)) or 0)
+    rows = conn.execute(sa.select(*_LEAD).where(*where).order_by(leads.c.created_at, leads.c.id).limit(limit))
+    return count, [Lead(*row) for row in rows]
+
+
+def daily_counts(
+    conn: Connection,
+    account_id: UUID,
+    since: datetime,
+    until: datetime,
+    offset_minutes: int,
+    assignee_id: UUID | None,
+) -> list[tuple[date, str, int]]:
+    """(local day, origin, how many) of the leads created in [since, until), the local day
+    being the UTC time shifted by `offset_minutes` (constant over the range: the caller
+    splits a range at a change of daylight saving time). Counted by the database."""
+    if conn.dialect.name == "sqlite":
+        day: sa.ColumnElement[Any] = sa.func.date(leads.c.created_at, f"{offset_minutes:+d} minutes")
+    else:
+        shifted = leads.c.created_at + sa.text(f"interval '{offset_minutes} minutes'")
+        day = sa.cast(shifted, sa.Date)
+    day = day.label("day")
+    rows = conn.execute(
+        sa.select(day, leads.c.origin, sa.func.count())
+        .where(
+            leads.c.account_id == account_id,
+            leads.c.created_at >= since,
+            leads.c.created_at < until,
+            *_mine(assignee_id),
+        )
+        .group_by(day, leads.c.origin)
+    )
+    return [(d if isinstance(d, date) else date.fromisoformat(d), origin, int(n)) for d, origin, n in rows]
+
+
+def actioned_durations(
+    conn: Connection, account_id: UUID, since: datetime, until: datetime, assignee_id: UUID | None
+) -> list[tuple[datetime, datetime]]:
+    """(created_at, first_actioned_at) of the leads created in [since, until) someone
+    acted on (those assigned to `assignee_id` when given)."""
+    rows = conn.execute(
+        sa.select(leads.c.created_at, leads.c.first_actioned_at).where(
+            leads.c.account_id == account_id,
+            leads.c.created_at >= since,
+            leads.c.created_at < until,
+            leads.c.first_actioned_at.is_not(None),
+            *_mine(assignee_id),
+        )
+    )
+    return [(created, acted) for created, acted in rows]
+
+
+def count_unactioned_created(
+    conn: Connection, account_id: UUID, since: datetime, until: datetime, assignee_id: UUID | None
+) -> int:
+    """How many of the leads created in [since, until) nobody has acted on yet."""
+    where = [
+        leads.c.account_id == account_id,
+        leads.c.created_at >= since,
+        leads.c.created_at < until,
+        leads.c.first_actioned_at.is_(None),
+        *_mine(assignee_id),
+    ]
+    return int(conn.scalar(sa.select(sa.func.count()).select_from(leads).where(*where)) or 0)

@@ -140,3 +140,14 @@ def errors_page(conn: Connection, upload_id: UUID, *, offset: int, limit: int) -
         .limit(limit)
     )
     return total, [RowError(row=r.row_no, external_id=r.external_id, reason=r.reason) for r in rows]
+
+
+def in_progress(conn: Connection, account_id: UUID, region: str, limit: int) -> list[Upload]:
+    """The account's queued and processing uploads, oldest first, up to `limit`."""
+    rows = conn.execute(
+        sa.select(uploads)
+        .where(_scope(account_id, region), uploads.c.status.not_in(FINISHED))
+        .order_by(uploads.c.created_at, uploads.c.id)
+        .limit(limit)
+    )
+    return [Upload(**row._mapping) for row in rows]

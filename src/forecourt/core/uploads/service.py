@@ -250,3 +250,14 @@ def apply_chunk(conn: Connection, render: EventRenderer, chunk: PreparedChunk) -
     if done and upload.total_uploaded_customers >= customers.STATISTICS_AFTER:
         customers.refresh_statistics(conn)
     return done
+
+
+IN_PROGRESS_SHOWN = 10
+
+
+def in_progress(
+    conn: Connection, account_id: UUID, region: Region, limit: int = IN_PROGRESS_SHOWN
+) -> list[Upload]:
+    """The account's uploads still queued or processing, oldest first, with their counters
+    (the workspace's Today page)."""
+    return repository.in_progress(conn, account_id, region, limit)
