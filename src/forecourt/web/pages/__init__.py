@@ -1,5 +1,5 @@
 """The workspace's pages, a module each: its routes in `ROUTES` (web/app.py mounts them)."""
 
-from forecourt.web.pages import signin, today
+from forecourt.web.pages import customers, signin, today
 
-ROUTES = [*signin.ROUTES, *today.ROUTES]
+ROUTES = [*signin.ROUTES, *today.ROUTES, *customers.ROUTES]
