@@ -219,7 +219,9 @@ def test_today_in_german_for_a_salesperson(browser: Browser, workspace: Workspac
     page.get_by_label("Passwort").fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Heute")
-    expect(page.get_by_test_id("unactioned-count")).to_contain_text("1 Ihrer offenen Leads wurde noch nicht bearbeitet.")
+    expect(page.get_by_test_id("unactioned-count")).to_contain_text(
+        "1 Ihrer offenen Leads wurde noch nicht bearbeitet."
+    )
     expect(page.get_by_test_id("unactioned")).to_contain_text("3 Stunden")
     expect(page.get_by_test_id("speed-median")).to_have_text("12 Minuten")
     expect(page.get_by_text("Uploads in Bearbeitung")).to_be_visible()
