@@ -726,6 +726,29 @@ sa.Index(
 )
 _UNACTIONED = sa.text("first_actioned_at IS NULL AND escalated_at IS NULL AND assignee_id IS NOT NULL")
 sa.Index("ix_leads_unactioned", leads.c.assigned_at, sqlite_where=_UNACTIONED, postgresql_where=_UNACTIONED)
+# The workspace's Today page. Open leads nobody has acted on yet: a few of an account's
+# leads. The index leads with first_actioned_at (NULL throughout), so that SQLite, without
+# statistics, prefers it for "first_actioned_at IS NULL AND account_id = ?" to the
+# account's other indexes (two equalities against one).
+sa.Index(
+    "ix_leads_waiting",
+    leads.c.first_actioned_at,
+    leads.c.account_id,
+    leads.c.assignee_id,
+    leads.c.created_at,
+    sqlite_where=sa.text("first_actioned_at IS NULL"),
+    postgresql_where=sa.text("first_actioned_at IS NULL"),
+)
+# Leads per day and origin, and speed-to-lead, over a range of creation times: answered
+# from the index alone.
+sa.Index(
+    "ix_leads_created_figures",
+    leads.c.account_id,
+    leads.c.created_at,
+    leads.c.assignee_id,
+    leads.c.origin,
+    leads.c.first_actioned_at,
+)
 # Where an account's new leads are delivered as ADF XML (core/crm): by email to an
 # address, or by an HTTP(S) POST to a URL (checked as webhook endpoints are).
 crm_targets = sa.Table(

@@ -590,17 +590,22 @@ def _mine(assignee_id: UUID | None) -> list[sa.ColumnElement[bool]]:
     return [] if assignee_id is None else [leads.c.assignee_id == assignee_id]
 
 
-_WAITING = (leads.c.status.in_(OPEN), leads.c.first_actioned_at.is_(None))
-
-
 def unactioned(
     conn: Connection, account_id: UUID, assignee_id: UUID | None, limit: int
 ) -> tuple[int, list[Lead]]:
     """How many open leads nobody has acted on yet (those assigned to `assignee_id`
-    when given), and the oldest `limit` of them."""
-    where = [leads.c.account_id == account_id, *_WAITING, *_mine(assignee_id)]
+    when given), and the oldest `limit` of them: read from the partial index
+    ix_leads_waiting (on SQLite, status and the order are kept out of the choice of
+    index, or it would walk all the account's leads by status or by time)."""
+    where = [
+        leads.c.account_id == account_id,
+        leads.c.first_actioned_at.is_(None),
+        _plain(conn, leads.c.status).in_(OPEN),
+        *_mine(assignee_id),
+    ]
     count = int(conn.scalar(sa.select(sa.func.count()).select_from(leads).where(*where)) or 0)
-    rows = conn.execute(sa.select(*_LEAD).where(*where).order_by(leads.c.created_at, leads.c.id).limit(limit))
+    oldest = (_plain(conn, leads.c.created_at), leads.c.id)
+    rows = conn.execute(sa.select(*_LEAD).where(*where).order_by(*oldest).limit(limit))
     return count, [Lead(*row) for row in rows]
 
 

@@ -1,4 +1,5 @@
-"""customer search (the workspace's /customers): external id, surname, full name
+"""customer search (the workspace's /customers): external id, surname, full name; and
+the Today page's lead indexes (open leads not acted on; figures by creation time)
 
 Revision ID: 0016
 Revises: 0015
@@ -39,8 +40,24 @@ def upgrade() -> None:
     ):
         op.create_index(name, "tracked_customers", ["account_id", "region", _lowered(key), "id"])
 
+    waiting = sa.text("first_actioned_at IS NULL")
+    op.create_index(
+        "ix_leads_waiting",
+        "leads",
+        ["first_actioned_at", "account_id", "assignee_id", "created_at"],
+        sqlite_where=waiting,
+        postgresql_where=waiting,
+    )
+    op.create_index(
+        "ix_leads_created_figures",
+        "leads",
+        ["account_id", "created_at", "assignee_id", "origin", "first_actioned_at"],
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_leads_created_figures", table_name="leads")
+    op.drop_index("ix_leads_waiting", table_name="leads")
     op.drop_index("ix_tracked_customers_full_name", table_name="tracked_customers")
     op.drop_index("ix_tracked_customers_last_name", table_name="tracked_customers")
     op.drop_index(op.f("ix_tracked_customers_account_id_region_external_id"), table_name="tracked_customers")
