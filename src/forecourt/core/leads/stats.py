@@ -108,9 +108,10 @@ def speed(
     """Speed-to-lead of the leads created in the last `days` days before `now` (those
     assigned to `assignee_id` when given), and the start of that period."""
     since = now - timedelta(days=days)
-    pairs = repository.actioned_durations(conn, account_id, since, now, assignee_id)
+    durations = repository.actioned_seconds(conn, account_id, since, now, assignee_id)
     waiting = repository.count_unactioned_created(conn, account_id, since, now, assignee_id)
-    return since, _speed([(acted - created).total_seconds() for created, acted in pairs], waiting)
+    # Rounded to the millisecond: SQLite's julianday arithmetic is off by microseconds.
+    return since, _speed([round(seconds, 3) for seconds in durations], waiting)
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
