@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 
 from forecourt.cli.main import _listen
 
@@ -29,5 +30,9 @@ def test_connections_accepted_on_the_serve_socket_send_at_once() -> None:
         server.close()
         await server.wait_closed()
 
-    asyncio.run(main())
+    # In a thread of its own: the browser tests' Playwright keeps an event loop running in
+    # this one for the session.
+    thread = threading.Thread(target=asyncio.run, args=(main(),))
+    thread.start()
+    thread.join()
     assert found and found[0] != 0
