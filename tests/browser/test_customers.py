@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from forecourt.api.recapture.schemas import event_body
 from forecourt.core.customers import service as customers
@@ -23,6 +23,10 @@ def customer(workspace: Workspace, staff: Staff, **fields: Any) -> Customer:
     with workspace.db.write() as conn:
         record = customers.validate(CustomerFields(**fields), "au")
         return customers.put(conn, event_body, UUID(staff.account_id), "au", Batch([record]))
+
+
+def row_cells(table: Locator, index: int) -> list[str]:
+    return [text.strip() for text in table.locator("tbody tr").nth(index).locator("td").all_inner_texts()]
 
 
 def search(page: Page, text: str) -> None:
@@ -72,6 +76,7 @@ def test_the_search_finds_a_customer_by_each_key_and_its_page_shows_its_sighting
     expect(table.locator("tbody tr")).to_have_count(2)  # newest first, none of Beta's
     expect(table.locator("tbody tr").nth(0)).to_contain_text("Jack Jones")
     expect(table.locator("tbody tr").nth(1)).to_contain_text("Olivia Smith")
+    assert row_cells(table, 1)[-1] == "1" and row_cells(table, 0)[-1] == "0"  # sightings
     assert serious_violations(page) == []
 
     for text in ("abc 123", VIN.lower(), "CUST-4821", "smi", "Olivia Smith"):

@@ -418,9 +418,8 @@ def search(conn: Connection, account_id: UUID, region: Region, query: str, page:
             offset=offset,
             limit=SEARCH_PAGE + 1,
         )
-    return CustomerSearch(
-        query=query, page=page, customers=found[:SEARCH_PAGE], more=len(found) > SEARCH_PAGE
-    )
+    shown = _with_sightings(conn, account_id, found[:SEARCH_PAGE])  # by primary key: 25 at most
+    return CustomerSearch(query=query, page=page, customers=shown, more=len(found) > SEARCH_PAGE)
 
 
 def _or_none(normalise: Callable[[str], str], value: str) -> str | None:
