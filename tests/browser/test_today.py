@@ -164,7 +164,15 @@ def test_a_manager_sees_the_dealerships_figures_and_a_salesperson_their_own(
     assert serious_violations(page) == []
     screenshot(page, "today")
 
-    # Most of an hour later (the session stays open), the lead of 2 hours has waited 3.
+    # The uploads' part follows their progress while the page stays open (htmx polls it).
+    with workspace.db.write() as conn:
+        conn.execute(sa.update(table).where(table.c.id == busy.id).values(total_processed_customers=3))
+    expect(running.locator("tbody tr").nth(0)).to_contain_text("3 of 4", timeout=15_000)
+    # Left alone for half the idle timeout, it stops asking (so the session can end).
+    workspace.clock.advance(31 * 60)
+    expect(page.get_by_test_id("uploads-paused")).to_be_visible(timeout=15_000)
+
+    # Most of an hour later (the session still open), the lead of 2 hours has waited 3 (3:26).
     workspace.clock.advance(55 * 60)
     page.reload()
     expect(waiting.locator("tbody tr").nth(1).locator("td").nth(2)).to_have_text("3 hours")
@@ -203,6 +211,9 @@ def test_a_new_account_sees_what_each_part_will_show(page: Page, workspace: Work
     expect(page.locator("figcaption")).to_contain_text("0 leads of the dealership from")
     expect(page.get_by_test_id("uploads-empty")).to_be_visible()
     assert serious_violations(page) == []
+    response = page.goto("/today/uploads?opened=yesterday")  # the live part, asked wrongly
+    assert response is not None and response.status == 400
+    expect(page.get_by_test_id("error-field")).to_have_text("Check this field: opened")
 
 
 def test_today_in_german_for_a_salesperson(browser: Browser, workspace: Workspace) -> None:

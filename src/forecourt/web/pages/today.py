@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
@@ -15,9 +17,10 @@ from forecourt.core.accounts import service as accounts
 from forecourt.core.leads import service as leads
 from forecourt.core.leads import stats
 from forecourt.core.uploads import service as uploads
+from forecourt.kit.errors import InvalidInput
 from forecourt.kit.vehicles import parse_region
-from forecourt.web import charts
-from forecourt.web.views import AdaptersDep, DbDep, UserDep, language_of, page
+from forecourt.web import auth, charts
+from forecourt.web.views import AdaptersDep, DbDep, SettingsDep, UserDep, language_of, page
 
 UNACTIONED_SHOWN = 10
 # Bar colours by origin, each at least 3:1 against the white card (WCAG 1.4.11):
@@ -44,9 +47,7 @@ def today(
         daily = stats.daily_by_origin(conn, account_id, now, own)
         running = uploads.in_progress(conn, account_id, parse_region(account.region))
     language = language_of(request)
-
-    def when(at: datetime) -> str:
-        return format_datetime(at.replace(tzinfo=UTC), "short", tzinfo=zone, locale=language)
+    when = _when(zone, language)
 
     def day(value: date, skeleton: str = "MMMd") -> str:
         return str(format_skeleton(skeleton, value, locale=language))
@@ -81,7 +82,54 @@ def today(
         first_day=format_date(daily.days[0], "medium", locale=language),
         last_day=format_date(daily.days[-1], "medium", locale=language),
         running=[(upload, when(upload.created_at)) for upload in running],
+        live_url=_live_url(now) if running else None,
+        paused=False,
     )
 
 
-ROUTES = [today]
+def _when(zone: ZoneInfo, language: str) -> Callable[[datetime], str]:
+    def when(at: datetime) -> str:
+        return format_datetime(at.replace(tzinfo=UTC), "short", tzinfo=zone, locale=language)
+
+    return when
+
+
+def _live_url(opened: datetime) -> str:
+    return "/today/uploads?" + urlencode({"opened": opened.isoformat()})
+
+
+@get("/today/uploads", sync_to_thread=True)
+def uploads_live(
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+) -> Template:
+    """Today's uploads in progress again, for htmx to swap in while any is running (it
+    stops asking once none is). Each poll is a request of the session, which restarts its
+    idle time: after half the idle timeout since the page was `opened`, the answer is 286,
+    on which htmx stops polling, and the part says so; a page left open does not keep a
+    session alive."""
+    now = adapters.clock.now()
+    try:
+        opened = datetime.fromisoformat(request.query_params.get("opened", ""))
+    except ValueError:
+        raise InvalidInput("opened", "opened must be a time") from None
+    with db.read() as conn:
+        account = accounts.require_account(conn, current_user.account_id)
+        zone = ZoneInfo(leads.settings(conn, account.id).time_zone)
+        running = uploads.in_progress(conn, account.id, parse_region(account.region))
+    when = _when(zone, language_of(request))
+    paused = now - opened.replace(tzinfo=None) >= auth.idle(settings) / 2
+    return page(
+        request,
+        "_today_uploads.html",
+        status=286 if paused else 200,
+        running=[(upload, when(upload.created_at)) for upload in running],
+        live_url=None if paused or not running else _live_url(opened),
+        paused=paused,
+    )
+
+
+ROUTES = [today, uploads_live]
