@@ -56,7 +56,8 @@ def today(
         return "" if value is None else format_timedelta(timedelta(seconds=value), locale=language)
 
     weeks = range(0, len(daily.days), 7)
-    chart = charts.stacked_bars(daily.counts, labelled=[*weeks, len(daily.days) - 1])
+    # Room on the right for the last day's label, centred under the last bar.
+    chart = charts.stacked_bars(daily.counts, labelled=[*weeks, len(daily.days) - 1], margin=(10, 24, 28, 40))
     totals = [sum(values[i] for values in daily.counts.values()) for i in range(len(daily.days))]
     return page(
         request,
