@@ -9,6 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from forecourt.kit.inventory_fields import STORED, Field, Kind
 
@@ -85,6 +87,31 @@ credentials = sa.Table(
     sa.Index(None, "account_id"),
 )
 
+
+class FieldText(sa.ColumnElement[str]):
+    """One key of a JSON column as lower-cased text, written out literally (not as a bound
+    parameter) so that a query and an index on it are the same expression: SQLite and
+    PostgreSQL use an expression index only for the identical expression."""
+
+    inherit_cache = False  # the key is part of the SQL text, not a parameter
+    type = sa.String()
+
+    def __init__(self, column: sa.ColumnClause[Any], key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"not a plain key: {key!r}")
+        self.column, self.key = column, key
+
+
+@compiles(FieldText, "sqlite")
+def _field_text_sqlite(element: FieldText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower(json_extract({element.column.name}, '$.{element.key}'))"
+
+
+@compiles(FieldText, "postgresql")
+def _field_text_postgresql(element: FieldText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({element.column.name} ->> '{element.key}')"
+
+
 tracked_customers = sa.Table(
     "tracked_customers",
     metadata,
@@ -107,6 +134,25 @@ tracked_customers = sa.Table(
     sa.Column("last_updated", sa.DateTime, nullable=False),
     sa.Index(None, "account_id", "region", "created_at", "id"),
     sa.Index(None, "account_id", "upload_id"),
+    # The workspace's customer search (web /customers): by external id, and by the start
+    # of the customer's surname or full name as the dealer's list had them in
+    # additional_fields (`last_name`, `name`), lower-cased. Ordered by id within a name,
+    # so a page of a common surname is read off the index.
+    sa.Index(None, "account_id", "region", "external_id"),
+    sa.Index(
+        "ix_tracked_customers_last_name",
+        "account_id",
+        "region",
+        FieldText(sa.column("additional_fields"), "last_name"),
+        "id",
+    ),
+    sa.Index(
+        "ix_tracked_customers_full_name",
+        "account_id",
+        "region",
+        FieldText(sa.column("additional_fields"), "name"),
+        "id",
+    ),
     # Identity of a tracked vehicle within (account, region): the VIN when known,
     # otherwise the plate and its state. The partial unique indexes enforce it, and with
     # the next one they are also how customers are found by plate: each row is in exactly
@@ -711,6 +757,29 @@ sa.Index(
 )
 _UNACTIONED = sa.text("first_actioned_at IS NULL AND escalated_at IS NULL AND assignee_id IS NOT NULL")
 sa.Index("ix_leads_unactioned", leads.c.assigned_at, sqlite_where=_UNACTIONED, postgresql_where=_UNACTIONED)
+# The workspace's Today page. Open leads nobody has acted on yet: a few of an account's
+# leads. The index leads with first_actioned_at (NULL throughout), so that SQLite, without
+# statistics, prefers it for "first_actioned_at IS NULL AND account_id = ?" to the
+# account's other indexes (two equalities against one).
+sa.Index(
+    "ix_leads_waiting",
+    leads.c.first_actioned_at,
+    leads.c.account_id,
+    leads.c.assignee_id,
+    leads.c.created_at,
+    sqlite_where=sa.text("first_actioned_at IS NULL"),
+    postgresql_where=sa.text("first_actioned_at IS NULL"),
+)
+# Leads per day and origin, and speed-to-lead, over a range of creation times: answered
+# from the index alone.
+sa.Index(
+    "ix_leads_created_figures",
+    leads.c.account_id,
+    leads.c.created_at,
+    leads.c.assignee_id,
+    leads.c.origin,
+    leads.c.first_actioned_at,
+)
 # Where an account's new leads are delivered as ADF XML (core/crm): by email to an
 # address, or by an HTTP(S) POST to a URL (checked as webhook endpoints are).
 crm_targets = sa.Table(

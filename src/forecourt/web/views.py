@@ -27,7 +27,7 @@ from forecourt.core.adapters import Adapters
 from forecourt.core.ratelimits.service import Limiter
 from forecourt.core.users.schemas import User
 from forecourt.db.engine import Database, database_unavailable
-from forecourt.kit.errors import DomainError, NotFound, TooManyRequests
+from forecourt.kit.errors import DomainError, InvalidInput, NotFound, TooManyRequests
 from forecourt.web import auth, i18n
 
 log = logging.getLogger(__name__)
@@ -130,4 +130,6 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     else:
         log.exception("unhandled error in the workspace", exc_info=exc)
         status, kind = 500, "internal"
-    return page(request, "error.html", status=status, resolve=False, headers=headers, kind=kind)
+    # A bad value names its field (`?page=x`: "page"), so the person knows what to change.
+    field = exc.field if isinstance(exc, InvalidInput) else None
+    return page(request, "error.html", status=status, resolve=False, headers=headers, kind=kind, field=field)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import Customer
 from forecourt.db import bulk
-from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE
+from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE, FieldText
 from forecourt.db.models import tracked_customers as tc
 
 _COLUMNS = [c for c in tc.c if c.name != "account_id"]
@@ -207,3 +207,68 @@ def set_do_not_contact(conn: Connection, account_id: UUID, customer_id: UUID, va
 def do_not_contact(conn: Connection, account_id: UUID) -> list[UUID]:
     query = sa.select(tc.c.id).where(tc.c.account_id == account_id, tc.c.do_not_contact).order_by(tc.c.id)
     return list(conn.scalars(query))
+
+
+# --- The workspace's customer list and search (web /customers) ---
+
+LAST_NAME = FieldText(tc.c.additional_fields, "last_name")
+FIRST_NAME = FieldText(tc.c.additional_fields, "first_name")
+FULL_NAME = FieldText(tc.c.additional_fields, "name")
+
+
+def _starts_with(expression: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
+    """`expression` starts with `prefix`, as a range an index on it answers (LIKE is not
+    used: SQLite takes an index for LIKE only on a plain column)."""
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return sa.and_(expression >= prefix, expression < after)
+
+
+def newest(conn: Connection, account_id: UUID, region: str, *, offset: int, limit: int) -> list[Customer]:
+    """Up to `limit` customers, newest first, from `offset` (read off the index on
+    (account, region, created_at, id); nothing is counted)."""
+    rows = conn.execute(
+        sa.select(*_COLUMNS)
+        .where(_scope(account_id, region))
+        .order_by(tc.c.created_at.desc(), tc.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_customer(row._mapping) for row in rows]
+
+
+def search(
+    conn: Connection,
+    account_id: UUID,
+    region: str,
+    *,
+    vin: str | None,
+    plate: str | None,
+    external_id: str | None,
+    words: Sequence[str],
+    offset: int,
+    limit: int,
+) -> list[Customer]:
+    """Up to `limit` customers from `offset` that have this VIN, this plate, this external
+    id, or a surname (`last_name`, after the first name when several words are given) or
+    full name (`name`) starting with the words: each key one indexed query, their results
+    in that order, each customer once."""
+    branches: list[tuple[list[sa.ColumnElement[bool]], list[sa.ColumnElement[Any]]]] = []
+    if vin:
+        branches.append(([tc.c.vin == vin], [tc.c.id]))
+    if plate:  # each row is in one of the plate indexes (models.tracked_customers)
+        branches.extend(([tc.c.rego == plate, kind], [tc.c.id]) for kind in (STATED_PLATE, STATELESS_PLATE))
+        branches.append(([tc.c.rego == plate, PLATE_WITH_VIN], [tc.c.id]))
+    if external_id:
+        branches.append(([tc.c.external_id == external_id], [tc.c.id]))
+    if words:
+        surname = [_starts_with(LAST_NAME, words[-1])]
+        if len(words) > 1:  # "olivia smi": the first name checked among the surname's rows
+            surname.append(_starts_with(FIRST_NAME, " ".join(words[:-1])))
+        branches.append((surname, [LAST_NAME, tc.c.id]))
+        branches.append(([_starts_with(FULL_NAME, " ".join(words))], [FULL_NAME, tc.c.id]))
+    found: dict[UUID, Customer] = {}
+    for where, order in branches:
+        query = sa.select(*_COLUMNS).where(_scope(account_id, region), *where).order_by(*order)
+        for row in conn.execute(query.limit(offset + limit)):
+            found.setdefault(row.id, _customer(row._mapping))
+    return list(found.values())[offset : offset + limit]

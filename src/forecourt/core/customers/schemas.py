@@ -101,3 +101,13 @@ class Customer(msgspec.Struct, kw_only=True):
 class CustomerPage(msgspec.Struct, kw_only=True):
     total: int
     customers: list[Customer]
+
+
+class CustomerSearch(msgspec.Struct, kw_only=True):
+    """A page of the workspace's customer list: all the account's (newest first) when
+    `query` is empty, else those it finds. Not counted: `more` says another page follows."""
+
+    query: str
+    page: int
+    customers: list[Customer]
+    more: bool

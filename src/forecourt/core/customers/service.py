@@ -6,7 +6,7 @@ delivery per new sighting (docs/architecture.md draws the chain)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -26,6 +26,7 @@ from forecourt.core.customers.schemas import (
     CustomerForbidden,
     CustomerNotFound,
     CustomerPage,
+    CustomerSearch,
     MissingVehicleIdentity,
     VehicleRecord,
 )
@@ -381,3 +382,68 @@ def list_page(
             raise InvalidInput("upload_id", "upload_id must be a UUID") from None
     total, customers = repository.page(conn, account_id, region, offset=offset, limit=limit, upload_id=upload)
     return CustomerPage(total=total, customers=_with_sightings(conn, account_id, customers))
+
+
+# --- The workspace (web /customers): one search box, a customer of the account ---
+
+SEARCH_PAGE = 25
+SEARCH_PAGES = 40  # further than this, a person narrows the search instead
+QUERY_MAX = 100
+_NAME_KEYS = ("name", "full_name", "customer_name")
+
+
+def search(conn: Connection, account_id: UUID, region: Region, query: str, page: int = 1) -> CustomerSearch:
+    """Customers whose VIN or plate is the query (normalised as uploads are), whose
+    external id is the query exactly, or whose surname or full name starts with it
+    (ignoring case); all the account's when it is empty. Exact and prefix matches only,
+    each on an index: a 'contains' search would read every customer."""
+    check_no_nul("q", query)
+    query = " ".join(query.split())
+    if len(query) > QUERY_MAX:
+        raise InvalidInput("q", f"q must be at most {QUERY_MAX} characters")
+    if not 1 <= page <= SEARCH_PAGES:
+        raise InvalidInput("page", f"page must be 1 to {SEARCH_PAGES}")
+    offset = (page - 1) * SEARCH_PAGE
+    if not query:
+        found = repository.newest(conn, account_id, region, offset=offset, limit=SEARCH_PAGE + 1)
+    else:
+        found = repository.search(
+            conn,
+            account_id,
+            region,
+            vin=_or_none(normalise_vin, query),
+            plate=_or_none(normalise_plate, query),
+            external_id=query[:EXTERNAL_ID_MAX],
+            words=query.lower().split()[:5] if any(c.isalpha() for c in query) else [],
+            offset=offset,
+            limit=SEARCH_PAGE + 1,
+        )
+    shown = _with_sightings(conn, account_id, found[:SEARCH_PAGE])  # by primary key: 25 at most
+    return CustomerSearch(query=query, page=page, customers=shown, more=len(found) > SEARCH_PAGE)
+
+
+def _or_none(normalise: Callable[[str], str], value: str) -> str | None:
+    try:
+        return normalise(value)
+    except InvalidInput:
+        return None
+
+
+def find(conn: Connection, account_id: UUID, region: Region, customer_id: str) -> Customer:
+    """The account's customer with its sightings; any other id (another account's too):
+    CustomerNotFound."""
+    wanted = parse_id(customer_id, CustomerNotFound, "customer_id")
+    customer = repository.get(conn, account_id, region, wanted)
+    if customer is None:
+        raise CustomerNotFound("no customer with that id")
+    return _with_sightings(conn, account_id, [customer])[0]
+
+
+def name_of(customer: Customer) -> str | None:
+    """The customer's name as the dealer's list gave it in additional_fields, if it did."""
+    fields = customer.additional_fields
+    for key in _NAME_KEYS:
+        if isinstance(fields.get(key), str) and fields[key].strip():
+            return str(fields[key]).strip()
+    parts = [fields.get(key) for key in ("first_name", "last_name")]
+    return " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip()) or None

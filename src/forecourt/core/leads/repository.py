@@ -588,3 +588,97 @@ def get_many(conn: Connection, account_id: UUID, lead_ids: Collection[UUID]) -> 
         sa.select(*_LEAD).where(leads.c.account_id == account_id, bulk.one_of(conn, leads.c.id, lead_ids))
     )
     return {row.id: Lead(*row) for row in rows}
+
+
+# --- The workspace's Today page: what waits, and how many came in per day ---
+
+
+def _mine(assignee_id: UUID | None) -> list[sa.ColumnElement[bool]]:
+    return [] if assignee_id is None else [leads.c.assignee_id == assignee_id]
+
+
+def unactioned(
+    conn: Connection, account_id: UUID, assignee_id: UUID | None, limit: int
+) -> tuple[int, list[Lead]]:
+    """How many open leads nobody has acted on yet (those assigned to `assignee_id`
+    when given), and the oldest `limit` of them: read from the partial index
+    ix_leads_waiting (on SQLite, status and the order are kept out of the choice of
+    index, or it would walk all the account's leads by status or by time)."""
+    where = [
+        leads.c.account_id == account_id,
+        leads.c.first_actioned_at.is_(None),
+        _plain(conn, leads.c.status).in_(OPEN),
+        *_mine(assignee_id),
+    ]
+    count = int(conn.scalar(sa.select(sa.func.count()).select_from(leads).where(*where)) or 0)
+    oldest = (_plain(conn, leads.c.created_at), leads.c.id)
+    rows = conn.execute(sa.select(*_LEAD).where(*where).order_by(*oldest).limit(limit))
+    return count, [Lead(*row) for row in rows]
+
+
+def daily_counts(
+    conn: Connection,
+    account_id: UUID,
+    since: datetime,
+    until: datetime,
+    offset_minutes: int,
+    assignee_id: UUID | None,
+) -> list[tuple[date, str, int]]:
+    """(local day, origin, how many) of the leads created in [since, until), the local day
+    being the UTC time shifted by `offset_minutes` (constant over the range: the caller
+    splits a range at a change of daylight saving time). Counted by the database."""
+    if conn.dialect.name == "sqlite":
+        day: sa.ColumnElement[Any] = sa.func.date(leads.c.created_at, f"{offset_minutes:+d} minutes")
+    else:
+        shifted = leads.c.created_at + sa.text(f"interval '{offset_minutes} minutes'")
+        day = sa.cast(shifted, sa.Date)
+    day = day.label("day")
+    rows = conn.execute(
+        sa.select(day, leads.c.origin, sa.func.count())
+        .where(
+            leads.c.account_id == account_id,
+            leads.c.created_at >= since,
+            leads.c.created_at < until,
+            *_mine(assignee_id),
+        )
+        .group_by(day, leads.c.origin)
+    )
+    return [(d if isinstance(d, date) else date.fromisoformat(d), origin, int(n)) for d, origin, n in rows]
+
+
+def actioned_seconds(
+    conn: Connection, account_id: UUID, since: datetime, until: datetime, assignee_id: UUID | None
+) -> list[float]:
+    """Seconds from creation to first action of the leads created in [since, until) that
+    someone acted on (those assigned to `assignee_id` when given): worked out by the
+    database, so that thousands of them come back as numbers, not times to parse."""
+    if conn.dialect.name == "sqlite":
+        days = sa.func.julianday(leads.c.first_actioned_at) - sa.func.julianday(leads.c.created_at)
+        seconds: sa.ColumnElement[Any] = days * 86400.0
+    else:
+        # A float, not numeric: thousands of Decimals cost more than the query.
+        seconds = sa.cast(sa.extract("epoch", leads.c.first_actioned_at - leads.c.created_at), sa.Float)
+    rows = conn.execute(
+        sa.select(seconds).where(
+            leads.c.account_id == account_id,
+            leads.c.created_at >= since,
+            leads.c.created_at < until,
+            leads.c.first_actioned_at.is_not(None),
+            *_mine(assignee_id),
+        )
+    )
+    return [float(value) for value in rows.scalars()]
+
+
+def count_unactioned_created(
+    conn: Connection, account_id: UUID, since: datetime, until: datetime, assignee_id: UUID | None
+) -> int:
+    """How many of the leads created in [since, until) nobody has acted on yet."""
+    where = [
+        leads.c.account_id == account_id,
+        leads.c.created_at >= since,
+        leads.c.created_at < until,
+        leads.c.first_actioned_at.is_(None),
+        *_mine(assignee_id),
+    ]
+    return int(conn.scalar(sa.select(sa.func.count()).select_from(leads).where(*where)) or 0)

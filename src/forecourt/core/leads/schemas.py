@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final, Literal, get_args
 from uuid import UUID
 
@@ -195,3 +195,11 @@ class DigestCounts(msgspec.Struct, frozen=True):
     unactioned: int  # open now, nobody has acted on yet
     won: int  # closed yesterday
     lost: int
+
+
+class DailyCounts(msgspec.Struct, frozen=True):
+    """Leads per local day and origin (the Today page's chart): `counts[origin][i]` is
+    the count of `days[i]`, days oldest first, every origin listed."""
+
+    days: list[date]
+    counts: dict[str, list[int]]

@@ -340,3 +340,12 @@ def start_sweep(conn: Connection, at: datetime) -> None:
     """The routing sweep queued unless it is (it queues its own next run): the operator's
     lead commands start it, as the first routed lead does."""
     jobs.ensure(conn, routing.SWEEP_JOB, run_after=at)
+
+
+def waiting(
+    conn: Connection, account_id: UUID, assignee_id: UUID | None, limit: int = 10
+) -> tuple[int, list[Lead]]:
+    """The Today page's unactioned leads: how many open leads nobody has acted on yet (a
+    salesperson's own, `assignee_id`; the whole account's for a manager, None), and the
+    oldest `limit` of them."""
+    return repository.unactioned(conn, account_id, assignee_id, limit)

@@ -17,14 +17,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
 from forecourt.core.leads import repository
-from forecourt.core.leads.schemas import CLOSED, ORIGINS, STATUSES, LeadStats, Speed, WonRate
+from forecourt.core.leads.schemas import CLOSED, ORIGINS, STATUSES, DailyCounts, LeadStats, Speed, WonRate
 from forecourt.kit.errors import InvalidInput
 
 DEFAULT_DAYS = 30
@@ -94,3 +95,60 @@ def lead_stats(
         by_status=by_status,
         won_rate_by_origin={origin: _won_rate(c["won"], c["lost"]) for origin, c in closed.items()},
     )
+
+
+# --- The workspace's Today page ---
+
+CHART_WEEKS = 8
+
+
+def speed(
+    conn: Connection, account_id: UUID, now: datetime, assignee_id: UUID | None, days: int = DEFAULT_DAYS
+) -> tuple[datetime, Speed]:
+    """Speed-to-lead of the leads created in the last `days` days before `now` (those
+    assigned to `assignee_id` when given), and the start of that period."""
+    since = now - timedelta(days=days)
+    durations = repository.actioned_seconds(conn, account_id, since, now, assignee_id)
+    waiting = repository.count_unactioned_created(conn, account_id, since, now, assignee_id)
+    # Rounded to the millisecond: SQLite's julianday arithmetic is off by microseconds.
+    return since, _speed([round(seconds, 3) for seconds in durations], waiting)
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The start of a local day, as naive UTC."""
+    return datetime.combine(day, time(), zone).astimezone(UTC).replace(tzinfo=None)
+
+
+def daily_by_origin(
+    conn: Connection, account_id: UUID, now: datetime, assignee_id: UUID | None, weeks: int = CHART_WEEKS
+) -> DailyCounts:
+    """Leads per day and origin over the last `weeks` weeks up to today, days in the
+    account's time zone (those assigned to `assignee_id` when given). The range is split
+    where the zone's offset from UTC changes (daylight saving time): within each part one
+    GROUP BY on the shifted time; a day of 23 or 25 hours is a part of its own."""
+    zone = ZoneInfo(repository.settings(conn, account_id).time_zone)
+    today = now.replace(tzinfo=UTC).astimezone(zone).date()
+    days = [today - timedelta(days=n) for n in range(weeks * 7 - 1, -1, -1)]
+    starts = [_local_midnight(day, zone) for day in [*days, today + timedelta(days=1)]]
+    counts = {origin: dict.fromkeys(days, 0) for origin in ORIGINS}
+    parts: list[tuple[int, int, bool]] = []  # [first, end) of days, and whether they are 24 h
+    for i, day in enumerate(days):
+        regular = starts[i + 1] - starts[i] == timedelta(days=1)
+        if parts and regular and parts[-1][2] and _offset(day, zone) == _offset(days[parts[-1][0]], zone):
+            parts[-1] = (parts[-1][0], i + 1, True)
+        else:
+            parts.append((i, i + 1, regular))
+    for first, end, regular in parts:
+        offset = _offset(days[first], zone)
+        found = repository.daily_counts(conn, account_id, starts[first], starts[end], offset, assignee_id)
+        for day, origin, n in found:
+            day = day if regular else days[first]  # a 23 or 25 hour day: all of it is that day
+            if day in counts.setdefault(origin, dict.fromkeys(days, 0)):
+                counts[origin][day] += n
+    return DailyCounts(days=days, counts={origin: list(by_day.values()) for origin, by_day in counts.items()})
+
+
+def _offset(day: date, zone: ZoneInfo) -> int:
+    """The zone's offset from UTC at the start of the local day, in minutes."""
+    offset = datetime.combine(day, time(), zone).utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0

@@ -245,3 +245,14 @@ def delete_draft(conn: Connection, account_id: UUID, draft_id: UUID) -> None:
 
 def delete_expired_drafts(conn: Connection, now: datetime) -> None:
     conn.execute(sa.delete(upload_drafts).where(upload_drafts.c.expires_at <= now))
+
+
+def in_progress(conn: Connection, account_id: UUID, region: str, limit: int) -> list[Upload]:
+    """The account's queued and processing uploads, oldest first, up to `limit`."""
+    rows = conn.execute(
+        sa.select(uploads)
+        .where(_scope(account_id, region), uploads.c.status.not_in(FINISHED))
+        .order_by(uploads.c.created_at, uploads.c.id)
+        .limit(limit)
+    )
+    return [Upload(**row._mapping) for row in rows]

@@ -432,3 +432,12 @@ def file_errors(
             for e in found.errors
         ],
     )
+IN_PROGRESS_SHOWN = 10
+
+
+def in_progress(
+    conn: Connection, account_id: UUID, region: Region, limit: int = IN_PROGRESS_SHOWN
+) -> list[Upload]:
+    """The account's uploads still queued or processing, oldest first, with their counters
+    (the workspace's Today page)."""
+    return repository.in_progress(conn, account_id, region, limit)
