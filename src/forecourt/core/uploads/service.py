@@ -432,6 +432,8 @@ def file_errors(
             for e in found.errors
         ],
     )
+
+
 IN_PROGRESS_SHOWN = 10
 
 
