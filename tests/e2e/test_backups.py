@@ -8,7 +8,6 @@ is compared table by table."""
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -40,6 +39,7 @@ from tests.conftest import (
     run_jobs,
     settings_for,
 )
+from tests.e2e.test_workspace import csrf_of
 
 FORECOURT_BIN = Path(sys.executable).with_name("forecourt")
 BOUNDED_WAIT = 30.0  # seconds; a safety net against hangs, never an assertion about speed
@@ -86,12 +86,22 @@ def populate(db: Database, database_url: str, tmp_path: Path) -> None:
 
     with app_client_for(settings, db) as client:
         # Jo signs in to the workspace: a session.
-        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-        assert csrf
         signed_in = client.post(
-            "/login", data={"csrf": csrf.group(1), "email": "jo@alpha.example", "password": jo["password"]}
+            "/login", data={"csrf": csrf_of(client), "email": "jo@alpha.example", "password": jo["password"]}
         )
         assert signed_in.status_code == 303, signed_in.text
+        # ... and uploads two files from it: one confirmed (an upload from a file), one
+        # left at its preview (a draft).
+        token = {"csrf": csrf_of(client, "/uploads")}
+        drafts = [
+            client.post("/uploads", data=token, files={"file": ("c.csv", b"rego,state\nDEF456,VIC\n")})
+            for _ in range(2)
+        ]
+        assert [d.status_code for d in drafts] == [303, 303]
+        confirmed = client.post(
+            drafts[0].headers["location"], data=token | {"column-0": "rego", "column-1": "state"}
+        )
+        assert confirmed.status_code == 303, confirmed.text
         client.cookies.clear()
         au = {"region": "au"}
         ok(
