@@ -11,7 +11,9 @@ its cache.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
@@ -29,6 +31,7 @@ from forecourt.core.users.schemas import User
 from forecourt.db.engine import Database, database_unavailable
 from forecourt.kit.errors import DomainError, InvalidInput, NotFound, TooManyRequests
 from forecourt.web import auth, i18n
+from forecourt.web.format import Formats
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,12 @@ CSP = (
 
 def language_of(request: Request[Any, Any, Any]) -> str:
     return i18n.chosen(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("Accept-Language"))
+
+
+def formats(request: Request[Any, Any, Any], time_zone: str = "UTC", now: datetime | None = None) -> Formats:
+    """How this person reads times, numbers and money: their language, the account's
+    time zone (web/format.py)."""
+    return Formats(language_of(request), ZoneInfo(time_zone), now)
 
 
 def page(

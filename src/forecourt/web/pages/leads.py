@@ -16,8 +16,6 @@ from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_timedelta
-from babel.numbers import format_currency
 from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
@@ -28,7 +26,7 @@ from forecourt.core.leads.schemas import OPEN, ORIGINS, STATUSES, Actor, LeadDet
 from forecourt.core.users import service as users
 from forecourt.core.users.schemas import User
 from forecourt.kit.errors import Conflict, InvalidInput
-from forecourt.web import charts
+from forecourt.web import charts, live
 from forecourt.web.views import (
     NO_STORE,
     AdaptersDep,
@@ -36,14 +34,13 @@ from forecourt.web.views import (
     Form,
     SettingsDep,
     UserDep,
-    language_of,
+    formats,
     page,
     redirect,
 )
 
 PAGE_SIZE = 50
 OLDER_THAN_MAX = 24 * 365 * 10  # hours: ten years
-CURRENCIES = {"au": "AUD", "nz": "NZD"}
 
 
 # --- What the inbox is asked: its filters, read from the query string ---
@@ -165,43 +162,6 @@ def _query(
     )
 
 
-# --- How things are written for a person: in their language and the account's time zone ---
-
-
-@dataclass(frozen=True)
-class Formats:
-    language: str
-    zone: ZoneInfo
-    now: datetime
-
-    def when(self, at: datetime | None) -> str:
-        if at is None:
-            return ""
-        return format_datetime(at.replace(tzinfo=UTC), "medium", tzinfo=self.zone, locale=self.language)
-
-    def day(self, at: datetime | None) -> str:
-        return "" if at is None else format_date(at, "medium", locale=self.language)
-
-    def age(self, at: datetime) -> str:
-        """How long ago, short ("12 min"); a lead stamped a moment ahead is "0 s" old."""
-        return format_timedelta(
-            max(self.now - at, timedelta()), format="short", threshold=1, locale=self.language
-        )
-
-    def iso(self, at: datetime) -> str:
-        return at.replace(tzinfo=UTC).isoformat()
-
-    def money(self, amount: float | None, region: str) -> str:
-        if amount is None:
-            return ""
-        currency = CURRENCIES.get(region, "AUD")
-        return format_currency(amount, currency, "¤#,##0", locale=self.language, currency_digits=False)
-
-
-def _formats(request: Request[Any, Any, Any], time_zone: str, now: datetime) -> Formats:
-    return Formats(language_of(request), ZoneInfo(time_zone), now)
-
-
 # --- The inbox ---
 
 
@@ -218,11 +178,12 @@ def _inbox(
     filters = _filters(request.query_params)
     with db.read() as conn:
         staff = _staff(conn, user.account_id)
-        zone = ZoneInfo(leads.settings(conn, user.account_id).time_zone)
+        zone_name = leads.settings(conn, user.account_id).time_zone
+        zone = ZoneInfo(zone_name)
         context: dict[str, Any] = {
             "filters": filters,
             "staff": staff,
-            "formats": Formats(language_of(request), zone, now),
+            "formats": formats(request, zone_name, now),
             "statuses": STATUSES,
             "origins": ORIGINS,
             "rows": [],
@@ -249,7 +210,7 @@ def _inbox(
 
 def _live_url(filters: Filters, newest: str | None, opened: datetime) -> str:
     newer = {"newer": newest} if newest else {}
-    return "/leads/live?" + urlencode(filters.params() | newer | {"opened": opened.isoformat()})
+    return live.poll_url("/leads/live", opened, filters.params() | newer)
 
 
 @get("/leads", sync_to_thread=True)
@@ -268,7 +229,7 @@ def inbox(
 
 
 @get("/leads/live", sync_to_thread=True)
-def live(
+def inbox_live(
     request: Request[Any, Any, Any],
     current_user: UserDep,
     db: DbDep,
@@ -277,17 +238,14 @@ def live(
 ) -> Template | Response[None]:
     """The inbox's live part: leads that match its filters, newer than `newer` (the newest
     it shows; none: the inbox was empty), as rows to put on top, with the next poller and
-    a polite announcement. Nothing new: 204, which htmx leaves alone.
-
-    Each poll is a request of the session, which restarts its idle time: after half the
-    idle timeout since the inbox was `opened` (loaded), the answer is 286, on which htmx
-    stops polling, and the inbox says so; a page left open does not keep a session alive."""
+    a polite announcement. Nothing new: 204, which htmx leaves alone. It stops under the
+    polling rule of web/live.py."""
     now = adapters.clock.now()
-    opened = _opened(request.query_params.get("opened", ""))
+    opened = live.opened(request.query_params)
     given = urlencode(_filters(request.query_params).params())
     reload_url = "/leads" + (f"?{given}" if given else "")  # the inbox as it was asked for
-    if now - opened >= timedelta(minutes=settings.session_idle_minutes) / 2:
-        return page(request, "leads_live.html", status=286, paused=True, reload_url=reload_url)
+    if live.paused(opened, now, settings):
+        return page(request, "leads_live.html", status=live.STOPPED, paused=True, reload_url=reload_url)
     filters, context = _inbox(request, current_user, db, now, "newer")
     if context["error_field"] is not None:
         raise InvalidInput(context["error_field"], "unusable filter")
@@ -299,16 +257,6 @@ def live(
     context["overflow"] = context["next_after"] is not None
     context["was_empty"] = not request.query_params.get("newer")  # its empty state goes
     return page(request, "leads_live.html", paused=False, reload_url=reload_url, **context)
-
-
-def _opened(raw: str) -> datetime:
-    try:
-        opened = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("opened", "opened must be a time") from None
-    if opened.tzinfo is not None:
-        raise InvalidInput("opened", "opened must be a time")
-    return opened
 
 
 # --- A lead ---
@@ -357,7 +305,6 @@ def _lead_page(
         found: LeadDetail = leads.detail(conn, user.account_id, lead_id, assignee_id=_own(user))
         staff = _staff(conn, user.account_id)
         lead_settings = leads.settings(conn, user.account_id)
-    formats = _formats(request, lead_settings.time_zone, now)
     listing = found.about.listing
     chart = None
     prices: list[tuple[datetime, int]] = []
@@ -375,7 +322,7 @@ def _lead_page(
         about=found.about,
         staff=staff,
         names={str(user_id): member.display_name for user_id, member in staff.items()},
-        formats=formats,
+        formats=formats(request, lead_settings.time_zone, now),
         chart=chart,
         prices=prices,
         next_statuses=workflow.NEXT[found.lead.status],
@@ -518,4 +465,4 @@ def add_note(
     )
 
 
-ROUTES = [inbox, live, lead, change_status, reopen, assign, add_note]
+ROUTES = [inbox, inbox_live, lead, change_status, reopen, assign, add_note]

@@ -9,15 +9,13 @@ once, on the page that answers the POST that made it, and is never stored in cle
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
-from babel.dates import format_datetime
 from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -32,7 +30,8 @@ from forecourt.core.users.schemas import ROLES, User
 from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import WebhookFields
 from forecourt.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from forecourt.web.views import AdaptersDep, DbDep, Form, UserDep, language_of, page, redirect
+from forecourt.web import paging
+from forecourt.web.views import AdaptersDep, DbDep, Form, UserDep, formats, page, redirect
 
 SECTIONS = ("users", "routing", "crm", "webhooks", "keys")
 CRM_RECENT = 10  # deliveries shown under each CRM target
@@ -77,19 +76,6 @@ def _problem(exc: InvalidInput | Conflict) -> dict[str, str]:
     return {field: "invalid"}
 
 
-def _when(request: Request[Any, Any, Any], zone: str) -> Callable[[datetime | None], str]:
-    """Times (stored as naive UTC) as the person reads them: in their language, in the
-    account's time zone."""
-    language, tz = language_of(request), ZoneInfo(zone)
-
-    def when(at: datetime | None) -> str:
-        if at is None:
-            return ""
-        return format_datetime(at.replace(tzinfo=UTC), "medium", tzinfo=tz, locale=language)
-
-    return when
-
-
 def _section(
     request: Request[Any, Any, Any],
     manager: User,
@@ -109,7 +95,7 @@ def _section(
         status=status,
         account=account,
         sections=SECTIONS,
-        when=_when(request, zone),
+        when=formats(request, zone).when,
         done=done if done in DONE else None,
         **context,
     )
@@ -405,11 +391,33 @@ def add_webhook(
     return _webhooks_page(request, manager, db, secret=(created.webhook.name, created.secret))
 
 
-def _page_number(request: Request[Any, Any, Any]) -> int:
-    raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise InvalidInput("page", "page must be a whole number from 1")
-    return int(raw)
+def _webhook_page(
+    request: Request[Any, Any, Any],
+    manager: User,
+    db: DbDep,
+    webhook_id: str,
+    *,
+    status: int = 200,
+    refused: str | None = None,
+) -> Template:
+    number = paging.page_number(request.query_params)
+    with db.read() as conn, _theirs_is_not_found():
+        webhook = webhooks.get(conn, manager.account_id, webhook_id)
+        found = webhooks.deliveries(
+            conn, manager.account_id, webhook_id, offset=(number - 1) * DELIVERIES_PAGE, limit=DELIVERIES_PAGE
+        )
+    return _section(
+        request,
+        manager,
+        db,
+        "webhook",
+        status,
+        webhook=webhook,
+        deliveries=found,
+        number=number,
+        page_count=paging.page_count(found.total, DELIVERIES_PAGE),
+        refused=refused,
+    )
 
 
 @get("/settings/webhooks/{webhook_id:str}", sync_to_thread=True)
@@ -417,20 +425,7 @@ def webhook_page(
     request: Request[Any, Any, Any], manager: UserDep, db: DbDep, webhook_id: FromPath[str]
 ) -> Template:
     """A webhook's deliveries, newest first, a page at a time; re-send and ping here."""
-    try:
-        number = _page_number(request)
-    except InvalidInput:
-        back = f"/settings/webhooks/{webhook_id}"
-        return _section(request, manager, db, "bad_filter", 400, field="page", back=back)
-    with db.read() as conn, _theirs_is_not_found():
-        webhook = webhooks.get(conn, manager.account_id, webhook_id)
-        found = webhooks.deliveries(
-            conn, manager.account_id, webhook_id, offset=(number - 1) * DELIVERIES_PAGE, limit=DELIVERIES_PAGE
-        )
-    count = max(1, -(-found.total // DELIVERIES_PAGE))
-    return _section(
-        request, manager, db, "webhook", webhook=webhook, deliveries=found, number=number, page_count=count
-    )
+    return _webhook_page(request, manager, db, webhook_id)
 
 
 @post("/settings/webhooks/{webhook_id:str}/ping", sync_to_thread=True)
@@ -454,8 +449,7 @@ def resend(
             webhook = webhooks.get(conn, manager.account_id, webhook_id)
             webhooks.resend(conn, manager.account_id, webhook_id, delivery_id)
     except Conflict:  # still pending: said on the page
-        back = f"/settings/webhooks/{webhook_id}"
-        return _section(request, manager, db, "bad_filter", 409, field="pending", back=back)
+        return _webhook_page(request, manager, db, webhook_id, status=409, refused="pending")
     return redirect(f"/settings/webhooks/{webhook.id}?done=resent")
 
 
