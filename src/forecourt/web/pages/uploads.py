@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -21,6 +22,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
+from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.adapters import Adapters
 from forecourt.core.uploads import files
@@ -37,7 +39,7 @@ from forecourt.core.users.schemas import User
 from forecourt.db.engine import Database
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.vehicles import Region, parse_region
-from forecourt.web import paging
+from forecourt.web import live, paging
 from forecourt.web.format import Formats
 from forecourt.web.views import AdaptersDep, DbDep, Form, SettingsDep, UserDep, formats, page, redirect
 
@@ -250,13 +252,23 @@ def _upload(db: Database, user: User, upload_id: str) -> tuple[Region, Upload]:
 
 
 def _detail(
-    request: Request[Any, Any, Any], db: Database, user: User, upload_id: str, *, fragment: bool
+    request: Request[Any, Any, Any],
+    db: Database,
+    user: User,
+    upload_id: str,
+    now: datetime,
+    settings: Settings | None = None,
 ) -> Template:
+    """The upload's page, or with `settings` its live part, polled while the upload runs
+    under the polling rule of web/live.py."""
+    fragment = settings is not None
     try:
         number = paging.page_number(request.query_params)
         error = None
     except InvalidInput as exc:
         number, error = 1, exc.message
+    opened = live.opened(request.query_params) if fragment else now
+    paused = settings is not None and live.paused(opened, now, settings)
     region, upload = _upload(db, user, upload_id)
     with db.read() as conn:
         found = uploads.file_errors(
@@ -267,11 +279,16 @@ def _detail(
             offset=(number - 1) * ERRORS_PAGE_SIZE,
             limit=ERRORS_PAGE_SIZE,
         )
+    polled = {"page": str(number)} if number > 1 else {}
     return page(
         request,
         "upload_live.html" if fragment else "upload.html",
-        status=400 if error else 200,
+        status=live.STOPPED if paused else 400 if error else 200,
         fragment=fragment,
+        paused=paused,
+        live_url=None
+        if paused or upload.status in FINISHED
+        else live.poll_url(f"/uploads/{upload.id}/progress", opened, polled),
         upload=_shown(upload, formats(request)),
         row_errors=found.errors,
         error_total=found.total,
@@ -283,18 +300,27 @@ def _detail(
 
 @get("/uploads/{upload_id:str}", sync_to_thread=True)
 def upload_detail(
-    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, upload_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    upload_id: FromPath[str],
 ) -> Template:
     """An upload: its progress (live while it runs), Cancel, and its errors."""
-    return _detail(request, db, current_user, upload_id, fragment=False)
+    return _detail(request, db, current_user, upload_id, adapters.clock.now())
 
 
 @get("/uploads/{upload_id:str}/progress", sync_to_thread=True)
 def upload_progress(
-    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, upload_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+    upload_id: FromPath[str],
 ) -> Template:
     """The live part of the upload's page, polled by htmx every second until it is finished."""
-    return _detail(request, db, current_user, upload_id, fragment=True)
+    return _detail(request, db, current_user, upload_id, adapters.clock.now(), settings)
 
 
 @post("/uploads/{upload_id:str}/cancel", sync_to_thread=True)
