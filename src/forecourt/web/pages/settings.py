@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -63,17 +64,27 @@ def _theirs_is_not_found() -> Iterator[None]:
         raise NotFound("Not found") from None
 
 
-def _problem(exc: InvalidInput | Conflict) -> dict[str, str]:
-    """The field a refused form gets its message next to, and which message (the
-    templates hold the words, in the person's language)."""
-    field = exc.field
-    if isinstance(exc, Conflict):
-        return {field: "taken"}
-    if "public address" in exc.message:
-        return {field: "private"}
-    if exc.message.startswith("give one of"):
-        return {field: "one_of"}
-    return {field: "invalid"}
+@dataclass(frozen=True)
+class Refused:
+    """A form the core refused, shown again (400) as it was sent, with the message next
+    to the field: `errors` maps the field to which message (the templates hold the
+    words, in the person's language)."""
+
+    errors: dict[str, str]
+    form: dict[str, str]
+
+    @classmethod
+    def of(cls, exc: InvalidInput | Conflict, form: dict[str, str]) -> Refused:
+        field = exc.field
+        if isinstance(exc, Conflict):
+            problem = "taken"
+        elif "public address" in exc.message:
+            problem = "private"
+        elif exc.message.startswith("give one of"):
+            problem = "one_of"
+        else:
+            problem = "invalid"
+        return cls({field: problem}, form)
 
 
 def _section(
@@ -82,9 +93,13 @@ def _section(
     db: DbDep,
     template: str,
     status: int = 200,
+    *,
+    refused: Refused | None = None,
+    form: dict[str, str] | None = None,
     **context: Any,
 ) -> Template:
-    """A section's page, with what every section shows (the account, its time zone)."""
+    """A section's page, with what every section shows (the account, its time zone), and
+    its form: as `refused` (400), else as `form` gives it."""
     with db.read() as conn:
         account = accounts.require_account(conn, manager.account_id)
         zone = leads.settings(conn, manager.account_id).time_zone
@@ -92,11 +107,13 @@ def _section(
     return page(
         request,
         f"settings/{template}.html",
-        status=status,
+        status=400 if refused else status,
         account=account,
         sections=SECTIONS,
         when=formats(request, zone).when,
         done=done if done in DONE else None,
+        errors=refused.errors if refused else {},
+        form=refused.form if refused else form or {},
         **context,
     )
 
@@ -113,12 +130,10 @@ def _users_page(
     request: Request[Any, Any, Any],
     manager: User,
     db: DbDep,
+    refused: Refused | None = None,
     *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-    form: dict[str, str] | None = None,
     shown: tuple[User, str] | None = None,
-    refused: str | None = None,
+    refused_self: bool = False,
 ) -> Template:
     with db.read() as conn:
         found = users.list_users(conn, manager.account_id)
@@ -127,13 +142,13 @@ def _users_page(
         manager,
         db,
         "users",
-        status=status,
+        400 if refused_self else 200,
+        refused=refused,
+        form={"email": "", "name": "", "role": "sales"},
         users=found,
         roles=ROLES,
-        errors=errors or {},
-        form=form or {"email": "", "name": "", "role": "sales"},
         shown=shown,
-        refused=refused,
+        refused_self=refused_self,
     )
 
 
@@ -153,7 +168,7 @@ def add_user(request: Request[Any, Any, Any], manager: UserDep, db: DbDep, data:
         with db.write() as conn:
             created = users.create_user(conn, new, password or None)
     except (InvalidInput, Conflict) as exc:
-        return _users_page(request, manager, db, status=400, errors=_problem(exc), form=form)
+        return _users_page(request, manager, db, Refused.of(exc, form))
     if created.password is None:
         return redirect("/settings/users?done=added")
     return _users_page(request, manager, db, shown=(created.user, created.password))
@@ -168,7 +183,7 @@ def set_active(
         with db.write() as conn:
             users.set_active(conn, _id(user_id), active, account_id=manager.account_id, by=manager.id)
     except InvalidInput:  # themselves: said on the page
-        return _users_page(request, manager, db, status=400, refused="self")
+        return _users_page(request, manager, db, refused_self=True)
     return redirect(f"/settings/users?done={'activated' if active else 'deactivated'}")
 
 
@@ -190,16 +205,13 @@ def _routing_page(
     request: Request[Any, Any, Any],
     manager: User,
     db: DbDep,
-    *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-    form: dict[str, str] | None = None,
+    refused: Refused | None = None,
 ) -> Template:
     with db.read() as conn:
         current = leads.settings(conn, manager.account_id)
         routes = leads.routes(conn, manager.account_id)
         sales = [user for user in users.list_users(conn, manager.account_id) if user.role == "sales"]
-    shown = form or {
+    shown = {
         "time_zone": current.time_zone,
         "unactioned_minutes": str(current.unactioned_minutes),
         "max_reassignments": str(current.max_reassignments),
@@ -210,9 +222,8 @@ def _routing_page(
         manager,
         db,
         "routing",
-        status=status,
+        refused=refused,
         form=shown,
-        errors=errors or {},
         zones=time_zones(),
         origins=ORIGINS,
         routes=routes,
@@ -253,7 +264,7 @@ def save_routing(
             leads.configure(conn, manager.account_id, now, **changes)
             leads.start_sweep(conn, now)
     except InvalidInput as exc:
-        return _routing_page(request, manager, db, status=400, errors=_problem(exc), form=form)
+        return _routing_page(request, manager, db, Refused.of(exc, form))
     return redirect("/settings/routing?done=saved")
 
 
@@ -288,10 +299,7 @@ def _crm_page(
     request: Request[Any, Any, Any],
     manager: User,
     db: DbDep,
-    *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-    form: dict[str, str] | None = None,
+    refused: Refused | None = None,
 ) -> Template:
     with db.read() as conn:
         found = [
@@ -303,10 +311,9 @@ def _crm_page(
         manager,
         db,
         "crm",
-        status=status,
+        refused=refused,
+        form={"name": "", "email": "", "url": ""},
         targets=found,
-        errors=errors or {},
-        form=form or {"name": "", "email": "", "url": ""},
     )
 
 
@@ -329,7 +336,7 @@ def add_target(
         with db.write() as conn:
             crm.add_target(conn, manager.account_id, *checked)
     except InvalidInput as exc:
-        return _crm_page(request, manager, db, status=400, errors=_problem(exc), form=form)
+        return _crm_page(request, manager, db, Refused.of(exc, form))
     return redirect("/settings/crm?done=added")
 
 
@@ -347,10 +354,8 @@ def _webhooks_page(
     request: Request[Any, Any, Any],
     manager: User,
     db: DbDep,
+    refused: Refused | None = None,
     *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-    form: dict[str, str] | None = None,
     secret: tuple[str, str] | None = None,
 ) -> Template:
     with db.read() as conn:
@@ -360,10 +365,9 @@ def _webhooks_page(
         manager,
         db,
         "webhooks",
-        status=status,
+        refused=refused,
+        form={"name": "", "endpoint": ""},
         webhooks=found,
-        errors=errors or {},
-        form=form or {"name": "", "endpoint": ""},
         secret=secret,
     )
 
@@ -387,7 +391,7 @@ def add_webhook(
             account = accounts.require_account(conn, manager.account_id)
             created = webhooks.create(conn, manager.account_id, account.region, fields)
     except InvalidInput as exc:
-        return _webhooks_page(request, manager, db, status=400, errors=_problem(exc), form=form)
+        return _webhooks_page(request, manager, db, Refused.of(exc, form))
     return _webhooks_page(request, manager, db, secret=(created.webhook.name, created.secret))
 
 
@@ -398,7 +402,7 @@ def _webhook_page(
     webhook_id: str,
     *,
     status: int = 200,
-    refused: str | None = None,
+    pending: bool = False,
 ) -> Template:
     number = paging.page_number(request.query_params)
     with db.read() as conn, _theirs_is_not_found():
@@ -416,7 +420,7 @@ def _webhook_page(
         deliveries=found,
         number=number,
         page_count=paging.page_count(found.total, DELIVERIES_PAGE),
-        refused=refused,
+        pending=pending,
     )
 
 
@@ -449,7 +453,7 @@ def resend(
             webhook = webhooks.get(conn, manager.account_id, webhook_id)
             webhooks.resend(conn, manager.account_id, webhook_id, delivery_id)
     except Conflict:  # still pending: said on the page
-        return _webhook_page(request, manager, db, webhook_id, status=409, refused="pending")
+        return _webhook_page(request, manager, db, webhook_id, status=409, pending=True)
     return redirect(f"/settings/webhooks/{webhook.id}?done=resent")
 
 
