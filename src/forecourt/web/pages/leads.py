@@ -262,10 +262,6 @@ def inbox_live(
 # --- A lead ---
 
 
-def _actor(user: User) -> Actor:
-    return Actor("user", user.id)
-
-
 def _own(user: User) -> UUID | None:
     """Whose leads the user may see: a salesperson their own, a manager all (None)."""
     return None if user.role == "manager" else user.id
@@ -345,6 +341,10 @@ def lead(
     return _lead_page(request, current_user, db, adapters.clock.now(), _lead_id(lead_id))
 
 
+# A change to a lead: (connection, account id, lead id, who, when) -> anything.
+Change = Callable[[Any, UUID, UUID, Actor, datetime], object]
+
+
 def _act(
     request: Request[Any, Any, Any],
     user: User,
@@ -352,7 +352,7 @@ def _act(
     adapters: AdaptersDep,
     lead_id: str,
     form: Mapping[str, str],
-    change: Callable[[Any, UUID, datetime], object],
+    change: Change,
 ) -> Template | Redirect:
     """Make a change to a lead the user may see, then back to its page (303); a change
     the core refuses shows the page again with the message at the field (400, or 409
@@ -362,13 +362,10 @@ def _act(
     try:
         with db.write() as conn:
             leads.get_visible(conn, user.account_id, wanted, _own(user))
-            change(conn, wanted, now)
-    except InvalidInput as exc:
-        return _lead_page(request, user, db, now, wanted, status=400, error=(exc.field, "invalid"), form=form)
-    except Conflict as exc:
-        return _lead_page(
-            request, user, db, now, wanted, status=409, error=(exc.field, "conflict"), form=form
-        )
+            change(conn, user.account_id, wanted, Actor("user", user.id), now)
+    except (InvalidInput, Conflict) as exc:
+        kind, status = ("conflict", 409) if isinstance(exc, Conflict) else ("invalid", 400)
+        return _lead_page(request, user, db, now, wanted, status=status, error=(exc.field, kind), form=form)
     return redirect(f"/leads/{wanted}")
 
 
@@ -381,18 +378,12 @@ def change_status(
     lead_id: FromPath[str],
     data: Form,
 ) -> Template | Redirect:
-    wanted_status, reason = data.get("status", ""), data.get("reason", "").strip() or None
-    return _act(
-        request,
-        current_user,
-        db,
-        adapters,
-        lead_id,
-        data,
-        lambda conn, wanted, at: leads.change_status(
-            conn, current_user.account_id, wanted, wanted_status, _actor(current_user), at, reason
-        ),
-    )
+    status, reason = data.get("status", ""), data.get("reason", "").strip() or None
+
+    def change(conn: Any, account_id: UUID, wanted: UUID, actor: Actor, at: datetime) -> object:
+        return leads.change_status(conn, account_id, wanted, status, actor, at, reason)
+
+    return _act(request, current_user, db, adapters, lead_id, data, change)
 
 
 @post("/leads/{lead_id:str}/reopen", sync_to_thread=True)
@@ -404,17 +395,7 @@ def reopen(
     lead_id: FromPath[str],
     data: Form,
 ) -> Template | Redirect:
-    return _act(
-        request,
-        current_user,
-        db,
-        adapters,
-        lead_id,
-        data,
-        lambda conn, wanted, at: leads.reopen(
-            conn, current_user.account_id, wanted, _actor(current_user), at
-        ),
-    )
+    return _act(request, current_user, db, adapters, lead_id, data, leads.reopen)
 
 
 @post("/leads/{lead_id:str}/assign", sync_to_thread=True)
@@ -430,16 +411,14 @@ def assign(
     """A manager hands the lead to an active user of the account (who is emailed)."""
     raw = data.get("assignee", "")
 
-    def assign_it(conn: Any, wanted: UUID, at: datetime) -> object:
+    def change(conn: Any, account_id: UUID, wanted: UUID, actor: Actor, at: datetime) -> object:
         try:
             assignee = UUID(raw)
         except ValueError:
             raise InvalidInput("assignee", "choose a user") from None
-        return leads.assign(
-            conn, manager.account_id, wanted, assignee, _actor(manager), at, public_url=settings.public_url
-        )
+        return leads.assign(conn, account_id, wanted, assignee, actor, at, public_url=settings.public_url)
 
-    return _act(request, manager, db, adapters, lead_id, data, assign_it)
+    return _act(request, manager, db, adapters, lead_id, data, change)
 
 
 @post("/leads/{lead_id:str}/notes", sync_to_thread=True)
@@ -452,17 +431,11 @@ def add_note(
     data: Form,
 ) -> Template | Redirect:
     text = data.get("text", "")
-    return _act(
-        request,
-        current_user,
-        db,
-        adapters,
-        lead_id,
-        data,
-        lambda conn, wanted, at: leads.add_note(
-            conn, current_user.account_id, wanted, text, _actor(current_user), at
-        ),
-    )
+
+    def change(conn: Any, account_id: UUID, wanted: UUID, actor: Actor, at: datetime) -> object:
+        return leads.add_note(conn, account_id, wanted, text, actor, at)
+
+    return _act(request, current_user, db, adapters, lead_id, data, change)
 
 
 ROUTES = [inbox, inbox_live, lead, change_status, reopen, assign, add_note]
