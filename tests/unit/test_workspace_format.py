@@ -4,6 +4,7 @@ page is (web/paging.py), and when a polled part stops (web/live.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -78,3 +79,14 @@ def test_a_polled_part_stops_after_half_the_idle_timeout() -> None:
         with pytest.raises(InvalidInput) as refused:
             live.opened({"opened": raw})
         assert refused.value.field == "opened"
+
+
+def test_a_cursor_is_read_as_it_was_written() -> None:
+    row = UUID(int=7)
+    written = paging.cursor_of(NOW, row)
+    assert paging.cursor({"after": written}, "after") == (NOW, row)
+    assert paging.cursor({}, "after") is None
+    for raw in ("x", f"{NOW.isoformat()}+00:00_{row}", f"{NOW.isoformat()}_nope"):
+        with pytest.raises(InvalidInput) as refused:
+            paging.cursor({"after": raw}, "after")
+        assert refused.value.field == "after"

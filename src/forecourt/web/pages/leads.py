@@ -26,7 +26,7 @@ from forecourt.core.leads.schemas import OPEN, ORIGINS, STATUSES, Actor, LeadDet
 from forecourt.core.users import service as users
 from forecourt.core.users.schemas import User
 from forecourt.kit.errors import Conflict, InvalidInput
-from forecourt.web import charts, live
+from forecourt.web import charts, live, paging
 from forecourt.web.views import (
     NO_STORE,
     AdaptersDep,
@@ -94,22 +94,6 @@ def _day(field: str, value: str, zone: ZoneInfo, *, days: int = 0) -> datetime:
         return datetime.combine(day, time(), zone).astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):  # not a date; or the last day there is
         raise InvalidInput(field, f"{field} must be a date (YYYY-MM-DD)") from None
-
-
-def _cursor(field: str, raw: str) -> tuple[datetime, UUID]:
-    """A position in the list as the page wrote it: naive UTC time and lead id."""
-    at, _, lead_id = raw.rpartition("_")
-    try:
-        found = datetime.fromisoformat(at), UUID(lead_id)
-    except ValueError:
-        raise InvalidInput(field, f"{field} is not a position in the list") from None
-    if found[0].tzinfo is not None:
-        raise InvalidInput(field, f"{field} is not a position in the list")
-    return found
-
-
-def cursor_of(at: datetime, lead_id: UUID) -> str:
-    return f"{at.isoformat()}_{lead_id}"
 
 
 def _query(
@@ -192,8 +176,8 @@ def _inbox(
             "error_field": None,
         }
         try:
-            raw = request.query_params.get(cursor, "")
-            position = {("after" if cursor == "after" else "newer_than"): _cursor(cursor, raw)} if raw else {}
+            at = paging.cursor(request.query_params, cursor)
+            position = {("after" if cursor == "after" else "newer_than"): at} if at else {}
             query = _query(filters, user, staff, zone, now, **position)
         except InvalidInput as exc:
             context["error_field"] = exc.field
@@ -202,9 +186,9 @@ def _inbox(
         shown = [lead.id for lead in found.leads]
         summaries = {s.id: s for s in leads.summaries(conn, user.account_id, shown)}
     context["rows"] = [(lead, summaries.get(lead.id)) for lead in found.leads]
-    context["next_after"] = None if found.next_after is None else cursor_of(*found.next_after)
+    context["next_after"] = None if found.next_after is None else paging.cursor_of(*found.next_after)
     if found.leads:
-        context["newest"] = cursor_of(found.leads[0].created_at, found.leads[0].id)
+        context["newest"] = paging.cursor_of(found.leads[0].created_at, found.leads[0].id)
     return filters, context
 
 
