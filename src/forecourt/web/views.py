@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
@@ -98,6 +99,15 @@ def page(
 
 def redirect(to: str, cookies: list[Cookie] | None = None) -> Redirect:
     return Redirect(to, status_code=303, headers=NO_STORE, cookies=cookies or [])
+
+
+def path_id(raw: str) -> UUID:
+    """An id from the path: one that is not a UUID names nothing here (404), as a missing
+    one or another account's."""
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound("Not found") from None
 
 
 def provide_current_user(request: Request[Any, Any, Any]) -> User:

@@ -5,19 +5,18 @@ found."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
 from forecourt.core.checks import service as checks
-from forecourt.core.checks.schemas import STATUSES, BatchNotFound, BatchProgress, Check
+from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check
 from forecourt.core.leads import service as leads
 from forecourt.kit.errors import InvalidInput
 from forecourt.web import paging
 from forecourt.web.format import Formats
-from forecourt.web.views import AdaptersDep, DbDep, UserDep, formats, page
+from forecourt.web.views import AdaptersDep, DbDep, UserDep, formats, page, path_id
 
 BATCHES_PAGE = 25
 CHECKS_PAGE = 50
@@ -107,10 +106,7 @@ def batch_detail(
     batch_id: FromPath[str],
 ) -> Template:
     """One batch: its progress and its checks, by vehicle and resource."""
-    try:
-        batch_uuid = UUID(batch_id)
-    except ValueError:
-        raise BatchNotFound(f"No batch {batch_id}") from None
+    batch_uuid = path_id(batch_id)
     error: InvalidInput | None = None
     try:
         offset = paging.offset(request.query_params, checks.MAX_OFFSET)

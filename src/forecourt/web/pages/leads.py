@@ -22,7 +22,7 @@ from litestar.response import Redirect, Response, Template
 
 from forecourt.core.leads import service as leads
 from forecourt.core.leads import workflow
-from forecourt.core.leads.schemas import OPEN, ORIGINS, STATUSES, Actor, LeadDetail, LeadNotFound, LeadQuery
+from forecourt.core.leads.schemas import OPEN, ORIGINS, STATUSES, Actor, LeadDetail, LeadQuery
 from forecourt.core.users import service as users
 from forecourt.core.users.schemas import User
 from forecourt.kit.errors import Conflict, InvalidInput
@@ -36,6 +36,7 @@ from forecourt.web.views import (
     UserDep,
     formats,
     page,
+    path_id,
     redirect,
 )
 
@@ -251,13 +252,6 @@ def _own(user: User) -> UUID | None:
     return None if user.role == "manager" else user.id
 
 
-def _lead_id(raw: str) -> UUID:
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise LeadNotFound("no lead with that id") from None
-
-
 def _price_points(history: Sequence[Any]) -> list[tuple[datetime, int]]:
     points = []
     for entry in history:
@@ -322,7 +316,7 @@ def lead(
     adapters: AdaptersDep,
     lead_id: FromPath[str],
 ) -> Template:
-    return _lead_page(request, current_user, db, adapters.clock.now(), _lead_id(lead_id))
+    return _lead_page(request, current_user, db, adapters.clock.now(), path_id(lead_id))
 
 
 # A change to a lead: (connection, account id, lead id, who, when) -> anything.
@@ -341,7 +335,7 @@ def _act(
     """Make a change to a lead the user may see, then back to its page (303); a change
     the core refuses shows the page again with the message at the field (400, or 409
     when the lead is not in a state for it)."""
-    wanted = _lead_id(lead_id)
+    wanted = path_id(lead_id)
     now = adapters.clock.now()
     try:
         with db.write() as conn:

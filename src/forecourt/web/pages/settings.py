@@ -32,7 +32,7 @@ from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import WebhookFields
 from forecourt.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from forecourt.web import paging
-from forecourt.web.views import AdaptersDep, DbDep, Form, UserDep, formats, page, redirect
+from forecourt.web.views import AdaptersDep, DbDep, Form, UserDep, formats, page, path_id, redirect
 
 SECTIONS = ("users", "routing", "crm", "webhooks", "keys")
 CRM_RECENT = 10  # deliveries shown under each CRM target
@@ -45,14 +45,6 @@ DONE = frozenset(
 @cache
 def time_zones() -> list[str]:
     return sorted(zone for zone in available_timezones() if "/" in zone or zone == "UTC")
-
-
-def _id(raw: str) -> UUID:
-    """An id from the path: one that is not a UUID names nothing here (404)."""
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound("Not found") from None
 
 
 @contextmanager
@@ -181,7 +173,7 @@ def set_active(
     active = data.get("active") == "true"
     try:
         with db.write() as conn:
-            users.set_active(conn, _id(user_id), active, account_id=manager.account_id, by=manager.id)
+            users.set_active(conn, path_id(user_id), active, account_id=manager.account_id, by=manager.id)
     except InvalidInput:  # themselves: said on the page
         return _users_page(request, manager, db, refused_self=True)
     return redirect(f"/settings/users?done={'activated' if active else 'deactivated'}")
@@ -193,7 +185,7 @@ def reset_password(
 ) -> Template:
     """A new generated password, shown once on this answer; the old one stops working."""
     with db.write() as conn:
-        reset = users.reset_password(conn, _id(user_id), account_id=manager.account_id)
+        reset = users.reset_password(conn, path_id(user_id), account_id=manager.account_id)
     assert reset.password is not None
     return _users_page(request, manager, db, shown=(reset.user, reset.password))
 
@@ -343,7 +335,7 @@ def add_target(
 @post("/settings/crm/{target_id:str}/remove", sync_to_thread=True)
 def remove_target(manager: UserDep, db: DbDep, target_id: FromPath[str]) -> Redirect:
     with db.write() as conn:
-        crm.remove_target(conn, _id(target_id), manager.account_id)
+        crm.remove_target(conn, path_id(target_id), manager.account_id)
     return redirect("/settings/crm?done=removed")
 
 
