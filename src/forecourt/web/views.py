@@ -1,7 +1,9 @@
 """What every workspace page shares: `page()` renders a template with what the layout
 needs, the dependencies pages take (`current_user`, `manager`, `db`, ...), and
-`error_page`, which renders every error as a page. The pages themselves are in
-`web/pages/`, one module each.
+`error_page`, which renders every error as a page, and `path_id`. The pages themselves
+are in `web/pages/`, one module each; what they share beside this is in `web/format.py`
+(times, numbers, money), `web/paging.py` (where a list is), `web/live.py` (polling) and
+`templates/_macros.html` (pagers, form fields, POST buttons).
 
 Every page is answered `Cache-Control: no-store`, so after sign-out the browser's back
 button asks the server again (and gets the sign-in page) instead of showing a page from
