@@ -1,7 +1,9 @@
 """What every workspace page shares: `page()` renders a template with what the layout
 needs, the dependencies pages take (`current_user`, `manager`, `db`, ...), and
-`error_page`, which renders every error as a page. The pages themselves are in
-`web/pages/`, one module each.
+`error_page`, which renders every error as a page, and `path_id`. The pages themselves
+are in `web/pages/`, one module each; what they share beside this is in `web/format.py`
+(times, numbers, money), `web/paging.py` (where a list is), `web/live.py` (polling) and
+`templates/_macros.html` (pagers, form fields, POST buttons).
 
 Every page is answered `Cache-Control: no-store`, so after sign-out the browser's back
 button asks the server again (and gets the sign-in page) instead of showing a page from
@@ -11,7 +13,10 @@ its cache.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
@@ -29,6 +34,7 @@ from forecourt.core.users.schemas import User
 from forecourt.db.engine import Database, database_unavailable
 from forecourt.kit.errors import DomainError, InvalidInput, NotFound, TooManyRequests
 from forecourt.web import auth, i18n
+from forecourt.web.format import Formats
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,12 @@ CSP = (
 
 def language_of(request: Request[Any, Any, Any]) -> str:
     return i18n.chosen(request.cookies.get(LANGUAGE_COOKIE), request.headers.get("Accept-Language"))
+
+
+def formats(request: Request[Any, Any, Any], time_zone: str = "UTC", now: datetime | None = None) -> Formats:
+    """How this person reads times, numbers and money: their language, the account's
+    time zone (web/format.py)."""
+    return Formats(language_of(request), ZoneInfo(time_zone), now)
 
 
 def page(
@@ -89,6 +101,15 @@ def page(
 
 def redirect(to: str, cookies: list[Cookie] | None = None) -> Redirect:
     return Redirect(to, status_code=303, headers=NO_STORE, cookies=cookies or [])
+
+
+def path_id(raw: str) -> UUID:
+    """An id from the path: one that is not a UUID names nothing here (404), as a missing
+    one or another account's."""
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound("Not found") from None
 
 
 def provide_current_user(request: Request[Any, Any, Any]) -> User:

@@ -4,49 +4,26 @@ found."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Template
 
 from forecourt.core.checks import service as checks
-from forecourt.core.checks.schemas import STATUSES, BatchNotFound, BatchProgress, Check
+from forecourt.core.checks.schemas import STATUSES, BatchProgress, Check
 from forecourt.core.leads import service as leads
 from forecourt.kit.errors import InvalidInput
-from forecourt.kit.text import is_whole_number
-from forecourt.web.views import AdaptersDep, DbDep, UserDep, language_of, page
+from forecourt.web import paging
+from forecourt.web.format import Formats
+from forecourt.web.views import AdaptersDep, DbDep, UserDep, formats, page, path_id
 
 BATCHES_PAGE = 25
 CHECKS_PAGE = 50
 SUMMARY_ITEMS = 6  # facts of a result shown in the table; the API has them all
 
 
-def _offset(raw: str | None) -> int:
-    if not raw:
-        return 0
-    if not is_whole_number(raw) or int(raw) > checks.MAX_OFFSET:
-        raise InvalidInput("offset", f"offset must be a whole number up to {checks.MAX_OFFSET}")
-    return int(raw)
-
-
-class _When:
-    """Times in the account's time zone, written for the person's language."""
-
-    def __init__(self, time_zone: str, language: str) -> None:
-        self.zone, self.language = ZoneInfo(time_zone), language
-
-    def __call__(self, at: datetime | None) -> str | None:
-        if at is None:
-            return None
-        return str(format_datetime(at.replace(tzinfo=UTC), "short", tzinfo=self.zone, locale=self.language))
-
-
-def _batch(batch: BatchProgress, when: _When) -> dict[str, Any]:
+def _batch(batch: BatchProgress, fmt: Formats) -> dict[str, Any]:
     return {
         "id": batch.id,
         "vehicles": batch.vehicles,
@@ -55,8 +32,8 @@ def _batch(batch: BatchProgress, when: _When) -> dict[str, Any]:
         "done": batch.done,
         "failed": batch.failed,
         "finished": batch.finished_at is not None,
-        "created": when(batch.created_at),
-        "finished_at": when(batch.finished_at),
+        "created": fmt.when(batch.created_at, "short"),
+        "finished_at": fmt.when(batch.finished_at, "short"),
     }
 
 
@@ -102,9 +79,9 @@ def batch_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep
     """The account's batches, newest first, a page at a time."""
     error: InvalidInput | None = None
     with db.read() as conn:
-        when = _When(leads.settings(conn, current_user.account_id).time_zone, language_of(request))
+        fmt = formats(request, leads.settings(conn, current_user.account_id).time_zone)
         try:
-            offset = _offset(request.query_params.get("offset"))
+            offset = paging.offset(request.query_params, checks.MAX_OFFSET)
             found, more = checks.batches(conn, current_user.account_id, offset, BATCHES_PAGE)
         except InvalidInput as exc:
             error, offset, found, more = exc, 0, [], False
@@ -113,7 +90,7 @@ def batch_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep
         "checks.html",
         status=400 if error else 200,
         error=error,
-        batches=[_batch(b, when) for b in found],
+        batches=[_batch(b, fmt) for b in found],
         offset=offset,
         limit=BATCHES_PAGE,
         more=more,
@@ -129,17 +106,14 @@ def batch_detail(
     batch_id: FromPath[str],
 ) -> Template:
     """One batch: its progress and its checks, by vehicle and resource."""
-    try:
-        batch_uuid = UUID(batch_id)
-    except ValueError:
-        raise BatchNotFound(f"No batch {batch_id}") from None
+    batch_uuid = path_id(batch_id)
     error: InvalidInput | None = None
     try:
-        offset = _offset(request.query_params.get("offset"))
+        offset = paging.offset(request.query_params, checks.MAX_OFFSET)
     except InvalidInput as exc:  # the first page, saying the link was not right
         error, offset = exc, 0
     with db.read() as conn:
-        when = _When(leads.settings(conn, current_user.account_id).time_zone, language_of(request))
+        fmt = formats(request, leads.settings(conn, current_user.account_id).time_zone)
         batch, found, more = checks.batch_checks(
             conn, current_user.account_id, batch_uuid, offset, CHECKS_PAGE
         )
@@ -149,7 +123,7 @@ def batch_detail(
         "check_batch.html",
         status=400 if error else 200,
         error=error,
-        batch=_batch(batch, when),
+        batch=_batch(batch, fmt),
         checks=[_check(c) for c in found],
         resources=resources,
         offset=offset,

@@ -4,11 +4,9 @@ contact's details, its ways to be reached, and its leads."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date
 from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import Template
@@ -17,7 +15,8 @@ from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import Contact, ContactNotFound
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.text import is_whole_number
-from forecourt.web.views import DbDep, UserDep, language_of, page
+from forecourt.web import paging
+from forecourt.web.views import DbDep, UserDep, formats, page
 
 PAGE = 25
 # The contact's ways to be reached, as (field, label key) in the order shown.
@@ -39,25 +38,6 @@ FACTS = (
 )
 
 
-def _offset(raw: str | None) -> int:
-    if not raw:
-        return 0
-    if not is_whole_number(raw):
-        raise InvalidInput("offset", "offset must be a whole number")
-    return int(raw)
-
-
-def _day(value: Any, language: str) -> str:
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return str(value)
-    if isinstance(value, datetime):
-        value = value.date()
-    return str(format_date(value, "medium", locale=language))
-
-
 def _name(contact: Contact) -> str:
     fields = contact.fields
     return str(fields.get("name") or fields.get("lastName") or fields.get("firstName") or contact.id)
@@ -76,11 +56,11 @@ def _address(fields: dict[str, Any], prefix: str = "") -> str | None:
 @get("/contacts", sync_to_thread=True)
 def contact_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep) -> Template:
     """The account's contacts, newest first, a page at a time; `q` finds them."""
-    language = language_of(request)
+    fmt = formats(request)
     text = request.query_params.get("q", "")
     error: InvalidInput | None = None
     try:
-        offset = _offset(request.query_params.get("offset"))
+        offset = paging.offset(request.query_params, contacts.MAX_OFFSET)
         with db.read() as conn:
             found, more = contacts.browse(conn, current_user.account_id, text, offset, PAGE)
             leads = contacts.enquiries(conn, found)
@@ -95,7 +75,7 @@ def contact_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbD
             "phone": c.fields.get("phoneNumber") or c.fields.get("phoneNumberMobile"),
             "city": c.fields.get("city"),
             "leads": leads.get(c.id, 0),
-            "created": _day(c.created_at, language),
+            "created": fmt.day(c.created_at),
         }
         for c in found
     ]
@@ -119,7 +99,7 @@ def contact_detail(
 ) -> Template:
     """One contact: how to reach it, what else is known, and its leads (a salesperson
     sees only their own leads of it)."""
-    language = language_of(request)
+    fmt = formats(request)
     if not is_whole_number(contact_id) or int(contact_id) >= 2**63:
         raise ContactNotFound(f"No contact {contact_id}")
     assignee = None if current_user.role == "manager" else current_user.id
@@ -128,7 +108,7 @@ def contact_detail(
         leads = contacts.leads_of(conn, current_user.account_id, contact.id, assignee)
     fields = contact.fields
     facts = [
-        (name, _day(fields[name], language) if name == "dateOfBirth" else fields[name])
+        (name, fmt.day(fields[name]) if name == "dateOfBirth" else fields[name])
         for name in FACTS
         if fields.get(name) not in (None, "")
     ]
@@ -145,14 +125,14 @@ def contact_detail(
         billing=_address(fields, "billing"),
         facts=facts,
         notes=fields.get("notes"),
-        created=_day(contact.created_at, language),
-        updated=_day(contact.updated_at, language),
+        created=fmt.day(contact.created_at),
+        updated=fmt.day(contact.updated_at),
         leads=[
             {
                 "id": lead.id,
                 "origin": lead.origin,
                 "status": lead.status,
-                "created": _day(lead.created_at, language),
+                "created": fmt.day(lead.created_at),
                 "message": lead.message,
             }
             for lead in leads

@@ -16,19 +16,17 @@ from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_timedelta
-from babel.numbers import format_currency
 from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from forecourt.core.leads import service as leads
 from forecourt.core.leads import workflow
-from forecourt.core.leads.schemas import OPEN, ORIGINS, STATUSES, Actor, LeadDetail, LeadNotFound, LeadQuery
+from forecourt.core.leads.schemas import OPEN, ORIGINS, STATUSES, Actor, LeadDetail, LeadQuery
 from forecourt.core.users import service as users
 from forecourt.core.users.schemas import User
 from forecourt.kit.errors import Conflict, InvalidInput
-from forecourt.web import charts
+from forecourt.web import charts, live, paging
 from forecourt.web.views import (
     NO_STORE,
     AdaptersDep,
@@ -36,14 +34,14 @@ from forecourt.web.views import (
     Form,
     SettingsDep,
     UserDep,
-    language_of,
+    formats,
     page,
+    path_id,
     redirect,
 )
 
 PAGE_SIZE = 50
 OLDER_THAN_MAX = 24 * 365 * 10  # hours: ten years
-CURRENCIES = {"au": "AUD", "nz": "NZD"}
 
 
 # --- What the inbox is asked: its filters, read from the query string ---
@@ -99,22 +97,6 @@ def _day(field: str, value: str, zone: ZoneInfo, *, days: int = 0) -> datetime:
         raise InvalidInput(field, f"{field} must be a date (YYYY-MM-DD)") from None
 
 
-def _cursor(field: str, raw: str) -> tuple[datetime, UUID]:
-    """A position in the list as the page wrote it: naive UTC time and lead id."""
-    at, _, lead_id = raw.rpartition("_")
-    try:
-        found = datetime.fromisoformat(at), UUID(lead_id)
-    except ValueError:
-        raise InvalidInput(field, f"{field} is not a position in the list") from None
-    if found[0].tzinfo is not None:
-        raise InvalidInput(field, f"{field} is not a position in the list")
-    return found
-
-
-def cursor_of(at: datetime, lead_id: UUID) -> str:
-    return f"{at.isoformat()}_{lead_id}"
-
-
 def _query(
     filters: Filters, user: User, staff: Mapping[UUID, User], zone: ZoneInfo, now: datetime, **extra: Any
 ) -> LeadQuery:
@@ -165,43 +147,6 @@ def _query(
     )
 
 
-# --- How things are written for a person: in their language and the account's time zone ---
-
-
-@dataclass(frozen=True)
-class Formats:
-    language: str
-    zone: ZoneInfo
-    now: datetime
-
-    def when(self, at: datetime | None) -> str:
-        if at is None:
-            return ""
-        return format_datetime(at.replace(tzinfo=UTC), "medium", tzinfo=self.zone, locale=self.language)
-
-    def day(self, at: datetime | None) -> str:
-        return "" if at is None else format_date(at, "medium", locale=self.language)
-
-    def age(self, at: datetime) -> str:
-        """How long ago, short ("12 min"); a lead stamped a moment ahead is "0 s" old."""
-        return format_timedelta(
-            max(self.now - at, timedelta()), format="short", threshold=1, locale=self.language
-        )
-
-    def iso(self, at: datetime) -> str:
-        return at.replace(tzinfo=UTC).isoformat()
-
-    def money(self, amount: float | None, region: str) -> str:
-        if amount is None:
-            return ""
-        currency = CURRENCIES.get(region, "AUD")
-        return format_currency(amount, currency, "¤#,##0", locale=self.language, currency_digits=False)
-
-
-def _formats(request: Request[Any, Any, Any], time_zone: str, now: datetime) -> Formats:
-    return Formats(language_of(request), ZoneInfo(time_zone), now)
-
-
 # --- The inbox ---
 
 
@@ -218,11 +163,12 @@ def _inbox(
     filters = _filters(request.query_params)
     with db.read() as conn:
         staff = _staff(conn, user.account_id)
-        zone = ZoneInfo(leads.settings(conn, user.account_id).time_zone)
+        zone_name = leads.settings(conn, user.account_id).time_zone
+        zone = ZoneInfo(zone_name)
         context: dict[str, Any] = {
             "filters": filters,
             "staff": staff,
-            "formats": Formats(language_of(request), zone, now),
+            "formats": formats(request, zone_name, now),
             "statuses": STATUSES,
             "origins": ORIGINS,
             "rows": [],
@@ -231,8 +177,8 @@ def _inbox(
             "error_field": None,
         }
         try:
-            raw = request.query_params.get(cursor, "")
-            position = {("after" if cursor == "after" else "newer_than"): _cursor(cursor, raw)} if raw else {}
+            at = paging.cursor(request.query_params, cursor)
+            position = {("after" if cursor == "after" else "newer_than"): at} if at else {}
             query = _query(filters, user, staff, zone, now, **position)
         except InvalidInput as exc:
             context["error_field"] = exc.field
@@ -241,15 +187,15 @@ def _inbox(
         shown = [lead.id for lead in found.leads]
         summaries = {s.id: s for s in leads.summaries(conn, user.account_id, shown)}
     context["rows"] = [(lead, summaries.get(lead.id)) for lead in found.leads]
-    context["next_after"] = None if found.next_after is None else cursor_of(*found.next_after)
+    context["next_after"] = None if found.next_after is None else paging.cursor_of(*found.next_after)
     if found.leads:
-        context["newest"] = cursor_of(found.leads[0].created_at, found.leads[0].id)
+        context["newest"] = paging.cursor_of(found.leads[0].created_at, found.leads[0].id)
     return filters, context
 
 
 def _live_url(filters: Filters, newest: str | None, opened: datetime) -> str:
     newer = {"newer": newest} if newest else {}
-    return "/leads/live?" + urlencode(filters.params() | newer | {"opened": opened.isoformat()})
+    return live.poll_url("/leads/live", opened, filters.params() | newer)
 
 
 @get("/leads", sync_to_thread=True)
@@ -268,7 +214,7 @@ def inbox(
 
 
 @get("/leads/live", sync_to_thread=True)
-def live(
+def inbox_live(
     request: Request[Any, Any, Any],
     current_user: UserDep,
     db: DbDep,
@@ -277,17 +223,14 @@ def live(
 ) -> Template | Response[None]:
     """The inbox's live part: leads that match its filters, newer than `newer` (the newest
     it shows; none: the inbox was empty), as rows to put on top, with the next poller and
-    a polite announcement. Nothing new: 204, which htmx leaves alone.
-
-    Each poll is a request of the session, which restarts its idle time: after half the
-    idle timeout since the inbox was `opened` (loaded), the answer is 286, on which htmx
-    stops polling, and the inbox says so; a page left open does not keep a session alive."""
+    a polite announcement. Nothing new: 204, which htmx leaves alone. It stops under the
+    polling rule of web/live.py."""
     now = adapters.clock.now()
-    opened = _opened(request.query_params.get("opened", ""))
+    opened = live.opened(request.query_params)
     given = urlencode(_filters(request.query_params).params())
     reload_url = "/leads" + (f"?{given}" if given else "")  # the inbox as it was asked for
-    if now - opened >= timedelta(minutes=settings.session_idle_minutes) / 2:
-        return page(request, "leads_live.html", status=286, paused=True, reload_url=reload_url)
+    if live.paused(opened, now, settings):
+        return page(request, "leads_live.html", status=live.STOPPED, paused=True, reload_url=reload_url)
     filters, context = _inbox(request, current_user, db, now, "newer")
     if context["error_field"] is not None:
         raise InvalidInput(context["error_field"], "unusable filter")
@@ -301,33 +244,12 @@ def live(
     return page(request, "leads_live.html", paused=False, reload_url=reload_url, **context)
 
 
-def _opened(raw: str) -> datetime:
-    try:
-        opened = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("opened", "opened must be a time") from None
-    if opened.tzinfo is not None:
-        raise InvalidInput("opened", "opened must be a time")
-    return opened
-
-
 # --- A lead ---
-
-
-def _actor(user: User) -> Actor:
-    return Actor("user", user.id)
 
 
 def _own(user: User) -> UUID | None:
     """Whose leads the user may see: a salesperson their own, a manager all (None)."""
     return None if user.role == "manager" else user.id
-
-
-def _lead_id(raw: str) -> UUID:
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise LeadNotFound("no lead with that id") from None
 
 
 def _price_points(history: Sequence[Any]) -> list[tuple[datetime, int]]:
@@ -357,7 +279,6 @@ def _lead_page(
         found: LeadDetail = leads.detail(conn, user.account_id, lead_id, assignee_id=_own(user))
         staff = _staff(conn, user.account_id)
         lead_settings = leads.settings(conn, user.account_id)
-    formats = _formats(request, lead_settings.time_zone, now)
     listing = found.about.listing
     chart = None
     prices: list[tuple[datetime, int]] = []
@@ -375,7 +296,7 @@ def _lead_page(
         about=found.about,
         staff=staff,
         names={str(user_id): member.display_name for user_id, member in staff.items()},
-        formats=formats,
+        formats=formats(request, lead_settings.time_zone, now),
         chart=chart,
         prices=prices,
         next_statuses=workflow.NEXT[found.lead.status],
@@ -395,7 +316,11 @@ def lead(
     adapters: AdaptersDep,
     lead_id: FromPath[str],
 ) -> Template:
-    return _lead_page(request, current_user, db, adapters.clock.now(), _lead_id(lead_id))
+    return _lead_page(request, current_user, db, adapters.clock.now(), path_id(lead_id))
+
+
+# A change to a lead: (connection, account id, lead id, who, when) -> anything.
+Change = Callable[[Any, UUID, UUID, Actor, datetime], object]
 
 
 def _act(
@@ -405,23 +330,20 @@ def _act(
     adapters: AdaptersDep,
     lead_id: str,
     form: Mapping[str, str],
-    change: Callable[[Any, UUID, datetime], object],
+    change: Change,
 ) -> Template | Redirect:
     """Make a change to a lead the user may see, then back to its page (303); a change
     the core refuses shows the page again with the message at the field (400, or 409
     when the lead is not in a state for it)."""
-    wanted = _lead_id(lead_id)
+    wanted = path_id(lead_id)
     now = adapters.clock.now()
     try:
         with db.write() as conn:
             leads.get_visible(conn, user.account_id, wanted, _own(user))
-            change(conn, wanted, now)
-    except InvalidInput as exc:
-        return _lead_page(request, user, db, now, wanted, status=400, error=(exc.field, "invalid"), form=form)
-    except Conflict as exc:
-        return _lead_page(
-            request, user, db, now, wanted, status=409, error=(exc.field, "conflict"), form=form
-        )
+            change(conn, user.account_id, wanted, Actor("user", user.id), now)
+    except (InvalidInput, Conflict) as exc:
+        kind, status = ("conflict", 409) if isinstance(exc, Conflict) else ("invalid", 400)
+        return _lead_page(request, user, db, now, wanted, status=status, error=(exc.field, kind), form=form)
     return redirect(f"/leads/{wanted}")
 
 
@@ -434,18 +356,12 @@ def change_status(
     lead_id: FromPath[str],
     data: Form,
 ) -> Template | Redirect:
-    wanted_status, reason = data.get("status", ""), data.get("reason", "").strip() or None
-    return _act(
-        request,
-        current_user,
-        db,
-        adapters,
-        lead_id,
-        data,
-        lambda conn, wanted, at: leads.change_status(
-            conn, current_user.account_id, wanted, wanted_status, _actor(current_user), at, reason
-        ),
-    )
+    status, reason = data.get("status", ""), data.get("reason", "").strip() or None
+
+    def change(conn: Any, account_id: UUID, wanted: UUID, actor: Actor, at: datetime) -> object:
+        return leads.change_status(conn, account_id, wanted, status, actor, at, reason)
+
+    return _act(request, current_user, db, adapters, lead_id, data, change)
 
 
 @post("/leads/{lead_id:str}/reopen", sync_to_thread=True)
@@ -457,17 +373,7 @@ def reopen(
     lead_id: FromPath[str],
     data: Form,
 ) -> Template | Redirect:
-    return _act(
-        request,
-        current_user,
-        db,
-        adapters,
-        lead_id,
-        data,
-        lambda conn, wanted, at: leads.reopen(
-            conn, current_user.account_id, wanted, _actor(current_user), at
-        ),
-    )
+    return _act(request, current_user, db, adapters, lead_id, data, leads.reopen)
 
 
 @post("/leads/{lead_id:str}/assign", sync_to_thread=True)
@@ -483,16 +389,14 @@ def assign(
     """A manager hands the lead to an active user of the account (who is emailed)."""
     raw = data.get("assignee", "")
 
-    def assign_it(conn: Any, wanted: UUID, at: datetime) -> object:
+    def change(conn: Any, account_id: UUID, wanted: UUID, actor: Actor, at: datetime) -> object:
         try:
             assignee = UUID(raw)
         except ValueError:
             raise InvalidInput("assignee", "choose a user") from None
-        return leads.assign(
-            conn, manager.account_id, wanted, assignee, _actor(manager), at, public_url=settings.public_url
-        )
+        return leads.assign(conn, account_id, wanted, assignee, actor, at, public_url=settings.public_url)
 
-    return _act(request, manager, db, adapters, lead_id, data, assign_it)
+    return _act(request, manager, db, adapters, lead_id, data, change)
 
 
 @post("/leads/{lead_id:str}/notes", sync_to_thread=True)
@@ -505,17 +409,11 @@ def add_note(
     data: Form,
 ) -> Template | Redirect:
     text = data.get("text", "")
-    return _act(
-        request,
-        current_user,
-        db,
-        adapters,
-        lead_id,
-        data,
-        lambda conn, wanted, at: leads.add_note(
-            conn, current_user.account_id, wanted, text, _actor(current_user), at
-        ),
-    )
+
+    def change(conn: Any, account_id: UUID, wanted: UUID, actor: Actor, at: datetime) -> object:
+        return leads.add_note(conn, account_id, wanted, text, actor, at)
+
+    return _act(request, current_user, db, adapters, lead_id, data, change)
 
 
-ROUTES = [inbox, live, lead, change_status, reopen, assign, add_note]
+ROUTES = [inbox, inbox_live, lead, change_status, reopen, assign, add_note]

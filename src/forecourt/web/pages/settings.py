@@ -9,15 +9,14 @@ once, on the page that answers the POST that made it, and is never stored in cle
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
-from babel.dates import format_datetime
 from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -32,7 +31,8 @@ from forecourt.core.users.schemas import ROLES, User
 from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import WebhookFields
 from forecourt.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from forecourt.web.views import AdaptersDep, DbDep, Form, UserDep, language_of, page, redirect
+from forecourt.web import paging
+from forecourt.web.views import AdaptersDep, DbDep, Form, UserDep, formats, page, path_id, redirect
 
 SECTIONS = ("users", "routing", "crm", "webhooks", "keys")
 CRM_RECENT = 10  # deliveries shown under each CRM target
@@ -47,14 +47,6 @@ def time_zones() -> list[str]:
     return sorted(zone for zone in available_timezones() if "/" in zone or zone == "UTC")
 
 
-def _id(raw: str) -> UUID:
-    """An id from the path: one that is not a UUID names nothing here (404)."""
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound("Not found") from None
-
-
 @contextmanager
 def _theirs_is_not_found() -> Iterator[None]:
     """Another account's row is 404 in the workspace, as a missing one (the API says 403)."""
@@ -64,30 +56,27 @@ def _theirs_is_not_found() -> Iterator[None]:
         raise NotFound("Not found") from None
 
 
-def _problem(exc: InvalidInput | Conflict) -> dict[str, str]:
-    """The field a refused form gets its message next to, and which message (the
-    templates hold the words, in the person's language)."""
-    field = exc.field
-    if isinstance(exc, Conflict):
-        return {field: "taken"}
-    if "public address" in exc.message:
-        return {field: "private"}
-    if exc.message.startswith("give one of"):
-        return {field: "one_of"}
-    return {field: "invalid"}
+@dataclass(frozen=True)
+class Refused:
+    """A form the core refused, shown again (400) as it was sent, with the message next
+    to the field: `errors` maps the field to which message (the templates hold the
+    words, in the person's language)."""
 
+    errors: dict[str, str]
+    form: dict[str, str]
 
-def _when(request: Request[Any, Any, Any], zone: str) -> Callable[[datetime | None], str]:
-    """Times (stored as naive UTC) as the person reads them: in their language, in the
-    account's time zone."""
-    language, tz = language_of(request), ZoneInfo(zone)
-
-    def when(at: datetime | None) -> str:
-        if at is None:
-            return ""
-        return format_datetime(at.replace(tzinfo=UTC), "medium", tzinfo=tz, locale=language)
-
-    return when
+    @classmethod
+    def of(cls, exc: InvalidInput | Conflict, form: dict[str, str]) -> Refused:
+        field = exc.field
+        if isinstance(exc, Conflict):
+            problem = "taken"
+        elif "public address" in exc.message:
+            problem = "private"
+        elif exc.message.startswith("give one of"):
+            problem = "one_of"
+        else:
+            problem = "invalid"
+        return cls({field: problem}, form)
 
 
 def _section(
@@ -96,9 +85,13 @@ def _section(
     db: DbDep,
     template: str,
     status: int = 200,
+    *,
+    refused: Refused | None = None,
+    form: dict[str, str] | None = None,
     **context: Any,
 ) -> Template:
-    """A section's page, with what every section shows (the account, its time zone)."""
+    """A section's page, with what every section shows (the account, its time zone), and
+    its form: as `refused` (400), else as `form` gives it."""
     with db.read() as conn:
         account = accounts.require_account(conn, manager.account_id)
         zone = leads.settings(conn, manager.account_id).time_zone
@@ -106,11 +99,13 @@ def _section(
     return page(
         request,
         f"settings/{template}.html",
-        status=status,
+        status=400 if refused else status,
         account=account,
         sections=SECTIONS,
-        when=_when(request, zone),
+        when=formats(request, zone).when,
         done=done if done in DONE else None,
+        errors=refused.errors if refused else {},
+        form=refused.form if refused else form or {},
         **context,
     )
 
@@ -127,12 +122,10 @@ def _users_page(
     request: Request[Any, Any, Any],
     manager: User,
     db: DbDep,
+    refused: Refused | None = None,
     *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-    form: dict[str, str] | None = None,
     shown: tuple[User, str] | None = None,
-    refused: str | None = None,
+    refused_self: bool = False,
 ) -> Template:
     with db.read() as conn:
         found = users.list_users(conn, manager.account_id)
@@ -141,13 +134,13 @@ def _users_page(
         manager,
         db,
         "users",
-        status=status,
+        400 if refused_self else 200,
+        refused=refused,
+        form={"email": "", "name": "", "role": "sales"},
         users=found,
         roles=ROLES,
-        errors=errors or {},
-        form=form or {"email": "", "name": "", "role": "sales"},
         shown=shown,
-        refused=refused,
+        refused_self=refused_self,
     )
 
 
@@ -167,7 +160,7 @@ def add_user(request: Request[Any, Any, Any], manager: UserDep, db: DbDep, data:
         with db.write() as conn:
             created = users.create_user(conn, new, password or None)
     except (InvalidInput, Conflict) as exc:
-        return _users_page(request, manager, db, status=400, errors=_problem(exc), form=form)
+        return _users_page(request, manager, db, Refused.of(exc, form))
     if created.password is None:
         return redirect("/settings/users?done=added")
     return _users_page(request, manager, db, shown=(created.user, created.password))
@@ -180,9 +173,9 @@ def set_active(
     active = data.get("active") == "true"
     try:
         with db.write() as conn:
-            users.set_active(conn, _id(user_id), active, account_id=manager.account_id, by=manager.id)
+            users.set_active(conn, path_id(user_id), active, account_id=manager.account_id, by=manager.id)
     except InvalidInput:  # themselves: said on the page
-        return _users_page(request, manager, db, status=400, refused="self")
+        return _users_page(request, manager, db, refused_self=True)
     return redirect(f"/settings/users?done={'activated' if active else 'deactivated'}")
 
 
@@ -192,7 +185,7 @@ def reset_password(
 ) -> Template:
     """A new generated password, shown once on this answer; the old one stops working."""
     with db.write() as conn:
-        reset = users.reset_password(conn, _id(user_id), account_id=manager.account_id)
+        reset = users.reset_password(conn, path_id(user_id), account_id=manager.account_id)
     assert reset.password is not None
     return _users_page(request, manager, db, shown=(reset.user, reset.password))
 
@@ -204,16 +197,13 @@ def _routing_page(
     request: Request[Any, Any, Any],
     manager: User,
     db: DbDep,
-    *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-    form: dict[str, str] | None = None,
+    refused: Refused | None = None,
 ) -> Template:
     with db.read() as conn:
         current = leads.settings(conn, manager.account_id)
         routes = leads.routes(conn, manager.account_id)
         sales = [user for user in users.list_users(conn, manager.account_id) if user.role == "sales"]
-    shown = form or {
+    shown = {
         "time_zone": current.time_zone,
         "unactioned_minutes": str(current.unactioned_minutes),
         "max_reassignments": str(current.max_reassignments),
@@ -224,9 +214,8 @@ def _routing_page(
         manager,
         db,
         "routing",
-        status=status,
+        refused=refused,
         form=shown,
-        errors=errors or {},
         zones=time_zones(),
         origins=ORIGINS,
         routes=routes,
@@ -267,7 +256,7 @@ def save_routing(
             leads.configure(conn, manager.account_id, now, **changes)
             leads.start_sweep(conn, now)
     except InvalidInput as exc:
-        return _routing_page(request, manager, db, status=400, errors=_problem(exc), form=form)
+        return _routing_page(request, manager, db, Refused.of(exc, form))
     return redirect("/settings/routing?done=saved")
 
 
@@ -302,10 +291,7 @@ def _crm_page(
     request: Request[Any, Any, Any],
     manager: User,
     db: DbDep,
-    *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-    form: dict[str, str] | None = None,
+    refused: Refused | None = None,
 ) -> Template:
     with db.read() as conn:
         found = [
@@ -317,10 +303,9 @@ def _crm_page(
         manager,
         db,
         "crm",
-        status=status,
+        refused=refused,
+        form={"name": "", "email": "", "url": ""},
         targets=found,
-        errors=errors or {},
-        form=form or {"name": "", "email": "", "url": ""},
     )
 
 
@@ -343,14 +328,14 @@ def add_target(
         with db.write() as conn:
             crm.add_target(conn, manager.account_id, *checked)
     except InvalidInput as exc:
-        return _crm_page(request, manager, db, status=400, errors=_problem(exc), form=form)
+        return _crm_page(request, manager, db, Refused.of(exc, form))
     return redirect("/settings/crm?done=added")
 
 
 @post("/settings/crm/{target_id:str}/remove", sync_to_thread=True)
 def remove_target(manager: UserDep, db: DbDep, target_id: FromPath[str]) -> Redirect:
     with db.write() as conn:
-        crm.remove_target(conn, _id(target_id), manager.account_id)
+        crm.remove_target(conn, path_id(target_id), manager.account_id)
     return redirect("/settings/crm?done=removed")
 
 
@@ -361,10 +346,8 @@ def _webhooks_page(
     request: Request[Any, Any, Any],
     manager: User,
     db: DbDep,
+    refused: Refused | None = None,
     *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-    form: dict[str, str] | None = None,
     secret: tuple[str, str] | None = None,
 ) -> Template:
     with db.read() as conn:
@@ -374,10 +357,9 @@ def _webhooks_page(
         manager,
         db,
         "webhooks",
-        status=status,
+        refused=refused,
+        form={"name": "", "endpoint": ""},
         webhooks=found,
-        errors=errors or {},
-        form=form or {"name": "", "endpoint": ""},
         secret=secret,
     )
 
@@ -401,15 +383,37 @@ def add_webhook(
             account = accounts.require_account(conn, manager.account_id)
             created = webhooks.create(conn, manager.account_id, account.region, fields)
     except InvalidInput as exc:
-        return _webhooks_page(request, manager, db, status=400, errors=_problem(exc), form=form)
+        return _webhooks_page(request, manager, db, Refused.of(exc, form))
     return _webhooks_page(request, manager, db, secret=(created.webhook.name, created.secret))
 
 
-def _page_number(request: Request[Any, Any, Any]) -> int:
-    raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise InvalidInput("page", "page must be a whole number from 1")
-    return int(raw)
+def _webhook_page(
+    request: Request[Any, Any, Any],
+    manager: User,
+    db: DbDep,
+    webhook_id: str,
+    *,
+    status: int = 200,
+    pending: bool = False,
+) -> Template:
+    number = paging.page_number(request.query_params)
+    with db.read() as conn, _theirs_is_not_found():
+        webhook = webhooks.get(conn, manager.account_id, webhook_id)
+        found = webhooks.deliveries(
+            conn, manager.account_id, webhook_id, offset=(number - 1) * DELIVERIES_PAGE, limit=DELIVERIES_PAGE
+        )
+    return _section(
+        request,
+        manager,
+        db,
+        "webhook",
+        status,
+        webhook=webhook,
+        deliveries=found,
+        number=number,
+        page_count=paging.page_count(found.total, DELIVERIES_PAGE),
+        pending=pending,
+    )
 
 
 @get("/settings/webhooks/{webhook_id:str}", sync_to_thread=True)
@@ -417,20 +421,7 @@ def webhook_page(
     request: Request[Any, Any, Any], manager: UserDep, db: DbDep, webhook_id: FromPath[str]
 ) -> Template:
     """A webhook's deliveries, newest first, a page at a time; re-send and ping here."""
-    try:
-        number = _page_number(request)
-    except InvalidInput:
-        back = f"/settings/webhooks/{webhook_id}"
-        return _section(request, manager, db, "bad_filter", 400, field="page", back=back)
-    with db.read() as conn, _theirs_is_not_found():
-        webhook = webhooks.get(conn, manager.account_id, webhook_id)
-        found = webhooks.deliveries(
-            conn, manager.account_id, webhook_id, offset=(number - 1) * DELIVERIES_PAGE, limit=DELIVERIES_PAGE
-        )
-    count = max(1, -(-found.total // DELIVERIES_PAGE))
-    return _section(
-        request, manager, db, "webhook", webhook=webhook, deliveries=found, number=number, page_count=count
-    )
+    return _webhook_page(request, manager, db, webhook_id)
 
 
 @post("/settings/webhooks/{webhook_id:str}/ping", sync_to_thread=True)
@@ -454,8 +445,7 @@ def resend(
             webhook = webhooks.get(conn, manager.account_id, webhook_id)
             webhooks.resend(conn, manager.account_id, webhook_id, delivery_id)
     except Conflict:  # still pending: said on the page
-        back = f"/settings/webhooks/{webhook_id}"
-        return _section(request, manager, db, "bad_filter", 409, field="pending", back=back)
+        return _webhook_page(request, manager, db, webhook_id, status=409, pending=True)
     return redirect(f"/settings/webhooks/{webhook.id}?done=resent")
 
 

@@ -9,15 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from babel import Locale
-from babel.dates import format_skeleton
-from babel.numbers import format_currency, format_decimal
 from litestar import Request, get
 from litestar.response import Template
 from qs_codec import EncodeOptions, ListFormat, decode, encode
 
 from forecourt.core.accounts import service as accounts
-from forecourt.core.crm.service import CURRENCY
 from forecourt.core.inventory import filters, reference
 from forecourt.core.inventory import i18n as labels
 from forecourt.core.inventory import service as inventory
@@ -25,7 +21,8 @@ from forecourt.core.inventory.schemas import Values
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.inventory_fields import BY_NAME
 from forecourt.kit.text import is_whole_number
-from forecourt.web.views import DbDep, UserDep, language_of, page
+from forecourt.web.format import Formats
+from forecourt.web.views import DbDep, UserDep, formats, language_of, page
 
 PAGE = 25
 LARGEST = 2**31 - 1  # what the kilometres column holds; prices beyond it are not cars
@@ -118,18 +115,7 @@ def query_string(params: Mapping[str, Any]) -> str:
     return str(encode(dict(params), EncodeOptions(encode=False, list_format=ListFormat.BRACKETS)))
 
 
-def _price(value: float, currency: str, language: str) -> str:
-    if float(value).is_integer():  # whole prices without the cents
-        pattern = Locale.parse(language).currency_formats["standard"].pattern.split(";")[0]
-        return str(
-            format_currency(
-                value, currency, pattern.replace(".00", ""), locale=language, currency_digits=False
-            )
-        )
-    return str(format_currency(value, currency, locale=language))
-
-
-def _row(vehicle: Values, currency: str, language: str) -> dict[str, Any]:
+def _row(vehicle: Values, region: str, fmt: Formats) -> dict[str, Any]:
     first = vehicle.get("firstRegistration")
     km, price = vehicle.get("kilometers"), vehicle.get("price")
     fuel, state = vehicle.get("fuelType"), vehicle.get("vehicleState")
@@ -138,11 +124,11 @@ def _row(vehicle: Values, currency: str, language: str) -> dict[str, Any]:
         "make": vehicle.get("makeName", ""),
         "model": vehicle.get("modelName", ""),
         "version": vehicle.get("modelVersion"),
-        "first_registration": format_skeleton("yMM", first, locale=language) if first else None,
-        "km": f"{format_decimal(km, locale=language)} km" if km is not None else None,
-        "price": _price(price, currency, language) if price is not None else None,
-        "fuel": labels.label(language, "fuelType", fuel) if fuel else None,
-        "state": labels.label(language, "vehicleState", state) if state else None,
+        "first_registration": fmt.skeleton(first, "yMM") if first else None,
+        "km": f"{fmt.number(km)} km" if km is not None else None,
+        "price": fmt.money(price, region) if price is not None else None,
+        "fuel": labels.label(fmt.language, "fuelType", fuel) if fuel else None,
+        "state": labels.label(fmt.language, "vehicleState", state) if state else None,
     }
 
 
@@ -181,7 +167,6 @@ def stock(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep) -> 
         account = accounts.require_account(conn, current_user.account_id)
         found = inventory.search(conn, current_user.account_id, query) if error is None else None
         makes, models = inventory.makes_and_models(conn, current_user.account_id, _make(form.values["make"]))
-    currency = CURRENCY.get(account.region, "AUD")
     filtered = any(form.values[name] for name in FIELDS if name not in ("sort", "offset"))
     return page(
         request,
@@ -194,7 +179,7 @@ def stock(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep) -> 
         total=found.total if found else 0,
         offset=query.offset,
         limit=query.limit,
-        rows=[_row(v, currency, language) for v in found.vehicles] if found else [],
+        rows=[_row(v, account.region, formats(request)) for v in found.vehicles] if found else [],
         fuels=[(key, labels.label(language, "fuelType", key)) for key in FUELS],
         states=[(key, labels.label(language, "vehicleState", key)) for key in STATES],
         sorts=list(SORTS),

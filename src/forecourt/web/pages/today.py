@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
 from typing import Any
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
-from babel.numbers import format_decimal
 from litestar import Request, get
 from litestar.response import Template
 
@@ -17,12 +12,12 @@ from forecourt.core.accounts import service as accounts
 from forecourt.core.leads import service as leads
 from forecourt.core.leads import stats
 from forecourt.core.uploads import service as uploads
-from forecourt.kit.errors import InvalidInput
 from forecourt.kit.vehicles import parse_region
-from forecourt.web import auth, charts
-from forecourt.web.views import AdaptersDep, DbDep, SettingsDep, UserDep, language_of, page
+from forecourt.web import charts, live
+from forecourt.web.views import AdaptersDep, DbDep, SettingsDep, UserDep, formats, page
 
 UNACTIONED_SHOWN = 10
+LIVE_PATH = "/today/uploads"
 # Bar colours by origin, each at least 3:1 against the white card (WCAG 1.4.11):
 # #0b5cad 6.6:1, #b3541e 4.9:1, #2e7d32 5.1:1.
 COLOURS = {"sighting": "#0b5cad", "opportunity": "#b3541e", "enquiry": "#2e7d32"}
@@ -40,21 +35,13 @@ def today(
     now = adapters.clock.now()
     with db.read() as conn:
         account = accounts.require_account(conn, account_id)
-        zone = ZoneInfo(leads.settings(conn, account_id).time_zone)
+        zone = leads.settings(conn, account_id).time_zone
         new_leads = leads.new_since_yesterday(conn, account_id, now, own)
         waiting_count, waiting = leads.waiting(conn, account_id, own, UNACTIONED_SHOWN)
         since, speed = stats.speed(conn, account_id, now, own)
         daily = stats.daily_by_origin(conn, account_id, now, own)
         running = uploads.in_progress(conn, account_id, parse_region(account.region))
-    language = language_of(request)
-    when = _when(zone, language)
-
-    def day(value: date, skeleton: str = "MMMd") -> str:
-        return str(format_skeleton(skeleton, value, locale=language))
-
-    def seconds(value: float | None) -> str:
-        return "" if value is None else format_timedelta(timedelta(seconds=value), locale=language)
-
+    fmt = formats(request, zone, now)
     weeks = range(0, len(daily.days), 7)
     # Room on the right for the last day's label, centred under the last bar.
     chart = charts.stacked_bars(daily.counts, labelled=[*weeks, len(daily.days) - 1], margin=(10, 24, 28, 40))
@@ -65,41 +52,27 @@ def today(
         account=account,
         new_leads=new_leads,
         waiting_count=waiting_count,
-        waiting=[
-            (lead, when(lead.created_at), format_timedelta(now - lead.created_at, locale=language))
-            for lead in waiting
-        ],
+        waiting=[(lead, fmt.when(lead.created_at, "short"), fmt.since(lead.created_at)) for lead in waiting],
         speed=speed,
-        speed_since=format_date(since.replace(tzinfo=UTC).astimezone(zone), "medium", locale=language),
-        median=seconds(speed.median_seconds),
-        p90=seconds(speed.p90_seconds),
+        speed_since=fmt.day(since.replace(tzinfo=UTC).astimezone(fmt.zone)),
+        median=fmt.duration(speed.median_seconds),
+        p90=fmt.duration(speed.p90_seconds),
         chart=chart,
         colours=COLOURS,
         daily=daily,
-        day_names=[day(d) for d in daily.days],
-        day_long=[day(d, "yMMMEd") for d in daily.days],
+        day_names=[fmt.skeleton(d, "MMMd") for d in daily.days],
+        day_long=[fmt.skeleton(d, "yMMMEd") for d in daily.days],
         totals=totals,
-        chart_total=format_decimal(sum(totals), locale=language),
-        first_day=format_date(daily.days[0], "medium", locale=language),
-        last_day=format_date(daily.days[-1], "medium", locale=language),
-        running=[(upload, when(upload.created_at)) for upload in running],
-        live_url=_live_url(now) if running else None,
+        chart_total=fmt.number(sum(totals)),
+        first_day=fmt.day(daily.days[0]),
+        last_day=fmt.day(daily.days[-1]),
+        running=[(upload, fmt.when(upload.created_at, "short")) for upload in running],
+        live_url=live.poll_url(LIVE_PATH, now) if running else None,
         paused=False,
     )
 
 
-def _when(zone: ZoneInfo, language: str) -> Callable[[datetime], str]:
-    def when(at: datetime) -> str:
-        return format_datetime(at.replace(tzinfo=UTC), "short", tzinfo=zone, locale=language)
-
-    return when
-
-
-def _live_url(opened: datetime) -> str:
-    return "/today/uploads?" + urlencode({"opened": opened.isoformat()})
-
-
-@get("/today/uploads", sync_to_thread=True)
+@get(LIVE_PATH, sync_to_thread=True)
 def uploads_live(
     request: Request[Any, Any, Any],
     current_user: UserDep,
@@ -108,27 +81,21 @@ def uploads_live(
     settings: SettingsDep,
 ) -> Template:
     """Today's uploads in progress again, for htmx to swap in while any is running (it
-    stops asking once none is). Each poll is a request of the session, which restarts its
-    idle time: after half the idle timeout since the page was `opened`, the answer is 286,
-    on which htmx stops polling, and the part says so; a page left open does not keep a
-    session alive."""
+    stops asking once none is), under the polling rule of web/live.py."""
     now = adapters.clock.now()
-    try:
-        opened = datetime.fromisoformat(request.query_params.get("opened", ""))
-    except ValueError:
-        raise InvalidInput("opened", "opened must be a time") from None
+    opened = live.opened(request.query_params)
     with db.read() as conn:
         account = accounts.require_account(conn, current_user.account_id)
-        zone = ZoneInfo(leads.settings(conn, account.id).time_zone)
+        zone = leads.settings(conn, account.id).time_zone
         running = uploads.in_progress(conn, account.id, parse_region(account.region))
-    when = _when(zone, language_of(request))
-    paused = now - opened.replace(tzinfo=None) >= auth.idle(settings) / 2
+    fmt = formats(request, zone)
+    paused = live.paused(opened, now, settings)
     return page(
         request,
         "_today_uploads.html",
-        status=286 if paused else 200,
-        running=[(upload, when(upload.created_at)) for upload in running],
-        live_url=None if paused or not running else _live_url(opened),
+        status=live.STOPPED if paused else 200,
+        running=[(upload, fmt.when(upload.created_at, "short")) for upload in running],
+        live_url=None if paused or not running else live.poll_url(LIVE_PATH, opened),
         paused=paused,
     )
 

@@ -11,19 +11,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 from uuid import UUID
 
-from babel.dates import format_datetime
-from babel.numbers import format_decimal
 from litestar import Request, get, post
 from litestar.concurrency import sync_to_thread
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
+from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.adapters import Adapters
 from forecourt.core.uploads import files
@@ -40,7 +39,9 @@ from forecourt.core.users.schemas import User
 from forecourt.db.engine import Database
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.vehicles import Region, parse_region
-from forecourt.web.views import AdaptersDep, DbDep, Form, SettingsDep, UserDep, language_of, page, redirect
+from forecourt.web import live, paging
+from forecourt.web.format import Formats
+from forecourt.web.views import AdaptersDep, DbDep, Form, SettingsDep, UserDep, formats, page, redirect
 
 PAGE_SIZE = 25
 ERRORS_PAGE_SIZE = 50
@@ -56,26 +57,6 @@ def _region(db: Database, user: User) -> Region:
         return parse_region(accounts.require_account(conn, user.account_id).region)
 
 
-def _page_number(raw: str | None) -> int:
-    """`?page=` as a number from 1; anything else is a 400 naming the field."""
-    if raw is None or raw == "":
-        return 1
-    # isascii: "²" is a digit to isdigit but not to int(); the length keeps int() cheap.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 7) or int(raw) < 1:
-        raise InvalidInput("page", "page must be a whole number from 1")
-    return int(raw)
-
-
-def _when(value: datetime | None, language: str) -> str:
-    if value is None:
-        return ""
-    return format_datetime(value.replace(tzinfo=UTC), "medium", tzinfo=UTC, locale=language) + " UTC"
-
-
-def _number(value: int, language: str) -> str:
-    return str(format_decimal(value, locale=language))
-
-
 def _percent(upload: Upload) -> int:
     if upload.status == COMPLETED:
         return 100
@@ -83,20 +64,20 @@ def _percent(upload: Upload) -> int:
     return min(100, upload.total_processed_customers * 100 // total) if total else 0
 
 
-def _shown(upload: Upload, language: str) -> dict[str, Any]:
-    """An upload as the templates show it."""
+def _shown(upload: Upload, fmt: Formats) -> dict[str, Any]:
+    """An upload as the templates show it (its times in UTC: uploads are the API's)."""
     return {
         "id": str(upload.id),
         "name": upload.name or str(upload.id),
         "status": upload.status,
         "finished": upload.status in FINISHED,
-        "created": _when(upload.created_at, language),
+        "created": fmt.when(upload.created_at) + " UTC" if upload.created_at else "",
         "total": upload.total_uploaded_customers,
         "processed": upload.total_processed_customers,
         "errors": upload.total_errors,
-        "total_text": _number(upload.total_uploaded_customers, language),
-        "processed_text": _number(upload.total_processed_customers, language),
-        "errors_text": _number(upload.total_errors, language),
+        "total_text": fmt.number(upload.total_uploaded_customers),
+        "processed_text": fmt.number(upload.total_processed_customers),
+        "errors_text": fmt.number(upload.total_errors),
         "percent": _percent(upload),
     }
 
@@ -117,15 +98,15 @@ def _list_page(
         found = uploads.list_page(
             conn, user.account_id, region, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
-    language = language_of(request)
+    fmt = formats(request)
     return page(
         request,
         "uploads.html",
         status=status,
-        uploads=[_shown(u, language) for u in found.uploads],
+        uploads=[_shown(u, fmt) for u in found.uploads],
         total=found.total,
         number=number,
-        page_count=max(1, -(-found.total // PAGE_SIZE)),
+        page_count=paging.page_count(found.total, PAGE_SIZE),
         error=error,
         max_megabytes=MAX_FILE_BYTES // (1024 * 1024),
         file_error=file_error,
@@ -137,7 +118,7 @@ def _list_page(
 def upload_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbDep) -> Template:
     """The account's uploads, newest first, and the form to upload a file."""
     try:
-        number = _page_number(request.query_params.get("page"))
+        number = paging.page_number(request.query_params)
     except InvalidInput as exc:
         return _list_page(request, db, current_user, error=exc.message, status=400)
     return _list_page(request, db, current_user, number=number)
@@ -188,13 +169,12 @@ def _preview(
     with db.read() as conn:
         draft = uploads.get_draft(conn, user.account_id, region, draft_id, adapters.clock.now())
     targets = chosen.targets if chosen and len(chosen.targets) == len(draft.columns) else draft.suggested
-    language = language_of(request)
     return page(
         request,
         "upload_preview.html",
         status=400 if error else 200,
         draft=draft,
-        row_count_text=_number(draft.row_count, language),
+        row_count_text=formats(request).number(draft.row_count),
         columns=[
             (column, target, next((cells[n] for _, cells in draft.rows if cells[n]), ""))
             for n, (column, target) in enumerate(zip(draft.columns, targets, strict=True))
@@ -272,13 +252,23 @@ def _upload(db: Database, user: User, upload_id: str) -> tuple[Region, Upload]:
 
 
 def _detail(
-    request: Request[Any, Any, Any], db: Database, user: User, upload_id: str, *, fragment: bool
+    request: Request[Any, Any, Any],
+    db: Database,
+    user: User,
+    upload_id: str,
+    now: datetime,
+    settings: Settings | None = None,
 ) -> Template:
+    """The upload's page, or with `settings` its live part, polled while the upload runs
+    under the polling rule of web/live.py."""
+    fragment = settings is not None
     try:
-        number = _page_number(request.query_params.get("page"))
+        number = paging.page_number(request.query_params)
         error = None
     except InvalidInput as exc:
         number, error = 1, exc.message
+    opened = live.opened(request.query_params) if fragment else now
+    paused = settings is not None and live.paused(opened, now, settings)
     region, upload = _upload(db, user, upload_id)
     with db.read() as conn:
         found = uploads.file_errors(
@@ -289,34 +279,48 @@ def _detail(
             offset=(number - 1) * ERRORS_PAGE_SIZE,
             limit=ERRORS_PAGE_SIZE,
         )
+    polled = {"page": str(number)} if number > 1 else {}
     return page(
         request,
         "upload_live.html" if fragment else "upload.html",
-        status=400 if error else 200,
+        status=live.STOPPED if paused else 400 if error else 200,
         fragment=fragment,
-        upload=_shown(upload, language_of(request)),
+        paused=paused,
+        live_url=None
+        if paused or upload.status in FINISHED
+        else live.poll_url(f"/uploads/{upload.id}/progress", opened, polled),
+        upload=_shown(upload, formats(request)),
         row_errors=found.errors,
         error_total=found.total,
         number=number,
-        page_count=max(1, -(-found.total // ERRORS_PAGE_SIZE)),
+        page_count=paging.page_count(found.total, ERRORS_PAGE_SIZE),
         error=error,
     )
 
 
 @get("/uploads/{upload_id:str}", sync_to_thread=True)
 def upload_detail(
-    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, upload_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    upload_id: FromPath[str],
 ) -> Template:
     """An upload: its progress (live while it runs), Cancel, and its errors."""
-    return _detail(request, db, current_user, upload_id, fragment=False)
+    return _detail(request, db, current_user, upload_id, adapters.clock.now())
 
 
 @get("/uploads/{upload_id:str}/progress", sync_to_thread=True)
 def upload_progress(
-    request: Request[Any, Any, Any], current_user: UserDep, db: DbDep, upload_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    current_user: UserDep,
+    db: DbDep,
+    adapters: AdaptersDep,
+    settings: SettingsDep,
+    upload_id: FromPath[str],
 ) -> Template:
     """The live part of the upload's page, polled by htmx every second until it is finished."""
-    return _detail(request, db, current_user, upload_id, fragment=True)
+    return _detail(request, db, current_user, upload_id, adapters.clock.now(), settings)
 
 
 @post("/uploads/{upload_id:str}/cancel", sync_to_thread=True)
