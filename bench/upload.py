@@ -311,7 +311,17 @@ class MemorySampler(threading.Thread):
 
 
 class Server:
-    def __init__(self, url: str, workdir: Path, chunk_rows: int | None, body_size: int) -> None:
+    """`forecourt serve` on a free loopback port, its output in workdir/serve.log; with the
+    embedded worker unless `extra_env` says otherwise (its FORECOURT_* settings go last)."""
+
+    def __init__(
+        self,
+        url: str,
+        workdir: Path,
+        chunk_rows: int | None,
+        body_size: int,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "serve.log"
@@ -323,6 +333,7 @@ class Server:
         }
         if chunk_rows:
             env["FORECOURT_UPLOAD_CHUNK_ROWS"] = str(chunk_rows)
+        env.update(extra_env or {})
         command = [sys.executable, "-m", "forecourt", "serve", "--port", str(self.port)]
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(
