@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -129,15 +130,35 @@ class Workspace:
             return accounts.issue_credential(conn, UUID(of.account_id), "api").api_key
 
 
+@contextmanager
+def serving(
+    db: Database,
+    database_url: str,
+    cli: Cli,
+    clock: MovableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    embedded_worker: bool = False,
+    **settings: Any,
+) -> Iterator[Workspace]:
+    """The app on a loopback socket over the test database, with cheap password hashes;
+    with `embedded_worker`, its worker thread too, as `forecourt serve` runs it."""
+    monkeypatch.setattr(passwords, "hasher", CHEAP)
+    chosen = settings_for(database_url, **settings)
+    outside = bootstrap.adapters(chosen, db, clock)
+    hooks: dict[str, Any] = {}
+    if embedded_worker:
+        worker = bootstrap.worker(chosen, db, outside)
+        hooks = {"on_startup": [worker.start_thread], "on_shutdown": [worker.shutdown]}
+    with running_server(bootstrap.app(chosen, db, outside, **hooks)) as url:
+        yield Workspace(url, clock, cli, db)
+
+
 @pytest.fixture
 def workspace(
     db: Database, database_url: str, cli: Cli, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Workspace]:
-    monkeypatch.setattr(passwords, "hasher", CHEAP)
-    settings = settings_for(database_url)
-    app = bootstrap.app(settings, db, bootstrap.adapters(settings, db, clock))
-    with running_server(app) as url:
-        yield Workspace(url, clock, cli, db)
+    with serving(db, database_url, cli, clock, monkeypatch) as served:
+        yield served
 
 
 def new_context(browser: Browser, workspace: Workspace, locale: str = "en-GB") -> BrowserContext:

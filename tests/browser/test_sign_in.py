@@ -39,7 +39,6 @@ def test_a_manager_made_with_the_cli_signs_in_and_sees_today(page: Page, workspa
     expect(page.get_by_role("link", name="Today")).to_have_attribute("aria-current", "page")
     expect(page.get_by_text("Settings")).to_be_visible()  # a manager's
     assert serious_violations(page) == []
-    screenshot(page, "today")
 
 
 def test_a_wrong_password_shows_the_form_again_with_a_message(page: Page, workspace: Workspace) -> None:
@@ -141,7 +140,6 @@ def test_german_from_accept_language_and_from_the_language_switch(
     expect(page.get_by_text("Seit gestern keine neuen Leads.", exact=False)).to_be_visible()
     expect(page.get_by_text("Einstellungen")).to_have_count(0)  # not a manager
     assert serious_violations(page) == []
-    screenshot(page, "today-de")
     english.close()
 
 
