@@ -15,9 +15,10 @@ sightings, each with its listing and sighting; the rest opportunities and enquir
 nearly all acted on but some of the last fortnight's, assigned among the salespeople
 (2% not); a timeline entry each; uploads finished and in progress; `--vehicles` in
 stock (bench/inventory.py's import), `--contacts` CRM contacts (bench/crm.py's) and
-`--checks` vehicle checks (bench/checks.py's). PostgreSQL then gets VACUUM ANALYZE (as
-autovacuum would do). Then `forecourt serve` (no embedded worker) on a loopback port; a
-manager and a salesperson sign in through the form.
+`--checks` vehicle checks (bench/checks.py's, in batches of 500 vehicles as the Sync API
+takes them). PostgreSQL then gets VACUUM ANALYZE (as autovacuum would do). Then
+`forecourt serve` (no embedded worker) on a loopback port; a manager and a salesperson
+sign in through the form.
 
 Timed: `--rounds` rounds, after `--warmup`; each round requests every page once, in turn,
 so that the machine's load falls on all of them alike. Server time is the time to the
@@ -188,7 +189,8 @@ def _seed(db: Database, args: argparse.Namespace, rng: random.Random) -> Seeded:
     # The other pages' data, with the other benchmarks' generators.
     import_stock(db, account.id, args.vehicles, args.seed)
     store_contacts(db, account.id, args.contacts, rng)
-    store_checks(db, account.id, fleet(args.checks // 2, rng), args.checks)
+    # Batches as the Sync API takes them: 500 vehicles, two resources each.
+    store_checks(db, account.id, fleet(args.checks // 2, rng), args.checks, per_batch=1000)
     log(f"  {args.vehicles:,} vehicles, {args.contacts:,} contacts, {args.checks:,} checks")
     if db.engine.dialect.name == "postgresql":
         # What autovacuum does to freshly loaded tables: statistics, and the visibility map
