@@ -913,6 +913,24 @@ def workspace(keep: bool) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def database_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a benchmark over a database of its own (see `fresh_database`)."""
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    parser.add_argument("--reset-schema", action="store_true", help="DROP the PostgreSQL schema first")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+
+
+@contextlib.contextmanager
+def fresh_database(args: argparse.Namespace) -> Iterator[tuple[str, str, Path]]:
+    """A temporary directory and an empty, migrated database in it (or at --database-url):
+    (url, backend, directory)."""
+    with workspace(args.keep) as workdir:
+        url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+        backend = backend_of(url)
+        prepare_database(url, backend, args.reset_schema)
+        yield url, backend, workdir
+
+
 def main() -> None:
     args = arguments()
     with workspace(args.keep) as workdir:

@@ -68,12 +68,11 @@ from upload import (
     FIRST,
     LAST,
     Server,
-    backend_of,
     backend_version,
+    database_arguments,
+    fresh_database,
     log,
-    prepare_database,
     source_revision,
-    workspace,
 )
 
 from forecourt.core.accounts import service as accounts
@@ -584,18 +583,13 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--live", type=int, default=20, help="leads timed into the open inbox (0: none)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
-    parser.add_argument("--reset-schema", action="store_true", help="DROP the PostgreSQL schema first")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    database_arguments(parser)
     return parser.parse_args()
 
 
 def main() -> None:
     args = arguments()
-    with workspace(args.keep) as workdir:
-        url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
-        backend = backend_of(url)
-        prepare_database(url, backend, args.reset_schema)
+    with fresh_database(args) as (url, backend, workdir):
         outcome = run(args, url, workdir)
         ok = report(args, outcome, f"{backend} {backend_version(url, backend)}")
         ok = ok and len(outcome["live"]) == args.live
