@@ -56,14 +56,17 @@ def fleet(count: int, rng: random.Random) -> list[CheckedVehicle]:
     ]
 
 
-def store(db: Database, account_id: Any, vehicles: list[CheckedVehicle], total: int) -> None:
-    """`total` finished checks: two resources per vehicle, a tenth of them checked twice."""
+def store(
+    db: Database, account_id: Any, vehicles: list[CheckedVehicle], total: int, per_batch: int = CHUNK
+) -> None:
+    """`total` finished checks: two resources per vehicle, a tenth of them checked twice;
+    `per_batch` checks a batch (the Sync API takes 500 vehicles a batch: 1,000 checks)."""
     rows = [(r, v) for v in vehicles for r in (1, 3)]
     rows += rows[: total - len(rows)]  # the repeats: an older batch, the same vehicles
     started = datetime(2026, 1, 1)
-    for start in range(0, len(rows), CHUNK):
-        piece = rows[start : start + CHUNK]
-        batch_id, when = new_id(), started + timedelta(minutes=start // CHUNK)
+    for start in range(0, len(rows), per_batch):
+        piece = rows[start : start + per_batch]
+        batch_id, when = new_id(), started + timedelta(minutes=start // per_batch)
         with db.write() as conn:
             conn.execute(
                 check_batches.insert().values(

@@ -99,15 +99,20 @@ def latency_arguments(doc: str | None, what: str, default: int) -> argparse.Argu
 def fill(db: Database, count: int, seed: int) -> tuple[Any, str]:
     with db.write() as conn:
         account, key = accounts.create_account(conn, f"Dealer {seed}", "au")
+    import_stock(db, account.id, count, seed)
+    return account, key.api_key
+
+
+def import_stock(db: Database, account_id: Any, count: int, seed: int) -> None:
+    """`count` generated vehicles imported into the account's stock, as the CLI does."""
     records = enumerate(demo.vehicles(count, seed), start=1)
     done = 0
     while batch := list(islice(records, BATCH)):
         with db.write() as conn:
-            inventory.import_records(conn, account.id, batch)
+            inventory.import_records(conn, account_id, batch)
         done += len(batch)
         if done % 100_000 == 0:
             log(f"  {done:,} vehicles")
-    return account, key.api_key
 
 
 def captured_sql(db: Database, run: Callable[[Connection], Any], table: str) -> list[tuple[str, Any]]:

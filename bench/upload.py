@@ -311,7 +311,17 @@ class MemorySampler(threading.Thread):
 
 
 class Server:
-    def __init__(self, url: str, workdir: Path, chunk_rows: int | None, body_size: int) -> None:
+    """`forecourt serve` on a free loopback port, its output in workdir/serve.log; with the
+    embedded worker unless `extra_env` says otherwise (its FORECOURT_* settings go last)."""
+
+    def __init__(
+        self,
+        url: str,
+        workdir: Path,
+        chunk_rows: int | None,
+        body_size: int,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "serve.log"
@@ -323,6 +333,7 @@ class Server:
         }
         if chunk_rows:
             env["FORECOURT_UPLOAD_CHUNK_ROWS"] = str(chunk_rows)
+        env.update(extra_env or {})
         command = [sys.executable, "-m", "forecourt", "serve", "--port", str(self.port)]
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(
@@ -900,6 +911,24 @@ def workspace(keep: bool) -> Iterator[Path]:
             log(f"kept {path}")
         else:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def database_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a benchmark over a database of its own (see `fresh_database`)."""
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    parser.add_argument("--reset-schema", action="store_true", help="DROP the PostgreSQL schema first")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+
+
+@contextlib.contextmanager
+def fresh_database(args: argparse.Namespace) -> Iterator[tuple[str, str, Path]]:
+    """A temporary directory and an empty, migrated database in it (or at --database-url):
+    (url, backend, directory)."""
+    with workspace(args.keep) as workdir:
+        url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+        backend = backend_of(url)
+        prepare_database(url, backend, args.reset_schema)
+        yield url, backend, workdir
 
 
 def main() -> None:

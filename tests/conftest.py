@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -35,12 +36,19 @@ from forecourt.cli.main import app
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.accounts.schemas import Account
+from forecourt.core.customers import service as customers
+from forecourt.core.customers.schemas import Batch, Customer, CustomerFields
+from forecourt.core.leads import service as leads
 from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport, ListingFields
+from forecourt.core.users import service as users
+from forecourt.core.users.schemas import User
 from forecourt.db import migrate
 from forecourt.db.engine import Database
+from forecourt.db.models import leads as leads_table
 from forecourt.db.models import metadata
 from forecourt.kit.dates import utcnow
+from forecourt.kit.vehicles import Region
 from tests.smtp import Mailbox
 
 PG_ENV = "FORECOURT_TEST_DATABASE_URL"
@@ -318,6 +326,48 @@ def listing_record(source_id: str = "L1", **fields: Any) -> dict[str, Any]:
         "seller_type": "private",
         "listed_at": "2022-08-15T14:23:01Z",
     } | fields
+
+
+# A VIN whose check digit holds (a Nissan): the tests' tracked vehicle.
+VIN = "1N4AL11D16N337720"
+
+
+def save_customer(db: Database, account_id: UUID, region: Region = "au", **fields: Any) -> Customer:
+    """A tracked customer of the account, put in-process as the Recapture API does."""
+    with db.write() as conn:
+        record = customers.validate(CustomerFields(**fields), region)
+        return customers.put(conn, event_body, account_id, region, Batch([record]))
+
+
+def make_user(
+    db: Database,
+    account_id: UUID,
+    email: str = "sam@dealer.example",
+    name: str = "Sam",
+    role: str = "sales",
+    password: str | None = None,
+) -> User:
+    """A staff user of the account (a salesperson unless told), made in-process."""
+    with db.write() as conn:
+        return users.create_user(conn, users.check_new_user(account_id, email, name, role), password).user
+
+
+def open_lead(
+    db: Database,
+    account_id: UUID,
+    at: datetime | None = None,
+    origin: str = "enquiry",
+    message: str | None = None,
+    party_id: int | None = None,
+    **values: Any,
+) -> UUID:
+    """A lead of the account opened `at` (now by default); `values` then set on its row
+    as they are (assignee_id, status, first_actioned_at...: no events, no emails)."""
+    with db.write() as conn:
+        lead_id = leads.open_one(conn, account_id, origin, at or utcnow(), message=message, party_id=party_id)
+        if values:
+            conn.execute(sa.update(leads_table).where(leads_table.c.id == lead_id).values(**values))
+    return lead_id
 
 
 def ingest_listings(db: Database, *records: dict[str, Any]) -> IngestReport:

@@ -11,20 +11,33 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect, sync_playwright
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from forecourt import bootstrap
 from forecourt.cli.main import app as cli_app
+from forecourt.core.accounts import service as accounts
+from forecourt.core.customers.schemas import Customer
 from forecourt.core.users import passwords
 from forecourt.db.engine import Database
-from tests.conftest import Cli, MovableClock, running_server, settings_for
+from tests.conftest import (
+    Cli,
+    MovableClock,
+    make_user,
+    open_lead,
+    running_server,
+    save_customer,
+    settings_for,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent.parent / "fixtures" / "axe" / "axe.min.js"
@@ -96,16 +109,56 @@ class Workspace:
         assert result.exit_code == 0, result.output
         return Staff(account_id, account, json.loads(result.stdout)["id"], email, name)
 
+    def colleague(
+        self, of: Staff, email: str = "sam@dealer.example", name: str = "Sam Sales", role: str = "sales"
+    ) -> Staff:
+        """Another user of `of`'s account (a salesperson unless told), with the tests' password."""
+        user = make_user(self.db, UUID(of.account_id), email, name, role, PASSWORD)
+        return Staff(of.account_id, of.account_name, str(user.id), email, name)
+
+    def customer(self, of: Staff, **fields: Any) -> Customer:
+        """A tracked customer of `of`'s account (as the Recapture API puts one)."""
+        return save_customer(self.db, UUID(of.account_id), **fields)
+
+    def lead(self, of: Staff, at: datetime | None = None, origin: str = "enquiry", **more: Any) -> UUID:
+        """A lead of `of`'s account: tests.conftest.open_lead."""
+        return open_lead(self.db, UUID(of.account_id), at, origin, **more)
+
+    def api_key(self, of: Staff) -> str:
+        """A new API key of `of`'s account."""
+        with self.db.write() as conn:
+            return accounts.issue_credential(conn, UUID(of.account_id), "api").api_key
+
+
+@contextmanager
+def serving(
+    db: Database,
+    database_url: str,
+    cli: Cli,
+    clock: MovableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    embedded_worker: bool = False,
+    **settings: Any,
+) -> Iterator[Workspace]:
+    """The app on a loopback socket over the test database, with cheap password hashes;
+    with `embedded_worker`, its worker thread too, as `forecourt serve` runs it."""
+    monkeypatch.setattr(passwords, "hasher", CHEAP)
+    chosen = settings_for(database_url, **settings)
+    outside = bootstrap.adapters(chosen, db, clock)
+    hooks: dict[str, Any] = {}
+    if embedded_worker:
+        worker = bootstrap.worker(chosen, db, outside)
+        hooks = {"on_startup": [worker.start_thread], "on_shutdown": [worker.shutdown]}
+    with running_server(bootstrap.app(chosen, db, outside, **hooks)) as url:
+        yield Workspace(url, clock, cli, db)
+
 
 @pytest.fixture
 def workspace(
     db: Database, database_url: str, cli: Cli, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Workspace]:
-    monkeypatch.setattr(passwords, "hasher", CHEAP)
-    settings = settings_for(database_url)
-    app = bootstrap.app(settings, db, bootstrap.adapters(settings, db, clock))
-    with running_server(app) as url:
-        yield Workspace(url, clock, cli, db)
+    with serving(db, database_url, cli, clock, monkeypatch) as served:
+        yield served
 
 
 def new_context(browser: Browser, workspace: Workspace, locale: str = "en-GB") -> BrowserContext:
@@ -125,6 +178,20 @@ def sign_in(page: Page, staff: Staff, password: str = PASSWORD) -> None:
     page.get_by_label("Email").fill(staff.email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in_german(page: Page, staff: Staff) -> None:
+    """Signs in through the German form (the context's locale is de-DE) and lands on Heute."""
+    page.goto("/login")
+    page.get_by_label("E-Mail").fill(staff.email)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Heute")
+
+
+def row_cells(table: Locator, index: int) -> list[str]:
+    """The texts of the cells (header cells too) of row `index` of a table's body."""
+    return [text.strip() for text in table.locator("tbody tr").nth(index).locator("th, td").all_inner_texts()]
 
 
 def serious_violations(page: Page) -> list[dict[str, Any]]:

@@ -10,15 +10,18 @@ from uuid import UUID
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from forecourt.core.accounts import service as accounts
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import ContactFields
-from forecourt.core.leads import service as leads
-from forecourt.kit.dates import utcnow
-from tests.browser.conftest import Workspace, new_context, screenshot, serious_violations, sign_in
-from tests.conftest import run_jobs
-
-VIN = "1N4AL11D16N337720"  # a Nissan; its check digit holds
+from tests.browser.conftest import (
+    Staff,
+    Workspace,
+    new_context,
+    screenshot,
+    serious_violations,
+    sign_in,
+    sign_in_german,
+)
+from tests.conftest import VIN, run_jobs
 
 
 def add_contact(workspace: Workspace, account_id: str, **fields: str) -> int:
@@ -45,15 +48,7 @@ def test_contacts_are_listed_found_and_shown_with_their_leads(page: Page, worksp
     for n in range(30):  # more than a page
         add_contact(workspace, staff.account_id, last_name=f"Buyer {n:02d}", email=f"buyer{n}@example.com")
     elsewhere = add_contact(workspace, other.account_id, last_name="Not Alpha's", email="ada@example.com")
-    with workspace.db.write() as conn:
-        leads.open_one(
-            conn,
-            UUID(staff.account_id),
-            "enquiry",
-            utcnow(),
-            party_id=ada,
-            message="Is the Golf still there?",
-        )
+    workspace.lead(staff, party_id=ada, message="Is the Golf still there?")
 
     sign_in(page, staff)
     page.get_by_role("link", name="Contacts").click()
@@ -111,18 +106,16 @@ def test_contacts_are_listed_found_and_shown_with_their_leads(page: Page, worksp
 def test_a_salesperson_sees_only_their_own_leads_of_a_contact(page: Page, workspace: Workspace) -> None:
     staff = workspace.user(role="sales", name="Sam Sales")
     ada = add_contact(workspace, staff.account_id, first_name="Ada", last_name="Lovelace")
-    with workspace.db.write() as conn:
-        leads.open_one(conn, UUID(staff.account_id), "enquiry", utcnow(), party_id=ada, message="Not Sam's")
+    workspace.lead(staff, party_id=ada, message="Not Sam's")
     sign_in(page, staff)
     page.goto(f"/contacts/{ada}")
     expect(page.get_by_role("heading", name="Your leads of this contact")).to_be_visible()
     expect(page.get_by_text("None of this contact's leads is yours.")).to_be_visible()
 
 
-def submit_batch(workspace: Workspace, account_id: str, vehicles: list[dict[str, str]]) -> str:
-    """A batch sent through the Sync API with an API key of the account; its id."""
-    with workspace.db.write() as conn:
-        key = accounts.issue_credential(conn, UUID(account_id), "api").api_key
+def submit_batch(workspace: Workspace, staff: Staff, vehicles: list[dict[str, str]]) -> str:
+    """A batch sent through the Sync API with a new API key of the staff's account; its id."""
+    key = workspace.api_key(staff)
     with httpx.Client(base_url=workspace.url, timeout=10) as client:
         response = client.post(
             "/api/batch/scraping/", headers={"Authorization": f"Bearer {key}"}, json={"vehicles": vehicles}
@@ -141,8 +134,8 @@ def test_a_sync_batch_is_listed_with_its_progress_and_its_results(
     page.get_by_role("link", name="Checks").click()
     expect(page.get_by_text("No checks yet.", exact=False)).to_be_visible()
 
-    batch = submit_batch(workspace, staff.account_id, [{"vin": VIN}, {"vin": "NOTAVIN"}])
-    elsewhere = submit_batch(workspace, other.account_id, [{"vin": VIN}])
+    batch = submit_batch(workspace, staff, [{"vin": VIN}, {"vin": "NOTAVIN"}])
+    elsewhere = submit_batch(workspace, other, [{"vin": VIN}])
     page.reload()
     row = page.get_by_role("table").locator("tbody tr")
     expect(row).to_have_count(1)
@@ -176,18 +169,10 @@ def test_a_sync_batch_is_listed_with_its_progress_and_its_results(
 
     german = new_context(browser, workspace, locale="de-DE")
     de = german.new_page()
-    sign_in_german(de, staff.email)
+    sign_in_german(de, staff)
     de.goto(f"/checks/{batch}")
     expect(de.get_by_role("heading", name="Abgeschlossen")).to_be_visible()
     expect(de.get_by_role("cell", name="VIN-Dekodierung").first).to_be_visible()
     expect(de.get_by_text("Informationen zum Fahrzeug gefunden").first).to_be_visible()
     assert serious_violations(de) == []
     german.close()
-
-
-def sign_in_german(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-Mail").fill(email)
-    page.get_by_label("Passwort").fill("correct horse battery")
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Heute")

@@ -5,28 +5,14 @@ number is a 400 page that names it."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from forecourt.api.recapture.schemas import event_body
 from forecourt.core.customers import service as customers
-from forecourt.core.customers.schemas import Batch, Customer, CustomerFields
-from tests.browser.conftest import Staff, Workspace, screenshot, serious_violations, sign_in
-from tests.conftest import ingest_listings, listing_record
-
-VIN = "1N4AL11D16N337720"
-
-
-def customer(workspace: Workspace, staff: Staff, **fields: Any) -> Customer:
-    with workspace.db.write() as conn:
-        record = customers.validate(CustomerFields(**fields), "au")
-        return customers.put(conn, event_body, UUID(staff.account_id), "au", Batch([record]))
-
-
-def row_cells(table: Locator, index: int) -> list[str]:
-    return [text.strip() for text in table.locator("tbody tr").nth(index).locator("td").all_inner_texts()]
+from forecourt.core.customers.schemas import Customer
+from tests.browser.conftest import Staff, Workspace, row_cells, screenshot, serious_violations, sign_in
+from tests.conftest import VIN, ingest_listings, listing_record
 
 
 def search(page: Page, text: str) -> None:
@@ -39,8 +25,7 @@ def test_the_search_finds_a_customer_by_each_key_and_its_page_shows_its_sighting
 ) -> None:
     mia = workspace.user()
     olga = workspace.user(email="olga@other.example", name="Olga Other", account="Beta Cars")
-    olivia = customer(
-        workspace,
+    olivia = workspace.customer(
         mia,
         rego="ABC123",
         state="VIC",
@@ -49,16 +34,14 @@ def test_the_search_finds_a_customer_by_each_key_and_its_page_shows_its_sighting
         sale_date="2025-06-15",
         additional_fields={"first_name": "Olivia", "last_name": "Smith", "customer_type": "vip"},
     )
-    customer(
-        workspace,
+    workspace.customer(
         mia,
         rego="JON001",
         state="NSW",
         external_id="CUST-7",
         additional_fields={"name": "Jack Jones"},
     )
-    theirs = customer(
-        workspace,
+    theirs = workspace.customer(
         olga,
         rego="ZZZ999",
         state="VIC",
@@ -128,8 +111,8 @@ def test_no_customers_yet_pages_and_a_bad_page_number(page: Page, workspace: Wor
     expect(page.get_by_test_id("no-customers")).to_contain_text("No customers yet.")
     assert serious_violations(page) == []
     for n in range(customers.SEARCH_PAGE + 1):
-        customer(
-            workspace, mia, rego=f"PG{n:04d}", state="VIC", additional_fields={"last_name": f"Page{n:02d}"}
+        workspace.customer(
+            mia, rego=f"PG{n:04d}", state="VIC", additional_fields={"last_name": f"Page{n:02d}"}
         )
     page.goto("/customers?q=page")
     expect(page.get_by_test_id("customers").locator("tbody tr")).to_have_count(customers.SEARCH_PAGE)

@@ -6,7 +6,6 @@ and another's (or another account's) lead is not found; German."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -14,60 +13,21 @@ from uuid import UUID
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from forecourt.cli.main import app as cli_app
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import Enquiry
 from forecourt.core.leads import service as leads
 from forecourt.core.leads.schemas import API
 from forecourt.kit.dates import utcnow
 from tests.browser.conftest import (
-    PASSWORD,
     Staff,
     Workspace,
     new_context,
     screenshot,
     serious_violations,
     sign_in,
+    sign_in_german,
 )
-
-VIN = "1N4AL11D16N337720"
-
-
-def colleague(workspace: Workspace, staff: Staff, email: str, name: str, role: str = "sales") -> Staff:
-    """Another user of the same account, made with the CLI."""
-    result = workspace.cli.runner.invoke(
-        cli_app,
-        [
-            "--database-url",
-            workspace.cli.database_url,
-            "users",
-            "create",
-            staff.account_id,
-            "--email",
-            email,
-            "--name",
-            name,
-            "--role",
-            role,
-            "--password-stdin",
-        ],
-        input=PASSWORD + "\n",
-    )
-    assert result.exit_code == 0, result.output
-    return Staff(staff.account_id, staff.account_name, json.loads(result.stdout)["id"], email, name)
-
-
-def listing(source_id: str = "L1", **fields: Any) -> dict[str, Any]:
-    return {
-        "source": "carsales",
-        "source_id": source_id,
-        "region": "au",
-        "url": f"https://www.carsales.com.au/cars/details/{source_id}/",
-        "title": "2019 Toyota Camry Ascent Sport",
-        "price": 28500,
-        "seller_type": "private",
-        "vin": VIN,
-    } | fields
+from tests.conftest import VIN, listing_record
 
 
 def push_listings(workspace: Workspace, ingest_key: str, *records: dict[str, Any]) -> dict[str, Any]:
@@ -85,13 +45,11 @@ def push_listings(workspace: Workspace, ingest_key: str, *records: dict[str, Any
 def open_leads(workspace: Workspace, staff: Staff, *specs: dict[str, Any]) -> list[UUID]:
     """Leads made in the account (an enquiry unless told), assigned or not, `age` old."""
     made = []
-    with workspace.db.write() as conn:
-        for spec in specs:
-            at = utcnow() - spec.get("age", timedelta())
-            lead_id = leads.open_one(
-                conn, UUID(staff.account_id), spec.get("origin", "enquiry"), at, message=spec.get("message")
-            )
-            if spec.get("to"):
+    for spec in specs:
+        at = utcnow() - spec.get("age", timedelta())
+        lead_id = workspace.lead(staff, at, spec.get("origin", "enquiry"), message=spec.get("message"))
+        if spec.get("to"):
+            with workspace.db.write() as conn:
                 leads.assign(
                     conn,
                     UUID(staff.account_id),
@@ -101,7 +59,7 @@ def open_leads(workspace: Workspace, staff: Staff, *specs: dict[str, Any]) -> li
                     at,
                     public_url="http://x.example",
                 )
-            made.append(lead_id)
+        made.append(lead_id)
     return made
 
 
@@ -117,17 +75,9 @@ def enquiry(workspace: Workspace, staff: Staff, name: str, email: str, title: st
 
 def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, workspace: Workspace) -> None:
     mia = workspace.user()
-    sam = colleague(workspace, mia, "sam@dealer.example", "Sam Sales")
-    api_key = workspace.cli.ok("keys", "create", mia.account_id)["api_key"]
+    sam = workspace.colleague(mia)
     ingest_key = workspace.cli.ok("ingest-keys", "create")["key"]
-    customer = {"rego": "ABC123", "state": "NSW", "vin": VIN, "external_id": "C-1001"}
-    response = httpx.put(
-        f"{workspace.url}/v2/recapture/customers",
-        params={"region": "au"},
-        headers={"ApiKey": api_key},
-        json={"customer": customer},
-    )
-    assert response.status_code == 200, response.text
+    workspace.customer(mia, rego="ABC123", state="NSW", vin=VIN, external_id="C-1001")
 
     sign_in(page, mia)
     page.get_by_role("link", name="Leads").click()
@@ -145,7 +95,7 @@ def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, w
     expect(page.locator("#lead-rows tr").first).to_contain_text("Bo Park")
     # The ingest request itself matches the listing and opens the lead (routing, a job, is
     # left to a worker this server does not run): the open inbox shows it within seconds.
-    assert push_listings(workspace, ingest_key, listing())["sightings"] == 1
+    assert push_listings(workspace, ingest_key, listing_record(vin=VIN))["sightings"] == 1
     row = page.get_by_role("row").filter(has_text="2019 Toyota Camry Ascent Sport")
     expect(row).to_be_visible()
     expect(row).to_contain_text("ABC123 NSW")
@@ -159,10 +109,10 @@ def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, w
     push_listings(
         workspace,
         ingest_key,
-        listing("L1", price=27900),
-        listing("L2", vin=None, plate="XYZ789", state="VIC"),
+        listing_record("L1", vin=VIN, price=27900),
+        listing_record("L2", plate="XYZ789", state="VIC"),
     )
-    push_listings(workspace, ingest_key, listing("L1", price=26900))  # two price drops
+    push_listings(workspace, ingest_key, listing_record("L1", vin=VIN, price=26900))  # two price drops
     assert page.evaluate("window.notReloaded") is True
     expect(page.locator("#lead-rows tr")).to_have_count(3)  # L2's vehicle is no customer's
     assert serious_violations(page) == []
@@ -227,7 +177,7 @@ def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, w
 
 def test_the_filters_paging_and_a_bad_filter_value(page: Page, workspace: Workspace) -> None:
     mia = workspace.user()
-    sam = colleague(workspace, mia, "sam@dealer.example", "Sam Sales")
+    sam = workspace.colleague(mia)
     open_leads(workspace, mia, *[{"age": timedelta(hours=30, minutes=n)} for n in range(52)])
     open_leads(
         workspace,
@@ -297,8 +247,8 @@ def test_the_filters_paging_and_a_bad_filter_value(page: Page, workspace: Worksp
 
 def test_a_salesperson_sees_only_their_own_leads(browser: Browser, workspace: Workspace) -> None:
     mia = workspace.user()
-    sam = colleague(workspace, mia, "sam@dealer.example", "Sam Verkauf")
-    kim = colleague(workspace, mia, "kim@dealer.example", "Kim Sales")
+    sam = workspace.colleague(mia, name="Sam Verkauf")
+    kim = workspace.colleague(mia, "kim@dealer.example", "Kim Sales")
     other = workspace.user(email="olga@other.example", name="Olga", account="Beta Cars")
     [own] = open_leads(
         workspace, mia, {"message": "Ist der Wagen noch da?", "to": sam.user_id, "age": timedelta(minutes=40)}
@@ -312,7 +262,7 @@ def test_a_salesperson_sees_only_their_own_leads(browser: Browser, workspace: Wo
     [elsewhere] = open_leads(workspace, other, {})
     context = new_context(browser, workspace, locale="de-DE")
     page = context.new_page()
-    sign_in_de(page, sam)
+    sign_in_german(page, sam)
     page.goto("/leads")
     expect(page.get_by_role("heading", level=1)).to_have_text("Leads")
     rows = page.locator("#lead-rows tr")
@@ -344,14 +294,6 @@ def test_a_salesperson_sees_only_their_own_leads(browser: Browser, workspace: Wo
     page.get_by_role("button", name="Notiz hinzufügen").click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Rückruf morgen")
     context.close()
-
-
-def sign_in_de(page: Page, staff: Staff) -> None:
-    page.goto("/login")
-    page.get_by_label("E-Mail").fill(staff.email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Heute")
 
 
 def test_the_live_inbox_works_under_the_pages_content_security_policy(

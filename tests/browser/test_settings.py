@@ -18,19 +18,17 @@ from playwright.sync_api import Browser, Page, expect
 
 from forecourt.core.accounts import service as accounts
 from forecourt.core.crm import service as crm
-from forecourt.core.leads import service as leads
 from forecourt.core.users import service as users
 from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import WebhookFields
-from forecourt.kit.dates import utcnow
 from tests.browser.conftest import (
-    PASSWORD,
     Staff,
     Workspace,
     new_context,
     screenshot,
     serious_violations,
     sign_in,
+    sign_in_german,
 )
 from tests.conftest import loopback_server, loopback_url, run_jobs, settings_for
 
@@ -42,14 +40,6 @@ PAGES = (
     "/settings/webhooks",
     "/settings/keys",
 )
-
-
-def colleague(workspace: Workspace, of: Staff, email: str, name: str, role: str = "sales") -> Staff:
-    """Another user of `of`'s account, with the tests' password."""
-    with workspace.db.write() as conn:
-        new = users.check_new_user(UUID(of.account_id), email, name, role)
-        user = users.create_user(conn, new, PASSWORD).user
-    return Staff(of.account_id, of.account_name, str(user.id), email, name)
 
 
 def signed_in_manager(page: Page, workspace: Workspace) -> Staff:
@@ -131,8 +121,8 @@ def test_a_manager_changes_the_lead_rules_and_routes(page: Page, workspace: Work
     manager = signed_in_manager(page, workspace)
     page.goto("/settings/routing")
     expect(page.get_by_text("No salespeople yet.", exact=False)).to_be_visible()  # the empty state
-    sam = colleague(workspace, manager, "sam@dealer.example", "Sam Sales")
-    colleague(workspace, manager, "kim@dealer.example", "Kim Sales")
+    sam = workspace.colleague(manager)
+    workspace.colleague(manager, "kim@dealer.example", "Kim Sales")
     page.reload()
 
     minutes = page.get_by_label("Minutes a lead may wait untouched", exact=False)
@@ -294,10 +284,9 @@ def test_an_api_key_is_shown_once_works_and_stops_working_when_revoked(
 
 def test_a_salesperson_gets_404_on_every_settings_page(page: Page, workspace: Workspace) -> None:
     manager = workspace.user()
-    sales = colleague(workspace, manager, "sam@dealer.example", "Sam Sales")
+    sales = workspace.colleague(manager)
     beta = workspace.user(email="bo@beta.example", name="Bo Beta", account="Beta Cars")
-    with workspace.db.write() as conn:  # another account's lead
-        lead_id = leads.open_one(conn, UUID(beta.account_id), "enquiry", utcnow())
+    lead_id = workspace.lead(beta)  # another account's lead
     sign_in(page, sales)
     expect(page.get_by_role("heading", level=1)).to_have_text("Today")
     expect(page.get_by_role("link", name="Settings")).to_have_count(0)
@@ -398,11 +387,7 @@ def test_the_settings_pages_in_german(browser: Browser, workspace: Workspace) ->
     manager = workspace.user()
     context = new_context(browser, workspace, locale="de-DE")
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("E-Mail").fill(manager.email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Heute")
+    sign_in_german(page, manager)
     page.get_by_role("link", name="Einstellungen").click()
     page.get_by_role("navigation", name="Einstellungen").get_by_role("link", name="Benutzer").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Benutzer")

@@ -4,13 +4,12 @@ wrong password; sign-out; CSRF; the idle timeout; deactivation; German."""
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import UUID
 
 from playwright.sync_api import Browser, Page, expect
 
-from forecourt.core.leads import service as leads
 from forecourt.kit.dates import utcnow
 from tests.browser.conftest import (
+    PASSWORD,
     Workspace,
     new_context,
     screenshot,
@@ -22,11 +21,10 @@ from tests.browser.conftest import (
 def test_a_manager_made_with_the_cli_signs_in_and_sees_today(page: Page, workspace: Workspace) -> None:
     staff = workspace.user()
     other = workspace.user(email="sam@other.example", account="Beta Cars")
-    with workspace.db.write() as conn:  # two leads of the account today, one two days ago, one elsewhere
-        now = utcnow()
-        for at in (now, now - timedelta(minutes=5), now - timedelta(days=2, hours=1)):
-            leads.open_one(conn, UUID(staff.account_id), "enquiry", at)
-        leads.open_one(conn, UUID(other.account_id), "enquiry", now)
+    now = utcnow()  # two leads of the account today, one two days ago, one elsewhere
+    for at in (now, now - timedelta(minutes=5), now - timedelta(days=2, hours=1)):
+        workspace.lead(staff, at)
+    workspace.lead(other, now)
 
     page.goto("/")
     expect(page).to_have_url(f"{workspace.url}/login")
@@ -41,7 +39,6 @@ def test_a_manager_made_with_the_cli_signs_in_and_sees_today(page: Page, workspa
     expect(page.get_by_role("link", name="Today")).to_have_attribute("aria-current", "page")
     expect(page.get_by_text("Settings")).to_be_visible()  # a manager's
     assert serious_violations(page) == []
-    screenshot(page, "today")
 
 
 def test_a_wrong_password_shows_the_form_again_with_a_message(page: Page, workspace: Workspace) -> None:
@@ -136,14 +133,13 @@ def test_german_from_accept_language_and_from_the_language_switch(
     expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
     expect(page.get_by_role("button", name="Deutsch")).to_have_attribute("aria-pressed", "true")
     page.get_by_label("E-Mail").fill(staff.email)
-    page.get_by_label("Passwort").fill("correct horse battery")
+    page.get_by_label("Passwort").fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Heute")  # the choice stays
     expect(page.get_by_text("Hallo Sam Verkauf, Verkauf bei Alpha Motors.")).to_be_visible()
     expect(page.get_by_text("Seit gestern keine neuen Leads.", exact=False)).to_be_visible()
     expect(page.get_by_text("Einstellungen")).to_have_count(0)  # not a manager
     assert serious_violations(page) == []
-    screenshot(page, "today-de")
     english.close()
 
 

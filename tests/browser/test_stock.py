@@ -8,13 +8,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from uuid import UUID
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from forecourt.core.accounts import service as accounts
-from tests.browser.conftest import Workspace, new_context, screenshot, serious_violations, sign_in
+from tests.browser.conftest import (
+    Staff,
+    Workspace,
+    new_context,
+    screenshot,
+    serious_violations,
+    sign_in,
+    sign_in_german,
+)
 
 
 def _vehicle(
@@ -47,11 +53,10 @@ STOCK = [
 
 
 @contextmanager
-def api_client(workspace: Workspace, account_id: str) -> Iterator[httpx.Client]:
-    """An Autengo client of the account: its API key and a session token."""
-    with workspace.db.write() as conn:
-        key = accounts.issue_credential(conn, UUID(account_id), "api").api_key
-    with httpx.Client(base_url=workspace.url, headers={"X-Api-Key": key}, timeout=10) as client:
+def api_client(workspace: Workspace, staff: Staff) -> Iterator[httpx.Client]:
+    """An Autengo client of the staff's account: a new API key and a session token."""
+    headers = {"X-Api-Key": workspace.api_key(staff)}
+    with httpx.Client(base_url=workspace.url, headers=headers, timeout=10) as client:
         token = client.post("/v3/auth/token", json={"dealerAlzuraId": 1, "userAlzuraId": 1})
         assert token.status_code == 200, token.text
         client.headers["Authorization"] = f"Bearer {token.json()['token']}"
@@ -77,11 +82,11 @@ def test_the_filter_form_returns_what_the_same_autengo_query_returns(
 ) -> None:
     staff = workspace.user()
     other = workspace.user(email="olga@other.example", account="Beta Cars")
-    with api_client(workspace, staff.account_id) as client:
+    with api_client(workspace, staff) as client:
         add_stock(client, STOCK)
         sign_in(page, staff)
         _filter_and_compare(page, client)
-    with api_client(workspace, other.account_id) as elsewhere:
+    with api_client(workspace, other) as elsewhere:
         add_stock(elsewhere, STOCK[:3])  # not Alpha's: never shown to it
     page.reload()
     expect(page.get_by_role("heading", name="3 vehicles")).to_be_visible()
@@ -157,11 +162,11 @@ def _state_and_models(page: Page) -> None:
 
 def test_the_stock_in_german_with_its_labels(browser: Browser, workspace: Workspace) -> None:
     staff = workspace.user(role="sales", name="Sam Verkauf")
-    with api_client(workspace, staff.account_id) as client:
+    with api_client(workspace, staff) as client:
         add_stock(client, STOCK)
     context = new_context(browser, workspace, locale="de-DE")
     page = context.new_page()
-    sign_in_german(page, staff.email)
+    sign_in_german(page, staff)
     page.get_by_role("link", name="Bestand").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bestand")
     page.get_by_label("Kraftstoff").select_option(label="Benzin")
@@ -178,14 +183,6 @@ def test_the_stock_in_german_with_its_labels(browser: Browser, workspace: Worksp
     assert serious_violations(page) == []
     screenshot(page, "stock-de")
     context.close()
-
-
-def sign_in_german(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-Mail").fill(email)
-    page.get_by_label("Passwort").fill("correct horse battery")
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Heute")
 
 
 def test_an_empty_stock_and_a_field_that_cannot_be_used(page: Page, workspace: Workspace) -> None:

@@ -5,64 +5,29 @@ in progress; the empty page of a new account; German."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from forecourt.cli.main import app as cli_app
 from forecourt.core.leads import service as leads
 from forecourt.core.leads.schemas import Actor
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
-from forecourt.db.models import leads as leads_table
 from forecourt.db.models import uploads as uploads_table
 from tests.browser.conftest import (
-    PASSWORD,
     Staff,
     Workspace,
     new_context,
+    row_cells,
     screenshot,
     serious_violations,
     sign_in,
+    sign_in_german,
 )
-
-
-def colleague(workspace: Workspace, of: Staff, email: str, name: str, role: str = "sales") -> Staff:
-    """Another user of the same account, made with the CLI."""
-    result = workspace.cli.runner.invoke(
-        cli_app,
-        [
-            "--database-url",
-            workspace.cli.database_url,
-            "users",
-            "create",
-            of.account_id,
-            "--email",
-            email,
-            "--name",
-            name,
-            "--role",
-            role,
-            "--password-stdin",
-        ],
-        input=PASSWORD + "\n",
-    )
-    assert result.exit_code == 0, result.output
-    return Staff(of.account_id, of.account_name, json.loads(result.stdout)["id"], email, name)
-
-
-def lead(workspace: Workspace, staff: Staff, at: datetime, origin: str = "enquiry", **values: Any) -> UUID:
-    with workspace.db.write() as conn:
-        lead_id = leads.open_one(conn, UUID(staff.account_id), origin, at)
-        if values:
-            conn.execute(sa.update(leads_table).where(leads_table.c.id == lead_id).values(**values))
-    return lead_id
 
 
 def acted_on(workspace: Workspace, staff: Staff, lead_id: UUID, by: Staff, at: datetime) -> None:
@@ -72,22 +37,18 @@ def acted_on(workspace: Workspace, staff: Staff, lead_id: UUID, by: Staff, at: d
         )
 
 
-def row_cells(table: Locator, index: int) -> list[str]:
-    return [text.strip() for text in table.locator("tbody tr").nth(index).locator("th, td").all_inner_texts()]
-
-
 def test_a_manager_sees_the_dealerships_figures_and_a_salesperson_their_own(
     browser: Browser, page: Page, workspace: Workspace
 ) -> None:
     mia = workspace.user()
-    sam = colleague(workspace, mia, "sam@dealer.example", "Sam Sales")
+    sam = workspace.colleague(mia)
     other = workspace.user(email="olga@other.example", name="Olga Other", account="Beta Cars")
     with workspace.db.write() as conn:  # days counted in Sydney
         leads.configure(conn, UUID(mia.account_id), workspace.clock.now(), time_zone="Australia/Sydney")
     now = workspace.clock.now()
     # Waiting: one of Sam's for 2 hours, one unassigned for 26 hours.
-    sams_waiting = lead(workspace, mia, now - timedelta(hours=2), "sighting", assignee_id=UUID(sam.user_id))
-    unassigned = lead(workspace, mia, now - timedelta(hours=26), "opportunity")
+    sams_waiting = workspace.lead(mia, now - timedelta(hours=2), "sighting", assignee_id=UUID(sam.user_id))
+    unassigned = workspace.lead(mia, now - timedelta(hours=26), "opportunity")
     # Acted on within 10 and 30 minutes (Sam's), 20 and 40 minutes (nobody's now): three days ago.
     for minutes, origin, assignee in (
         (10, "enquiry", sam),
@@ -96,18 +57,17 @@ def test_a_manager_sees_the_dealerships_figures_and_a_salesperson_their_own(
         (40, "enquiry", None),
     ):
         created = now - timedelta(days=3)
-        made = lead(workspace, mia, created, origin, assignee_id=UUID(assignee.user_id) if assignee else None)
+        made = workspace.lead(mia, created, origin, assignee_id=UUID(assignee.user_id) if assignee else None)
         acted_on(workspace, mia, made, sam, created + timedelta(minutes=minutes))
     # Ten weeks ago: outside the chart; the other dealer's lead counts nowhere here.
-    lead(
-        workspace,
+    workspace.lead(
         mia,
         now - timedelta(weeks=10),
         "enquiry",
         status="won",
         first_actioned_at=now - timedelta(weeks=9),
     )
-    lead(workspace, other, now - timedelta(hours=1), "sighting")
+    workspace.lead(other, now - timedelta(hours=1), "sighting")
     with workspace.db.write() as conn:  # an upload half done, one queued, one finished
         rows = [msgspec.Raw(b'{"rego": "ABC%03d", "state": "VIC"}' % n) for n in range(4)]
         account_id = UUID(mia.account_id)
@@ -218,18 +178,14 @@ def test_a_new_account_sees_what_each_part_will_show(page: Page, workspace: Work
 
 def test_today_in_german_for_a_salesperson(browser: Browser, workspace: Workspace) -> None:
     mia = workspace.user()
-    sam = colleague(workspace, mia, "sam@dealer.example", "Sam Verkauf")
+    sam = workspace.colleague(mia, name="Sam Verkauf")
     now = workspace.clock.now()
-    lead(workspace, mia, now - timedelta(hours=3), "sighting", assignee_id=UUID(sam.user_id))
-    made = lead(workspace, mia, now - timedelta(days=2), "enquiry", assignee_id=UUID(sam.user_id))
+    workspace.lead(mia, now - timedelta(hours=3), "sighting", assignee_id=UUID(sam.user_id))
+    made = workspace.lead(mia, now - timedelta(days=2), "enquiry", assignee_id=UUID(sam.user_id))
     acted_on(workspace, mia, made, sam, now - timedelta(days=2) + timedelta(minutes=12))
     context = new_context(browser, workspace, locale="de-DE")
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("E-Mail").fill(sam.email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Heute")
+    sign_in_german(page, sam)
     expect(page.get_by_test_id("unactioned-count")).to_contain_text(
         "1 Ihrer offenen Leads wurde noch nicht bearbeitet."
     )

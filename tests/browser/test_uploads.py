@@ -3,9 +3,9 @@ zone, its preview with the column mapping, live progress to 100%, the errors wit
 reasons and their CSV; cancelling a large upload; a file that cannot be read.
 
 Who processes the uploads: `forecourt serve` runs an embedded worker, so the test of the
-whole way through does too (`serving`: the app with its worker thread, as `serve` builds
-it). The cancel test instead runs the upload's chunks itself, one at a time, with the
-worker's own `run_chunk`: a free-running worker would race the click on Cancel."""
+whole way through does too (`with_worker`: the app with its worker thread, as `serve`
+builds it). The cancel test instead runs the upload's chunks itself, one at a time, with
+the worker's own `run_chunk`: a free-running worker would race the click on Cancel."""
 
 from __future__ import annotations
 
@@ -23,10 +23,9 @@ from forecourt import bootstrap
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.core.uploads.tasks import run_chunk
-from forecourt.core.users import passwords
 from forecourt.db.engine import Database
-from tests.browser.conftest import CHEAP, Workspace, screenshot, serious_violations, sign_in
-from tests.conftest import Cli, MovableClock, run_jobs, running_server, settings_for
+from tests.browser.conftest import Workspace, screenshot, serious_violations, serving, sign_in
+from tests.conftest import Cli, MovableClock, run_jobs, settings_for
 
 # Five customers; rows 3 (a VIN of 16 characters) and 5 (no rego, no VIN) are bad.
 CUSTOMERS = (
@@ -40,19 +39,14 @@ CUSTOMERS = (
 
 
 @pytest.fixture
-def serving(
+def with_worker(
     db: Database, database_url: str, cli: Cli, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Workspace]:
-    """The workspace as `forecourt serve` runs it: with the embedded worker (polling often)."""
-    monkeypatch.setattr(passwords, "hasher", CHEAP)
-    settings = settings_for(database_url, worker_poll_seconds=0.05)
-    outside = bootstrap.adapters(settings, db, clock)
-    worker = bootstrap.worker(settings, db, outside)
-    app = bootstrap.app(
-        settings, db, outside, on_startup=[worker.start_thread], on_shutdown=[worker.shutdown]
-    )
-    with running_server(app) as url:
-        yield Workspace(url, clock, cli, db)
+    """The workspace with its embedded worker (polling often), as `forecourt serve` runs it."""
+    with serving(
+        db, database_url, cli, clock, monkeypatch, embedded_worker=True, worker_poll_seconds=0.05
+    ) as served:
+        yield served
 
 
 def _choose_file(page: Page, name: str, body: str | bytes, mime: str = "text/csv") -> None:
@@ -64,9 +58,9 @@ def _choose_file(page: Page, name: str, body: str | bytes, mime: str = "text/csv
 
 
 def test_a_csv_with_bad_rows_goes_through_to_its_errors_and_their_csv(
-    page: Page, serving: Workspace, tmp_path: Path
+    page: Page, with_worker: Workspace, tmp_path: Path
 ) -> None:
-    sign_in(page, serving.user())
+    sign_in(page, with_worker.user())
     page.get_by_role("link", name="Uploads").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Uploads")
     expect(page.get_by_text("No uploads yet.", exact=False)).to_be_visible()

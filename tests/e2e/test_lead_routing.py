@@ -39,9 +39,18 @@ from forecourt.db.models import emails, jobs, lead_emails, lead_events, tracked_
 from forecourt.db.models import leads as lead_table
 from forecourt.kit.dates import utcnow
 from forecourt.kit.ids import new_id
-from tests.conftest import Cli, MovableClock, Tenant, ingest_listings, listing_record, make_tenant, run_jobs
+from tests.conftest import (
+    VIN,
+    Cli,
+    MovableClock,
+    Tenant,
+    ingest_listings,
+    listing_record,
+    make_tenant,
+    run_jobs,
+    save_customer,
+)
 from tests.conftest import settings_for as base_settings
-from tests.integration.test_matching import save_customer
 from tests.smtp import BOUNDED_WAIT, Mailbox, smtp_server
 
 PUBLIC_URL = "https://leads.alpha.example/ws/"
@@ -70,7 +79,7 @@ def sightings(db: Database, tenant: Tenant, *plates: str, prefix: str = "L") -> 
     """Tracked vehicles with these plates, then one listing batch naming them all: the
     leads it opened, in plate order."""
     for plate in plates:
-        save_customer(db, tenant, rego=plate, state="NSW")
+        save_customer(db, tenant.account.id, rego=plate, state="NSW")
     records = [listing_record(f"{prefix}{plate}", plate=plate, state="NSW") for plate in plates]
     assert ingest_listings(db, *records).sightings == len(plates)
     with db.read() as conn:
@@ -297,7 +306,7 @@ def test_emails_about_a_do_not_contact_customer_name_nothing_of_them(
     db: Database, tenant: Tenant, mailbox: Mailbox, settings: Settings, clock: MovableClock
 ) -> None:
     ann = staff(db, tenant, "ann@alpha.example")
-    customer = save_customer(db, tenant, rego="DNC001", state="NSW", vin="1N4AL11D16N337720")
+    customer = save_customer(db, tenant.account.id, rego="DNC001", state="NSW", vin=VIN)
     with db.write() as conn:
         optouts.mark_customer(conn, tenant.account.id, customer.id, True)
     ingest_listings(db, listing_record("DNC-LISTING", plate="DNC001", state="NSW"))

@@ -10,10 +10,9 @@ import pytest
 
 from forecourt.core.leads import service as leads
 from forecourt.core.leads.schemas import API, LeadNotFound, LeadQuery
-from forecourt.core.users import service as users
 from forecourt.db.engine import Database
 from forecourt.kit.dates import utcnow
-from tests.conftest import Tenant
+from tests.conftest import Tenant, make_user
 
 
 def test_newer_than_gives_only_what_arrived_after_the_newest_shown(
@@ -51,13 +50,9 @@ def test_newer_than_gives_only_what_arrived_after_the_newest_shown(
 
 def test_summaries_and_a_salespersons_view_of_a_lead(db: Database, tenant: Tenant) -> None:
     now = utcnow()
+    sam = make_user(db, tenant.account.id)
+    kim = make_user(db, tenant.account.id, "kim@dealer.example", "Kim")
     with db.write() as conn:
-        sam = users.create_user(
-            conn, users.check_new_user(tenant.account.id, "sam@dealer.example", "Sam", "sales")
-        ).user
-        kim = users.create_user(
-            conn, users.check_new_user(tenant.account.id, "kim@dealer.example", "Kim", "sales")
-        ).user
         lead_id = leads.open_one(conn, tenant.account.id, "enquiry", now, message="Is it still there?")
         leads.assign(conn, tenant.account.id, lead_id, sam.id, API, now, public_url="http://x.example")
     with db.read() as conn:

@@ -18,15 +18,11 @@ from forecourt.core.leads import service as leads
 from forecourt.core.leads.schemas import API, FORECOURT, Actor, Lead, LeadNotFound
 from forecourt.core.optouts import service as optouts
 from forecourt.core.users import service as users
-from forecourt.core.users.schemas import User
 from forecourt.db.engine import Database
 from forecourt.db.models import listings, sightings
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import Conflict, InvalidInput, NotFound
-from tests.conftest import Cli, Tenant, ingest_listings, listing_record
-from tests.integration.test_matching import save_customer
-
-VIN = "1N4AL11D16N337720"
+from tests.conftest import VIN, Cli, Tenant, ingest_listings, listing_record, make_user, save_customer
 
 
 def lead_of(db: Database, tenant: Tenant, source_id: str) -> Lead:
@@ -44,11 +40,6 @@ def sighting_lead(db: Database, tenant: Tenant, source_id: str = "L1", vin: str 
     return lead_of(db, tenant, source_id)
 
 
-def staff(db: Database, tenant: Tenant, email: str, role: str = "sales") -> User:
-    with db.write() as conn:
-        return users.create_user(conn, users.check_new_user(tenant.account.id, email, "Sam", role)).user
-
-
 def act(db: Database, change: Any, *args: Any, **kwargs: Any) -> Any:
     with db.write() as conn:
         return change(conn, *args, **kwargs)
@@ -60,7 +51,7 @@ def kinds(db: Database, tenant: Tenant, lead: Lead) -> list[str]:
 
 
 def test_a_sighting_opens_a_new_lead_with_a_timeline(db: Database, tenant: Tenant) -> None:
-    save_customer(db, tenant, vin=VIN)
+    save_customer(db, tenant.account.id, vin=VIN)
     lead = sighting_lead(db, tenant)
     assert (lead.origin, lead.status, lead.assignee_id, lead.first_actioned_at) == (
         "sighting",
@@ -74,7 +65,7 @@ def test_a_sighting_opens_a_new_lead_with_a_timeline(db: Database, tenant: Tenan
 
 
 def test_the_vehicle_seen_again_while_its_lead_is_open_joins_that_lead(db: Database, tenant: Tenant) -> None:
-    save_customer(db, tenant, vin=VIN)
+    save_customer(db, tenant.account.id, vin=VIN)
     first = sighting_lead(db, tenant, "L1")
     # Two more listings of the same vehicle, one in a batch of its own and two at once.
     ingest_listings(db, listing_record("L2", vin=VIN))
@@ -92,7 +83,7 @@ def test_the_vehicle_seen_again_while_its_lead_is_open_joins_that_lead(db: Datab
 
 
 def test_one_batch_with_two_listings_of_one_vehicle_opens_one_lead(db: Database, tenant: Tenant) -> None:
-    save_customer(db, tenant, vin=VIN)
+    save_customer(db, tenant.account.id, vin=VIN)
     assert ingest_listings(db, listing_record("L1", vin=VIN), listing_record("L2", vin=VIN)).sightings == 2
     lead = lead_of(db, tenant, "L1")
     assert lead_of(db, tenant, "L2").id == lead.id
@@ -100,9 +91,9 @@ def test_one_batch_with_two_listings_of_one_vehicle_opens_one_lead(db: Database,
 
 
 def test_status_moves_forward_and_back_only_by_reopening(db: Database, tenant: Tenant) -> None:
-    save_customer(db, tenant, vin=VIN)
+    save_customer(db, tenant.account.id, vin=VIN)
     lead = sighting_lead(db, tenant)
-    seller = staff(db, tenant, "sam@alpha.example")
+    seller = make_user(db, tenant.account.id, "sam@alpha.example")
     by_sam = Actor("user", seller.id)
     account = tenant.account.id
     start = utcnow()
@@ -147,7 +138,7 @@ def test_status_moves_forward_and_back_only_by_reopening(db: Database, tenant: T
 
 
 def test_a_lead_may_skip_ahead_and_an_appointment_may_be_called_off(db: Database, tenant: Tenant) -> None:
-    save_customer(db, tenant, vin=VIN)
+    save_customer(db, tenant.account.id, vin=VIN)
     lead = sighting_lead(db, tenant)
     account, now = tenant.account.id, utcnow()
     act(db, leads.change_status, account, lead.id, "appointment", API, now)
@@ -156,7 +147,7 @@ def test_a_lead_may_skip_ahead_and_an_appointment_may_be_called_off(db: Database
 
 
 def test_lost_reasons_are_the_accounts_own(db: Database, tenant: Tenant) -> None:
-    save_customer(db, tenant, vin=VIN)
+    save_customer(db, tenant.account.id, vin=VIN)
     lead = sighting_lead(db, tenant)
     account, now = tenant.account.id, utcnow()
     chosen = act(
@@ -178,9 +169,9 @@ def test_lost_reasons_are_the_accounts_own(db: Database, tenant: Tenant) -> None
 
 
 def test_a_persons_note_is_the_first_action_and_forecourts_work_is_not(db: Database, tenant: Tenant) -> None:
-    save_customer(db, tenant, vin=VIN)
+    save_customer(db, tenant.account.id, vin=VIN)
     lead = sighting_lead(db, tenant)
-    seller = staff(db, tenant, "sam@alpha.example")
+    seller = make_user(db, tenant.account.id, "sam@alpha.example")
     account, now = tenant.account.id, utcnow()
     assigned = act(db, leads.assign, account, lead.id, seller.id, FORECOURT, now, public_url="")
     assert (assigned.assignee_id, assigned.assigned_at, assigned.first_actioned_at) == (seller.id, now, None)
@@ -200,10 +191,10 @@ def test_a_persons_note_is_the_first_action_and_forecourts_work_is_not(db: Datab
 def test_assignees_are_active_users_of_the_same_account(
     db: Database, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    save_customer(db, tenant, vin=VIN)
+    save_customer(db, tenant.account.id, vin=VIN)
     lead = sighting_lead(db, tenant)
-    stranger = staff(db, other_tenant, "sam@beta.example")
-    gone = staff(db, tenant, "gone@alpha.example")
+    stranger = make_user(db, other_tenant.account.id, "sam@beta.example")
+    gone = make_user(db, tenant.account.id, "gone@alpha.example")
     act(db, users.set_active, gone.id, False)
     for user in (stranger, gone):
         with pytest.raises(InvalidInput) as refused:
@@ -215,7 +206,7 @@ def test_assignees_are_active_users_of_the_same_account(
 def test_another_accounts_lead_is_not_found_and_not_changed(
     db: Database, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    save_customer(db, tenant, vin=VIN)
+    save_customer(db, tenant.account.id, vin=VIN)
     lead = sighting_lead(db, tenant)
     theirs, now = other_tenant.account.id, utcnow()
     for attempt in (
@@ -254,7 +245,7 @@ def test_enquiries_open_leads_of_their_own_origin(db: Database, tenant: Tenant) 
 
 
 def test_do_not_contact_flags_leads_made_before_and_after(db: Database, tenant: Tenant) -> None:
-    customer = save_customer(db, tenant, vin=VIN)
+    customer = save_customer(db, tenant.account.id, vin=VIN)
     account = tenant.account.id
     before = sighting_lead(db, tenant, "L1")
     assert not before.do_not_contact
@@ -283,7 +274,7 @@ def test_a_do_not_contact_party_flags_its_enquiries(db: Database, tenant: Tenant
 def test_the_opt_out_commands_stay_in_their_account(
     db: Database, cli: Cli, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    customer = save_customer(db, tenant, vin=VIN)
+    customer = save_customer(db, tenant.account.id, vin=VIN)
     mine, theirs = str(tenant.account.id), str(other_tenant.account.id)
     refused = cli.run("opt-outs", "set", theirs, "--customer", str(customer.id))
     assert refused.exit_code == 1 and "no customer with that id" in refused.output

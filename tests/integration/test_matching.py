@@ -11,23 +11,15 @@ from typing import Any
 import msgspec
 import pytest
 
-from forecourt.api.recapture.schemas import event_body
 from forecourt.core.customers import service as customers
-from forecourt.core.customers.schemas import Batch, Customer, CustomerFields
+from forecourt.core.customers.schemas import Customer
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db.engine import Database
-from forecourt.kit.vehicles import Region, parse_region
-from tests.conftest import Tenant, ingest_listings, listing_record, make_tenant, run_jobs
+from forecourt.kit.vehicles import parse_region
+from tests.conftest import VIN, Tenant, ingest_listings, listing_record, make_tenant, run_jobs, save_customer
 
-VIN = "1N4AL11D16N337720"
 OTHER_VIN = "4T1BE46K28U742135"
-
-
-def save_customer(db: Database, tenant: Tenant, region: Region = "au", **fields: Any) -> Customer:
-    with db.write() as conn:
-        record = customers.validate(CustomerFields(**fields), region)
-        return customers.put(conn, event_body, tenant.account.id, region, Batch([record]))
 
 
 def read_customer(db: Database, tenant: Tenant, customer: Customer) -> Customer:
@@ -108,9 +100,9 @@ def test_matching_rules(
 ) -> None:
     if listing_first:
         report = ingest_listings(db, listing_record(**listed))
-        saved = save_customer(db, tenant, **customer)
+        saved = save_customer(db, tenant.account.id, **customer)
     else:
-        saved = save_customer(db, tenant, **customer)
+        saved = save_customer(db, tenant.account.id, **customer)
         report = ingest_listings(db, listing_record(**listed))
         assert report.sightings == int(expected)
 
@@ -126,14 +118,14 @@ def test_matching_rules(
 
 def test_new_zealand_plates_match_without_a_state(db: Database) -> None:
     kiwi = make_tenant(db, "Kiwi Cars", "nz")
-    saved = save_customer(db, kiwi, "nz", rego="KIW1")
+    saved = save_customer(db, kiwi.account.id, "nz", rego="KIW1")
     report = ingest_listings(db, listing_record(region="nz", plate="KIW1"))
     assert report.sightings == 1
     assert len(read_customer(db, kiwi, saved).sightings) == 1
 
 
 def test_re_ingesting_a_listing_makes_no_second_sighting(db: Database, tenant: Tenant) -> None:
-    saved = save_customer(db, tenant, vin=VIN)
+    saved = save_customer(db, tenant.account.id, vin=VIN)
     first = ingest_listings(db, listing_record(vin=VIN))
     again = ingest_listings(db, listing_record(vin=VIN))
     assert (first.created, first.sightings) == (1, 1)
@@ -143,8 +135,8 @@ def test_re_ingesting_a_listing_makes_no_second_sighting(db: Database, tenant: T
 
 def test_saving_the_customer_again_makes_no_second_sighting(db: Database, tenant: Tenant) -> None:
     ingest_listings(db, listing_record(vin=VIN))
-    save_customer(db, tenant, vin=VIN, external_id="first")
-    saved = save_customer(db, tenant, vin=VIN, external_id="second")
+    save_customer(db, tenant.account.id, vin=VIN, external_id="first")
+    saved = save_customer(db, tenant.account.id, vin=VIN, external_id="second")
     assert len(read_customer(db, tenant, saved).sightings) == 1
 
 
@@ -154,16 +146,16 @@ def test_a_listing_already_sold_is_matched_in_neither_order(
 ) -> None:
     if listing_first:
         ingest_listings(db, listing_record(vin=VIN, delisted_at="2022-08-20"))
-        saved = save_customer(db, tenant, vin=VIN)
+        saved = save_customer(db, tenant.account.id, vin=VIN)
     else:
-        saved = save_customer(db, tenant, vin=VIN)
+        saved = save_customer(db, tenant.account.id, vin=VIN)
         assert ingest_listings(db, listing_record(vin=VIN, delisted_at="2022-08-20")).sightings == 0
     assert read_customer(db, tenant, saved).sightings == []
 
 
 def test_a_relisted_listing_is_for_sale_again(db: Database, tenant: Tenant) -> None:
     ingest_listings(db, listing_record(vin=VIN, delisted_at="2022-08-20"))
-    saved = save_customer(db, tenant, vin=VIN)
+    saved = save_customer(db, tenant.account.id, vin=VIN)
     report = ingest_listings(db, listing_record(vin=VIN, delisted_at=None))
     assert report.sightings == 1
     (sighting,) = read_customer(db, tenant, saved).sightings
@@ -171,7 +163,7 @@ def test_a_relisted_listing_is_for_sale_again(db: Database, tenant: Tenant) -> N
 
 
 def test_a_listing_left_without_delisted_at_keeps_it(db: Database, tenant: Tenant) -> None:
-    saved = save_customer(db, tenant, vin=VIN)
+    saved = save_customer(db, tenant.account.id, vin=VIN)
     ingest_listings(db, listing_record(vin=VIN))
     ingest_listings(db, listing_record(vin=VIN, delisted_at="2022-09-01"))
     ingest_listings(db, listing_record(vin=VIN, price=20000))  # a feed sending only what changed
@@ -181,8 +173,8 @@ def test_a_listing_left_without_delisted_at_keeps_it(db: Database, tenant: Tenan
 
 
 def test_a_corrected_vin_moves_the_sighting_to_the_right_customer(db: Database, tenant: Tenant) -> None:
-    wrong = save_customer(db, tenant, vin=VIN)
-    right = save_customer(db, tenant, vin=OTHER_VIN)
+    wrong = save_customer(db, tenant.account.id, vin=VIN)
+    right = save_customer(db, tenant.account.id, vin=OTHER_VIN)
     ingest_listings(db, listing_record(vin=VIN))
     report = ingest_listings(db, listing_record(vin=OTHER_VIN))
     assert report.sightings == 1
@@ -191,24 +183,26 @@ def test_a_corrected_vin_moves_the_sighting_to_the_right_customer(db: Database, 
 
 
 def test_an_update_matches_by_what_the_customer_already_has(db: Database, tenant: Tenant) -> None:
-    saved = save_customer(db, tenant, vin=VIN, rego="ABC123", state="VIC", monitor_start_date="2023-01-01")
+    saved = save_customer(
+        db, tenant.account.id, vin=VIN, rego="ABC123", state="VIC", monitor_start_date="2023-01-01"
+    )
     ingest_listings(
         db, listing_record(vin=VIN, plate="NEW999", state="VIC")
     )  # before the window: no sighting
     assert read_customer(db, tenant, saved).sightings == []
     # Sent again by plate only, with an earlier start: the stored VIN still finds the listing.
-    save_customer(db, tenant, rego="ABC123", state="VIC", monitor_start_date="2022-01-01")
+    save_customer(db, tenant.account.id, rego="ABC123", state="VIC", monitor_start_date="2022-01-01")
     assert len(read_customer(db, tenant, saved).sightings) == 1
 
 
 def test_a_sighting_fills_an_unknown_vehicle_title_only(db: Database, tenant: Tenant) -> None:
-    unknown = save_customer(db, tenant, vin=VIN)
+    unknown = save_customer(db, tenant.account.id, vin=VIN)
     ingest_listings(db, listing_record(vin=VIN), listing_record(source_id="L2", vin=OTHER_VIN))
     assert read_customer(db, tenant, unknown).vehicle_title == "2019 Toyota Camry Ascent Sport"
 
 
 def test_price_changes_and_delisting_show_on_the_sighting(db: Database, tenant: Tenant) -> None:
-    saved = save_customer(db, tenant, vin=VIN)
+    saved = save_customer(db, tenant.account.id, vin=VIN)
     ingest_listings(db, listing_record(vin=VIN))
     report = ingest_listings(db, listing_record(vin=VIN, price=26900))
     assert (report.updated, report.sightings) == (1, 0)
@@ -221,8 +215,8 @@ def test_price_changes_and_delisting_show_on_the_sighting(db: Database, tenant: 
 def test_a_listing_matches_each_accounts_own_customers(
     db: Database, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    mine = save_customer(db, tenant, vin=VIN)
-    theirs = save_customer(db, other_tenant, vin=VIN)
+    mine = save_customer(db, tenant.account.id, vin=VIN)
+    theirs = save_customer(db, other_tenant.account.id, vin=VIN)
     report = ingest_listings(db, listing_record(vin=VIN))
     assert report.sightings == 2
     (my_sighting,) = read_customer(db, tenant, mine).sightings
@@ -250,7 +244,7 @@ def test_a_customer_and_its_listing_saved_at_the_same_moment_always_meet(
 
         threads = [
             threading.Thread(
-                target=run, args=(lambda v=vin: saved.append(save_customer(db, tenant, vin=v)),)
+                target=run, args=(lambda v=vin: saved.append(save_customer(db, tenant.account.id, vin=v)),)
             ),
             threading.Thread(
                 target=run,

@@ -16,26 +16,20 @@ from forecourt.core.leads import service as leads
 from forecourt.core.users import passwords
 from forecourt.core.users import repository as users_repository
 from forecourt.core.users import service as users
-from forecourt.core.users.schemas import User
 from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import WebhookEvent, WebhookFields
 from forecourt.db.engine import Database
 from forecourt.db.models import webhook_deliveries
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.conftest import Tenant
-
-
-def staff(db: Database, tenant: Tenant, email: str, role: str = "sales") -> User:
-    with db.write() as conn:
-        return users.create_user(conn, users.check_new_user(tenant.account.id, email, "Sam", role)).user
+from tests.conftest import Tenant, make_user
 
 
 def test_users_are_changed_only_within_the_account(
     db: Database, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    manager = staff(db, tenant, "mia@alpha.example", "manager")
-    theirs = staff(db, other_tenant, "sam@beta.example")
+    manager = make_user(db, tenant.account.id, "mia@alpha.example", role="manager")
+    theirs = make_user(db, other_tenant.account.id, "sam@beta.example")
     with db.write() as conn:
         with pytest.raises(NotFound):
             users.set_active(conn, theirs.id, False, account_id=tenant.account.id)
@@ -48,7 +42,7 @@ def test_users_are_changed_only_within_the_account(
         assert users.list_users(conn, other_tenant.account.id)[0].active  # untouched
         assert users.list_users(conn, tenant.account.id)[0].active
 
-    sales = staff(db, tenant, "sam@alpha.example")
+    sales = make_user(db, tenant.account.id, "sam@alpha.example")
     with db.write() as conn:
         assert not users.set_active(conn, sales.id, False, account_id=tenant.account.id, by=manager.id).active
         assert users.set_active(conn, sales.id, True, account_id=tenant.account.id, by=manager.id).active
@@ -57,7 +51,7 @@ def test_users_are_changed_only_within_the_account(
 
 
 def test_a_password_reset_takes_effect_at_once(db: Database, tenant: Tenant) -> None:
-    sales = staff(db, tenant, "sam@alpha.example")
+    sales = make_user(db, tenant.account.id, "sam@alpha.example")
     with db.write() as conn:
         reset = users.reset_password(conn, sales.id, "a brand new password", account_id=tenant.account.id)
     assert reset.password is None  # chosen, not generated: not handed back
@@ -67,7 +61,7 @@ def test_a_password_reset_takes_effect_at_once(db: Database, tenant: Tenant) -> 
 
 
 def test_routes_are_read_per_origin(db: Database, tenant: Tenant) -> None:
-    sam = staff(db, tenant, "sam@alpha.example")
+    sam = make_user(db, tenant.account.id, "sam@alpha.example")
     with db.write() as conn:
         assert leads.routes(conn, tenant.account.id) == {}
         leads.route_origin(conn, tenant.account.id, "enquiry", [sam.id])

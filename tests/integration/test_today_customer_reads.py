@@ -6,8 +6,6 @@ uploads in progress."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-from uuid import UUID
 
 import msgspec
 import pytest
@@ -20,15 +18,10 @@ from forecourt.core.leads import stats
 from forecourt.core.leads.schemas import Actor, DailyCounts
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
-from forecourt.core.users import service as users
 from forecourt.db.engine import Database
-from forecourt.db.models import leads as leads_table
 from forecourt.db.models import uploads as uploads_table
 from forecourt.kit.errors import InvalidInput
-from tests.conftest import Tenant
-from tests.integration.test_matching import save_customer
-
-VIN = "1N4AL11D16N337720"
+from tests.conftest import VIN, Tenant, make_user, open_lead, save_customer
 
 
 def search(db: Database, tenant: Tenant, query: str, page: int = 1) -> list[str | None]:
@@ -40,21 +33,26 @@ def search(db: Database, tenant: Tenant, query: str, page: int = 1) -> list[str 
 def test_the_search_finds_a_customer_by_each_key_and_never_another_accounts(
     db: Database, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    save_customer(db, tenant, vin=VIN, rego="VIN111", state="VIC", external_id="C-1")
+    save_customer(db, tenant.account.id, vin=VIN, rego="VIN111", state="VIC", external_id="C-1")
     save_customer(
         db,
-        tenant,
+        tenant.account.id,
         rego="ABC123",
         state="VIC",
         external_id="C-2",
         additional_fields={"first_name": "Olivia", "last_name": "Smith"},
     )
     save_customer(
-        db, tenant, rego="XYZ9", state="QLD", external_id="C-3", additional_fields={"name": "Jack Jones"}
+        db,
+        tenant.account.id,
+        rego="XYZ9",
+        state="QLD",
+        external_id="C-3",
+        additional_fields={"name": "Jack Jones"},
     )
     save_customer(
         db,
-        other_tenant,
+        other_tenant.account.id,
         rego="ABC123",
         state="NSW",
         external_id="C-2",
@@ -81,7 +79,7 @@ def test_the_search_pages_and_refuses_bad_input(db: Database, tenant: Tenant) ->
     for n in range(customers.SEARCH_PAGE + 2):
         save_customer(
             db,
-            tenant,
+            tenant.account.id,
             rego=f"PG{n:03d}",
             state="VIC",
             external_id=f"P{n}",
@@ -110,7 +108,9 @@ def test_the_search_pages_and_refuses_bad_input(db: Database, tenant: Tenant) ->
 def test_a_customer_is_found_with_its_sightings_only_in_its_account(
     db: Database, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    mine = save_customer(db, tenant, vin=VIN, additional_fields={"first_name": "Mia", "last_name": "Lee"})
+    mine = save_customer(
+        db, tenant.account.id, vin=VIN, additional_fields={"first_name": "Mia", "last_name": "Lee"}
+    )
     with db.read() as conn:
         found = customers.find(conn, tenant.account.id, "au", str(mine.id))
         assert customers.name_of(found) == "Mia Lee"
@@ -119,30 +119,16 @@ def test_a_customer_is_found_with_its_sightings_only_in_its_account(
                 customers.find(conn, account_id, "au", wanted)
 
 
-def open_lead(db: Database, tenant: Tenant, at: datetime, origin: str = "enquiry", **values: Any) -> UUID:
-    with db.write() as conn:
-        lead_id = leads.open_one(conn, tenant.account.id, origin, at)
-        if values:
-            conn.execute(sa.update(leads_table).where(leads_table.c.id == lead_id).values(**values))
-    return lead_id
-
-
-def sales_user(db: Database, tenant: Tenant, email: str = "sam@dealer.example") -> UUID:
-    with db.write() as conn:
-        new = users.check_new_user(tenant.account.id, email, "Sam", "sales")
-        return users.create_user(conn, new).user.id
-
-
 def test_unactioned_leads_oldest_first_the_accounts_or_a_salespersons(
     db: Database, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     now = datetime(2026, 11, 20, 12, 0)
-    sam = sales_user(db, tenant)
-    oldest = open_lead(db, tenant, now - timedelta(hours=5))
-    sams = open_lead(db, tenant, now - timedelta(hours=3), assignee_id=sam)
-    open_lead(db, tenant, now - timedelta(hours=4), first_actioned_at=now, status="contacted")
-    open_lead(db, tenant, now - timedelta(hours=6), status="lost", first_actioned_at=now)
-    open_lead(db, other_tenant, now - timedelta(hours=9))
+    sam = make_user(db, tenant.account.id).id
+    oldest = open_lead(db, tenant.account.id, now - timedelta(hours=5))
+    sams = open_lead(db, tenant.account.id, now - timedelta(hours=3), assignee_id=sam)
+    open_lead(db, tenant.account.id, now - timedelta(hours=4), first_actioned_at=now, status="contacted")
+    open_lead(db, tenant.account.id, now - timedelta(hours=6), status="lost", first_actioned_at=now)
+    open_lead(db, other_tenant.account.id, now - timedelta(hours=9))
     with db.read() as conn:
         count, shown = leads.waiting(conn, tenant.account.id, None)
         assert (count, [lead.id for lead in shown]) == (2, [oldest, sams])
@@ -159,7 +145,7 @@ def test_leads_per_local_day_and_origin_across_a_change_to_summer_time(
     with db.write() as conn:
         leads.configure(conn, tenant.account.id, datetime(2026, 1, 1), time_zone="Australia/Adelaide")
     now = datetime(2026, 10, 20, 3, 0)  # 13:30 on 20 October in Adelaide
-    sam = sales_user(db, tenant)
+    sam = make_user(db, tenant.account.id).id
     made = [
         (datetime(2026, 10, 19, 13, 29), "sighting", None),  # 23:59 on the 19th (summer time)
         (datetime(2026, 10, 19, 13, 30), "sighting", sam),  # 00:00 on the 20th
@@ -171,8 +157,8 @@ def test_leads_per_local_day_and_origin_across_a_change_to_summer_time(
         (datetime(2026, 8, 25, 14, 29), "enquiry", None),  # 25 August: before it
     ]
     for at, origin, assignee in made:
-        open_lead(db, tenant, at, origin, assignee_id=assignee)
-    open_lead(db, other_tenant, datetime(2026, 10, 19, 14, 0), "sighting")
+        open_lead(db, tenant.account.id, at, origin, assignee_id=assignee)
+    open_lead(db, other_tenant.account.id, datetime(2026, 10, 19, 14, 0), "sighting")
     with db.read() as conn:
         chart = stats.daily_by_origin(conn, tenant.account.id, now, None)
         own = stats.daily_by_origin(conn, tenant.account.id, now, sam)
@@ -191,16 +177,16 @@ def test_leads_per_local_day_and_origin_across_a_change_to_summer_time(
 
 def test_speed_to_lead_over_the_last_30_days(db: Database, tenant: Tenant) -> None:
     now = datetime(2026, 11, 20, 12, 0)
-    sam = sales_user(db, tenant)
+    sam = make_user(db, tenant.account.id).id
     for minutes, assignee in ((10, sam), (20, None), (30, sam), (40, None)):
         at = now - timedelta(days=1, minutes=minutes)
-        lead_id = open_lead(db, tenant, at, assignee_id=assignee)
+        lead_id = open_lead(db, tenant.account.id, at, assignee_id=assignee)
         with db.write() as conn:
             leads.add_note(
                 conn, tenant.account.id, lead_id, "called", Actor("user", sam), now - timedelta(days=1)
             )
-    open_lead(db, tenant, now - timedelta(hours=1))  # not yet actioned
-    lead_id = open_lead(db, tenant, now - timedelta(days=31))  # before the period
+    open_lead(db, tenant.account.id, now - timedelta(hours=1))  # not yet actioned
+    lead_id = open_lead(db, tenant.account.id, now - timedelta(days=31))  # before the period
     with db.write() as conn:
         leads.add_note(conn, tenant.account.id, lead_id, "late", Actor("user", sam), now)
     with db.read() as conn:

@@ -20,12 +20,11 @@ from forecourt.core.inventory import reference
 from forecourt.core.inventory import service as inventory
 from forecourt.core.leads import service as leads
 from forecourt.core.leads.schemas import API
-from forecourt.core.users import service as users
 from forecourt.db.engine import Database
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import InvalidInput
 from forecourt.kit.ids import new_id
-from tests.conftest import Tenant
+from tests.conftest import Tenant, make_user
 
 
 def _contact(db: Database, tenant: Tenant, **fields: str) -> int:
@@ -70,10 +69,8 @@ def test_a_contacts_leads_newest_first_and_a_salespersons_own(
 ) -> None:
     ada = _contact(db, tenant, first_name="Ada")
     now = utcnow()
+    sam = make_user(db, tenant.account.id)
     with db.write() as conn:
-        sam = users.create_user(
-            conn, users.check_new_user(tenant.account.id, "sam@x.example", "Sam", "sales")
-        ).user
         older = leads.open_one(
             conn, tenant.account.id, "enquiry", now - timedelta(days=1), party_id=ada, message="first"
         )

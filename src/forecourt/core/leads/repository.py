@@ -368,28 +368,19 @@ def unassigned(
     return [(lead_id, origin) for lead_id, origin in rows]
 
 
-def _plain(conn: Connection, column: sa.Column[Any]) -> sa.ColumnElement[Any]:
-    """The column kept out of SQLite's choice of index (`+column`, the documented way) where
-    a batch's ids drive the lookup: without statistics SQLite would rather scan an index of
-    the account's leads than probe the primary key."""
-    if conn.dialect.name != "sqlite":
-        return column
-    return sa.type_coerce(sa.literal_column(f"+{column.table.name}.{column.name}"), column.type)
-
-
 def _these(
     conn: Connection, account_id: UUID, lead_ids: Collection[UUID]
 ) -> tuple[sa.ColumnElement[bool], ...]:
     """The account's leads of these ids, found by id."""
-    return (bulk.one_of(conn, leads.c.id, lead_ids), _plain(conn, leads.c.account_id) == account_id)
+    return (bulk.one_of(conn, leads.c.id, lead_ids), bulk.plain(conn, leads.c.account_id) == account_id)
 
 
 def _unactioned(conn: Connection) -> tuple[sa.ColumnElement[bool], ...]:
     return (
-        _plain(conn, leads.c.first_actioned_at).is_(None),
-        _plain(conn, leads.c.escalated_at).is_(None),
-        _plain(conn, leads.c.assignee_id).is_not(None),
-        _plain(conn, leads.c.status).in_(OPEN),
+        bulk.plain(conn, leads.c.first_actioned_at).is_(None),
+        bulk.plain(conn, leads.c.escalated_at).is_(None),
+        bulk.plain(conn, leads.c.assignee_id).is_not(None),
+        bulk.plain(conn, leads.c.status).in_(OPEN),
     )
 
 
@@ -401,8 +392,8 @@ def assign_unassigned(
         sa.update(leads)
         .where(
             *_these(conn, account_id, lead_ids),
-            _plain(conn, leads.c.assignee_id).is_(None),
-            _plain(conn, leads.c.status).in_(OPEN),
+            bulk.plain(conn, leads.c.assignee_id).is_(None),
+            bulk.plain(conn, leads.c.status).in_(OPEN),
         )
         .values(assignee_id=user_id, assigned_at=at)
         .returning(leads.c.id)
@@ -450,7 +441,7 @@ def reassign(
         sa.update(leads)
         .where(
             *_these(conn, account_id, lead_ids),
-            _plain(conn, leads.c.assigned_at) <= cutoff,
+            bulk.plain(conn, leads.c.assigned_at) <= cutoff,
             *_unactioned(conn),
         )
         .values(assignee_id=user_id, assigned_at=at, reassignments=leads.c.reassignments + 1)
@@ -466,7 +457,7 @@ def escalate(
         sa.update(leads)
         .where(
             *_these(conn, account_id, lead_ids),
-            _plain(conn, leads.c.assigned_at) <= cutoff,
+            bulk.plain(conn, leads.c.assigned_at) <= cutoff,
             *_unactioned(conn),
         )
         .values(escalated_at=at)
@@ -607,11 +598,11 @@ def unactioned(
     where = [
         leads.c.account_id == account_id,
         leads.c.first_actioned_at.is_(None),
-        _plain(conn, leads.c.status).in_(OPEN),
+        bulk.plain(conn, leads.c.status).in_(OPEN),
         *_mine(assignee_id),
     ]
     count = int(conn.scalar(sa.select(sa.func.count()).select_from(leads).where(*where)) or 0)
-    oldest = (_plain(conn, leads.c.created_at), leads.c.id)
+    oldest = (bulk.plain(conn, leads.c.created_at), leads.c.id)
     rows = conn.execute(sa.select(*_LEAD).where(*where).order_by(*oldest).limit(limit))
     return count, [Lead(*row) for row in rows]
 
