@@ -6,6 +6,7 @@ and another's (or another account's) lead is not found; German."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -77,7 +78,10 @@ def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, w
     mia = workspace.user()
     sam = workspace.colleague(mia)
     ingest_key = workspace.cli.ok("ingest-keys", "create")["key"]
-    workspace.customer(mia, rego="ABC123", state="NSW", vin=VIN, external_id="C-1001")
+    names = {"first_name": "Ada", "last_name": "Lovelace"}
+    workspace.customer(
+        mia, rego="ABC123", state="NSW", vin=VIN, external_id="C-1001", additional_fields=names
+    )
 
     sign_in(page, mia)
     page.get_by_role("link", name="Leads").click()
@@ -124,6 +128,8 @@ def test_a_sighting_arrives_in_the_open_inbox_and_is_worked_to_won(page: Page, w
     expect(page.get_by_text("ABC123 (NSW)")).to_be_visible()
     expect(page.get_by_text(VIN)).to_be_visible()
     expect(page.get_by_text("C-1001")).to_be_visible()
+    customer = page.get_by_role("link", name="Ada Lovelace")  # to the customer's own page
+    expect(customer).to_have_attribute("href", re.compile(r"^/customers/[0-9a-f-]{36}$"))
     link = page.get_by_role("link", name="2019 Toyota Camry Ascent Sport")
     expect(link).to_have_attribute("href", "https://www.carsales.com.au/cars/details/L1/")
     expect(link).to_have_attribute("target", "_blank")

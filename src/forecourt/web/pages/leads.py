@@ -20,6 +20,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
+from forecourt.core.customers import service as customers
 from forecourt.core.leads import service as leads
 from forecourt.core.leads import workflow
 from forecourt.core.leads.schemas import OPEN, ORIGINS, STATUSES, Actor, LeadDetail, LeadQuery
@@ -294,6 +295,7 @@ def _lead_page(
         found=found,
         lead=found.lead,
         about=found.about,
+        customer_name=customers.name_of(found.about.customer) if found.about.customer else None,
         staff=staff,
         names={str(user_id): member.display_name for user_id, member in staff.items()},
         formats=formats(request, lead_settings.time_zone, now),
