@@ -5,6 +5,7 @@ is given what it uses."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from limits.errors import ConfigurationError
@@ -150,8 +151,21 @@ def app(
     )
 
 
+def api_process(settings: Settings) -> Litestar:
+    """What each API process of `forecourt serve --processes N` (N > 1) runs: the app
+    alone, the jobs being run by worker processes beside it. Rate limits are counted in
+    the database by default, even on SQLite, so that the processes share them: counted
+    in memory, each process would allow the whole budget (and the failed sign-ins that
+    lock a key out) again."""
+    if settings.rate_limit_storage == "auto":
+        settings = replace(settings, rate_limit_storage="database")
+    db = Database(settings.database_url)
+    return app(settings, db, on_shutdown=[db.dispose])
+
+
 def serving(settings: Settings, db: Database) -> Litestar:
-    """What `forecourt serve` runs: the app, with an embedded worker unless turned off."""
+    """What `forecourt serve --processes 1` runs: the app, with an embedded worker unless
+    turned off."""
     outside = adapters(settings, db)
     if not settings.embedded_worker:
         return app(settings, db, outside)
