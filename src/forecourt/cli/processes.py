@@ -39,14 +39,15 @@ class ApiApp:
     """The app factory each API process calls once it has started (it is pickled into
     the process, so it carries the settings the command resolved, flags included)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, processes: int) -> None:
         self.settings = settings
+        self.processes = processes
 
     def __call__(self) -> Litestar:
         from forecourt import bootstrap
 
         setup_logging(self.settings)
-        return bootstrap.api_process(self.settings)
+        return bootstrap.api_process(self.settings, self.processes)
 
 
 def work(settings: Settings, *, configure_logging: bool = True) -> None:
@@ -93,7 +94,7 @@ class Supervisor(Multiprocess):
     API processes."""
 
     def __init__(self, settings: Settings, sockets: list[socket.socket], api: int, workers: int) -> None:
-        super().__init__(server_config(settings, ApiApp(settings), max(api, 1)), sockets)
+        super().__init__(server_config(settings, ApiApp(settings, api), max(api, 1)), sockets)
         self.settings = settings
         self.processes_num = api  # 0 for `forecourt worker --concurrency N`
         self.worker_count = workers
