@@ -288,3 +288,18 @@ def test_the_api_processes_share_one_rate_limit_budget(
         assert server.terminate() == 0, server.log
     # Four requests in all were let through, whichever process took them.
     assert [status for _, status in answers] == [200] * 4 + [429] * (len(answers) - 4)
+
+
+def test_processes_that_cannot_start_stop_serve_with_exit_3(
+    tmp_path: Path, database_url: str, db: Database
+) -> None:
+    """A bad setting found only when a process builds its app is not retried for ever."""
+    env = {"FORECOURT_PROCESSES": "2", "FORECOURT_RATE_LIMIT_STORAGE": "bogus://"}
+    with serving(tmp_path, database_url=database_url, env=env) as server:
+        try:
+            code = server.proc.wait(timeout=BOUNDED_WAIT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"serve kept restarting processes that cannot start:\n{server.log}")
+    assert code == 3, server.log
+    assert "FORECOURT_RATE_LIMIT_STORAGE" in server.log
+    assert "failed to start" in server.log

@@ -16,6 +16,9 @@ import logging.config
 import multiprocessing
 import signal
 import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.context import SpawnProcess
 from typing import Any
 
@@ -29,6 +32,7 @@ from forecourt.db.engine import Database
 
 log = logging.getLogger(__name__)
 spawn = multiprocessing.get_context("spawn")
+HEALTH_PING_SECONDS = 10
 
 
 def setup_logging(settings: Settings) -> None:
@@ -47,7 +51,20 @@ class ApiApp:
         from forecourt import bootstrap
 
         setup_logging(self.settings)
-        return bootstrap.api_process(self.settings, self.processes)
+        with _startup():
+            return bootstrap.api_process(self.settings, self.processes)
+
+
+@contextmanager
+def _startup() -> Iterator[None]:
+    """A process that cannot build what it runs (say, a bad setting) would fail the same
+    way each time it was replaced: it exits with uvicorn's STARTUP_FAILURE instead, and
+    the supervisor then stops everything rather than starting it again and again."""
+    try:
+        yield
+    except Exception:
+        log.exception("cannot start")
+        sys.exit(STARTUP_FAILURE)
 
 
 def work(settings: Settings, *, configure_logging: bool = True) -> None:
@@ -58,7 +75,8 @@ def work(settings: Settings, *, configure_logging: bool = True) -> None:
         setup_logging(settings)
     database = Database(settings.database_url)
     try:
-        runner = bootstrap.worker(settings, database, bootstrap.adapters(settings, database))
+        with _startup():
+            runner = bootstrap.worker(settings, database, bootstrap.adapters(settings, database))
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: runner.stop.set())
         runner.run()
@@ -85,6 +103,10 @@ def server_config(settings: Settings, application: Any, processes: int) -> http.
         header_timeout=settings.header_timeout_seconds,
         timeout_keep_alive=settings.keep_alive_seconds,
         limit_concurrency=settings.max_connections or None,
+        # How long an API process may take to answer the supervisor's health ping before
+        # it is killed as hung (uvicorn's default, 5 s, is less than a new process can
+        # take to import everything on a busy machine, before it answers its first ping).
+        timeout_worker_healthcheck=HEALTH_PING_SECONDS,
     )
 
 
@@ -117,6 +139,10 @@ class Supervisor(Multiprocess):
                 return
             if not process.is_alive():
                 process.join()
+                if process.exitcode == STARTUP_FAILURE:
+                    log.error("worker process [%s] failed to start; stopping", process.pid)
+                    self.should_exit.set()
+                    return
                 log.warning("worker process [%s] died (exit %s); replacing it", process.pid, process.exitcode)
                 # Its job, if it had one, is taken up again when its lease lapses.
                 self.workers[idx] = self._start_worker()
@@ -134,8 +160,9 @@ class Supervisor(Multiprocess):
 
     @property
     def failed_to_start(self) -> bool:
-        """An API process could not start (its app failed): the supervisor gave up."""
-        return any(p.exitcode == STARTUP_FAILURE for p in self.processes)
+        """A process could not start (what it runs failed to build): the supervisor gave up."""
+        exits = [p.exitcode for p in self.processes] + [p.exitcode for p in self.workers]
+        return STARTUP_FAILURE in exits
 
 
 def serve(settings: Settings, listening: socket.socket, processes: int, workers: int) -> int:
