@@ -22,11 +22,11 @@ from forecourt.core.crm import tasks as crm_tasks
 from forecourt.core.leads import tasks as leads_tasks
 from forecourt.core.notifications import tasks as notifications_tasks
 from forecourt.core.ratelimits.service import Limiter
-from forecourt.core.ratelimits.storage import DatabaseStorage
+from forecourt.core.ratelimits.storage import DatabaseStorage, counters_beside
 from forecourt.core.registry.lookup import FileLookup
 from forecourt.core.uploads import tasks as uploads_tasks
 from forecourt.core.webhooks import tasks as webhooks_tasks
-from forecourt.db.engine import Database
+from forecourt.db.engine import Database, sqlite_file
 from forecourt.jobs.worker import HANDLERS, Worker
 from forecourt.kit.clock import Clock, SystemClock
 from forecourt.providers.check_service import HttpCheckService
@@ -99,32 +99,39 @@ def adapters(settings: Settings, db: Database, clock: Clock | None = None) -> Ad
     )
 
 
-def limiter(settings: Settings, db: Database, clock: Clock) -> Limiter:
+def limiter(settings: Settings, db: Database, clock: Clock, processes: int = 1) -> Limiter:
     """Rate limits counted in the database (shared by every process on it), or in another
     store the `limits` library speaks to (`memory://`: this process only; `redis://...`).
     `auto` is the database on PostgreSQL, where processes scale out, and memory on SQLite,
-    one process, where a counter write per request would queue reads behind every writer."""
-    kind = settings.rate_limit_storage
-    if kind == "auto":
-        kind = "memory://" if db.is_sqlite else "database"
-    if kind == "database":
-        storage: Storage = DatabaseStorage(db, clock)
-    else:
-        try:
-            found = storage_from_string(kind)
-        except ConfigurationError as exc:
-            raise ValueError(f"FORECOURT_RATE_LIMIT_STORAGE: {exc}") from None
-        if not isinstance(found, Storage):  # an async+ storage
-            raise ValueError("FORECOURT_RATE_LIMIT_STORAGE: use a synchronous storage (no async+)")
-        storage = found
+    one process, where a counter write per request would queue reads behind every writer.
+    Several API processes on one SQLite file (`processes`) share their counters in a file
+    of their own beside it, which no upload holds."""
     return Limiter(
-        storage,
+        _limit_storage(settings, db, clock, processes),
         clock,
         per_credential=settings.rate_limit_per_minute,
         per_address=settings.rate_limit_per_address_per_minute,
         failures=settings.auth_failure_limit,
         failure_window=settings.auth_failure_window_seconds,
     )
+
+
+def _limit_storage(settings: Settings, db: Database, clock: Clock, processes: int) -> Storage:
+    kind = settings.rate_limit_storage
+    if kind == "auto":
+        beside = sqlite_file(settings.database_url)
+        if processes > 1 and beside is not None:
+            return DatabaseStorage(counters_beside(beside), clock, separate=True)
+        kind = "memory://" if db.is_sqlite else "database"
+    if kind == "database":
+        return DatabaseStorage(db, clock)
+    try:
+        found = storage_from_string(kind)
+    except ConfigurationError as exc:
+        raise ValueError(f"FORECOURT_RATE_LIMIT_STORAGE: {exc}") from None
+    if not isinstance(found, Storage):  # an async+ storage
+        raise ValueError("FORECOURT_RATE_LIMIT_STORAGE: use a synchronous storage (no async+)")
+    return found
 
 
 def worker(settings: Settings, db: Database, outside: Adapters) -> Worker:
@@ -137,21 +144,32 @@ def app(
     outside: Adapters | None = None,
     on_startup: Sequence[Callable[[], Any]] = (),
     on_shutdown: Sequence[Callable[[], Any]] = (),
+    processes: int = 1,
 ) -> Litestar:
     outside = outside or adapters(settings, db)
     return create_app(
         settings,
         db,
         outside,
-        limiter(settings, db, outside.clock),
+        limiter(settings, db, outside.clock, processes),
         on_startup,
         on_shutdown,
         plugins=[web.plugin()],
     )
 
 
+def api_process(settings: Settings, processes: int) -> Litestar:
+    """What each API process of `forecourt serve --processes N` (N > 1) runs: the app
+    alone, the jobs being run by worker processes beside it. The processes share their
+    rate limits (`limiter`): counted in each process's memory, each would allow the whole
+    budget, and the failed sign-ins that lock a key out, again."""
+    db = Database(settings.database_url)
+    return app(settings, db, on_shutdown=[db.dispose], processes=processes)
+
+
 def serving(settings: Settings, db: Database) -> Litestar:
-    """What `forecourt serve` runs: the app, with an embedded worker unless turned off."""
+    """What `forecourt serve --processes 1` runs: the app, with an embedded worker unless
+    turned off."""
     outside = adapters(settings, db)
     if not settings.embedded_worker:
         return app(settings, db, outside)

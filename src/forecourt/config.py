@@ -25,6 +25,10 @@ class Settings:
     max_upload_bytes: int = 1024 * 1024 * 1024
     upload_chunk_rows: int = 10000
     embedded_worker: bool = True
+    # `forecourt serve`'s API processes (0: one per core) and the worker processes that
+    # run jobs beside them, or that `forecourt worker` runs (docs/operations.md).
+    processes: int = 0
+    worker_concurrency: int = 1
     worker_poll_seconds: float = 1.0
     job_lease_seconds: int = 60
     log_level: str = "info"
@@ -81,6 +85,15 @@ class Settings:
             return msgspec.convert(values, cls, strict=False)
         except msgspec.ValidationError as exc:
             raise ValueError(f"Invalid setting: {exc}") from exc
+
+    @property
+    def api_processes(self) -> int:
+        """How many API processes `forecourt serve` runs: `processes`, or one per core
+        this process may use."""
+        if self.processes:
+            return self.processes
+        usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+        return max(1, len(usable))
 
     @staticmethod
     def env_names() -> list[str]:

@@ -36,6 +36,8 @@ def _env() -> dict[str, str]:
     """The caller's environment without FORECOURT_* settings that could leak in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORECOURT_")}
     env["FORECOURT_WORKER_POLL_SECONDS"] = "0.1"
+    # One process, the embedded worker in it (test_serve_processes.py runs several).
+    env["FORECOURT_PROCESSES"] = "1"
     return env
 
 

@@ -7,6 +7,10 @@ sends nothing, or trickles its headers a byte at a time (slowloris), holds a con
 for ever. This subclass closes such a connection when its request head has not arrived
 within the deadline, counted from the connection or from the first byte of a following
 request. Once the head has arrived the deadline is off: a slow upload is not cut.
+
+The deadline travels in the server's config (`ServeConfig`), not in a class made per
+value: with several processes uvicorn pickles the config into each, and a pickled class
+must be importable by name.
 """
 
 from __future__ import annotations
@@ -15,14 +19,26 @@ import asyncio
 from typing import Any
 
 import h11
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 
-class _HeadDeadline(H11Protocol):
-    header_timeout: float
+class ServeConfig(uvicorn.Config):
+    """uvicorn's config plus the deadline for a request's head."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, header_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.header_timeout = header_timeout
+
+
+class HeadDeadlineProtocol(H11Protocol):
+    """The protocol to hand uvicorn (`http=`) with a `ServeConfig`: closes connections
+    whose request head takes longer than its `header_timeout`."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        assert isinstance(config, ServeConfig)
+        self.header_timeout = config.header_timeout
         self._head_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -53,9 +69,3 @@ class _HeadDeadline(H11Protocol):
         self._head_deadline = None
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self.transport.close()
-
-
-def with_header_timeout(seconds: float) -> type[H11Protocol]:
-    """The protocol class to hand uvicorn (`http=`), closing connections whose request
-    head takes longer than `seconds`."""
-    return type("HeadDeadlineProtocol", (_HeadDeadline,), {"header_timeout": seconds})

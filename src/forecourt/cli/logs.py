@@ -45,6 +45,9 @@ def config(settings: Settings) -> dict[str, Any]:
         "root": {"level": level, "handlers": ["default"]},
         "loggers": {
             "uvicorn": {"level": level, "handlers": ["default"], "propagate": False},
+            # Off: the API logs requests itself. (Said here too, as an API process of
+            # several configures logging after uvicorn, which would turn it back on.)
+            "uvicorn.access": {"handlers": [], "propagate": False},
             # httpx logs each outbound request's full URL, and a webhook's or a lookup
             # service's URL may hold a token: only its warnings are kept.
             "httpx": {"level": "WARNING"},

@@ -120,39 +120,51 @@ def app(ctx: click.Context, database_url: str | None) -> None:
 @click.option("--host", help="Overrides FORECOURT_HOST (default 127.0.0.1).")
 @click.option("--port", type=int, help="Overrides FORECOURT_PORT (default 8000).")
 @click.option("--database-url", "serve_database_url", help="Overrides FORECOURT_DATABASE_URL.")
+@click.option(
+    "--processes",
+    type=click.IntRange(0),
+    help="Overrides FORECOURT_PROCESSES: API processes (default 0: one per core).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, serve_database_url: str | None) -> None:
-    """Serve the API, with an embedded worker unless FORECOURT_EMBEDDED_WORKER=false."""
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    serve_database_url: str | None,
+    processes: int | None,
+) -> None:
+    """Serve the API. With one process, a worker runs embedded in it; with several, in
+    FORECOURT_WORKER_CONCURRENCY processes of their own (none if FORECOURT_EMBEDDED_WORKER=false)."""
     import uvicorn
 
     from forecourt import bootstrap
-    from forecourt.cli import http
+    from forecourt.cli import processes as supervising
 
     if serve_database_url:
         ctx.obj["database_url"] = serve_database_url
-    settings = _settings(ctx, host=host, port=port)
+    settings = _settings(ctx, host=host, port=port, processes=processes)
+    _check_counts(settings)
     _setup_logging(settings)
     # The port first: uvicorn would bind it after the app's startup, so on a busy port
     # the embedded worker would start (and might take a job) before serve fails.
     listening = _listen(settings.host, settings.port)
+    count = settings.api_processes
+    if count > 1:
+        _open(settings, create=True).dispose()  # made and migrated once, before the processes
+        workers = settings.worker_concurrency if settings.embedded_worker else 0
+        sys.exit(supervising.serve(settings, listening, count, workers))
     application = bootstrap.serving(settings, _open(settings, create=True))
     # uvicorn drains on SIGTERM, then re-raises it; by then the work is done, so exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    config = uvicorn.Config(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=None,  # configured above, by _setup_logging
-        access_log=False,  # the API writes its own, without paths' values (api/access.py)
-        # Slow or idle clients cannot hold the server: a request's head must arrive within
-        # the header timeout, an idle connection is closed after the keep-alive timeout,
-        # and requests beyond the connection cap get 503.
-        http=http.with_header_timeout(settings.header_timeout_seconds),
-        timeout_keep_alive=settings.keep_alive_seconds,
-        limit_concurrency=settings.max_connections or None,
-    )
+    config = supervising.server_config(settings, application, 1)
     uvicorn.Server(config).run(sockets=[listening])
+
+
+def _check_counts(settings: Settings) -> None:
+    if settings.processes < 0:
+        raise click.UsageError("FORECOURT_PROCESSES must be 0 (one per core) or more")
+    if settings.worker_concurrency < 1:
+        raise click.UsageError("FORECOURT_WORKER_CONCURRENCY must be 1 or more")
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -176,18 +188,24 @@ def _exit_cleanly(*_: Any) -> None:
 
 
 @app.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1),
+    help="Overrides FORECOURT_WORKER_CONCURRENCY: jobs run at once, each in a process (default 1).",
+)
 @click.pass_context
-def worker(ctx: click.Context) -> None:
-    """Run background jobs until SIGTERM or SIGINT (the job in hand is finished first)."""
-    from forecourt import bootstrap
+def worker(ctx: click.Context, concurrency: int | None) -> None:
+    """Run background jobs until SIGTERM or SIGINT (the jobs in hand are finished first)."""
+    from forecourt.cli import processes as supervising
 
-    settings = _settings(ctx)
+    settings = _settings(ctx, worker_concurrency=concurrency)
+    _check_counts(settings)
     _setup_logging(settings)
-    database = _open(settings, create=True)
-    runner = bootstrap.worker(settings, database, bootstrap.adapters(settings, database))
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: runner.stop.set())
-    runner.run()
+    _open(settings, create=True).dispose()  # made and migrated once, before the workers
+    if settings.worker_concurrency == 1:
+        supervising.work(settings, configure_logging=False)  # in this process, as ever
+    else:
+        sys.exit(supervising.run_workers(settings, settings.worker_concurrency))
 
 
 @app.group()

@@ -75,5 +75,13 @@ def prune(conn: Connection, now: datetime) -> int:
     return conn.execute(_PRUNE, {"now": now}).rowcount
 
 
+def create_table(conn: Connection) -> None:
+    """The counters' table in a database of their own (a SQLite file beside the
+    application's); idempotent, so that processes starting together may all ask."""
+    conn.execute(sa.schema.CreateTable(rate_limits, if_not_exists=True))
+    for index in rate_limits.indexes:
+        conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+
+
 def clear_all(conn: Connection) -> int:
     return conn.execute(rate_limits.delete()).rowcount

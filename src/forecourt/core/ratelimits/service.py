@@ -12,7 +12,8 @@ answers, then 429 until the window passes.
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import Storage
@@ -60,9 +61,20 @@ class Limiter:
         self._db_storage = storage if limited and isinstance(storage, DatabaseStorage) else None
 
     def batch(self) -> AbstractContextManager[Connection | None]:
-        """One transaction for the calls made inside, when the counts are in the database:
-        its connection, for the caller's credential check to share; else None."""
-        return self._db_storage.batch() if self._db_storage else nullcontext()
+        """One transaction for the calls made inside, when the counts are in a database:
+        its connection, for the caller's credential check to share when it is the
+        application's; else None."""
+        if self._db_storage is None:
+            return nullcontext()
+        if self._db_storage.separate:
+            return self._separate_batch(self._db_storage)
+        return self._db_storage.batch()
+
+    @staticmethod
+    @contextmanager
+    def _separate_batch(storage: DatabaseStorage) -> Iterator[None]:
+        with storage.batch():
+            yield None
 
     def admit(self, address: str, credential: str | None) -> Budget | None:
         """Before the credential is checked: count the request against its address, and

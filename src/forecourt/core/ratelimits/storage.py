@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from limits.storage import Storage
@@ -43,10 +44,13 @@ def epoch(moment: datetime) -> float:
 class DatabaseStorage(Storage):
     STORAGE_SCHEME = ["forecourt+database"]
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, separate: bool = False) -> None:
+        """`separate`: `db` holds only the counters (`counters_beside`), not the
+        application's data, so a batch's connection cannot check credentials."""
         super().__init__()
         self.db = db
         self.clock = clock
+        self.separate = separate
         self._hits = itertools.count(1)
 
     @property
@@ -126,3 +130,14 @@ class DatabaseStorage(Storage):
             batch.known.pop(key, None)
         with self._connection() as conn:
             repository.clear(conn, key)
+
+
+def counters_beside(sqlite_path: Path) -> Database:
+    """A SQLite file beside the application's (`<file>-ratelimits`) holding only the
+    counters, shared by the API processes of one machine. Its write lock is its own: a
+    request's count never waits behind an upload's or a listing batch's write, as it would
+    in the application's file. The counters are kept for minutes: nothing to back up."""
+    db = Database(f"sqlite:///{sqlite_path.with_name(sqlite_path.name + '-ratelimits')}")
+    with db.write() as conn:
+        repository.create_table(conn)
+    return db

@@ -1,0 +1,305 @@
+"""`forecourt serve --processes N` and `forecourt worker --concurrency N` as real processes
+on both backends: N API processes answer on one port, a killed one is replaced, uploads
+are processed by worker processes, SIGTERM drains them all and exits 0, and N workers
+run N jobs at once, none twice.
+
+The command runs from a script (written into the test's folder) that adds two test hooks
+before handing over to the real CLI: every answer names the process that gave it
+(`X-Pid`), and a `test.gate` job marks which process ran it, then waits for the test's
+go-ahead. The script is a file so that spawned processes import it too."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from forecourt.db.engine import Database
+from forecourt.jobs import queue
+from tests.conftest import Tenant
+from tests.e2e.test_serve_process import BOUNDED_WAIT, ServeProcess, _env, serving
+
+SCRIPT = """
+import os, sys, time
+from pathlib import Path
+
+from forecourt import bootstrap
+from forecourt.jobs.worker import task
+
+MARKS = Path(os.environ["TEST_MARKS"])
+
+
+@task("test.gate")
+def gate(ctx):
+    (MARKS / f"started-{ctx.job.id}-{os.getpid()}").touch()
+    deadline = time.monotonic() + 30
+    while not (MARKS / "go").exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("never told to go on")
+        time.sleep(0.02)
+    (MARKS / f"done-{ctx.job.id}-{os.getpid()}").touch()
+
+
+_api_process = bootstrap.api_process
+
+
+def api_process(*args):
+    inner = _api_process(*args)
+
+    async def with_pid(scope, receive, send):
+        async def send_with_pid(message):
+            if message["type"] == "http.response.start":
+                pid = (b"x-pid", str(os.getpid()).encode())
+                message = {**message, "headers": [*message.get("headers", []), pid]}
+            await send(message)
+
+        await inner(scope, receive, send_with_pid)
+
+    return with_pid
+
+
+bootstrap.api_process = api_process
+
+if __name__ == "__main__":
+    from forecourt.cli.main import app
+
+    app(sys.argv[1:])
+"""
+UPLOAD = "/v2/recapture/upload"
+
+
+@pytest.fixture
+def marks(tmp_path: Path) -> Path:
+    found = tmp_path / "marks"
+    found.mkdir()
+    return found
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> list[str]:
+    path = tmp_path / "forecourt_under_test.py"
+    path.write_text(SCRIPT)
+    return [sys.executable, str(path)]
+
+
+def _wait_for(condition: Callable[[], bool], what: str, log: Callable[[], str] = str) -> None:
+    deadline = time.monotonic() + BOUNDED_WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}:\n{log()}")
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (killed but not yet reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _pid(base_url: str) -> int:
+    """Which process answers a request on a new connection (each request must be answered)."""
+    response = httpx.get(f"{base_url}/healthz", headers={"Connection": "close"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return int(response.headers["x-pid"])
+
+
+def _answering(server: ServeProcess, count: int, besides: AbstractSet[int] = frozenset()) -> set[int]:
+    """The PIDs answering requests, asked until `count` of them are not in `besides`."""
+    seen: set[int] = set()
+
+    def enough() -> bool:
+        seen.add(_pid(server.base_url))
+        return len(seen - besides) >= count
+
+    _wait_for(enough, f"{count} processes to answer", lambda: server.log)
+    return seen - besides
+
+
+def _marks(marks: Path, kind: str) -> list[tuple[int, int]]:
+    """(job id, pid) of each `kind` mark ("started" or "done")."""
+    found = []
+    for path in marks.glob(f"{kind}-*"):
+        _, job, pid = path.name.split("-")
+        found.append((int(job), int(pid)))
+    return sorted(found)
+
+
+def _upload(client: httpx.Client, tenant: Tenant, rego: str) -> dict[str, Any]:
+    """Upload one customer and follow the upload until a worker has processed it."""
+    auth = {"params": {"region": "au"}, "headers": {"ApiKey": tenant.api_key}}
+    body = {"customers": [{"rego": rego, "state": "VIC", "external_id": rego}]}
+    posted = client.post(UPLOAD, json=body, **auth)  # type: ignore[arg-type]
+    assert posted.status_code == 202, posted.text
+    upload_id = posted.json()["upload"]["id"]
+    seen: dict[str, Any] = {}
+
+    def done() -> bool:
+        seen.update(client.get(f"{UPLOAD}/{upload_id}", **auth).json()["upload"])  # type: ignore[arg-type]
+        return bool(seen["status"] == "completed")
+
+    _wait_for(done, f"upload {upload_id} to complete")
+    return seen
+
+
+@pytest.fixture
+def several(
+    tmp_path: Path, database_url: str, db: Database, script: list[str], marks: Path
+) -> Iterator[ServeProcess]:
+    """`serve` with 2 API processes and 1 worker process, on an emptied database."""
+    env = {"FORECOURT_PROCESSES": "2", "TEST_MARKS": str(marks)}
+    with serving(tmp_path, command=script, database_url=database_url, env=env) as server:
+        yield server
+
+
+def test_two_api_processes_answer_on_one_port_and_a_killed_one_is_replaced(
+    several: ServeProcess, db: Database, tenant: Tenant
+) -> None:
+    several.wait_healthy()
+    first = _answering(several, 2)
+    assert several.proc.pid not in first  # the supervisor serves nothing itself
+
+    # An upload is processed, by a worker process: the API processes run no jobs.
+    with httpx.Client(base_url=several.base_url, timeout=10) as client:
+        upload = _upload(client, tenant, "ABC123")
+    assert (upload["total_processed_customers"], upload["total_errors"]) == (1, 0)
+
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    # Every request keeps being answered; a new process takes the dead one's place.
+    replacement = _answering(several, 1, besides=first)
+    assert not _alive(victim)
+    assert len(replacement) == 1 and replacement.isdisjoint(first)
+
+    assert several.terminate() == 0, several.log
+    for pid in first | replacement:
+        assert not _alive(pid)
+
+
+def test_sigterm_drains_the_api_and_the_worker_processes_and_exits_0(
+    several: ServeProcess, db: Database, marks: Path
+) -> None:
+    with db.write() as conn:
+        job_id = queue.enqueue(conn, "test.gate", {})
+    several.wait_healthy()
+    api = _answering(several, 2)
+    _wait_for(lambda: bool(_marks(marks, "started")), "a worker process to take the job", lambda: several.log)
+    [(started_job, worker)] = _marks(marks, "started")
+    assert started_job == job_id and worker not in api and worker != several.proc.pid
+
+    several.proc.send_signal(signal.SIGTERM)
+    _wait_for(lambda: not any(_alive(pid) for pid in api), "the API processes to stop", lambda: several.log)
+    assert _alive(worker)  # still finishing its job
+    (marks / "go").touch()
+    assert several.terminate() == 0, several.log
+    assert not _alive(worker)
+    assert _marks(marks, "done") == [(job_id, worker)]
+    with db.read() as conn:
+        assert queue.get_state(conn, job_id) == (queue.DONE, 1, None)
+
+
+def test_a_killed_worker_process_is_replaced(several: ServeProcess, db: Database, marks: Path) -> None:
+    with db.write() as conn:
+        first_job = queue.enqueue(conn, "test.gate", {})
+    several.wait_healthy()
+    _wait_for(lambda: bool(_marks(marks, "started")), "a worker process to take the job", lambda: several.log)
+    [(_, worker)] = _marks(marks, "started")
+    os.kill(worker, signal.SIGKILL)
+    # A new worker process takes the next job (the killed one's comes back after its lease).
+    (marks / "go").touch()
+    with db.write() as conn:
+        second_job = queue.enqueue(conn, "test.gate", {})
+    _wait_for(
+        lambda: any(job == second_job for job, _ in _marks(marks, "done")),
+        "a new worker",
+        lambda: several.log,
+    )
+    [(_, replacement)] = [(job, pid) for job, pid in _marks(marks, "done") if job == second_job]
+    assert replacement != worker and not _alive(worker)
+    assert several.terminate() == 0, several.log
+    assert first_job not in {job for job, _ in _marks(marks, "done")}
+
+
+def test_worker_concurrency_runs_that_many_jobs_at_once_none_twice(
+    tmp_path: Path, database_url: str, db: Database, script: list[str], marks: Path
+) -> None:
+    with db.write() as conn:
+        jobs = [queue.enqueue(conn, "test.gate", {}) for _ in range(6)]
+    log_path = tmp_path / "worker.log"
+    env = _env() | {"TEST_MARKS": str(marks)}
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [*script, "--database-url", database_url, "worker", "--concurrency", "3"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        # Three jobs are taken at once, by three processes, and wait there for the go-ahead.
+        _wait_for(lambda: len(_marks(marks, "started")) == 3, "three jobs to start", log_path.read_text)
+        started = _marks(marks, "started")
+        assert len({pid for _, pid in started}) == 3
+        (marks / "go").touch()
+        _wait_for(lambda: len(_marks(marks, "done")) == 6, "all jobs to be done", log_path.read_text)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=BOUNDED_WAIT) == 0, log_path.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    done = _marks(marks, "done")
+    assert sorted(job for job, _ in done) == jobs  # each once
+    assert len(_marks(marks, "started")) == 6  # and started once
+    assert {pid for _, pid in done} == {pid for _, pid in started}  # by those three processes
+    with db.read() as conn:
+        assert all(queue.get_state(conn, job) == (queue.DONE, 1, None) for job in jobs)
+    assert not any(_alive(pid) for _, pid in done)
+
+
+def test_the_api_processes_share_one_rate_limit_budget(
+    tmp_path: Path, database_url: str, db: Database, tenant: Tenant, script: list[str], marks: Path
+) -> None:
+    env = {"FORECOURT_PROCESSES": "2", "TEST_MARKS": str(marks), "FORECOURT_RATE_LIMIT_PER_MINUTE": "4"}
+    with serving(tmp_path, command=script, database_url=database_url, env=env) as server:
+        server.wait_healthy()
+        answers: list[tuple[int, int]] = []  # (pid, status)
+
+        def both_answered_past_the_budget() -> bool:
+            response = httpx.get(
+                f"{server.base_url}/v3/vehicle",
+                headers={"X-Api-Key": tenant.api_key, "Connection": "close"},
+                timeout=10,
+            )
+            answers.append((int(response.headers["x-pid"]), response.status_code))
+            return len({pid for pid, _ in answers}) == 2 and len(answers) > 4
+
+        _wait_for(both_answered_past_the_budget, "both processes to answer", lambda: server.log)
+        assert server.terminate() == 0, server.log
+    # Four requests in all were let through, whichever process took them.
+    assert [status for _, status in answers] == [200] * 4 + [429] * (len(answers) - 4)
+
+
+def test_processes_that_cannot_start_stop_serve_with_exit_3(
+    tmp_path: Path, database_url: str, db: Database
+) -> None:
+    """A bad setting found only when a process builds its app is not retried for ever."""
+    env = {"FORECOURT_PROCESSES": "2", "FORECOURT_RATE_LIMIT_STORAGE": "bogus://"}
+    with serving(tmp_path, database_url=database_url, env=env) as server:
+        try:
+            code = server.proc.wait(timeout=BOUNDED_WAIT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"serve kept restarting processes that cannot start:\n{server.log}")
+    assert code == 3, server.log
+    assert "FORECOURT_RATE_LIMIT_STORAGE" in server.log
+    assert "failed to start" in server.log
