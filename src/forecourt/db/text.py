@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 
 def contains(column: sa.ColumnElement[Any], text: str) -> sa.ColumnElement[bool]:
@@ -27,3 +29,11 @@ def starts_with(expression: sa.ColumnElement[str], prefix: str) -> sa.ColumnElem
 
 
 _LAST = chr(0x10FFFF)
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def lowered(conn: Connection, text: str) -> str:
+    """`text` as the backend's SQL `lower()` makes it, to compare with `lower(column)`:
+    SQLite's lowers ASCII letters only (so "Özil" is stored lowered as "Özil", and found
+    by "ÖZ" but not by "öz"); PostgreSQL's, all letters, as Python's."""
+    return text.translate(_ASCII_LOWER) if conn.dialect.name == "sqlite" else text.lower()

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from forecourt.core.contacts.schemas import Contact, PartyLead, PullQuery
 from forecourt.db import bulk, ids
 from forecourt.db.models import leads, parties
-from forecourt.db.text import contains, starts_with
+from forecourt.db.text import contains, lowered, starts_with
 
 # Fields kept in columns of their own (found, filtered or unique by); the rest are in `details`.
 COLUMNS = {
@@ -170,7 +170,7 @@ def browse(
         ordered = sorted(matches, key=lambda row: (row.created_at, row.id), reverse=True)
         ids = [row.id for row in ordered][offset : offset + limit]
     elif text:
-        ids = _named(conn, account_id, text.lower().split(), offset, limit)
+        ids = _named(conn, account_id, lowered(conn, text).split(), offset, limit)
     else:
         page = (
             sa.select(c.id)
