@@ -68,6 +68,15 @@ def test_contacts_are_listed_found_and_shown_with_their_leads(page: Page, worksp
     expect(rows.first).to_contain_text("ada@example.com")
     expect(rows.first).to_contain_text("+61 400 111 222")
     assert serious_violations(page) == []
+    # A name by its start (the first name's, the surname's, the full name's), not a part within it.
+    expect(page.get_by_text("The start of a first name, surname or full name", exact=False)).to_be_visible()
+    page.get_by_label("Search by name, email or phone").fill("ovelace")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_text("No contact matches “ovelace”.", exact=False)).to_be_visible()
+    page.get_by_label("Search by name, email or phone").fill("ada lov")
+    page.get_by_role("button", name="Search").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Ada Lovelace")
     for found_by in ("ADA@example.com", "+61 400 111 222"):  # a whole email (any case) or phone
         page.get_by_label("Search by name, email or phone").fill(found_by)
         page.get_by_role("button", name="Search").click()

@@ -33,6 +33,8 @@ ANSWERS = [
     ("/contacts?offset=x", 400, "Page:"),
     ("/contacts?offset=999999999999", 400, "Page:"),
     ("/contacts?q=%25_", 200, "No contact matches"),
+    ("/contacts?q=ada&offset=1001", 400, "Page:"),  # a search's pages end at the 1,000th
+    ("/contacts?q=%F4%8F%BF%BF", 200, "No contact matches"),  # the last character there is
     ("/contacts/99999999999999999999999", 404, "Page not found"),
     ("/contacts/-1", 404, "Page not found"),
     ("/contacts/abc", 404, "Page not found"),

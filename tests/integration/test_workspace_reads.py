@@ -1,6 +1,6 @@
 """The reads the workspace's stock, contacts and checks pages make, on both backends: the
 makes and models in stock (the filter menus), a page of contacts (newest first, found by
-a part of the name or a whole email or phone number), a contact's leads (a
+the start of a name or a whole email or phone number), a contact's leads (a
 salesperson's own only), a page of check batches with their progress, a batch's checks
 by vehicle and resource; each account sees only its own."""
 
@@ -52,13 +52,25 @@ def test_a_page_of_contacts_newest_first_found_by_name_email_or_phone(
 
     assert _names(db, tenant, None, limit=3) == (["Buyer 4", "Buyer 3", "Buyer 2"], True)
     assert _names(db, tenant, "", offset=3, limit=3) == (["Buyer 1", "Buyer 0", "Ada Lovelace"], False)
-    assert _names(db, tenant, "LOVE") == (["Ada Lovelace"], False)  # a part, any case
+    # A name is found by the start of the first name, the surname or the full name, any
+    # case (the customers' rule, each from an index); not by a part within a word.
+    for start in ("LOVE", "ada", "Ada Lovelace", "ada  love", "ada l"):
+        assert _names(db, tenant, start) == (["Ada Lovelace"], False), start
+    assert _names(db, tenant, "ovelace") == ([], False)  # mid-word: not found
+    assert _names(db, tenant, "lovelace ada") == ([], False)
+    assert _names(db, tenant, "buyer") == ([f"Buyer {n}" for n in range(5)], False)  # in name order
+    assert _names(db, tenant, "Buyer", offset=3, limit=1) == (["Buyer 3"], True)
+    assert _names(db, tenant, "Buyer 4") == (["Buyer 4"], False)
+    assert _names(db, tenant, "\U0010ffff") == ([], False)  # the last character: no bound after it
+    _contact(db, other_tenant, last_name="Özil")
+    with db.read() as conn:  # a capital beyond ASCII as typed: SQLite's lower() keeps it
+        assert [c.id for c in contacts.browse(conn, other_tenant.account.id, "ÖZ")[0]] != []
     assert _names(db, tenant, "ada@EXAMPLE.com") == (["Ada Lovelace"], False)  # stored in lower case
     assert _names(db, tenant, "+61 400 1") == (["Ada Lovelace"], False)
     assert _names(db, tenant, "example.com") == ([], False)  # an email must be whole
-    assert _names(db, tenant, "50%_") == ([], False)  # LIKE's wildcards are taken literally
+    assert _names(db, tenant, "50%_") == ([], False)  # no wildcards
     bad: list[tuple[str | None, int, int]] = [("x" * 201, 0, 25), ("a\x00b", 0, 25), (None, -1, 25)]
-    bad += [(None, 0, 0), (None, 0, 101)]
+    bad += [(None, 0, 0), (None, 0, 101), ("ada", contacts.MAX_SEARCH_OFFSET + 1, 25)]
     for text, offset, limit in bad:
         with pytest.raises(InvalidInput), db.read() as conn:
             contacts.browse(conn, tenant.account.id, text, offset, limit)

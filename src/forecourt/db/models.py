@@ -593,6 +593,11 @@ parties = sa.Table(
     sa.Index(None, "account_id", "phone"),
     _unique_where("uq_parties_tecfactura_id", "tecfactura_id IS NOT NULL", "account_id", "tecfactura_id"),
 )
+# The workspace's contact search (web /contacts): by the start of the first name, the
+# surname or the full name, lower-cased (as the customers' search). Ordered by id within
+# a name, so that a page of a common name is read off the index.
+for _column in ("first_name", "last_name", "name"):
+    sa.Index(f"ix_parties_{_column}", parties.c.account_id, sa.func.lower(parties.c[_column]), parties.c.id)
 
 # Autengo's view of a lead: opportunities are numbered with integers, leads with UUIDs.
 opportunities = sa.Table(

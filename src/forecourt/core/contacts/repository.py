@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from forecourt.core.contacts.schemas import Contact, PartyLead, PullQuery
 from forecourt.db import bulk, ids
 from forecourt.db.models import leads, parties
-from forecourt.db.text import contains
+from forecourt.db.text import contains, lowered, starts_with
 
 # Fields kept in columns of their own (found, filtered or unique by); the rest are in `details`.
 COLUMNS = {
@@ -155,12 +155,11 @@ def do_not_contact(conn: Connection, account_id: UUID) -> list[int]:
 def browse(
     conn: Connection, account_id: UUID, text: str | None, offset: int, limit: int, *, by: str | None = None
 ) -> list[Contact]:
-    """Up to `limit` of the account's parties, newest first, from `offset`. With `text`:
+    """Up to `limit` of the account's parties from `offset`, newest first. With `text`:
     given `by` (email, phoneNumber), those whose email or phone number is `text`, from its
-    index; else those whose name contains it, ignoring case (the account's parties
-    walked newest first until the page is full). The page's ids first, then their rows."""
+    index, newest first; else those with a name starting with it, in name order
+    (`_named`). The page's ids first, then their rows."""
     c = parties.c
-    newest_first = (c.created_at.desc(), c.id.desc())
     if text and by:
         value = text.lower() if by == "email" else text
         # Few match: sorted here, so that the planner does not walk the account's parties
@@ -170,15 +169,39 @@ def browse(
         ).all()
         ordered = sorted(matches, key=lambda row: (row.created_at, row.id), reverse=True)
         ids = [row.id for row in ordered][offset : offset + limit]
+    elif text:
+        ids = _named(conn, account_id, lowered(conn, text).split(), offset, limit)
     else:
-        where = [c.account_id == account_id]
-        if text:
-            where.append(contains(c.name, text))
-        page = sa.select(c.id).where(*where).order_by(*newest_first).offset(offset).limit(limit)
+        page = (
+            sa.select(c.id)
+            .where(c.account_id == account_id)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
         ids = list(conn.scalars(page))
     rows = conn.execute(sa.select(parties).where(c.id.in_(ids))).mappings()
     found = {row["id"]: _contact(row) for row in rows}
     return [found[i] for i in ids]
+
+
+def _named(conn: Connection, account_id: UUID, words: Sequence[str], offset: int, limit: int) -> list[int]:
+    """The ids of up to `limit` parties from `offset` whose surname starts with the last of
+    the (lower-case) words (and their first name with the others), whose first name or
+    whose full name starts with the words: each one query in name order on its index
+    (models.parties), their results in that order, each party once."""
+    c = parties.c
+    first, last, full = (sa.func.lower(c[column]) for column in ("first_name", "last_name", "name"))
+    whole = " ".join(words)
+    surname = [starts_with(last, words[-1])]
+    if len(words) > 1:  # "ada love": the first name checked among the surname's rows
+        surname.append(starts_with(first, " ".join(words[:-1])))
+    branches = [(surname, last), ([starts_with(first, whole)], first), ([starts_with(full, whole)], full)]
+    found: dict[int, None] = {}
+    for where, name in branches:
+        query = sa.select(c.id).where(c.account_id == account_id, *where).order_by(name, c.id)
+        found.update(dict.fromkeys(conn.scalars(query.limit(offset + limit))))
+    return list(found)[offset : offset + limit]
 
 
 def leads_of(

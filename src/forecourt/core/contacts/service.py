@@ -178,23 +178,28 @@ def add_update_customer(
 MAX_PAGE = 100
 MAX_OFFSET = 100_000  # past this a person searches rather than pages
 MAX_SEARCH = 200
+MAX_SEARCH_OFFSET = 1_000  # past this a person narrows the search rather than pages
 _PHONE = re.compile(r"\+?[\d ()/-]*\d{3}[\d ()/-]*")
 
 
 def browse(
     conn: Connection, account_id: UUID, text: str | None, offset: int = 0, limit: int = 25
 ) -> tuple[list[Contact], bool]:
-    """A page of the account's contacts, newest first, found by a part of their name or
-    their whole email or phone number; and whether more follow. Text that looks like an
-    email or a phone number (an @, or digits with + ( ) - / and spaces) is looked up as
-    one, from its index; other text is a part of the name."""
+    """A page of the account's contacts, newest first, or found by their name or their
+    whole email or phone number; and whether more follow. Text that looks like an email
+    or a phone number (an @, or digits with + ( ) - / and spaces) is looked up as one,
+    from its index (newest first); other text finds the contacts whose first name,
+    surname or full name starts with it, ignoring case (in name order; the customers'
+    search has the same rule), each from its index. Not a part within a word: that
+    would read every contact of the account."""
     text = (text or "").strip() or None
     if text is not None:
         check_no_nul("q", text)
         if len(text) > MAX_SEARCH:
             raise InvalidInput("q", f"q must be at most {MAX_SEARCH} characters")
-    if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidInput("offset", f"offset must be 0 to {MAX_OFFSET}")
+    most = MAX_OFFSET if text is None else MAX_SEARCH_OFFSET
+    if not 0 <= offset <= most:
+        raise InvalidInput("offset", f"offset must be 0 to {most}")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput("limit", f"limit must be 1 to {MAX_PAGE}")
     by = None
@@ -203,7 +208,7 @@ def browse(
     elif text is not None and _PHONE.fullmatch(text):
         by = "phoneNumber"
     found = repository.browse(conn, account_id, text, offset, limit + 1, by=by)
-    return found[:limit], len(found) > limit
+    return found[:limit], len(found) > limit and offset + limit <= most
 
 
 def leads_of(
