@@ -8,11 +8,14 @@ nothing is lost or duplicated: every customer once, every sighting and its lead 
 every webhook event received once per subscription, and every job done in one attempt.
 
 Real processes, nothing patched; waits are bounded polls (a safety net, never a timing
-assertion)."""
+assertion). With FORECOURT_TEST_PGBOUNCER_URL set (a PgBouncer in transaction mode in front
+of the test database), the API and worker processes connect through it, with prepared
+statements off (docs/deployment.md); the test's own reads go straight to PostgreSQL."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import threading
@@ -47,14 +50,22 @@ SETTINGS = {
 }
 
 
+PGBOUNCER_ENV = "FORECOURT_TEST_PGBOUNCER_URL"
+
+
 @pytest.fixture
-def postgresql(database_url: str) -> str:
+def postgresql(database_url: str) -> tuple[str, dict[str, str]]:
+    """The URL the processes use (the test database, or a PgBouncer in front of it) and
+    their settings."""
     if database_url.startswith("sqlite"):
         pytest.skip(
             "scale-out is several machines over one PostgreSQL; on SQLite (one machine) "
             "tests/e2e/test_serve_processes.py runs several processes"
         )
-    return database_url
+    pooled = os.environ.get(PGBOUNCER_ENV)
+    if pooled:
+        return pooled, SETTINGS | {"FORECOURT_DATABASE_PREPARED_STATEMENTS": "false"}
+    return database_url, SETTINGS
 
 
 class Receiver:
@@ -86,13 +97,15 @@ class Receiver:
 
 
 @contextmanager
-def worker(tmp_path: Path, database_url: str, name: str, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+def worker(
+    tmp_path: Path, database_url: str, settings: dict[str, str], name: str, *args: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """A `forecourt worker` process (SIGTERM at the end must drain it and exit 0)."""
     log_path = tmp_path / f"{name}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [str(FORECOURT_BIN), "--database-url", database_url, "worker", *args],
-            env=_env() | SETTINGS,
+            env=_env() | settings,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -134,8 +147,9 @@ def _listing(n: int) -> dict[str, Any]:
 
 
 def test_two_api_processes_and_three_workers_lose_and_repeat_nothing(
-    tmp_path: Path, postgresql: str, db: Database
+    tmp_path: Path, postgresql: tuple[str, dict[str, str]], db: Database
 ) -> None:
+    database_url, settings = postgresql
     alpha, beta = make_tenant(db, "Alpha Motors"), make_tenant(db, "Beta Cars")
     with db.write() as conn:
         ingest_key = accounts.issue_ingest_key(conn)
@@ -150,10 +164,10 @@ def test_two_api_processes_and_three_workers_lose_and_repeat_nothing(
     with ExitStack() as stack:
         hooks = stack.enter_context(loopback_server(receiver.handler))
         server = stack.enter_context(
-            serving(tmp_path, database_url=postgresql, env=SETTINGS | {"FORECOURT_PROCESSES": "2"})
+            serving(tmp_path, database_url=database_url, env=settings | {"FORECOURT_PROCESSES": "2"})
         )
-        stack.enter_context(worker(tmp_path, postgresql, "workers", "--concurrency", "2"))
-        stack.enter_context(worker(tmp_path, postgresql, "worker"))
+        stack.enter_context(worker(tmp_path, database_url, settings, "workers", "--concurrency", "2"))
+        stack.enter_context(worker(tmp_path, database_url, settings, "worker"))
         server.wait_healthy()
         client = stack.enter_context(httpx.Client(base_url=server.base_url, timeout=30))
 
