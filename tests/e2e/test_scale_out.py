@@ -138,11 +138,14 @@ def _customers(tag: str, shared: bool) -> list[dict[str, Any]]:
 
 
 def _listing(n: int) -> dict[str, Any]:
-    """Every third listing is a car on some list (a shared one, or one of list A's or B's)."""
-    if n % 3 == 0:
-        plate = f"SH{n % CUSTOMERS:04d}" if n % 2 == 0 else f"{'AB'[n % 4 == 1]}{(n * 7) % CUSTOMERS:04d}"
+    """A listing; every third names a car that may be on a list (a shared one, or one of
+    list A's or B's): which ones are is worked out from the lists."""
+    if n % 3:
+        plate = f"ZZ{n:04d}"  # on no list
+    elif n % 2 == 0:
+        plate = f"SH{n % CUSTOMERS:04d}"
     else:
-        plate = f"ZZ{n:04d}"
+        plate = f"{'A' if n % 4 == 1 else 'B'}{n * 7 % CUSTOMERS:04d}"
     return listing_record(f"L{n}", plate=plate, state="VIC")
 
 
@@ -230,6 +233,7 @@ def test_two_api_processes_and_three_workers_lose_and_repeat_nothing(
                     for row in rows
                     if row["rego"] == record["plate"]
                 }
+        assert {account for account, *_ in expected} == {str(alpha.account.id), str(beta.account.id)}
         assert sum(r["sightings"] for r in reports) == len(expected)
         # Each sighting is an event to every webhook of its account.
         events_expected = sum(
