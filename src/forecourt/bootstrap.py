@@ -163,7 +163,7 @@ def api_process(settings: Settings, processes: int) -> Litestar:
     alone, the jobs being run by worker processes beside it. The processes share their
     rate limits (`limiter`): counted in each process's memory, each would allow the whole
     budget, and the failed sign-ins that lock a key out, again."""
-    db = Database(settings.database_url)
+    db = Database.configured(settings)
     return app(settings, db, on_shutdown=[db.dispose], processes=processes)
 
 

@@ -25,6 +25,11 @@ class Settings:
     max_upload_bytes: int = 1024 * 1024 * 1024
     upload_chunk_rows: int = 10000
     embedded_worker: bool = True
+    # Each process's PostgreSQL connections (docs/deployment.md): its pool, and whether
+    # psycopg prepares statements (not through a PgBouncer that cannot keep them).
+    database_pool_size: int = 5
+    database_max_overflow: int = 10
+    database_prepared_statements: bool = True
     # `forecourt serve`'s API processes (0: one per core) and the worker processes that
     # run jobs beside them, or that `forecourt worker` runs (docs/operations.md).
     processes: int = 0

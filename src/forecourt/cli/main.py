@@ -53,7 +53,7 @@ def _open(settings: Settings, *, create: bool = False) -> Database:
             " Run the command in the folder Forecourt serves from, pass --database-url,"
             " or create the database with `forecourt db upgrade`."
         )
-    db = Database(settings.database_url)
+    db = Database.configured(settings)
     if db.is_sqlite:
         # Embedded mode is one node: keep its schema current whenever it is opened. On
         # PostgreSQL several processes share the schema: the operator runs `db upgrade`.

@@ -73,7 +73,7 @@ def work(settings: Settings, *, configure_logging: bool = True) -> None:
 
     if configure_logging:
         setup_logging(settings)
-    database = Database(settings.database_url)
+    database = Database.configured(settings)
     try:
         with _startup():
             runner = bootstrap.worker(settings, database, bootstrap.adapters(settings, database))

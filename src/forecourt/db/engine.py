@@ -15,6 +15,8 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from forecourt.config import Settings
+
 # WAL lets readers run beside the single writer; NORMAL is durable across process
 # crashes (only an OS crash can lose the last commits); busy_timeout makes writers
 # queue instead of failing with "database is locked".
@@ -129,6 +131,21 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.engine = create_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Database:
+        """The database of `settings`, on PostgreSQL with their pool and prepared statements."""
+        if normalise_url(settings.database_url).get_backend_name() == "sqlite":
+            return cls(settings.database_url)
+        return cls(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            # psycopg prepares a statement run five times on a connection; a PgBouncer in
+            # transaction mode without prepared-statement support (before 1.21, or
+            # max_prepared_statements = 0) would hand it to another server connection.
+            connect_args={} if settings.database_prepared_statements else {"prepare_threshold": None},
+        )
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
