@@ -73,6 +73,16 @@ def test_the_search_finds_a_customer_by_each_key_and_never_another_accounts(
     assert search(db, tenant, "") == ["C-3", "C-2", "C-1"]  # all, newest first
     assert search(db, other_tenant, "smith") == ["C-2"]
     assert search(db, other_tenant, VIN) == []
+    assert search(db, tenant, "a\U0010ffff") == []  # the last character: no bound after it
+    save_customer(
+        db,
+        other_tenant.account.id,
+        rego="OZ1",
+        state="VIC",
+        external_id="C-4",
+        additional_fields={"last_name": "Özil"},
+    )
+    assert search(db, other_tenant, "ÖZ") == ["C-4"]  # SQLite's lower() leaves Ö as it is
 
 
 def test_the_search_pages_and_refuses_bad_input(db: Database, tenant: Tenant) -> None:

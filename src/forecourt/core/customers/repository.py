@@ -14,6 +14,7 @@ from forecourt.core.customers.schemas import Customer
 from forecourt.db import bulk
 from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE, FieldText
 from forecourt.db.models import tracked_customers as tc
+from forecourt.db.text import starts_with
 
 _COLUMNS = [c for c in tc.c if c.name != "account_id"]
 
@@ -216,13 +217,6 @@ FIRST_NAME = FieldText(tc.c.additional_fields, "first_name")
 FULL_NAME = FieldText(tc.c.additional_fields, "name")
 
 
-def _starts_with(expression: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
-    """`expression` starts with `prefix`, as a range an index on it answers (LIKE is not
-    used: SQLite takes an index for LIKE only on a plain column)."""
-    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return sa.and_(expression >= prefix, expression < after)
-
-
 def newest(conn: Connection, account_id: UUID, region: str, *, offset: int, limit: int) -> list[Customer]:
     """Up to `limit` customers, newest first, from `offset` (read off the index on
     (account, region, created_at, id); nothing is counted)."""
@@ -261,11 +255,11 @@ def search(
     if external_id:
         branches.append(([tc.c.external_id == external_id], [tc.c.id]))
     if words:
-        surname = [_starts_with(LAST_NAME, words[-1])]
+        surname = [starts_with(LAST_NAME, words[-1])]
         if len(words) > 1:  # "olivia smi": the first name checked among the surname's rows
-            surname.append(_starts_with(FIRST_NAME, " ".join(words[:-1])))
+            surname.append(starts_with(FIRST_NAME, " ".join(words[:-1])))
         branches.append((surname, [LAST_NAME, tc.c.id]))
-        branches.append(([_starts_with(FULL_NAME, " ".join(words))], [FULL_NAME, tc.c.id]))
+        branches.append(([starts_with(FULL_NAME, " ".join(words))], [FULL_NAME, tc.c.id]))
     found: dict[UUID, Customer] = {}
     for where, order in branches:
         query = sa.select(*_COLUMNS).where(_scope(account_id, region), *where).order_by(*order)

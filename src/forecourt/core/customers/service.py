@@ -35,6 +35,7 @@ from forecourt.core.sightings import service as sightings
 from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import EventRenderer
 from forecourt.db.bulk import Same
+from forecourt.db.text import lowered
 from forecourt.kit import paging
 from forecourt.kit.dates import parse_date, utcnow
 from forecourt.kit.errors import InvalidInput, not_theirs
@@ -414,7 +415,7 @@ def search(conn: Connection, account_id: UUID, region: Region, query: str, page:
             vin=_or_none(normalise_vin, query),
             plate=_or_none(normalise_plate, query),
             external_id=query[:EXTERNAL_ID_MAX],
-            words=query.lower().split()[:5] if any(c.isalpha() for c in query) else [],
+            words=lowered(conn, query).split()[:5] if any(c.isalpha() for c in query) else [],
             offset=offset,
             limit=SEARCH_PAGE + 1,
         )
