@@ -82,7 +82,10 @@ def seed_and_capture(url: str, n: int) -> tuple[list[dict[str, Any]], list[dict[
     """Seeds through the app in process; returns the requests to measure (method, path,
     headers, body) and, for each, the statements it sent to the database."""
     settings = Settings.load(
-        environ={}, database_url=url, embedded_worker=False, rate_limit_per_minute=10**9,
+        environ={},
+        database_url=url,
+        embedded_worker=False,
+        rate_limit_per_minute=10**9,
         rate_limit_per_address_per_minute=10**9,
     )
     db = Database(url)
@@ -106,7 +109,10 @@ def seed_and_capture(url: str, n: int) -> tuple[list[dict[str, Any]], list[dict[
         selling_id = answer.json()["vehicle"]["sellingId"]
         kapture = {"Authorization": f"Basic {basic.basic_token}", "Content-Type": "application/json"}
         for i in range(n):
-            body = {"customer_info": {"customer_name": f"Kim {i}"}, "contact_info": [{"phone": f"0400{i:06d}"}]}
+            body = {
+                "customer_info": {"customer_name": f"Kim {i}"},
+                "contact_info": [{"phone": f"0400{i:06d}"}],
+            }
             answer = client.post("/ms/customer/customer/api/v1/add-update", headers=kapture, json=body)
             assert answer.status_code == 200, answer.text
         pull = {"cm_id": account.cm_id, "createStartDate": today, "createEndDate": today, "limit": 100}
@@ -152,7 +158,10 @@ def seed_and_capture(url: str, n: int) -> tuple[list[dict[str, Any]], list[dict[
             request["answer_bytes"] = len(answer.content)
             # BEGIN and COMMIT the floor issues itself (a commit is no cursor statement).
             captured.append(
-                {"path": request["path"].split("?")[0], "statements": [s for s in statements if not s[0].startswith("BEGIN")]}
+                {
+                    "path": request["path"].split("?")[0],
+                    "statements": [s for s in statements if not s[0].startswith("BEGIN")],
+                }
             )
     db.dispose()
     captured[0]["statements"] = [("SELECT 1", ())]
@@ -243,10 +252,16 @@ def wrk(base: str, request: dict[str, Any], seconds: int, connections: int, work
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"requests": requests, "non_2xx": int(failed.group(1)) if failed else 0, "socket_errors": errors.group(1) if errors else ""}
+    return {
+        "requests": requests,
+        "non_2xx": int(failed.group(1)) if failed else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
 
 
-def measure(pid: int, base: str, request: dict[str, Any], args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+def measure(
+    pid: int, base: str, request: dict[str, Any], args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
     wrk(base, request, 1, args.connections, workdir)  # warm-up: connections, caches
     cpu, started = cpu_seconds(pid), time.perf_counter()
     result = wrk(base, request, args.seconds, args.connections, workdir)
@@ -263,7 +278,16 @@ def bare_server(url: str, routes_file: Path, workdir: Path) -> Iterator[tuple[in
     port = free_port()
     with (workdir / "bare.log").open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve-bare", str(routes_file), "--port", str(port), "--database-url", url],
+            [
+                sys.executable,
+                __file__,
+                "--serve-bare",
+                str(routes_file),
+                "--port",
+                str(port),
+                "--database-url",
+                url,
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -284,7 +308,9 @@ def bare_server(url: str, routes_file: Path, workdir: Path) -> Iterator[tuple[in
 
 
 def arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=200, help="Recapture and Kapture customers each")
     parser.add_argument("--seconds", type=int, default=5, help="per measurement")
     parser.add_argument("--connections", type=int, default=16)
@@ -348,8 +374,12 @@ def main() -> None:
             print(json.dumps(result, indent=2))
             return
         print(f"\nForecourt cheap requests  {result['date']}  {result['cpus']} CPUs  sqlite  {revision}")
-        print(f"  wrk -t1 -c{args.connections} -d{args.seconds}s; forecourt serve --processes 1; floor: bare ASGI app")
-        print(f"  {'request':26} {'SQL':>3} {'forecourt/s':>11} {'cpu ms':>7} {'floor/s':>9} {'cpu ms':>7} {'ratio':>6}")
+        print(
+            f"  wrk -t1 -c{args.connections} -d{args.seconds}s; forecourt serve --processes 1; floor: bare ASGI app"
+        )
+        print(
+            f"  {'request':26} {'SQL':>3} {'forecourt/s':>11} {'cpu ms':>7} {'floor/s':>9} {'cpu ms':>7} {'ratio':>6}"
+        )
         for row in rows:
             ours, bare = row["forecourt"], row["floor"]
             bad = ours["non_2xx"] + bare["non_2xx"]
