@@ -31,6 +31,7 @@ requests/s on each. The machine is shared and noisy: read the ratios.
 
 from __future__ import annotations
 
+# ruff: noqa: E402 (the imports follow the fix of sys.path below)
 import sys
 from pathlib import Path
 
@@ -58,7 +59,6 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-
 from upload import Server, backend_of, free_port, log, prepare_database, source_revision, sqlite_path
 
 from forecourt import bootstrap
@@ -375,10 +375,12 @@ def main() -> None:
             return
         print(f"\nForecourt cheap requests  {result['date']}  {result['cpus']} CPUs  sqlite  {revision}")
         print(
-            f"  wrk -t1 -c{args.connections} -d{args.seconds}s; forecourt serve --processes 1; floor: bare ASGI app"
+            f"  wrk -t1 -c{args.connections} -d{args.seconds}s; "
+            "forecourt serve --processes 1; floor: bare ASGI app"
         )
         print(
-            f"  {'request':26} {'SQL':>3} {'forecourt/s':>11} {'cpu ms':>7} {'floor/s':>9} {'cpu ms':>7} {'ratio':>6}"
+            f"  {'request':26} {'SQL':>3} {'forecourt/s':>11} {'cpu ms':>7} "
+            f"{'floor/s':>9} {'cpu ms':>7} {'ratio':>6}"
         )
         for row in rows:
             ours, bare = row["forecourt"], row["floor"]
