@@ -33,39 +33,48 @@ class ServeConfig(uvicorn.Config):
 
 class HeadDeadlineProtocol(H11Protocol):
     """The protocol to hand uvicorn (`http=`) with a `ServeConfig`: closes connections
-    whose request head takes longer than its `header_timeout`."""
+    whose request head takes longer than its `header_timeout`.
+
+    One timer per connection, not one per request: when it fires it looks at when the
+    head now awaited began and waits out the rest (a timer made and cancelled for each
+    request of a keep-alive connection cost 4% of a cheap request)."""
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         assert isinstance(config, ServeConfig)
         self.header_timeout = config.header_timeout
         self._head_deadline: asyncio.TimerHandle | None = None
+        self._head_since: float | None = None  # loop time the awaited head began; None: none awaited
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self._await_head()
 
     def data_received(self, data: bytes) -> None:
-        if self.conn.their_state is h11.IDLE:  # a request's head is (still) awaited
-            self._arm()
+        if self.conn.their_state is h11.IDLE and self._head_since is None:  # a request begins
+            self._await_head()
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:  # the whole head has arrived
-            self._disarm()
+            self._head_since = None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    def _arm(self) -> None:
-        if self._head_deadline is None:
-            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_timed_out)
-
-    def _disarm(self) -> None:
+        self._head_since = None
         if self._head_deadline is not None:
             self._head_deadline.cancel()
             self._head_deadline = None
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        self._head_since = self.loop.time()
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_timed_out)
 
     def _head_timed_out(self) -> None:
         self._head_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._head_since is None or self.transport.is_closing():
+            return  # no head awaited: the next request's first byte sets the timer again
+        left = self._head_since + self.header_timeout - self.loop.time()
+        if left > 0:  # the head awaited began after the timer was set
+            self._head_deadline = self.loop.call_later(left, self._head_timed_out)
+        elif self.conn.their_state is h11.IDLE:
             self.transport.close()

@@ -94,13 +94,28 @@ def one_of(
 ) -> sa.ColumnElement[bool]:
     """`column IN values` with the values as ONE bound parameter: the SQL text is the same
     for any batch, so it is compiled once and the driver's statement cache stays small."""
+    return one_of_named(conn.dialect.name, column, None, one_of_value(conn, column, values))
+
+
+def one_of_named(
+    dialect: str, column: sa.ColumnElement[Any], name: str | None, value: Any = None
+) -> sa.ColumnElement[bool]:
+    """`one_of` with its parameter named `name`, for a statement built once per dialect
+    and run with `{name: one_of_value(...)}`."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, value, type_=postgresql.ARRAY(column.type)))
+    each = sa.func.json_each(sa.bindparam(name, value, type_=sa.String))
+    return column.in_(sa.select(sa.column("value")).select_from(each))
+
+
+def one_of_value(conn: Connection, column: sa.ColumnElement[Any], values: Collection[Any]) -> Any:
+    """The parameter's value of `one_of`: PostgreSQL, an array; SQLite, a JSON array of the
+    values as stored (a UUID as its 32 hex digits)."""
     if conn.dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
-    # SQLite: a JSON array of the values as stored (a UUID as its 32 hex digits).
+        return list(values)
     process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     stored = [process(v) for v in values] if process else list(values)
-    each = sa.func.json_each(sa.bindparam(None, msgspec.json.encode(stored).decode(), type_=sa.String))
-    return column.in_(sa.select(sa.column("value")).select_from(each))
+    return msgspec.json.encode(stored).decode()
 
 
 def plain(conn: Connection, column: sa.Column[Any]) -> sa.ColumnElement[Any]:

@@ -67,18 +67,23 @@ def insert_credential(
     )
 
 
+# Built once: this runs on every request, and building a statement (and its cache key)
+# costs more Python than running it (docs/performance.md, "Cheap requests").
+_ACTIVE_CREDENTIAL = (
+    sa.select(*_ACCOUNT_COLUMNS, credentials.c.secret_hash)
+    .join(credentials, credentials.c.account_id == accounts.c.id)
+    .where(
+        credentials.c.prefix == sa.bindparam("prefix"),
+        credentials.c.kind == sa.bindparam("kind"),
+        credentials.c.revoked_at.is_(None),
+    )
+)
+
+
 def active_credential(conn: Connection, kind: str, prefix: str) -> tuple[Account, str] | None:
     """The account and secret hash of the unrevoked credential with that prefix, in one
     query: this runs on every request."""
-    row = conn.execute(
-        sa.select(*_ACCOUNT_COLUMNS, credentials.c.secret_hash)
-        .join(credentials, credentials.c.account_id == accounts.c.id)
-        .where(
-            credentials.c.prefix == prefix,
-            credentials.c.kind == kind,
-            credentials.c.revoked_at.is_(None),
-        )
-    ).first()
+    row = conn.execute(_ACTIVE_CREDENTIAL, {"prefix": prefix, "kind": kind}).first()
     if row is None:
         return None
     account = Account(**{c.name: row._mapping[c.name] for c in _ACCOUNT_COLUMNS})

@@ -33,8 +33,16 @@ def owner_of(conn: Connection, customer_id: UUID) -> UUID | None:
     return owner
 
 
+# Built once (a single customer's GET is the API's commonest read): see active_credential.
+_GET = sa.select(*_COLUMNS).where(
+    tc.c.account_id == sa.bindparam("account_id"),
+    tc.c.region == sa.bindparam("region"),
+    tc.c.id == sa.bindparam("customer_id"),
+)
+
+
 def get(conn: Connection, account_id: UUID, region: str, customer_id: UUID) -> Customer | None:
-    row = conn.execute(sa.select(*_COLUMNS).where(_scope(account_id, region), tc.c.id == customer_id)).first()
+    row = conn.execute(_GET, {"account_id": account_id, "region": region, "customer_id": customer_id}).first()
     return _customer(row._mapping) if row else None
 
 

@@ -140,16 +140,14 @@ def _by_ids(conn: Connection, ids: list[int]) -> list[Values]:
     return [_from_row(rows[i]) for i in ids]
 
 
+# Built once, as the API's other single-row reads (accounts.repository.active_credential).
+_GET = sa.select(vehicles).where(
+    vehicles.c.account_id == sa.bindparam("account_id"), vehicles.c.selling_id == sa.bindparam("selling_id")
+)
+
+
 def get(conn: Connection, account_id: UUID, selling_id: str) -> tuple[int, Values] | None:
-    row = (
-        conn.execute(
-            sa.select(vehicles).where(
-                vehicles.c.account_id == account_id, vehicles.c.selling_id == selling_id
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = conn.execute(_GET, {"account_id": account_id, "selling_id": selling_id}).mappings().first()
     return (row["id"], _from_row(row)) if row else None
 
 

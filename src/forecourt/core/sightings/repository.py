@@ -3,6 +3,7 @@ is market data); everything a client reads is scoped by account."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -159,13 +160,11 @@ def of_listings(conn: Connection, listing_ids: Collection[int]) -> list[NewSight
     return [NewSighting(*row) for row in conn.execute(query)]
 
 
-def for_customers(
-    conn: Connection, account_id: UUID, customer_ids: Sequence[UUID]
-) -> dict[UUID, list[Sighting]]:
-    """The sightings of these customers of one account, oldest first, with their listings."""
-    if not customer_ids:
-        return {}
-    query = (
+@functools.cache
+def _for_customers(dialect: str) -> sa.Select[Any]:
+    """Built once per dialect: every customer read runs it (see
+    accounts.repository.active_credential)."""
+    return (
         sa.select(
             sightings.c.customer_id,
             sightings.c.at,
@@ -177,11 +176,24 @@ def for_customers(
             listings.c.delisted_at,
         )
         .join(listings, listings.c.id == sightings.c.listing_id)
-        .where(sightings.c.account_id == account_id, bulk.one_of(conn, sightings.c.customer_id, customer_ids))
+        .where(
+            sightings.c.account_id == sa.bindparam("account_id"),
+            bulk.one_of_named(dialect, sightings.c.customer_id, "customer_ids"),
+        )
         .order_by(sightings.c.at, sightings.c.listing_id)
     )
+
+
+def for_customers(
+    conn: Connection, account_id: UUID, customer_ids: Sequence[UUID]
+) -> dict[UUID, list[Sighting]]:
+    """The sightings of these customers of one account, oldest first, with their listings."""
+    if not customer_ids:
+        return {}
+    query = _for_customers(conn.dialect.name)
+    ids = bulk.one_of_value(conn, sightings.c.customer_id, customer_ids)
     found: dict[UUID, list[Sighting]] = {}
-    for row in conn.execute(query):
+    for row in conn.execute(query, {"account_id": account_id, "customer_ids": ids}):
         found.setdefault(row.customer_id, []).append(
             Sighting(
                 at=row.at,
