@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import Sighting
-from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle
+from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle, pairs
 from forecourt.core.sightings.schemas import NewSighting
 from forecourt.db import bulk
 from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE, listings, sightings
@@ -70,6 +70,55 @@ def watched_vehicles(
             )
             found.extend(WatchedVehicle(*row) for row in conn.execute(query))
     return found
+
+
+def same_vehicles(
+    conn: Connection, region: str, listed: Sequence[ListedVehicle]
+) -> list[tuple[WatchedVehicle, ListedVehicle]]:
+    """Every account's customers with the vehicle of one of these listings (of one region,
+    already stored as given): `matching.same_vehicle`, in SQL where it can be set-based.
+
+    PostgreSQL: ONE statement joins the batch's stored listings, named by their integer
+    ids, with the partial indexes of tracked_customers, and returns only the pairs; no
+    VIN or plate crosses the wire. SQLite: the customers found by the keys, one query
+    per partial index, paired in Python (its planner, without statistics, needs no more)."""
+    if not listed:
+        return []
+    if conn.dialect.name != "postgresql":
+        return pairs(
+            watched_vehicles(
+                conn,
+                region,
+                vins={listing.vin for listing in listed if listing.vin},
+                plates={listing.plate for listing in listed if listing.plate},
+                plates_without_vin={listing.plate for listing in listed if listing.plate and not listing.vin},
+            ),
+            listed,
+        )
+    by_id = {listing.id: listing for listing in listed}
+    rows = conn.execute(_SAME_VEHICLES_PG[region in STATED_REGIONS], {"ids": list(by_id), "region": region})
+    return [(WatchedVehicle(*row[:-1]), by_id[row[-1]]) for row in rows]
+
+
+def _same_vehicles_pg(stated: bool) -> sa.TextClause:
+    """The three ways of `matching.same_vehicle`, each on its partial index; disjoint, so
+    UNION ALL. A plate matches only in its own state: where states exist a customer
+    without one cannot match by plate (and where none exist, no customer has one)."""
+    columns = ", ".join(f"c.{column.name}" for column in _WATCHED) + ", l.id"
+    state = "c.state = l.state" if stated else "c.state IS NULL AND l.state IS NULL"
+    batch = "FROM listings l JOIN tracked_customers c ON c.region = l.region"
+    where = "WHERE l.id = ANY(CAST(:ids AS bigint[])) AND l.region = :region"
+    return sa.text(
+        f"SELECT {columns} {batch} AND c.vin = l.vin {where} AND c.vin IS NOT NULL"
+        f" UNION ALL SELECT {columns} {batch} AND c.rego = l.plate AND {state}"
+        f" {where} AND c.vin IS NULL"
+        # A customer with a VIN is matched by plate only to listings without one.
+        f" UNION ALL SELECT {columns} {batch} AND c.rego = l.plate AND {state}"
+        f" {where} AND c.vin IS NOT NULL AND l.vin IS NULL"
+    )
+
+
+_SAME_VEHICLES_PG = {stated: _same_vehicles_pg(stated) for stated in (False, True)}
 
 
 def watched_by_id(conn: Connection, customer_ids: Collection[UUID]) -> list[WatchedVehicle]:
