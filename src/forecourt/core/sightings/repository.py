@@ -106,15 +106,17 @@ def _same_vehicles_pg(stated: bool) -> sa.TextClause:
     without one cannot match by plate (and where none exist, no customer has one)."""
     columns = ", ".join(f"c.{column.name}" for column in _WATCHED) + ", l.id"
     state = "c.state = l.state" if stated else "c.state IS NULL AND l.state IS NULL"
-    batch = "FROM listings l JOIN tracked_customers c ON c.region = l.region"
-    where = "WHERE l.id = ANY(CAST(:ids AS bigint[])) AND l.region = :region"
+    join = "FROM batch l JOIN tracked_customers c ON c.region = :region"
     return sa.text(
-        f"SELECT {columns} {batch} AND c.vin = l.vin {where} AND c.vin IS NOT NULL"
-        f" UNION ALL SELECT {columns} {batch} AND c.rego = l.plate AND {state}"
-        f" {where} AND c.vin IS NULL"
+        # The batch read once (its rows were just written: in shared buffers), then
+        # probed into each index.
+        "WITH batch AS MATERIALIZED (SELECT id, vin, plate, state FROM listings"
+        " WHERE id = ANY(CAST(:ids AS bigint[])) AND region = :region)"
+        f" SELECT {columns} {join} AND c.vin = l.vin WHERE c.vin IS NOT NULL"
+        f" UNION ALL SELECT {columns} {join} AND c.rego = l.plate AND {state} WHERE c.vin IS NULL"
         # A customer with a VIN is matched by plate only to listings without one.
-        f" UNION ALL SELECT {columns} {batch} AND c.rego = l.plate AND {state}"
-        f" {where} AND c.vin IS NOT NULL AND l.vin IS NULL"
+        f" UNION ALL SELECT {columns} {join} AND c.rego = l.plate AND {state}"
+        " WHERE c.vin IS NOT NULL AND l.vin IS NULL"
     )
 
 
