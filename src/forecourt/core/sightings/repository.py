@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import Sighting
@@ -100,23 +101,36 @@ def same_vehicles(
     return [(WatchedVehicle(*row[:-1]), by_id[row[-1]]) for row in rows]
 
 
-def _same_vehicles_pg(stated: bool) -> sa.TextClause:
+def _same_vehicles_pg(stated: bool) -> sa.CompoundSelect[Any]:
     """The three ways of `matching.same_vehicle`, each on its partial index; disjoint, so
     UNION ALL. A plate matches only in its own state: where states exist a customer
     without one cannot match by plate (and where none exist, no customer has one)."""
-    columns = ", ".join(f"c.{column.name}" for column in _WATCHED) + ", l.id"
-    state = "c.state = l.state" if stated else "c.state IS NULL AND l.state IS NULL"
-    join = "FROM batch l JOIN tracked_customers c ON c.region = :region"
-    return sa.text(
-        # The batch read once (its rows were just written: in shared buffers), then
-        # probed into each index.
-        "WITH batch AS MATERIALIZED (SELECT id, vin, plate, state FROM listings"
-        " WHERE id = ANY(CAST(:ids AS bigint[])) AND region = :region)"
-        f" SELECT {columns} {join} AND c.vin = l.vin WHERE c.vin IS NOT NULL"
-        f" UNION ALL SELECT {columns} {join} AND c.rego = l.plate AND {state} WHERE c.vin IS NULL"
+    region = sa.bindparam("region", type_=listings.c.region.type)
+    # The batch read once (its rows were just written: in shared buffers), then probed
+    # into each index.
+    batch = (
+        sa.select(listings.c.id, listings.c.vin, listings.c.plate, listings.c.state)
+        .where(
+            listings.c.id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(listings.c.id.type))),
+            listings.c.region == region,
+        )
+        .cte("batch")
+        .prefix_with("MATERIALIZED")
+    )
+    same_state = (
+        tc.c.state == batch.c.state if stated else sa.and_(tc.c.state.is_(None), batch.c.state.is_(None))
+    )
+    same_plate = sa.and_(tc.c.rego == batch.c.plate, same_state)
+
+    def pairs_on(on: sa.ColumnElement[bool], *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+        joined = sa.select(*_WATCHED, batch.c.id).join_from(batch, tc, sa.and_(tc.c.region == region, on))
+        return joined.where(*where)
+
+    return sa.union_all(
+        pairs_on(tc.c.vin == batch.c.vin, tc.c.vin.is_not(None)),
+        pairs_on(same_plate, tc.c.vin.is_(None)),
         # A customer with a VIN is matched by plate only to listings without one.
-        f" UNION ALL SELECT {columns} {join} AND c.rego = l.plate AND {state}"
-        " WHERE c.vin IS NOT NULL AND l.vin IS NULL"
+        pairs_on(same_plate, tc.c.vin.is_not(None), batch.c.vin.is_(None)),
     )
 
 
