@@ -9,10 +9,11 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from forecourt.core.customers.schemas import Sighting
-from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle
+from forecourt.core.sightings.matching import ListedVehicle, WatchedVehicle, pairs
 from forecourt.core.sightings.schemas import NewSighting
 from forecourt.db import bulk
 from forecourt.db.models import PLATE_WITH_VIN, STATED_PLATE, STATELESS_PLATE, listings, sightings
@@ -71,6 +72,89 @@ def watched_vehicles(
             )
             found.extend(WatchedVehicle(*row) for row in conn.execute(query))
     return found
+
+
+def same_vehicles(
+    conn: Connection, region: str, listed: Sequence[ListedVehicle]
+) -> list[tuple[WatchedVehicle, ListedVehicle]]:
+    """Every account's customers with the vehicle of one of these listings (of one region,
+    already stored as given): `matching.same_vehicle`, in SQL where it can be set-based.
+
+    PostgreSQL: ONE statement joins the batch's stored listings, named by their integer
+    ids, with the partial indexes of tracked_customers, and returns only the pairs; no
+    VIN or plate crosses the wire. SQLite: the customers found by the keys, one query
+    per partial index, paired in Python (its planner, without statistics, needs no more)."""
+    if not listed:
+        return []
+    if conn.dialect.name != "postgresql":
+        return pairs(
+            watched_vehicles(
+                conn,
+                region,
+                vins={listing.vin for listing in listed if listing.vin},
+                plates={listing.plate for listing in listed if listing.plate},
+                plates_without_vin={listing.plate for listing in listed if listing.plate and not listing.vin},
+            ),
+            listed,
+        )
+    by_id = {listing.id: listing for listing in listed}
+    firsts, lasts = _runs(sorted(by_id))
+    rows = conn.execute(
+        _SAME_VEHICLES_PG[region in STATED_REGIONS], {"firsts": firsts, "lasts": lasts, "region": region}
+    )
+    return [(WatchedVehicle(*row[:-1]), by_id[row[-1]]) for row in rows]
+
+
+def _runs(ids: list[int]) -> tuple[list[int], list[int]]:
+    """Sorted ids as runs of consecutive ids, (firsts, lasts): a batch of new listings is
+    numbered in one run, so a few bounds name it instead of 10,000 ids (and the planner,
+    given ranges, reads the primary key rather than the whole table)."""
+    firsts: list[int] = []
+    lasts: list[int] = []
+    for listing_id in ids:
+        if lasts and lasts[-1] == listing_id - 1:
+            lasts[-1] = listing_id
+        else:
+            firsts.append(listing_id)
+            lasts.append(listing_id)
+    return firsts, lasts
+
+
+def _same_vehicles_pg(stated: bool) -> sa.CompoundSelect[Any]:
+    """The three ways of `matching.same_vehicle`, each on its partial index; disjoint, so
+    UNION ALL. A plate matches only in its own state: where states exist a customer
+    without one cannot match by plate (and where none exist, no customer has one)."""
+    region = sa.bindparam("region", type_=listings.c.region.type)
+    # The batch read once (its rows were just written: in shared buffers), then probed
+    # into each index.
+    bounds = postgresql.ARRAY(listings.c.id.type)
+    runs = sa.func.unnest(sa.bindparam("firsts", type_=bounds), sa.bindparam("lasts", type_=bounds))
+    run = runs.table_valued("first", "last").render_derived(name="run")
+    batch = (
+        sa.select(listings.c.id, listings.c.vin, listings.c.plate, listings.c.state)
+        .join_from(run, listings, listings.c.id.between(run.c.first, run.c.last))
+        .where(listings.c.region == region)
+        .cte("batch")
+        .prefix_with("MATERIALIZED")
+    )
+    same_state = (
+        tc.c.state == batch.c.state if stated else sa.and_(tc.c.state.is_(None), batch.c.state.is_(None))
+    )
+    same_plate = sa.and_(tc.c.rego == batch.c.plate, same_state)
+
+    def pairs_on(on: sa.ColumnElement[bool], *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+        joined = sa.select(*_WATCHED, batch.c.id).join_from(batch, tc, sa.and_(tc.c.region == region, on))
+        return joined.where(*where)
+
+    return sa.union_all(
+        pairs_on(tc.c.vin == batch.c.vin, tc.c.vin.is_not(None)),
+        pairs_on(same_plate, tc.c.vin.is_(None)),
+        # A customer with a VIN is matched by plate only to listings without one.
+        pairs_on(same_plate, tc.c.vin.is_not(None), batch.c.vin.is_(None)),
+    )
+
+
+_SAME_VEHICLES_PG = {stated: _same_vehicles_pg(stated) for stated in (False, True)}
 
 
 def watched_by_id(conn: Connection, customer_ids: Collection[UUID]) -> list[WatchedVehicle]:

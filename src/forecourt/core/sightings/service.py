@@ -31,14 +31,7 @@ def match_listings(conn: Connection, listed: Sequence[ListedVehicle]) -> list[Ne
     found: list[tuple[WatchedVehicle, ListedVehicle]] = []
     for region in {listing.region for listing in listed}:
         here = [listing for listing in listed if listing.region == region]
-        watched = repository.watched_vehicles(
-            conn,
-            region,
-            vins={listing.vin for listing in here if listing.vin},
-            plates={listing.plate for listing in here if listing.plate},
-            plates_without_vin={listing.plate for listing in here if listing.plate and not listing.vin},
-        )
-        found.extend(pairs(watched, here))
+        found.extend(pair for pair in repository.same_vehicles(conn, region, here) if matches(*pair))
     return _record(conn, found)
 
 
