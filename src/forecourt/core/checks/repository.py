@@ -118,6 +118,23 @@ def batch_ids(conn: Connection, account_id: UUID, offset: int, limit: int) -> li
     return list(conn.scalars(query))
 
 
+# A Check's columns, in its fields' order.
+_CHECK_COLUMNS = tuple(
+    vehicle_checks.c[name]
+    for name in (
+        "id",
+        "resource_id",
+        "vin",
+        "plate",
+        "status_id",
+        "result",
+        "error",
+        "created_at",
+        "finished_at",
+    )
+)
+
+
 def checks_of(conn: Connection, account_id: UUID, batch_id: UUID, offset: int, limit: int) -> list[Check]:
     """A page of one of the account's batches' checks, by vehicle (VIN, then plate) then
     resource. The batch's (id, vehicle, resource) are sorted here: at most a batch's
@@ -130,18 +147,7 @@ def checks_of(conn: Connection, account_id: UUID, batch_id: UUID, offset: int, l
     ).all()
     ids = [row.id for row in sorted(keys, key=lambda row: (row.vin, row.plate, row.resource_id, row.id))]
     page = ids[offset : offset + limit]
-    columns = (
-        c.id,
-        c.resource_id,
-        c.vin,
-        c.plate,
-        c.status_id,
-        c.result,
-        c.error,
-        c.created_at,
-        c.finished_at,
-    )
-    rows = {row.id: Check(*row) for row in conn.execute(sa.select(*columns).where(c.id.in_(page)))}
+    rows = {row.id: Check(*row) for row in conn.execute(sa.select(*_CHECK_COLUMNS).where(c.id.in_(page)))}
     return [rows[i] for i in page]
 
 
@@ -191,17 +197,6 @@ def finished_checks(conn: Connection, account_id: UUID, vehicles: Sequence[Check
     """Every finished check of these vehicles (each the exact VIN and plate pair). Found by
     VIN, or by plate for vehicles without one: each is one probe of the same index."""
     c = vehicle_checks.c
-    columns = (
-        c.id,
-        c.resource_id,
-        c.vin,
-        c.plate,
-        c.status_id,
-        c.result,
-        c.error,
-        c.created_at,
-        c.finished_at,
-    )
     wanted = set(vehicles)
     vins = {v.vin for v in wanted if v.vin}
     plates = {v.plate for v in wanted if not v.vin}
@@ -212,7 +207,7 @@ def finished_checks(conn: Connection, account_id: UUID, vehicles: Sequence[Check
     ):
         if match is not None:
             rows = conn.execute(
-                sa.select(*columns).where(c.account_id == account_id, match, c.state != PENDING)
+                sa.select(*_CHECK_COLUMNS).where(c.account_id == account_id, match, c.state != PENDING)
             )
             found += [Check(*row) for row in rows if CheckedVehicle(row.vin, row.plate) in wanted]
     return found
