@@ -51,10 +51,10 @@ CSV_BATCH = 500
 MAX_FILE_BYTES = 100 * 1024 * 1024
 
 
-def _region(db: Database, user: User) -> Region:
-    """The account's region: its uploads are the account's in that region."""
-    with db.read() as conn:
-        return parse_region(accounts.require_account(conn, user.account_id).region)
+def _region(conn: Any, user: User) -> Region:
+    """The account's region: its uploads are the account's in that region (read in the
+    view's own transaction)."""
+    return parse_region(accounts.require_account(conn, user.account_id).region)
 
 
 def _percent(upload: Upload) -> int:
@@ -93,10 +93,9 @@ def _list_page(
     file_error: str | None = None,
     file_message: str | None = None,
 ) -> Template:
-    region = _region(db, user)
     with db.read() as conn:
         found = uploads.list_page(
-            conn, user.account_id, region, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+            conn, user.account_id, _region(conn, user), offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
     fmt = formats(request)
     return page(
@@ -125,9 +124,10 @@ def upload_list(request: Request[Any, Any, Any], current_user: UserDep, db: DbDe
 
 
 def _stage(db: Database, user: User, adapters: Adapters, file_name: str, body: bytes) -> UUID:
-    region = _region(db, user)
     with db.write() as conn:
-        return uploads.stage_draft(conn, user.account_id, region, file_name, body, adapters.clock.now()).id
+        return uploads.stage_draft(
+            conn, user.account_id, _region(conn, user), file_name, body, adapters.clock.now()
+        ).id
 
 
 @post("/uploads", request_max_body_size=MAX_FILE_BYTES)
@@ -165,9 +165,8 @@ def _preview(
     chosen: DraftOptions | None = None,
     error: str | None = None,
 ) -> Template:
-    region = _region(db, user)
     with db.read() as conn:
-        draft = uploads.get_draft(conn, user.account_id, region, draft_id, adapters.clock.now())
+        draft = uploads.get_draft(conn, user.account_id, _region(conn, user), draft_id, adapters.clock.now())
     targets = chosen.targets if chosen and len(chosen.targets) == len(draft.columns) else draft.suggested
     return page(
         request,
@@ -217,13 +216,12 @@ def upload_confirm(
         monitor_start_date=data.get("monitor_start_date", "").strip() or None,
         monitor_end_date=data.get("monitor_end_date", "").strip() or None,
     )
-    region = _region(db, current_user)
     try:
         with db.write() as conn:
             upload = uploads.confirm_draft(
                 conn,
                 current_user.account_id,
-                region,
+                _region(conn, current_user),
                 draft_id,
                 chosen,
                 settings.upload_chunk_rows,
@@ -243,9 +241,9 @@ def _column_count(form: dict[str, str]) -> int:
 
 def _upload(db: Database, user: User, upload_id: str) -> tuple[Region, Upload]:
     """The account's upload, or 404: another account's upload is not found either."""
-    region = _region(db, user)
     try:
         with db.read() as conn:
+            region = _region(conn, user)
             return region, uploads.get(conn, user.account_id, region, upload_id)
     except UploadForbidden:
         raise UploadNotFound("upload not found") from None
