@@ -9,6 +9,7 @@ from forecourt.kit.errors import InvalidInput
 
 Region = Literal["au", "nz"]
 REGIONS: tuple[Region, ...] = ("au", "nz")
+CURRENCIES: dict[str, str] = {"au": "AUD", "nz": "NZD"}  # the money a region's prices are in
 STATED_REGIONS = frozenset({"au"})  # regions whose plates are issued per state
 AU_STATES = frozenset({"VIC", "NSW", "QLD", "SA", "WA", "TAS", "NT", "ACT"})
 

@@ -12,8 +12,8 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
 from babel.numbers import format_currency, format_decimal
 
-# An account's currency, by its region.
-CURRENCIES = {"au": "AUD", "nz": "NZD"}
+from forecourt.kit.vehicles import CURRENCIES
+
 UTC_ZONE = ZoneInfo("UTC")
 
 

@@ -46,6 +46,7 @@ from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import InvalidInput, NotFound
 from forecourt.kit.ids import new_id
 from forecourt.kit.text import check_no_nul
+from forecourt.kit.vehicles import CURRENCIES
 from forecourt.providers.webhooks import WebhookSender
 
 DELIVER_JOB = "crm.deliver"
@@ -54,7 +55,6 @@ DELIVER_JOB = "crm.deliver"
 MAX_ATTEMPTS = 20
 NAME_MAX, URL_MAX = 200, 2048
 LOG_MAX = 1000
-CURRENCY = {"au": "AUD", "nz": "NZD"}
 DO_NOT_CONTACT = "skipped (do not contact)"
 
 
@@ -206,7 +206,7 @@ class Seen(NamedTuple):
 
 def prospect(conn: Connection, lead: Lead, seen: Seen, provider_url: str | None = None) -> Prospect:
     """What an ADF document says of `lead` (docs/leads.md has the mapping)."""
-    currency = CURRENCY.get(seen.account.region)
+    currency = CURRENCIES.get(seen.account.region)
     if lead.origin == "sighting":
         customer = seen.customers.get(lead.tracked_customer_id) if lead.tracked_customer_id else None
         listing = seen.listings.get(lead.listing_id) if lead.listing_id else None
