@@ -707,7 +707,7 @@ def upload(
     from forecourt.core.uploads.files import read_customers
 
     with _domain_errors():
-        customers, rows = read_customers(file)
+        customers, rows = read_customers(file.name, file.read_bytes())
     body = {
         "name": name or file.name,
         "enable_rego_lookups": enable_rego_lookups,

@@ -8,6 +8,7 @@ docs/uploads.md and in `forecourt upload --help`.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -89,17 +90,16 @@ def to_customer(row: Mapping[Any, Any]) -> dict[str, Any]:
 Rows = Iterable[tuple[int, Mapping[str, Any]]]
 
 
-def _csv_rows(path: Path) -> Rows:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = csv.DictReader(handle)
-        for row in rows:
-            yield rows.line_num, row
+def _csv_rows(body: bytes) -> Rows:
+    rows = csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline=""))
+    for row in rows:
+        yield rows.line_num, row
 
 
-def _xlsx_rows(path: Path) -> Rows:
+def _xlsx_rows(body: bytes) -> Rows:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    workbook = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     try:
         rows = workbook.active.iter_rows() if workbook.active else iter(())
         header = next(rows, None)
@@ -114,8 +114,8 @@ def _xlsx_rows(path: Path) -> Rows:
         workbook.close()
 
 
-def _json_rows(path: Path) -> Rows:
-    data = json.loads(path.read_text(encoding="utf-8"))
+def _json_rows(body: bytes) -> Rows:
+    data = json.loads(body.decode("utf-8"))
     rows = data.get("customers") if isinstance(data, dict) else data
     if not isinstance(rows, list):
         raise InvalidInput("file", 'a JSON file must hold a list of customers or {"customers": [...]}')
@@ -126,13 +126,15 @@ def _json_rows(path: Path) -> Rows:
 READERS = {".csv": _csv_rows, ".xlsx": _xlsx_rows, ".json": _json_rows}
 
 
-def read_rows(path: Path) -> list[tuple[int, Mapping[str, Any]]]:
-    """The file's rows with their numbers, or InvalidInput naming the file."""
+def read_rows(name: str, body: bytes) -> list[tuple[int, Mapping[str, Any]]]:
+    """The rows, with their numbers, of the file `name` (its suffix says the format)
+    holding `body`; or InvalidInput naming the file."""
+    path = Path(name)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise InvalidInput("file", f"{path.name}: expected a .csv, .xlsx or .json file")
     try:
-        return list(reader(path))
+        return list(reader(body))
     except InvalidInput:
         raise
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -164,11 +166,11 @@ def cell_text(value: Any) -> str:
 
 
 def read_customers(
-    path: Path, mapping: Mapping[Any, str] | None = None
+    name: str, body: bytes, mapping: Mapping[Any, str] | None = None
 ) -> tuple[list[dict[str, Any]], list[int]]:
     """The file's customers, and the row each came from (to name rows in errors); the
     columns go where `mapping` says, else where `default_target` sends them."""
-    rows = read_rows(path)
+    rows = read_rows(name, body)
     if mapping is None:
         numbered = [(number, to_customer(row)) for number, row in rows]
     else:

@@ -8,7 +8,6 @@ double-counts or duplicates, and a cancel that has answered is never followed by
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -300,21 +299,13 @@ def _safe_name(file_name: str) -> str:
     return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - len(suffix)] + suffix
 
 
-def _read(file_name: str, body: bytes) -> list[tuple[int, Any]]:
-    """The file's rows, read by the CLI's readers (they read from a path)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / file_name
-        path.write_bytes(body)
-        return files.read_rows(path)
-
-
 def stage_draft(
     conn: Connection, account_id: UUID, region: Region, file_name: str, body: bytes, now: datetime
 ) -> Draft:
     """Read a customer file (CSV, XLSX or JSON) and keep it as a draft of the account, for
     a day. InvalidInput when it cannot be read or holds no customers."""
     name = _safe_name(file_name)
-    rows = _read(name, body)
+    rows = files.read_rows(name, body)
     if not rows:
         raise EmptyUpload("file", f"{name}: the file holds no customers")
     columns = files.columns_of(rows)
@@ -398,10 +389,7 @@ def confirm_draft(
     mapping = check_mapping(draft.columns, options.targets)
     body = repository.draft_body(conn, account_id, region, draft.id, now)
     assert body is not None  # read in this transaction, just after the draft
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / draft.file_name
-        path.write_bytes(body)
-        customers, numbers = files.read_customers(path, mapping)
+    customers, numbers = files.read_customers(draft.file_name, body, mapping)
     request = UploadRequest(
         customers=[msgspec.Raw(msgspec.json.encode(c)) for c in customers],
         name=options.name or draft.file_name,
