@@ -33,6 +33,7 @@ from forecourt.core.ratelimits.service import Limiter
 from forecourt.core.users.schemas import User
 from forecourt.db.engine import Database, database_unavailable
 from forecourt.kit.errors import DomainError, InvalidInput, NotFound, TooManyRequests
+from forecourt.kit.ids import parse_id
 from forecourt.web import auth, i18n
 from forecourt.web.format import Formats
 
@@ -106,10 +107,7 @@ def redirect(to: str, cookies: list[Cookie] | None = None) -> Redirect:
 def path_id(raw: str) -> UUID:
     """An id from the path: one that is not a UUID names nothing here (404), as a missing
     one or another account's."""
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound("Not found") from None
+    return parse_id(raw, NotFound, "id")
 
 
 def provide_current_user(request: Request[Any, Any, Any]) -> User:
