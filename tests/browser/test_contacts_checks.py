@@ -120,6 +120,12 @@ def test_a_salesperson_sees_only_their_own_leads_of_a_contact(page: Page, worksp
     page.goto(f"/contacts/{ada}")
     expect(page.get_by_role("heading", name="Your leads of this contact")).to_be_visible()
     expect(page.get_by_text("None of this contact's leads is yours.")).to_be_visible()
+    expect(page.locator("a[href^='/leads/']")).to_have_count(0)
+
+    workspace.lead(staff, party_id=ada, message="Sam's", assignee_id=UUID(staff.user_id))
+    page.reload()
+    expect(page.locator("a[href^='/leads/']")).to_have_count(1)  # their own, and only it
+    expect(page.get_by_text("None of this contact's leads is yours.")).to_have_count(0)
 
 
 def submit_batch(workspace: Workspace, staff: Staff, vehicles: list[dict[str, str]]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import Enquiry
@@ -20,6 +20,7 @@ from forecourt.core.leads import service as leads
 from forecourt.core.leads.schemas import API
 from forecourt.kit.dates import utcnow
 from tests.browser.conftest import (
+    PASSWORD,
     Staff,
     Workspace,
     new_context,
@@ -346,3 +347,43 @@ def test_an_inbox_left_alone_stops_asking_so_its_session_can_end(page: Page, wor
     expect(page).to_have_url(f"{workspace.url}/leads?origin=enquiry")
     expect(page.locator("#lead-rows tr")).to_have_count(2)
     assert serious_violations(page) == []
+
+
+def tab_to(page: Page, target: Locator, most: int = 40) -> None:
+    """Press Tab until `target` has the focus, as a person without a mouse does; fails if
+    it is not reached in `most` presses (not in the tab order)."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{target} is not reached with Tab")
+
+
+def test_a_lead_is_found_and_worked_with_the_keyboard_alone(page: Page, workspace: Workspace) -> None:
+    mia = workspace.user()
+    lead = workspace.lead(mia, message="Trade-in")
+    page.goto("/login")
+    tab_to(page, page.get_by_label("Email"))
+    page.keyboard.type(mia.email)
+    tab_to(page, page.get_by_label("Password"))
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")  # submits the form
+    expect(page.get_by_role("heading", level=1)).to_have_text("Today")
+
+    tab_to(page, page.get_by_role("link", name="Leads", exact=True))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Leads")
+    tab_to(page, page.locator(f"a[href='/leads/{lead}']"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("lead-status")).to_have_text("New")
+
+    tab_to(page, page.get_by_label("New status"))
+    page.keyboard.type("Appointment")  # a select's type-ahead (Contacted comes first)
+    tab_to(page, page.get_by_role("button", name="Change status"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("lead-status")).to_have_text("Appointment")
+    tab_to(page, page.get_by_label("Note"))
+    page.keyboard.type("Called, will visit Saturday.")
+    tab_to(page, page.get_by_role("button", name="Add note"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Called, will visit Saturday.")

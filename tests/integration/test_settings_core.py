@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 
@@ -19,7 +20,7 @@ from forecourt.core.users import service as users
 from forecourt.core.webhooks import service as webhooks
 from forecourt.core.webhooks.schemas import WebhookEvent, WebhookFields
 from forecourt.db.engine import Database
-from forecourt.db.models import webhook_deliveries
+from forecourt.db.models import credentials, webhook_deliveries
 from forecourt.kit.dates import utcnow
 from forecourt.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.conftest import Tenant, make_user
@@ -146,4 +147,8 @@ def test_credentials_are_listed_without_secrets_and_revoked_only_within_the_acco
         for prefix in (theirs.prefix, "0" * 12, "a\x00"):
             with pytest.raises(NotFound):
                 accounts.credential(conn, tenant.account.id, prefix)
-    assert not hasattr(listed[0], "secret")
+    # Nothing listed holds a secret or its stored hash, under any field's name.
+    with db.read() as conn:
+        hashes = set(conn.scalars(sa.select(credentials.c.secret_hash)))
+    values = {str(v) for c in listed for v in msgspec.structs.asdict(c).values()}
+    assert values.isdisjoint(hashes | {basic.secret, tenant.api_key.split("_", 2)[2]})
