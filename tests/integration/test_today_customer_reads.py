@@ -21,7 +21,7 @@ from forecourt.core.uploads.schemas import UploadRequest
 from forecourt.db.engine import Database
 from forecourt.db.models import uploads as uploads_table
 from forecourt.kit.errors import InvalidInput
-from tests.conftest import VIN, Tenant, make_user, open_lead, save_customer
+from tests.conftest import VIN, Tenant, ingest_listings, listing_record, make_user, open_lead, save_customer
 
 
 def search(db: Database, tenant: Tenant, query: str, page: int = 1) -> list[str | None]:
@@ -121,9 +121,13 @@ def test_a_customer_is_found_with_its_sightings_only_in_its_account(
     mine = save_customer(
         db, tenant.account.id, vin=VIN, additional_fields={"first_name": "Mia", "last_name": "Lee"}
     )
+    ingest_listings(db, listing_record("L1", vin=VIN, price=21000))
     with db.read() as conn:
         found = customers.find(conn, tenant.account.id, "au", str(mine.id))
         assert customers.name_of(found) == "Mia Lee"
+        assert [(s.listing_url, s.listing_price) for s in found.sightings] == [
+            (listing_record("L1")["url"], 21000)
+        ]
         for account_id, wanted in ((other_tenant.account.id, str(mine.id)), (tenant.account.id, "nonsense")):
             with pytest.raises(CustomerNotFound):
                 customers.find(conn, account_id, "au", wanted)
