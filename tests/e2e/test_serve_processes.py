@@ -103,7 +103,7 @@ def _alive(pid: int) -> bool:
     """Whether the process exists and is not a zombie (killed but not yet reaped)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone between the open and the read
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
