@@ -47,7 +47,7 @@ class ServeProcess:
         tmp_path: Path,
         command: Sequence[str] = (str(FORECOURT_BIN),),
         database_url: str | None = None,
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,  # None: the setting left out
     ) -> None:
         self.database_url = database_url or f"sqlite:///{tmp_path / 'x.db'}"
         self.port = _free_port()
@@ -56,7 +56,10 @@ class ServeProcess:
         args = ["serve", "--port", str(self.port), "--database-url", self.database_url]
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [*command, *args], env=_env() | (env or {}), stdout=log, stderr=subprocess.STDOUT
+                [*command, *args],
+                env={k: v for k, v in (_env() | (env or {})).items() if v is not None},
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     @property

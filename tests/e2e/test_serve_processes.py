@@ -5,8 +5,8 @@ run N jobs at once, none twice.
 
 The command runs from a script (written into the test's folder) that adds two test hooks
 before handing over to the real CLI: every answer names the process that gave it
-(`X-Pid`), and a `test.gate` job marks which process ran it, then waits for the test's
-go-ahead. The script is a file so that spawned processes import it too."""
+(`X-Pid`), a `test.gate` job marks which process ran it, then waits for the test's
+go-ahead, and so does an upload's job (without waiting). The script is a file so that spawned processes import it too."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ import os, sys, time
 from pathlib import Path
 
 from forecourt import bootstrap
-from forecourt.jobs.worker import task
+from forecourt.core.uploads import tasks  # registers the upload's job, wrapped below
+from forecourt.core.uploads.service import PROCESS_JOB
+from forecourt.jobs.worker import HANDLERS, task
 
 MARKS = Path(os.environ["TEST_MARKS"])
 
@@ -49,25 +51,37 @@ def gate(ctx):
     (MARKS / f"done-{ctx.job.id}-{os.getpid()}").touch()
 
 
-_api_process = bootstrap.api_process
+def marked(handler):
+    def run(ctx):
+        (MARKS / f"ran-{ctx.job.id}-{os.getpid()}").touch()
+        return handler(ctx)
+
+    return run
 
 
-def api_process(*args):
-    inner = _api_process(*args)
+HANDLERS[PROCESS_JOB] = marked(HANDLERS[PROCESS_JOB])
 
-    async def with_pid(scope, receive, send):
-        async def send_with_pid(message):
-            if message["type"] == "http.response.start":
-                pid = (b"x-pid", str(os.getpid()).encode())
-                message = {**message, "headers": [*message.get("headers", []), pid]}
-            await send(message)
+def answering_with_pid(build):
+    def build_app(*args):
+        inner = build(*args)
 
-        await inner(scope, receive, send_with_pid)
+        async def with_pid(scope, receive, send):
+            async def send_with_pid(message):
+                if message["type"] == "http.response.start":
+                    pid = (b"x-pid", str(os.getpid()).encode())
+                    message = {**message, "headers": [*message.get("headers", []), pid]}
+                await send(message)
 
-    return with_pid
+            await inner(scope, receive, send_with_pid)
+
+        return with_pid
+
+    return build_app
 
 
-bootstrap.api_process = api_process
+# Several API processes, and the one process of `--processes 1`.
+bootstrap.api_process = answering_with_pid(bootstrap.api_process)
+bootstrap.serving = answering_with_pid(bootstrap.serving)
 
 if __name__ == "__main__":
     from forecourt.cli.main import app
@@ -128,7 +142,7 @@ def _answering(server: ServeProcess, count: int, besides: AbstractSet[int] = fro
 
 
 def _marks(marks: Path, kind: str) -> list[tuple[int, int]]:
-    """(job id, pid) of each `kind` mark ("started" or "done")."""
+    """(job id, pid) of each `kind` mark ("started", "done" or "ran")."""
     found = []
     for path in marks.glob(f"{kind}-*"):
         _, job, pid = path.name.split("-")
@@ -164,7 +178,7 @@ def several(
 
 
 def test_two_api_processes_answer_on_one_port_and_a_killed_one_is_replaced(
-    several: ServeProcess, db: Database, tenant: Tenant
+    several: ServeProcess, db: Database, tenant: Tenant, marks: Path
 ) -> None:
     several.wait_healthy()
     first = _answering(several, 2)
@@ -174,6 +188,8 @@ def test_two_api_processes_answer_on_one_port_and_a_killed_one_is_replaced(
     with httpx.Client(base_url=several.base_url, timeout=10) as client:
         upload = _upload(client, tenant, "ABC123")
     assert (upload["total_processed_customers"], upload["total_errors"]) == (1, 0)
+    [(_, worker)] = _marks(marks, "ran")
+    assert worker not in first and worker != several.proc.pid
 
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
@@ -185,6 +201,33 @@ def test_two_api_processes_answer_on_one_port_and_a_killed_one_is_replaced(
     assert several.terminate() == 0, several.log
     for pid in first | replacement:
         assert not _alive(pid)
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_serve_runs_an_api_process_per_usable_core_by_default(
+    cores: int, tmp_path: Path, database_url: str, db: Database, script: list[str], marks: Path
+) -> None:
+    """No FORECOURT_PROCESSES: as many API processes as cores it may use (taskset), and on
+    one core a single process that also runs the jobs."""
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < cores:
+        pytest.skip(f"{cores} cores needed, {len(usable)} usable")
+    with db.write() as conn:
+        job_id = queue.enqueue(conn, "test.gate", {})
+    (marks / "go").touch()
+    command = ["taskset", "--cpu-list", ",".join(map(str, usable[:cores])), *script]
+    env: dict[str, str | None] = {"FORECOURT_PROCESSES": None, "TEST_MARKS": str(marks)}
+    with serving(tmp_path, command=command, database_url=database_url, env=env) as server:
+        server.wait_healthy()
+        api = _answering(server, cores)
+        assert {_pid(server.base_url) for _ in range(20)} <= api  # and no more than that
+        _wait_for(lambda: bool(_marks(marks, "done")), "the job to be run", lambda: server.log)
+        [(_, runner)] = _marks(marks, "done")
+        assert server.terminate() == 0, server.log
+    if cores == 1:
+        assert api == {server.proc.pid} and runner == server.proc.pid  # the embedded worker
+    else:
+        assert server.proc.pid not in api and runner not in api | {server.proc.pid}
 
 
 def test_sigterm_drains_the_api_and_the_worker_processes_and_exits_0(
@@ -297,7 +340,9 @@ def test_processes_that_cannot_start_stop_serve_with_exit_3(
     env = {"FORECOURT_PROCESSES": "2", "FORECOURT_RATE_LIMIT_STORAGE": "bogus://"}
     with serving(tmp_path, database_url=database_url, env=env) as server:
         try:
-            code = server.proc.wait(timeout=BOUNDED_WAIT)
+            # Three interpreters start before one fails: on a loaded machine that alone
+            # takes most of BOUNDED_WAIT.
+            code = server.proc.wait(timeout=2 * BOUNDED_WAIT)
         except subprocess.TimeoutExpired:
             pytest.fail(f"serve kept restarting processes that cannot start:\n{server.log}")
     assert code == 3, server.log
