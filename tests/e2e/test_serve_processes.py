@@ -6,7 +6,8 @@ run N jobs at once, none twice.
 The command runs from a script (written into the test's folder) that adds two test hooks
 before handing over to the real CLI: every answer names the process that gave it
 (`X-Pid`), a `test.gate` job marks which process ran it, then waits for the test's
-go-ahead, and so does an upload's job (without waiting). The script is a file so that spawned processes import it too."""
+go-ahead, and an upload's job marks which process ran it. The script is a file so that
+spawned processes import it too."""
 
 from __future__ import annotations
 
@@ -222,8 +223,9 @@ def test_serve_runs_an_api_process_per_usable_core_by_default(
         api = _answering(server, cores)
         assert {_pid(server.base_url) for _ in range(20)} <= api  # and no more than that
         _wait_for(lambda: bool(_marks(marks, "done")), "the job to be run", lambda: server.log)
-        [(_, runner)] = _marks(marks, "done")
+        [(done, runner)] = _marks(marks, "done")
         assert server.terminate() == 0, server.log
+    assert done == job_id
     if cores == 1:
         assert api == {server.proc.pid} and runner == server.proc.pid  # the embedded worker
     else:
