@@ -29,6 +29,7 @@ class Settings:
     # psycopg prepares statements (not through a PgBouncer that cannot keep them).
     database_pool_size: int = 5
     database_max_overflow: int = 10
+    database_pool_timeout_seconds: float = 30.0
     database_prepared_statements: bool = True
     # `forecourt serve`'s API processes (0: one per core) and the worker processes that
     # run jobs beside them, or that `forecourt worker` runs (docs/operations.md).

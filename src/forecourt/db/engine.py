@@ -141,6 +141,7 @@ class Database:
             settings.database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
+            pool_timeout=settings.database_pool_timeout_seconds,
             # psycopg prepares a statement run five times on a connection; a PgBouncer in
             # transaction mode without prepared-statement support (before 1.21, or
             # max_prepared_statements = 0) would hand it to another server connection.
@@ -190,8 +191,9 @@ class Database:
 
 def database_unavailable(error: BaseException) -> bool:
     """The database cannot be reached or used now (down, locked, read-only, full, not
-    migrated): nobody's input is at fault, and no statement is wrong."""
-    if isinstance(error, exc.OperationalError):
+    migrated, or every connection of the process's pool busy past its timeout): nobody's
+    input is at fault, and no statement is wrong."""
+    if isinstance(error, exc.OperationalError | exc.TimeoutError):
         return True
     return isinstance(error, exc.DBAPIError) and isinstance(
         error.orig, pg_errors.UndefinedTable | pg_errors.ReadOnlySqlTransaction
