@@ -35,8 +35,9 @@ class Settings:
     # run jobs beside them, or that `forecourt worker` runs (docs/operations.md).
     processes: int = 0
     worker_concurrency: int = 1
-    worker_poll_seconds: float = 1.0
+    worker_poll_seconds: float = 0.2
     job_lease_seconds: int = 60
+    job_turn_seconds: float = 0.5
     log_level: str = "info"
     log_format: Literal["text", "json"] = "text"
     idempotency_ttl_hours: int = 24

@@ -20,6 +20,7 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 
+from forecourt import bootstrap
 from forecourt.config import Settings
 from forecourt.core.uploads import service as uploads
 from forecourt.core.uploads.schemas import UploadRequest
@@ -437,6 +438,56 @@ def test_interrupted_job_is_released_without_counting_the_attempt(db: Database) 
     assert _worker(db, {"test.long": handler}).run_once() is True
     assert handler.calls == [(job_id, {}, 1)]
     assert _state(db, job_id) == (queue.DONE, 1, None)
+
+
+def _upload_and_a_quick_job(
+    db: Database, tenant: Tenant, turn_seconds: float
+) -> tuple[Worker, Recorder, int]:
+    """An upload of three chunks, then another job queued behind it, and a worker that
+    runs both (the upload's real handler); the upload's job id."""
+    rows = [msgspec.Raw(b'{"rego": "TURN%d", "state": "VIC"}' % n) for n in range(6)]
+    with db.write() as conn:
+        uploads.create(conn, tenant.account.id, "au", UploadRequest(customers=rows), chunk_rows=2)
+        upload_job = conn.execute(sa.select(jobs.c.id).where(jobs.c.kind == uploads.PROCESS_JOB)).scalar_one()
+    _enqueue(db, "test.quick")
+    quick = Recorder()
+    settings = Settings(job_turn_seconds=turn_seconds)
+    handlers = {uploads.PROCESS_JOB: HANDLERS[uploads.PROCESS_JOB], "test.quick": quick}
+    return Worker(db, settings, bootstrap.adapters(settings, db), handlers=handlers), quick, upload_job
+
+
+def _processed(db: Database, tenant: Tenant) -> list[int]:
+    with db.read() as conn:
+        page = uploads.list_page(conn, tenant.account.id, "au", offset=0, limit=10)
+    return [upload.total_processed_customers for upload in page.uploads]
+
+
+def test_an_upload_past_its_turn_lets_a_job_due_behind_it_run_then_carries_on(
+    db: Database, tenant: Tenant
+) -> None:
+    """A webhook or a lead's email queued during a long upload does not wait for all of it."""
+    worker, quick, upload_job = _upload_and_a_quick_job(db, tenant, turn_seconds=0)
+
+    assert worker.run_once() is True  # one chunk, then the worker is handed on
+    assert _processed(db, tenant) == [2] and _state(db, upload_job) == (queue.QUEUED, 0, None)
+    assert quick.calls == []
+
+    assert worker.run_once() is True  # the job behind it
+    assert len(quick.calls) == 1
+    assert _processed(db, tenant) == [2]
+
+    assert worker.run_once() is True  # the rest, nobody else waiting
+    assert _processed(db, tenant) == [6] and _state(db, upload_job) == (queue.DONE, 1, None)
+    assert worker.run_once() is False
+
+
+def test_an_upload_within_its_turn_keeps_the_worker(db: Database, tenant: Tenant) -> None:
+    worker, quick, upload_job = _upload_and_a_quick_job(db, tenant, turn_seconds=3600)
+
+    assert worker.run_once() is True
+    assert _processed(db, tenant) == [6] and _state(db, upload_job) == (queue.DONE, 1, None)
+    assert quick.calls == []
+    assert worker.run_once() is True and len(quick.calls) == 1
 
 
 def test_handler_sees_stopping_and_releases_the_job(db: Database) -> None:

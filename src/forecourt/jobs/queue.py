@@ -119,12 +119,7 @@ def claim(
                 on_give_up(conn, job)
     query = (
         sa.select(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts)
-        .where(
-            sa.or_(
-                sa.and_(jobs.c.state == QUEUED, jobs.c.run_after <= now),
-                sa.and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < now),
-            )
-        )
+        .where(_due(now))
         .order_by(jobs.c.run_after, jobs.c.id)
         .limit(1)
     )
@@ -145,6 +140,23 @@ def claim(
         )
     )
     return Job(row.id, row.kind, row.payload, row.attempts + 1, row.max_attempts)
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    """A job a worker may take at `now`: queued and due, or running on a lease that lapsed."""
+    return sa.or_(
+        sa.and_(jobs.c.state == QUEUED, jobs.c.run_after <= now),
+        sa.and_(jobs.c.state == RUNNING, jobs.c.lease_expires_at < now),
+    )
+
+
+def any_due(conn: Connection, *, now: datetime, besides: int | None = None) -> bool:
+    """Whether a job other than `besides` may be taken at `now`: a read, so that an idle
+    worker's look (several a second) takes no write lock."""
+    query = sa.select(jobs.c.id).where(_due(now)).limit(1)
+    if besides is not None:
+        query = query.where(jobs.c.id != besides)
+    return conn.execute(query).first() is not None
 
 
 def _owned(job_id: int, owner: str) -> sa.ColumnElement[bool]:

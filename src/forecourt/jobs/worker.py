@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection
@@ -21,6 +22,7 @@ from forecourt.db.engine import Database, database_unavailable
 from forecourt.jobs import queue
 from forecourt.jobs.queue import Job
 from forecourt.kit.clock import Clock, SystemClock
+from forecourt.kit.dates import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class JobContext(Generic[D]):
     clock: Clock
     owner: str
     stop: threading.Event = field(default_factory=threading.Event)
+    started_at: datetime = field(default_factory=utcnow)
 
     @property
     def lease_seconds(self) -> float:
@@ -58,6 +61,17 @@ class JobContext(Generic[D]):
     @property
     def stopping(self) -> bool:
         return self.stop.is_set()
+
+    def turn_over(self) -> bool:
+        """Whether a long job should hand the worker to others now: it has run for its
+        turn (FORECOURT_JOB_TURN_SECONDS) and another job is due. The job then raises
+        JobInterrupted and is taken up again after them, from where it stopped, so a
+        webhook or a lead's email never waits for a whole upload."""
+        now = self.clock.now()
+        if now - self.started_at < timedelta(seconds=self.settings.job_turn_seconds):
+            return False
+        with self.db.read() as conn:
+            return queue.any_due(conn, now=now, besides=self.job.id)
 
     @property
     def last_attempt(self) -> bool:
@@ -127,11 +141,15 @@ class Worker:
 
     def run_once(self) -> bool:
         """Run one due job; False when there was none."""
+        with self.db.read() as conn:
+            if not queue.any_due(conn, now=self.clock.now()):
+                return False
         with self.db.write() as conn:
             job = queue.claim(conn, self.owner, self.lease_seconds, now=self.clock.now(), on_give_up=_give_up)
         if job is None:
             return False
-        ctx = JobContext(job, self.db, self.settings, self.adapters, self.clock, self.owner, self.stop)
+        now = self.clock.now()
+        ctx = JobContext(job, self.db, self.settings, self.adapters, self.clock, self.owner, self.stop, now)
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:

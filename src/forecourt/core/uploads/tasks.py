@@ -27,6 +27,8 @@ def process_upload(ctx: Context) -> None:
             raise JobInterrupted  # between chunks: the next worker carries on from here
         if run_chunk(ctx.db, ctx.adapters, upload_id, ctx.heartbeat):
             return  # done, or the lease was lost and another worker carries on
+        if ctx.turn_over():
+            raise JobInterrupted  # a chunk at least each turn; taken up again after the others
 
 
 def run_chunk(
