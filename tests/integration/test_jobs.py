@@ -452,7 +452,7 @@ def _upload_and_a_quick_job(
     _enqueue(db, "test.quick")
     quick = Recorder()
     settings = Settings(job_turn_seconds=turn_seconds)
-    handlers = {uploads.PROCESS_JOB: HANDLERS[uploads.PROCESS_JOB], "test.quick": quick}
+    handlers: dict[str, Handler] = {uploads.PROCESS_JOB: HANDLERS[uploads.PROCESS_JOB], "test.quick": quick}
     return Worker(db, settings, bootstrap.adapters(settings, db), handlers=handlers), quick, upload_job
 
 
