@@ -27,9 +27,12 @@ SQLite; on PostgreSQL at least 35,000 listings/s and at most 5x the lookup floor
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
 import platform
+import pstats
 import random
 import sqlite3
 import string
@@ -268,6 +271,53 @@ def store_floor(url: str, workdir: Path) -> float:
     return seconds
 
 
+def profile_in_process(url: str, lines: list[bytes], batch: int, top: int) -> dict[str, Any]:
+    """No server: each batch decoded and ingested as the API's handler does, in this
+    process under cProfile, with the seconds of each SQL statement (cursor events; COPY
+    goes to the driver directly and shows in the profile as `bulk._copy`)."""
+    from sqlalchemy import event
+
+    from forecourt.api.ingest.listings import _ingest
+    from forecourt.core.webhooks.schemas import EventRenderer
+
+    db = Database(url)
+    statements: dict[str, list[float]] = {}
+
+    def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        conn.info["started"] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        spent = time.perf_counter() - conn.info.pop("started")
+        statements.setdefault(" ".join(statement.split())[:110], []).append(spent)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    render: EventRenderer = lambda *_: b"{}"  # noqa: E731 (no webhook is configured)
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    for i in range(0, len(lines), batch):
+        body = b"\n".join(lines[i : i + batch]) + b"\n"
+        profiler.enable()
+        _ingest(db, render, body)
+        profiler.disable()
+    seconds = time.perf_counter() - started
+    db.dispose()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    sql = sorted(((sum(t), len(t), s) for s, t in statements.items()), reverse=True)
+    return {"seconds": seconds, "sql": sql[:top], "cprofile": out.getvalue()}
+
+
+def print_profile(report: dict[str, Any], n: int) -> None:
+    print(report["cprofile"])
+    print(f"in process: {report['seconds']:.2f} s, {n / report['seconds']:,.0f} listings/s (under cProfile)")
+    print("SQL statements (seconds, calls, statement):")
+    for seconds, calls, statement in report["sql"]:
+        print(f"  {seconds:7.3f} {calls:5d}  {statement}")
+
+
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -282,6 +332,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--reset-schema", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="no server: ingest in this process under cProfile"
+    )
     return parser.parse_args()
 
 
@@ -299,6 +352,9 @@ def main() -> None:
             f"ingesting {args.listings:,} listings ({expected:,} of vehicles on file), "
             f"{args.batch:,} per request"
         )
+        if args.profile:
+            print_profile(profile_in_process(url, lines, args.batch, 40), args.listings)
+            return
         e2e = end_to_end(url, workdir, key, lines, args.batch)
         log("measuring the floor")
         base = floor(url, backend)
