@@ -170,9 +170,58 @@ def make_listings(n: int, n_customers: int, match_share: float, seed: int) -> tu
     return lines, expected
 
 
-def end_to_end(url: str, workdir: Path, key: str, lines: list[bytes], batch: int) -> dict[str, Any]:
+def serving(processes: int, worker: bool) -> str:
+    """What `forecourt serve` runs with these settings, in words."""
+    count = processes or len(os.sched_getaffinity(0))
+    if count == 1:
+        return "1 API process" + (", its worker embedded (a thread)" if worker else ", no worker")
+    return f"{count} API processes" + (", 1 worker process" if worker else ", no worker")
+
+
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by `pid` and each of its descendants."""
+    found: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pending += [int(child) for child in children.read().split()]
+        except FileNotFoundError:
+            continue  # ended meanwhile
+        found[current] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return found
+
+
+def cpu_by_role(before: dict[int, float], after: dict[int, float], worker: bool) -> dict[str, float]:
+    """CPU seconds between two readings: the API processes, the worker process (started
+    after them: the highest pid) and the supervisor. One process alone is the API (with
+    its embedded worker's thread, if any)."""
+    spent = {pid: seconds - before.get(pid, 0.0) for pid, seconds in after.items()}
+    first, *children = sorted(spent)
+    if not children:
+        return {"api": spent[first], "worker": 0.0, "supervisor": 0.0}
+    roles = {"api": 0.0, "worker": 0.0, "supervisor": spent[first]}
+    for pid in children:
+        roles["worker" if worker and pid == children[-1] else "api"] += spent[pid]
+    return roles
+
+
+def end_to_end(
+    url: str, workdir: Path, key: str, lines: list[bytes], batch: int, processes: int, worker: bool
+) -> dict[str, Any]:
     port = free_port()
-    env = forecourt_env({"FORECOURT_LOG_LEVEL": "warning", "FORECOURT_MAX_INGEST_BYTES": str(1 << 30)})
+    env = forecourt_env(
+        {
+            "FORECOURT_LOG_LEVEL": "warning",
+            "FORECOURT_MAX_INGEST_BYTES": str(1 << 30),
+            "FORECOURT_PROCESSES": str(processes),
+            "FORECOURT_EMBEDDED_WORKER": "true" if worker else "false",
+        }
+    )
     log_path = workdir / "serve.log"
     with log_path.open("wb") as out:
         server = subprocess.Popen(
@@ -196,6 +245,7 @@ def end_to_end(url: str, workdir: Path, key: str, lines: list[bytes], batch: int
         bodies = [b"\n".join(lines[i : i + batch]) + b"\n" for i in range(0, len(lines), batch)]
         totals: dict[str, int] = {}
         headers = {"Authorization": f"Bearer {key}"}
+        cpu_before = cpu_seconds(server.pid)
         started = time.perf_counter()
         for body in bodies:  # the standard library's client: see upload.post_body
             status, answer = post_body(base, "/ingest/v1/listings", headers, body)
@@ -205,7 +255,8 @@ def end_to_end(url: str, workdir: Path, key: str, lines: list[bytes], batch: int
                 if isinstance(value, int):
                     totals[name] = totals.get(name, 0) + value
         elapsed = time.perf_counter() - started
-        return {"seconds": elapsed, "requests": len(bodies), **totals}
+        cpu = cpu_by_role(cpu_before, cpu_seconds(server.pid), worker)
+        return {"seconds": elapsed, "requests": len(bodies), "server_cpu_s": cpu, **totals}
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -333,6 +384,14 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
+        "--processes", type=int, default=0, help="forecourt serve's API processes (default 0: one per core)"
+    )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve without its worker (by default it runs one: it routes the leads sightings open)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="no server: ingest in this process under cProfile"
     )
     return parser.parse_args()
@@ -355,7 +414,9 @@ def main() -> None:
         if args.profile:
             print_profile(profile_in_process(url, lines, args.batch, 40), args.listings)
             return
-        e2e = end_to_end(url, workdir, key, lines, args.batch)
+        worker = not args.no_worker
+        log(f"forecourt serve: {serving(args.processes, worker)}")
+        e2e = end_to_end(url, workdir, key, lines, args.batch, args.processes, worker)
         log("measuring the floor")
         base = floor(url, backend)
         stored = store_floor(url, workdir) if backend == "sqlite" else None
@@ -375,6 +436,7 @@ def main() -> None:
             "floor": base,
             "ratio": e2e["seconds"] / base["seconds"],
             "store_floor_s": stored,
+            "serving": serving(args.processes, worker),
         }
         if args.json:
             print(json.dumps(result, indent=2))
@@ -385,10 +447,16 @@ def main() -> None:
         verdict = "MET" if per_s >= target else "MISSED"
         print(f"\nForecourt matching benchmark  {result['date']}  {result['cpus']} CPUs  {backend}")
         print(f"  database                 {result['backend_version']}")
+        print(f"  forecourt serve          {result['serving']}")
         print(f"  forecourt commit         {revision}")
         print(f"  tracked customers        {args.customers:,} in {args.accounts} accounts")
         print(f"  listings                 {args.listings:,} in {e2e['requests']} requests of {args.batch:,}")
         print(f"  end to end               {e2e['seconds']:8.2f} s   {per_s:,.0f} listings/s")
+        cpu = e2e["server_cpu_s"]
+        print(
+            f"  server CPU meanwhile     {cpu['api']:8.2f} s API processes, {cpu['worker']:.2f} s worker "
+            f"process, {cpu['supervisor']:.2f} s supervisor"
+        )
         print(f"  target                   >= {target:,} listings/s: {verdict}")
         print(
             f"  sightings made           {e2e.get('sightings', 0):,} (expected {expected:,}; the join finds ",
