@@ -96,7 +96,7 @@ class _JsonbDumper(Dumper):
         return b"\x01" + msgspec.json.encode(obj)
 
 
-_POSTGRESQL = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
+_POSTGRESQL = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 
 
 @functools.cache
