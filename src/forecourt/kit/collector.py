@@ -4,8 +4,8 @@ A batch of 10,000 listings makes some 100,000 small containers (decoded records,
 checked forms, columns, pairs), nearly all freed by reference counting when the batch
 ends. Meanwhile the collector ran ~180 times per batch, several of them full passes over
 the whole process (the app's 150,000 objects and the batch's): a quarter of a batch's
-time (docs/performance.md, "PostgreSQL matching"). Paused, whatever cycles the batch
-leaves are collected at the next pass after it.
+time (docs/performance.md, "Second pass: cheaper batches in process"). Paused, whatever
+cycles the batch leaves are collected at the next pass after it.
 """
 
 from __future__ import annotations
