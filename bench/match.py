@@ -27,9 +27,12 @@ SQLite; on PostgreSQL at least 35,000 listings/s and at most 5x the lookup floor
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
 import platform
+import pstats
 import random
 import sqlite3
 import string
@@ -167,9 +170,58 @@ def make_listings(n: int, n_customers: int, match_share: float, seed: int) -> tu
     return lines, expected
 
 
-def end_to_end(url: str, workdir: Path, key: str, lines: list[bytes], batch: int) -> dict[str, Any]:
+def serving(processes: int, worker: bool) -> str:
+    """What `forecourt serve` runs with these settings, in words."""
+    count = processes or len(os.sched_getaffinity(0))
+    if count == 1:
+        return "1 API process" + (", its worker embedded (a thread)" if worker else ", no worker")
+    return f"{count} API processes" + (", 1 worker process" if worker else ", no worker")
+
+
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by `pid` and each of its descendants."""
+    found: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pending += [int(child) for child in children.read().split()]
+        except FileNotFoundError:
+            continue  # ended meanwhile
+        found[current] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return found
+
+
+def cpu_by_role(before: dict[int, float], after: dict[int, float], worker: bool) -> dict[str, float]:
+    """CPU seconds between two readings: the API processes, the worker process (started
+    after them: the highest pid) and the supervisor. One process alone is the API (with
+    its embedded worker's thread, if any)."""
+    spent = {pid: seconds - before.get(pid, 0.0) for pid, seconds in after.items()}
+    first, *children = sorted(spent)
+    if not children:
+        return {"api": spent[first], "worker": 0.0, "supervisor": 0.0}
+    roles = {"api": 0.0, "worker": 0.0, "supervisor": spent[first]}
+    for pid in children:
+        roles["worker" if worker and pid == children[-1] else "api"] += spent[pid]
+    return roles
+
+
+def end_to_end(
+    url: str, workdir: Path, key: str, lines: list[bytes], batch: int, processes: int, worker: bool
+) -> dict[str, Any]:
     port = free_port()
-    env = forecourt_env({"FORECOURT_LOG_LEVEL": "warning", "FORECOURT_MAX_INGEST_BYTES": str(1 << 30)})
+    env = forecourt_env(
+        {
+            "FORECOURT_LOG_LEVEL": "warning",
+            "FORECOURT_MAX_INGEST_BYTES": str(1 << 30),
+            "FORECOURT_PROCESSES": str(processes),
+            "FORECOURT_EMBEDDED_WORKER": "true" if worker else "false",
+        }
+    )
     log_path = workdir / "serve.log"
     with log_path.open("wb") as out:
         server = subprocess.Popen(
@@ -193,6 +245,7 @@ def end_to_end(url: str, workdir: Path, key: str, lines: list[bytes], batch: int
         bodies = [b"\n".join(lines[i : i + batch]) + b"\n" for i in range(0, len(lines), batch)]
         totals: dict[str, int] = {}
         headers = {"Authorization": f"Bearer {key}"}
+        cpu_before = cpu_seconds(server.pid)
         started = time.perf_counter()
         for body in bodies:  # the standard library's client: see upload.post_body
             status, answer = post_body(base, "/ingest/v1/listings", headers, body)
@@ -202,7 +255,8 @@ def end_to_end(url: str, workdir: Path, key: str, lines: list[bytes], batch: int
                 if isinstance(value, int):
                     totals[name] = totals.get(name, 0) + value
         elapsed = time.perf_counter() - started
-        return {"seconds": elapsed, "requests": len(bodies), **totals}
+        cpu = cpu_by_role(cpu_before, cpu_seconds(server.pid), worker)
+        return {"seconds": elapsed, "requests": len(bodies), "server_cpu_s": cpu, **totals}
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -268,6 +322,82 @@ def store_floor(url: str, workdir: Path) -> float:
     return seconds
 
 
+def profile_in_process(url: str, lines: list[bytes], batch: int, top: int) -> dict[str, Any]:
+    """No server: each batch decoded and ingested as the API's handler does, in this
+    process under cProfile, with the seconds of each SQL statement (cursor events; COPY
+    goes to the driver directly and shows in the profile as `bulk._copy`)."""
+    from sqlalchemy import event
+
+    from forecourt.api.ingest.listings import _ingest
+    from forecourt.core.webhooks.schemas import EventRenderer
+
+    db = Database(url)
+    statements: dict[str, list[float]] = {}
+
+    def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        conn.info["started"] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        spent = time.perf_counter() - conn.info.pop("started")
+        statements.setdefault(" ".join(statement.split())[:110], []).append(spent)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    render: EventRenderer = lambda *_: b"{}"  # noqa: E731 (no webhook is configured)
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    for i in range(0, len(lines), batch):
+        body = b"\n".join(lines[i : i + batch]) + b"\n"
+        profiler.enable()
+        _ingest(db, render, body)
+        profiler.disable()
+    seconds = time.perf_counter() - started
+    db.dispose()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    sql = sorted(((sum(t), len(t), s) for s, t in statements.items()), reverse=True)
+    return {"seconds": seconds, "sql": sql[:top], "cprofile": out.getvalue()}
+
+
+def print_profile(report: dict[str, Any], n: int) -> None:
+    print(report["cprofile"])
+    print(f"in process: {report['seconds']:.2f} s, {n / report['seconds']:,.0f} listings/s (under cProfile)")
+    print("SQL statements (seconds, calls, statement):")
+    for seconds, calls, statement in report["sql"]:
+        print(f"  {seconds:7.3f} {calls:5d}  {statement}")
+
+
+def pg_store_floor(url: str) -> float:
+    """PostgreSQL: seconds for the raw driver's binary COPY (types set, as db.bulk does)
+    of the stored listings into an empty copy of the table and its indexes, and the
+    commit: the bare cost of storing them."""
+    import psycopg
+
+    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_store_floor")
+        conn.execute("CREATE TABLE bench_store_floor (LIKE listings INCLUDING ALL)")
+        types = [
+            oid
+            for (oid,) in conn.execute(
+                "SELECT atttypid FROM pg_attribute WHERE attrelid = 'listings'::regclass"
+                " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+            )
+        ]
+        rows = conn.execute("SELECT * FROM listings").fetchall()
+        try:
+            started = time.perf_counter()
+            statement = "COPY bench_store_floor FROM STDIN (FORMAT BINARY)"
+            with conn.transaction(), conn.cursor() as cursor, cursor.copy(statement) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+            return time.perf_counter() - started
+        finally:
+            conn.execute("DROP TABLE bench_store_floor")
+
+
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -282,6 +412,17 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--reset-schema", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--processes", type=int, default=0, help="forecourt serve's API processes (default 0: one per core)"
+    )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve without its worker (by default it runs one: it routes the leads sightings open)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="no server: ingest in this process under cProfile"
+    )
     return parser.parse_args()
 
 
@@ -299,10 +440,15 @@ def main() -> None:
             f"ingesting {args.listings:,} listings ({expected:,} of vehicles on file), "
             f"{args.batch:,} per request"
         )
-        e2e = end_to_end(url, workdir, key, lines, args.batch)
+        if args.profile:
+            print_profile(profile_in_process(url, lines, args.batch, 40), args.listings)
+            return
+        worker = not args.no_worker
+        log(f"forecourt serve: {serving(args.processes, worker)}")
+        e2e = end_to_end(url, workdir, key, lines, args.batch, args.processes, worker)
         log("measuring the floor")
         base = floor(url, backend)
-        stored = store_floor(url, workdir) if backend == "sqlite" else None
+        stored = store_floor(url, workdir) if backend == "sqlite" else pg_store_floor(url)
         result = {
             "revision": revision,
             "date": datetime.now().isoformat(timespec="seconds"),
@@ -319,6 +465,7 @@ def main() -> None:
             "floor": base,
             "ratio": e2e["seconds"] / base["seconds"],
             "store_floor_s": stored,
+            "serving": serving(args.processes, worker),
         }
         if args.json:
             print(json.dumps(result, indent=2))
@@ -329,10 +476,16 @@ def main() -> None:
         verdict = "MET" if per_s >= target else "MISSED"
         print(f"\nForecourt matching benchmark  {result['date']}  {result['cpus']} CPUs  {backend}")
         print(f"  database                 {result['backend_version']}")
+        print(f"  forecourt serve          {result['serving']}")
         print(f"  forecourt commit         {revision}")
         print(f"  tracked customers        {args.customers:,} in {args.accounts} accounts")
         print(f"  listings                 {args.listings:,} in {e2e['requests']} requests of {args.batch:,}")
         print(f"  end to end               {e2e['seconds']:8.2f} s   {per_s:,.0f} listings/s")
+        cpu = e2e["server_cpu_s"]
+        print(
+            f"  server CPU meanwhile     {cpu['api']:8.2f} s API processes, {cpu['worker']:.2f} s worker "
+            f"process, {cpu['supervisor']:.2f} s supervisor"
+        )
         print(f"  target                   >= {target:,} listings/s: {verdict}")
         print(
             f"  sightings made           {e2e.get('sightings', 0):,} (expected {expected:,}; the join finds ",
@@ -345,9 +498,10 @@ def main() -> None:
             met = "MET" if result["ratio"] <= MAX_RATIO[backend] else "MISSED"
             print(f"   target <= {MAX_RATIO[backend]:.0f}x: {met}", end="")
         print()
-        if stored is not None:
-            print(f"  storing floor            {stored:8.2f} s   the raw driver inserting the same listings")
-            print("                                      (table and indexes as migrated), one transaction")
+        how = "inserting" if backend == "sqlite" else "COPYing (binary)"
+        print(f"  storing floor            {stored:8.2f} s   the raw driver {how} the same listings")
+        print("                                      (table and indexes as migrated), one transaction")
+        print(f"  ratio end to end / storing floor {e2e['seconds'] / stored:.1f}x")
 
 
 if __name__ == "__main__":

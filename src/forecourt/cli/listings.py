@@ -17,6 +17,7 @@ from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport, ListingFields
 from forecourt.core.webhooks.schemas import EventRenderer
 from forecourt.db.engine import Database
+from forecourt.kit import collector
 
 BATCH = 5000
 
@@ -46,7 +47,7 @@ def _in_batches(path: Path, batch_size: int, ingest: Ingest) -> IngestReport:
 
 def ingest_file(db: Database, render: EventRenderer, path: Path, batch_size: int = BATCH) -> IngestReport:
     def ingest(batch: list[listings.Numbered]) -> IngestReport:
-        with db.write() as conn:
+        with collector.paused(), db.write() as conn:
             return listings.ingest(conn, render, batch)
 
     return _in_batches(path, batch_size, ingest)

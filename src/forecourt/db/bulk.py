@@ -5,17 +5,24 @@ path that cost more than the insert itself. Here the statement is compiled once,
 come column by column, each column's bind processor (UUIDs, datetimes, JSON, as the
 dialect stores them) runs once per distinct value, a column that is the same for every
 row (the account, the batch's timestamps) is given once, and the driver does the rest:
-executemany on SQLite, COPY on PostgreSQL.
+executemany on SQLite, COPY on PostgreSQL: binary, with each column's type given, so
+the values are not formatted as text by psycopg and parsed again by the server (a batch
+of 10,000 listings: 100 -> 30 ms of Python), and JSON encoded by msgspec straight into
+the row.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from psycopg import errors, sql
+from psycopg import errors, postgres, sql
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -49,10 +56,16 @@ def insert_columns(conn: Connection, table: sa.Table, columns: Mapping[str, Sequ
         return
     (count,) = lengths
     names = list(columns)
+    # Binary COPY dumps JSON values itself (_JsonbDumper): SQLAlchemy's processor would
+    # have made them text.
+    types = _binary_types(table, tuple(names)) if conn.dialect.name == "postgresql" else None
     converted: dict[str, Sequence[Any]] = {}
     for name, values in columns.items():
         column = table.c[name]
-        process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if types and isinstance(column.type, sa.JSON):
+            process = None
+        else:
+            process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if isinstance(values, Same):
             value = values.value if process is None or values.value is None else process(values.value)
             converted[name] = [value] * count
@@ -64,7 +77,7 @@ def insert_columns(conn: Connection, table: sa.Table, columns: Mapping[str, Sequ
                 values, process, not column.primary_key and not isinstance(column.type, sa.JSON)
             )
     if conn.dialect.name == "postgresql":
-        _copy(conn, table, names, zip(*converted.values(), strict=True))
+        _copy(conn, table, names, types, zip(*converted.values(), strict=True))
         return
     compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=names)
     assert compiled.positiontup is not None  # sqlite3 binds by position
@@ -72,19 +85,59 @@ def insert_columns(conn: Connection, table: sa.Table, columns: Mapping[str, Sequ
     conn.exec_driver_sql(compiled.string, params)
 
 
-def _copy(conn: Connection, table: sa.Table, names: list[str], rows: Iterable[Sequence[Any]]) -> None:
+class _JsonbDumper(Dumper):
+    """A JSON value as jsonb's binary form: its version byte, then the JSON (msgspec, as
+    the engine's json_serializer). Looked up by the column's type only (set_types)."""
+
+    format = Format.BINARY
+    oid = postgres.types["jsonb"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return b"\x01" + msgspec.json.encode(obj)
+
+
+_POSTGRESQL = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+@functools.cache
+def _binary_types(table: sa.Table, names: tuple[str, ...]) -> list[str] | None:
+    """The PostgreSQL type of each column, as psycopg names it, for a binary COPY; None
+    when one is not a built-in type psycopg knows (then COPY goes as text)."""
+    found = []
+    for name in names:
+        spelt = table.c[name].type.compile(dialect=_POSTGRESQL)
+        info = postgres.types.get(re.sub(r"\(.*\)", "", spelt).strip().lower())
+        if info is None:
+            return None
+        found.append(info.name)
+    return found
+
+
+def _copy(
+    conn: Connection,
+    table: sa.Table,
+    names: list[str],
+    types: list[str] | None,
+    rows: Iterable[Sequence[Any]],
+) -> None:
     """PostgreSQL's COPY, in the connection's transaction: several times faster than
     executemany. A constraint it breaks is raised as SQLAlchemy's IntegrityError, as an
     INSERT's would be."""
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, names))
+    statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
+        sql.Identifier(table.name),
+        sql.SQL(", ").join(map(sql.Identifier, names)),
+        sql.SQL(" (FORMAT BINARY)" if types else ""),
     )
     driver = conn.connection.driver_connection
     assert driver is not None
     try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+        with driver.cursor() as cursor:
+            cursor.adapters.register_dumper(None, _JsonbDumper)
+            with cursor.copy(statement) as copy:
+                if types:
+                    copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
     except errors.IntegrityError as exc:
         raise IntegrityError(str(statement.as_string(driver)), None, exc) from exc
 

@@ -20,6 +20,7 @@ from forecourt.core.listings import service as listings
 from forecourt.core.listings.schemas import IngestReport, ListingFields
 from forecourt.core.webhooks.schemas import EventRenderer
 from forecourt.db.engine import Database
+from forecourt.kit import collector
 from forecourt.kit.errors import InvalidInput
 
 IngestKeyDep = NamedDependency[None]
@@ -38,10 +39,11 @@ def _ingest(db: Database, render: EventRenderer, body: bytes) -> IngestReport:
     text = body.lstrip()
     if not text:
         raise InvalidInput("body", "body: send listings as NDJSON or a JSON array")
-    # A JSON array starts with "["; anything else is read as one JSON object per line.
-    items = listings.decode_array(text) if text.startswith(b"[") else listings.decode_ndjson(text)
-    with db.write() as conn:
-        return listings.ingest(conn, render, items)
+    with collector.paused():
+        # A JSON array starts with "["; anything else is read as one JSON object per line.
+        items = listings.decode_array(text) if text.startswith(b"[") else listings.decode_ndjson(text)
+        with db.write() as conn:
+            return listings.ingest(conn, render, items)
 
 
 @post(

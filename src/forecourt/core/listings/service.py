@@ -10,6 +10,7 @@ record is reported by number instead of failing the batch.
 from __future__ import annotations
 
 import csv
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -174,9 +175,48 @@ def _delisted_at(value: str | msgspec.UnsetType | None) -> datetime | msgspec.Un
     return msgspec.UNSET if value is msgspec.UNSET else parse_date("delisted_at", value)
 
 
+def _source(value: str | None) -> str | None:
+    return _text("source", value, SOURCE_MAX, required=True)
+
+
+def _source_id(value: str | None) -> str | None:
+    return _text("source_id", value, SOURCE_ID_MAX, required=True)
+
+
+def _region(value: str | None) -> str | None:
+    return parse_region(value) if value is not None else None
+
+
+def _listed_at(value: str | None) -> datetime | None:
+    return parse_date("listed_at", value)
+
+
+def _checked(fields: ListingFields, check: Callable[[Callable[[Any], Any], Any], Any]) -> ListingRecord:
+    """The record, each value made by `check(make, value)`."""
+    source_id = str(fields.source_id) if isinstance(fields.source_id, int) else fields.source_id
+    return ListingRecord(
+        source=check(_source, fields.source) or "",
+        source_id=check(_source_id, source_id) or "",
+        region=check(_region, fields.region),
+        url=check(_url, fields.url),
+        title=check(_title, fields.title),
+        price=fields.price,
+        seller_type=check(_seller_type, fields.seller_type),
+        vin=check(_vin, fields.vin),
+        plate=check(_plate, fields.plate),
+        state=(fields.state or "").strip().upper() or None,  # checked against the region by `complete`
+        listed_at=check(_listed_at, fields.listed_at),
+        delisted_at=check(_delisted_at, fields.delisted_at),
+    )
+
+
 def validate(fields: ListingFields) -> ListingRecord | list[InvalidInput]:
     """Each value sent, checked and normalised on its own (a re-send may send only what
     changed): the record, or every error found in it. `complete` checks the whole."""
+    try:  # most records are good: made in one go, stopping at the first error
+        return _checked(fields, operator.call)
+    except InvalidInput:
+        pass
     found: list[InvalidInput] = []
 
     def check(make: Callable[[Any], Any], value: Any) -> Any:
@@ -186,22 +226,8 @@ def validate(fields: ListingFields) -> ListingRecord | list[InvalidInput]:
             found.append(exc)
             return None
 
-    source_id = str(fields.source_id) if isinstance(fields.source_id, int) else fields.source_id
-    record = ListingRecord(
-        source=check(lambda v: _text("source", v, SOURCE_MAX, required=True), fields.source) or "",
-        source_id=check(lambda v: _text("source_id", v, SOURCE_ID_MAX, required=True), source_id) or "",
-        region=check(parse_region, fields.region) if fields.region is not None else None,
-        url=check(_url, fields.url),
-        title=check(_title, fields.title),
-        price=fields.price,
-        seller_type=check(_seller_type, fields.seller_type),
-        vin=check(_vin, fields.vin),
-        plate=check(_plate, fields.plate),
-        state=(fields.state or "").strip().upper() or None,  # checked against the region by `complete`
-        listed_at=check(lambda v: parse_date("listed_at", v), fields.listed_at),
-        delisted_at=check(_delisted_at, fields.delisted_at),
-    )
-    return found or record
+    _checked(fields, check)
+    return found
 
 
 def complete(values: Mapping[str, Any]) -> list[InvalidInput]:

@@ -2,8 +2,8 @@
 app running the very same SQL statements, under the same uvicorn settings, in one run.
 
     apt-get install wrk                      # the load generator (Debian's package)
-    .venv/bin/python bench/http.py           # SQLite, 5 s per measurement
-    .venv/bin/python bench/http.py --seconds 10 --connections 16
+    .venv/bin/python bench/cheap_requests.py           # SQLite, 5 s per measurement
+    .venv/bin/python bench/cheap_requests.py --seconds 10 --connections 16
 
 Setup (not measured): a fresh SQLite file; one account with an API key and a Basic
 credential; through the app in process: `--customers` Recapture customers, an Autengo
