@@ -43,11 +43,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
@@ -71,6 +73,8 @@ from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.users import service as users
 from forecourt.db.engine import Database
+from forecourt.db.models import jobs
+from forecourt.kit.dates import utcnow
 
 TARGETS = {"webhook": 1.0, "email": 2.0}  # p99, seconds
 SOURCE_ID = re.compile(rb"CS-(\d+)")
@@ -184,11 +188,13 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 def feed(
     base: str, key: str, lines: list[bytes], first: int, args: argparse.Namespace, stop: threading.Event
-) -> tuple[int, dict[int, float]]:
+) -> tuple[int, dict[int, float], list[float]]:
     """POST lines[first:] in batches every --interval s for --seconds (or until `stop`);
-    returns where it stopped and when each listing's batch was posted."""
+    returns where it stopped, when each listing's batch was posted, and how long each
+    POST took to be answered."""
     per_batch = max(1, round(args.rate * args.interval))
     posted: dict[int, float] = {}
+    answered: list[float] = []
     headers = {"Authorization": f"Bearer {key}"}
     started = time.perf_counter()
     n = first
@@ -202,9 +208,10 @@ def feed(
         status, answer = post_body(base, "/ingest/v1/listings", headers, b"\n".join(batch) + b"\n")
         if status != 200:
             raise SystemExit(f"ingest answered {status}: {answer[:500]!r}")
+        answered.append(time.perf_counter() - at)
         posted.update((j, at) for j in range(n, n + len(batch)))
         n += len(batch)
-    return n, posted
+    return n, posted, answered
 
 
 def matching(lines: list[bytes], first: int, last: int) -> set[int]:
@@ -222,6 +229,24 @@ def latencies(
         missing = len(expected) - len(samples)
         out[name] = {**percentiles(samples), "expected": len(expected), "missing": missing}
     return out
+
+
+def job_times(db: Database, since: datetime) -> dict[str, dict[str, float]]:
+    """Per kind, the jobs created since `since` and finished: how many, and the mean and
+    max time from queued to finished (the queue's wait plus the run) in ms."""
+    with db.read() as conn:
+        rows = conn.execute(
+            sa.select(jobs.c.kind, jobs.c.created_at, jobs.c.finished_at).where(
+                jobs.c.created_at >= since, jobs.c.finished_at.is_not(None)
+            )
+        ).all()
+    by_kind: dict[str, list[float]] = {}
+    for kind, created, finished in rows:
+        by_kind.setdefault(kind, []).append((finished - created).total_seconds() * 1000)
+    return {
+        kind: {"jobs": len(t), "mean_ms": statistics.fmean(t), "max_ms": max(t)}
+        for kind, t in by_kind.items()
+    }
 
 
 def wait_for(expected: set[int], receivers: list[Arrivals], grace: float) -> None:
@@ -263,6 +288,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
             }
         )
         server = Server(url, workdir, None, len(body), env)
+        db = Database(url)
         try:
             server.wait_healthy()
             answer = httpx.post(
@@ -274,23 +300,31 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
             if answer.status_code != 200:
                 raise SystemExit(f"webhook not created: {answer.status_code} {answer.text}")
             log(f"idle: {args.rate:g} listings/s for {args.seconds:g} s")
-            end, posted = feed(server.base, ingest_key, lines, 0, args, threading.Event())
+            since = utcnow()
+            end, posted, answered = feed(server.base, ingest_key, lines, 0, args, threading.Event())
             expected = matching(lines, 0, end)
             wait_for(expected, [hooks, mail], args.grace)
-            result["idle"] = {"listings": end, **latencies(posted, expected, hooks, mail)}
+            result["idle"] = {
+                "listings": end,
+                "ingest": percentiles(answered),
+                **latencies(posted, expected, hooks, mail),
+                "jobs": job_times(db, since),
+            }
             if args.during_upload:
                 upload = Upload(server.base, api_key, body)
                 upload.start()
                 log(f"during an upload of {args.upload_customers:,} customers")
-                first = end
-                end, posted = feed(server.base, ingest_key, lines, first, args, upload.done)
+                first, since = end, utcnow()
+                end, posted, answered = feed(server.base, ingest_key, lines, first, args, upload.done)
                 still_processing = not upload.done.is_set()
                 expected = matching(lines, first, end)
                 wait_for(expected, [hooks, mail], args.grace)
                 result["during"] = {
                     "listings": end - first,
                     "upload_still_processing_at_the_end": still_processing,
+                    "ingest": percentiles(answered),
                     **latencies(posted, expected, hooks, mail),
+                    "jobs": job_times(db, since),
                 }
                 upload.done.wait(3600)
                 if upload.error:
@@ -299,6 +333,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
             server.check_alive()
         finally:
             server.stop()
+            db.dispose()
     result["emails"], result["webhooks"] = mail.messages, hooks.messages
     return result
 
@@ -330,6 +365,16 @@ def report(args: argparse.Namespace, url: str, backend: str, result: dict[str, A
             print(
                 f"  {phase:8} {kind:8} {f['n']:>6} {f['missing']:>7} {f['p50_ms']:>8.0f} {f['p99_ms']:>8.0f} "
                 f"{f['max_ms']:>8.0f}  p99 < {target:g} s: {verdict}"
+            )
+    for phase in ("idle", "during"):
+        if phase not in result:
+            continue
+        f = result[phase]["ingest"]
+        print(f"  {phase:8} ingest POST answered: p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms")
+        for kind, j in sorted(result[phase]["jobs"].items()):
+            print(
+                f"  {phase:8} job {kind:22} {j['jobs']:>6} queued to finished: "
+                f"mean {j['mean_ms']:>7.0f} ms, max {j['max_ms']:>7.0f} ms"
             )
     if result.get("during", {}).get("upload_still_processing_at_the_end") is False:
         print("  (the upload finished before the feed's --seconds: the 'during' phase was cut short)")
