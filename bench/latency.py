@@ -23,8 +23,9 @@ body and the assignment email carry: that is how an arrival is put to its listin
 assignment email names up to 20 leads; a listing it counts without naming has no email
 time. The clock starts just before the batch's POST. First `--seconds` idle, then
 (`--during-upload`) the same while a second upload of `--upload-customers` customers to
-the same account is being processed (the feed stops when the upload is done). Then up
-to `--grace` s for what is still on its way; what never came is counted, not timed.
+the same account is being processed (the feed stops when the upload is done). Then, once
+the upload is done, up to `--grace` s for what is still on its way; what never came is
+counted, not timed.
 
 Targets: p99 under 1 s for the webhook, under 2 s for the email, idle and during.
 """
@@ -318,6 +319,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
                 end, posted, answered = feed(server.base, ingest_key, lines, first, args, upload.done)
                 still_processing = not upload.done.is_set()
                 expected = matching(lines, first, end)
+                upload.done.wait(3600)  # what waits behind the upload comes after it: time it
                 wait_for(expected, [hooks, mail], args.grace)
                 result["during"] = {
                     "listings": end - first,
@@ -326,7 +328,6 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
                     **latencies(posted, expected, hooks, mail),
                     "jobs": job_times(db, since),
                 }
-                upload.done.wait(3600)
                 if upload.error:
                     raise SystemExit(f"the upload failed: {upload.error}")
                 result["upload"] = {"accepted_s": upload.accepted_s, "processed_s": upload.processed_s}
