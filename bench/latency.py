@@ -233,20 +233,33 @@ def latencies(
 
 
 def job_times(db: Database, since: datetime) -> dict[str, dict[str, float]]:
-    """Per kind, the jobs created since `since` and finished: how many, and the mean and
-    max time from queued to finished (the queue's wait plus the run) in ms."""
+    """Per kind, the jobs created since `since` and finished: how many, the mean and max
+    time from queued to finished (the queue's wait plus the run), and the mean run. The
+    queue keeps no start time: a job's run is taken as the time since the job finished
+    before it, when it was already queued then (a worker that had a queue), which holds
+    for one worker process (the default) and overstates the run when workers overlap."""
     with db.read() as conn:
         rows = conn.execute(
-            sa.select(jobs.c.kind, jobs.c.created_at, jobs.c.finished_at).where(
-                jobs.c.created_at >= since, jobs.c.finished_at.is_not(None)
-            )
+            sa.select(jobs.c.kind, jobs.c.created_at, jobs.c.finished_at)
+            .where(jobs.c.created_at >= since, jobs.c.finished_at.is_not(None))
+            .order_by(jobs.c.finished_at)
         ).all()
-    by_kind: dict[str, list[float]] = {}
+    waits: dict[str, list[float]] = {}
+    runs: dict[str, list[float]] = {}
+    previous = None
     for kind, created, finished in rows:
-        by_kind.setdefault(kind, []).append((finished - created).total_seconds() * 1000)
+        waits.setdefault(kind, []).append((finished - created).total_seconds() * 1000)
+        if previous is not None and created <= previous:
+            runs.setdefault(kind, []).append((finished - previous).total_seconds() * 1000)
+        previous = finished
     return {
-        kind: {"jobs": len(t), "mean_ms": statistics.fmean(t), "max_ms": max(t)}
-        for kind, t in by_kind.items()
+        kind: {
+            "jobs": len(t),
+            "mean_ms": statistics.fmean(t),
+            "max_ms": max(t),
+            "run_ms": statistics.fmean(runs[kind]) if kind in runs else float("nan"),
+        }
+        for kind, t in waits.items()
     }
 
 
@@ -339,6 +352,54 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
     return result
 
 
+def profile(args: argparse.Namespace, url: str) -> None:
+    """No server: the feed's batches ingested in-process (as the API does), then the
+    jobs they queued run by the worker's own loop (bootstrap.worker) under cProfile."""
+    import cProfile
+    import pstats
+
+    from forecourt import bootstrap
+    from forecourt.api.recapture.schemas import event_body
+    from forecourt.core.listings import service as listings
+    from forecourt.core.webhooks import service as webhooks
+    from forecourt.core.webhooks.schemas import WebhookFields
+
+    account_id, _, _ = seed(url, args)
+    lines, _ = make_listings(args.profile_listings, args.customers, args.match_share, args.seed)
+    per_batch = max(1, round(args.rate * args.interval))
+    hooks, mail = Arrivals(), MailArrivals()
+    with webhook_receiver(hooks) as endpoint, smtp_server(mail) as (_, smtp_port):
+        settings = Settings.load(
+            {},
+            database_url=url,
+            smtp_url=f"smtp://127.0.0.1:{smtp_port}",
+            mail_from="leads@forecourt.bench.example",
+            webhook_allowed_networks="127.0.0.0/8",
+        )
+        db = Database(url)
+        with db.write() as conn:
+            webhooks.create(conn, account_id, REGION, WebhookFields(name="latency bench", endpoint=endpoint))
+        for first in range(0, len(lines), per_batch):
+            with db.write() as conn:
+                batch = listings.decode_ndjson(b"\n".join(lines[first : first + per_batch]))
+                listings.ingest(conn, event_body, batch)
+        worker = bootstrap.worker(settings, db, bootstrap.adapters(settings, db))
+        profiler = cProfile.Profile()
+        ran, started = 0, time.perf_counter()
+        profiler.enable()
+        while worker.run_once():
+            ran += 1
+        profiler.disable()
+        seconds = time.perf_counter() - started
+        db.dispose()
+    print(
+        f"\n{ran} jobs in {seconds:.2f} s ({seconds / max(ran, 1) * 1000:.1f} ms a job), one worker, under cProfile;"
+    )
+    print(f"{hooks.messages} webhooks and {mail.messages} emails received")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(35)
+
+
 def report(args: argparse.Namespace, url: str, backend: str, result: dict[str, Any], revision: str) -> None:
     print(f"\nForecourt listing-to-salesperson latency  {time.strftime('%Y-%m-%dT%H:%M:%S')}  ", end="")
     print(f"{os.cpu_count()} CPUs  {backend} {backend_version(url, backend)}")
@@ -375,7 +436,7 @@ def report(args: argparse.Namespace, url: str, backend: str, result: dict[str, A
         for kind, j in sorted(result[phase]["jobs"].items()):
             print(
                 f"  {phase:8} job {kind:22} {j['jobs']:>6} queued to finished: "
-                f"mean {j['mean_ms']:>7.0f} ms, max {j['max_ms']:>7.0f} ms"
+                f"mean {j['mean_ms']:>7.0f} ms, max {j['max_ms']:>7.0f} ms; run {j['run_ms']:>6.0f} ms"
             )
     if result.get("during", {}).get("upload_still_processing_at_the_end") is False:
         print("  (the upload finished before the feed's --seconds: the 'during' phase was cut short)")
@@ -397,6 +458,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=0, help="forecourt serve --processes (0: per core)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--profile-listings",
+        type=int,
+        help="no server: ingest this many of the feed's listings in-process, then profile the jobs",
+    )
     database_arguments(parser)
     args = parser.parse_args()
     args.upload_customers = args.upload_customers or args.customers
@@ -407,6 +473,9 @@ def main() -> None:
     args = arguments()
     with fresh_database(args) as (url, backend, workdir):
         revision = source_revision()
+        if args.profile_listings:
+            profile(args, url)
+            return
         result = run(args, url, workdir)
         if args.json:
             print(json.dumps(result, indent=2))

@@ -99,6 +99,9 @@ def signed_headers(secret: str, message_id: str, body: bytes, now: datetime) -> 
 class HttpSender:
     def __init__(self, timeout: float, clock: Clock, destinations: Destinations) -> None:
         self.timeout, self.clock, self.destinations = timeout, clock, destinations
+        # Made once: building a TLS context loads the CA bundle, which took most of a
+        # delivery's time (bench/latency.py --profile-listings) when each client did it.
+        self.tls = httpx.create_ssl_context()
 
     def refusal(self, endpoint: str) -> str | None:
         return self.destinations.refusal(endpoint)
@@ -123,7 +126,7 @@ class HttpSender:
         headers["host"] = url.netloc.decode("ascii").rpartition("@")[2]
         extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
         try:
-            with httpx.Client(timeout=self.timeout) as client:
+            with httpx.Client(timeout=self.timeout, verify=self.tls) as client:
                 for address in addresses:
                     request = client.build_request(
                         "POST",
