@@ -392,9 +392,8 @@ def profile(args: argparse.Namespace, url: str) -> None:
         profiler.disable()
         seconds = time.perf_counter() - started
         db.dispose()
-    print(
-        f"\n{ran} jobs in {seconds:.2f} s ({seconds / max(ran, 1) * 1000:.1f} ms a job), one worker, under cProfile;"
-    )
+    each = seconds / max(ran, 1) * 1000
+    print(f"\n{ran} jobs in {seconds:.2f} s ({each:.1f} ms a job), one worker, under cProfile;")
     print(f"{hooks.messages} webhooks and {mail.messages} emails received")
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(35)
