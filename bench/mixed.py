@@ -180,7 +180,8 @@ def measure(
             _, key = accounts.create_account(conn, f"Uploader {processes}", "au")
     finally:
         db.dispose()
-    server = Server(url, workdir, None, len(body), server_env({"FORECOURT_PROCESSES": str(processes)}))
+    env = server_env({"FORECOURT_PROCESSES": str(processes), **dict(e.split("=", 1) for e in args.env)})
+    server = Server(url, workdir, None, len(body), env)
     try:
         server.wait_healthy()
         if args.kapture_headers:
@@ -251,6 +252,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="per measurement")
     parser.add_argument(
         "--processes", default=f"1,{os.cpu_count()}", help="comma-separated forecourt serve --processes"
+    )
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="FORECOURT_X=VALUE", help="a server setting (repeated)"
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
