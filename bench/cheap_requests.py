@@ -31,15 +31,6 @@ requests/s on each. The machine is shared and noisy: read the ratios.
 
 from __future__ import annotations
 
-# ruff: noqa: E402 (the imports follow the fix of sys.path below)
-import sys
-from pathlib import Path
-
-# This file's name is the standard library's `http`: its folder, first on sys.path when
-# run as a script, goes last, so `http.client` is the standard library's.
-HERE = Path(__file__).parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE.resolve()] + [str(HERE)]
-
 import argparse
 import json
 import os
@@ -49,12 +40,14 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx

@@ -88,8 +88,9 @@ class Counter:
 
 
 @contextlib.contextmanager
-def smtp_server() -> Iterator[tuple[Counter, int]]:
-    counter = Counter()
+def smtp_server(handler: Any = None) -> Iterator[tuple[Any, int]]:
+    """An SMTP server on loopback in this process, with `handler` (default: a Counter)."""
+    counter = Counter() if handler is None else handler
     port = free_port()
     controller = Controller(counter, hostname="127.0.0.1", port=port)
     controller.start()

@@ -4,8 +4,10 @@ addresses the server may call on a tenant's behalf."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple, Protocol
@@ -96,6 +98,14 @@ def signed_headers(secret: str, message_id: str, body: bytes, now: datetime) -> 
     }
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for the process's deliveries, made at the first: building one loads
+    the CA bundle, which took most of a delivery's time when each client made its own
+    (bench/latency.py --profile-listings)."""
+    return httpx.create_ssl_context()
+
+
 class HttpSender:
     def __init__(self, timeout: float, clock: Clock, destinations: Destinations) -> None:
         self.timeout, self.clock, self.destinations = timeout, clock, destinations
@@ -123,7 +133,7 @@ class HttpSender:
         headers["host"] = url.netloc.decode("ascii").rpartition("@")[2]
         extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
         try:
-            with httpx.Client(timeout=self.timeout) as client:
+            with httpx.Client(timeout=self.timeout, verify=tls_context()) as client:
                 for address in addresses:
                     request = client.build_request(
                         "POST",
