@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from forecourt.api import ops
@@ -29,7 +30,7 @@ ExtraHeaders = Callable[[Scope], list[tuple[bytes, bytes]]]
 
 def middleware(app: ASGIApp, extra_headers: ExtraHeaders) -> ASGIApp:
     async def edge(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         started, method = time.perf_counter(), scope["method"]

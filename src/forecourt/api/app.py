@@ -53,7 +53,7 @@ def answer_options(allowed: dict[str, str], request: Request[Any, Any, Any]) -> 
 
 
 def before_request(allowed: dict[str, str], request: Request[Any, Any, Any]) -> Response[None] | None:
-    ops.request_routed(request.scope)
+    ops.request_routed(request)
     refuse_nul_in_url(request)
     return answer_options(allowed, request)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 import sqlalchemy as sa
-from litestar import MediaType, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.prometheus import PrometheusController
 from litestar.types import Scope
 from prometheus_client import Counter, Gauge, Histogram
 
-from forecourt.api.deps import DbDep
+from forecourt.api.deps import AppState
 from forecourt.api.errors import RETRY_AFTER_SECONDS, PlainError
 from forecourt.api.openapi import Errors, success
 from forecourt.db import migrate
@@ -34,15 +34,15 @@ _IN_PROGRESS = Gauge(
 _COUNTED = "forecourt.in_progress"  # in the scope: the gauge's labels, once raised
 
 
-def request_routed(scope: Scope) -> None:
+def request_routed(request: Request[Any, Any, Any]) -> None:
     """A route took the request: it is in progress until `request_done`."""
-    labels = (scope["method"], scope["path_template"], "200", _APP)
-    scope[_COUNTED] = labels  # type: ignore[literal-required]
+    labels = (request.method, request.scope["path_template"], "200", _APP)
+    request.scope[_COUNTED] = labels  # type: ignore[literal-required]
     _IN_PROGRESS.labels(*labels).inc()
 
 
 def request_done(scope: Scope, method: str, status: int, seconds: float) -> None:
-    in_progress = scope.get(_COUNTED)
+    in_progress: tuple[str, ...] | None = scope.get(_COUNTED)  # type: ignore[assignment]
     if in_progress is not None:
         _IN_PROGRESS.labels(*in_progress).dec()
     path = scope.get("path_template")
@@ -81,9 +81,9 @@ def _documented(description: str) -> dict[str, Any]:
 
 
 @get("/healthz", sync_to_thread=True, tags=["Operations"], **_documented("Alive"))
-def healthz(db: DbDep) -> Response[Any]:
+def healthz(state: AppState) -> Response[Any]:
     """Liveness: 200 when the database answers, 503 otherwise."""
-    if db.ping():
+    if state.db.ping():
         return Response({"status": "ok"}, media_type=MediaType.JSON)
     return Response(
         {"status": "unavailable"},
@@ -94,14 +94,14 @@ def healthz(db: DbDep) -> Response[Any]:
 
 
 @get("/readyz", sync_to_thread=True, tags=["Operations"], **_documented("Ready"))
-def readyz(db: DbDep) -> Response[Any]:
+def readyz(state: AppState) -> Response[Any]:
     """Readiness: 200 when the database answers with the schema this code needs and takes
     writes; 503 with the reason otherwise (send no traffic here until it is 200)."""
     try:
-        with db.engine.connect() as conn:  # one connection for both questions
+        with state.db.engine.connect() as conn:  # one connection for both questions
             if not migrate.at_head(conn):
                 reason = "the database schema is not current: run `forecourt db upgrade`"
-            elif not db.writable(conn):
+            elif not state.db.writable(conn):
                 reason = "the database is not writable"
             else:
                 reason = None

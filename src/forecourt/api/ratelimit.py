@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.types import Scope
 from sqlalchemy.engine import Connection
 
@@ -21,7 +20,6 @@ from forecourt.core.ratelimits.service import Limiter
 from forecourt.db.engine import Database
 from forecourt.kit.errors import Unauthenticated
 
-LimiterDep = NamedDependency[Limiter]
 T = TypeVar("T")
 # (budget) -> the headers that show it
 HeaderRenderer = Callable[[Budget], dict[str, str]]
