@@ -19,7 +19,6 @@ from forecourt.core.inventory import i18n
 from forecourt.kit.errors import Unauthenticated
 
 AccountDep = NamedDependency[Account]
-LanguageDep = NamedDependency[str]
 
 # Where a session token may come: the vendor documents both.
 _TOKEN_HEADERS = (("X-Authorization", "bearer"), ("Authorization", "jwt"), ("Authorization", "bearer"))
@@ -50,7 +49,7 @@ def provide_account(request: Request[Any, Any, Any], state: AppState) -> Account
     return guarded_api_key(request, state.db, state.limiter, request.headers.get("X-Api-Key"), verify_token)
 
 
-# Read by the `language` dependency, so the document learns of it from the operations.
+# Named in each operation whose answer `language` labels.
 ACCEPT_LANGUAGE = Parameter(
     name="Accept-Language",
     param_in=ParamType.HEADER,
@@ -60,5 +59,7 @@ ACCEPT_LANGUAGE = Parameter(
 )
 
 
-def provide_language(request: Request[Any, Any, Any]) -> str:
+def language(request: Request[Any, Any, Any]) -> str:
+    """The labels' language: read by the handlers, not injected (a second dependency
+    beside `account` made Litestar resolve the pair in an anyio task group)."""
     return i18n.negotiate(request.headers.get("Accept-Language"))

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from forecourt.api.autengo.deps import ACCEPT_LANGUAGE, AccountDep, LanguageDep
+from forecourt.api.autengo.deps import ACCEPT_LANGUAGE, AccountDep, language
 from forecourt.api.autengo.errors import ERRORS
 from forecourt.api.autengo.query import LIST_PARAMETERS, VALUES_PARAMETERS, parameters
 from forecourt.api.autengo.schemas import vehicle_out
@@ -50,7 +50,7 @@ class VehiclesController(Controller):
 
     @get("/", sync_to_thread=True, **ERRORS.documented(401, parameters=(*LIST_PARAMETERS, ACCEPT_LANGUAGE)))
     def list_vehicles(
-        self, request: Request[Any, Any, Any], state: AppState, account: AccountDep, language: LanguageDep
+        self, request: Request[Any, Any, Any], state: AppState, account: AccountDep
     ) -> VehicleList:
         """`search`, `and[...]`, `or[...]`, `order[field]`/`order[dir]`, `offset`, `limit`
         (default 25, at most 100), as qs writes them. See docs/dialects/autengo.md."""
@@ -61,7 +61,7 @@ class VehiclesController(Controller):
             total=page.total,
             limit=page.limit,
             offset=page.offset,
-            list=[vehicle_out(v, language) for v in page.vehicles],
+            list=[vehicle_out(v, language(request)) for v in page.vehicles],
         )
 
     @get("/reference/make", sync_to_thread=False, **ERRORS.documented(401))
@@ -95,10 +95,12 @@ class VehiclesController(Controller):
         "/{selling_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404, parameters=(ACCEPT_LANGUAGE,))
     )
     def get_vehicle(
-        self, state: AppState, account: AccountDep, language: LanguageDep, selling_id: FromPath[str]
+        self, request: Request[Any, Any, Any], state: AppState, account: AccountDep, selling_id: FromPath[str]
     ) -> VehicleEnvelope:
         with state.db.read() as conn:
-            return VehicleEnvelope(vehicle_out(inventory.get(conn, account.id, selling_id), language))
+            return VehicleEnvelope(
+                vehicle_out(inventory.get(conn, account.id, selling_id), language(request))
+            )
 
     @post(
         "/",
@@ -107,11 +109,15 @@ class VehiclesController(Controller):
         **ERRORS.documented(401, 413, parameters=(ACCEPT_LANGUAGE,)),
     )
     def create_vehicle(
-        self, state: AppState, account: AccountDep, language: LanguageDep, data: JSONBody[dict[str, Any]]
+        self,
+        request: Request[Any, Any, Any],
+        state: AppState,
+        account: AccountDep,
+        data: JSONBody[dict[str, Any]],
     ) -> VehicleEnvelope:
         """Forecourt's addition: add a vehicle to the stock (sellingId made unless given)."""
         with state.db.write() as conn:
-            return VehicleEnvelope(vehicle_out(inventory.create(conn, account.id, data), language))
+            return VehicleEnvelope(vehicle_out(inventory.create(conn, account.id, data), language(request)))
 
     @put(
         "/{selling_id:str}",
@@ -120,16 +126,16 @@ class VehiclesController(Controller):
     )
     def update_vehicle(
         self,
+        request: Request[Any, Any, Any],
         state: AppState,
         account: AccountDep,
-        language: LanguageDep,
         selling_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
     ) -> VehicleEnvelope:
         """Forecourt's addition: fields sent replace the stored ones, null clears one."""
         with state.db.write() as conn:
             return VehicleEnvelope(
-                vehicle_out(inventory.update(conn, account.id, selling_id, data), language)
+                vehicle_out(inventory.update(conn, account.id, selling_id, data), language(request))
             )
 
     @delete("/{selling_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 404))
