@@ -26,10 +26,11 @@ page) and `/healthz` against `SELECT 1`.
 The load: wrk (C, event loop, keep-alive) with `--connections` connections on 1 thread:
 a Python client would spend as much CPU as the server on this 2-core machine and cap
 what it measures. Server CPU per request: the process's utime+stime (/proc) over the
-run divided by the requests answered. `--in-process N` adds, after, each app's own CPU per
-request driven over raw ASGI in the bench's process (no server, no client): on a shared
-machine this moves far less from run to run than requests/s. Target: Forecourt at least 0.5x the floor's
-requests/s on each. The machine is shared and noisy: read the ratios.
+run divided by the requests answered. `--in-process N` adds, after, each app's own CPU
+per request driven over raw ASGI in the bench's process (no server, no client): on a
+shared machine this moves far less from run to run than requests/s. Target: Forecourt
+at least 0.5x the floor's requests/s on each. The machine is shared and noisy: read the
+ratios.
 """
 
 from __future__ import annotations
