@@ -4,6 +4,7 @@ app running the very same SQL statements, under the same uvicorn settings, in on
     apt-get install wrk                      # the load generator (Debian's package)
     .venv/bin/python bench/cheap_requests.py           # SQLite, 5 s per measurement
     .venv/bin/python bench/cheap_requests.py --seconds 10 --connections 16
+    .venv/bin/python bench/cheap_requests.py --in-process 3000   # also CPU per request in process
 
 Setup (not measured): a fresh SQLite file; one account with an API key and a Basic
 credential; through the app in process: `--customers` Recapture customers, an Autengo
@@ -25,8 +26,11 @@ page) and `/healthz` against `SELECT 1`.
 The load: wrk (C, event loop, keep-alive) with `--connections` connections on 1 thread:
 a Python client would spend as much CPU as the server on this 2-core machine and cap
 what it measures. Server CPU per request: the process's utime+stime (/proc) over the
-run divided by the requests answered. Target: Forecourt at least 0.5x the floor's
-requests/s on each. The machine is shared and noisy: read the ratios.
+run divided by the requests answered. `--in-process N` adds, after, each app's own CPU
+per request driven over raw ASGI in the bench's process (no server, no client): on a
+shared machine this moves far less from run to run than requests/s. Target: Forecourt
+at least 0.5x the floor's requests/s on each. The machine is shared and noisy: read the
+ratios.
 """
 
 from __future__ import annotations
@@ -266,6 +270,91 @@ def measure(
     }
 
 
+def in_process_cpu_ms(app: Any, request: dict[str, Any], count: int, connections: int) -> float:
+    """The app's own CPU per request (ms), driven over raw ASGI in this process (no
+    server, no client, `connections` at a time): this process's CPU time, which a busy
+    machine inflates much less than it does requests/s."""
+    import asyncio
+
+    path, _, query = request["path"].partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": request["method"],
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in request["headers"].items()]
+        + [(b"host", b"bench")],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 80),
+    }
+    body = (request["body"] or "").encode()
+
+    async def one() -> None:
+        statuses: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await app(dict(scope), receive, send)
+        assert statuses == [200], (request["name"], statuses)
+
+    async def run(n: int) -> None:
+        gate = asyncio.Semaphore(connections)
+
+        async def gated() -> None:
+            async with gate:
+                await one()
+
+        await asyncio.gather(*(gated() for _ in range(n)))
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(run(min(count, 200)))  # warm-up
+        started = time.process_time()
+        loop.run_until_complete(run(count))
+        return (time.process_time() - started) * 1000 / count
+    finally:
+        loop.close()
+
+
+def in_process(
+    url: str, requests: list[dict[str, Any]], captured: list[dict[str, Any]], args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Each request's CPU in process: Forecourt's app (as `serve` builds it, the access
+    log not written) beside the bare app."""
+    settings = Settings.load(
+        environ={},
+        database_url=url,
+        embedded_worker=False,
+        rate_limit_per_minute=10**9,
+        rate_limit_per_address_per_minute=10**9,
+    )
+    db = Database(url)
+    ours, bare = bootstrap.app(settings, db), bare_app(url, {c["path"]: c["statements"] for c in captured})
+    rows = []
+    try:
+        for request in requests:
+            if args.only and args.only not in request["name"]:
+                continue
+            log(f"in process: {request['name']}")
+            count = max(50, args.in_process // (20 if request["name"] == "kapture pull" else 1))
+            forecourt = in_process_cpu_ms(ours, request, count, args.connections)
+            floor = in_process_cpu_ms(bare, request, count, args.connections)
+            rows.append({"name": request["name"], "forecourt_cpu_ms": forecourt, "floor_cpu_ms": floor})
+    finally:
+        db.dispose()
+    return rows
+
+
 @contextmanager
 def bare_server(url: str, routes_file: Path, workdir: Path) -> Iterator[tuple[int, str]]:
     port = free_port()
@@ -308,6 +397,13 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=5, help="per measurement")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--only", help="measure only the requests whose name contains this")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N requests of each (N/20 pulls) driven in process over raw ASGI: CPU per request",
+    )
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--serve-bare", help=argparse.SUPPRESS)
@@ -354,6 +450,7 @@ def main() -> None:
                     )
         finally:
             server.stop()
+        in_process_rows = in_process(url, requests, captured, args) if args.in_process else []
         result = {
             "revision": revision,
             "date": datetime.now().isoformat(timespec="seconds"),
@@ -362,6 +459,7 @@ def main() -> None:
             "connections": args.connections,
             "seconds": args.seconds,
             "rows": rows,
+            "in_process": in_process_rows,
         }
         if args.json:
             print(json.dumps(result, indent=2))
@@ -384,6 +482,12 @@ def main() -> None:
                 f"{bare['per_s']:>9,.0f} {bare['cpu_ms']:>7.2f} {row['ratio']:>5.2f}x "
                 f"{verdict if row['name'] != 'healthz' else ''}" + (f"  {bad} non-2xx!" if bad else "")
             )
+        if in_process_rows:
+            print(f"  in process, raw ASGI, {args.connections} at a time: CPU ms per request")
+            print(f"  {'request':26} {'forecourt':>9} {'floor':>9} {'ratio':>6}")
+            for row in in_process_rows:
+                ours_ms, floor_ms = row["forecourt_cpu_ms"], row["floor_cpu_ms"]
+                print(f"  {row['name']:26} {ours_ms:>9.3f} {floor_ms:>9.3f} {floor_ms / ours_ms:>5.2f}x")
     finally:
         if args.keep:
             log(f"kept {workdir}")

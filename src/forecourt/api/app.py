@@ -53,6 +53,7 @@ def answer_options(allowed: dict[str, str], request: Request[Any, Any, Any]) -> 
 
 
 def before_request(allowed: dict[str, str], request: Request[Any, Any, Any]) -> Response[None] | None:
+    ops.request_routed(request)
     refuse_nul_in_url(request)
     return answer_options(allowed, request)
 
@@ -101,10 +102,6 @@ def create_app(
                 ]
             )
         },
-        middleware=[
-            ops.prometheus.middleware,
-            rate_limit_headers([(recapture.PATH_PREFIX, recapture.rate_limit_headers)]),
-        ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Forecourt",
@@ -144,6 +141,9 @@ def create_app(
         if isinstance(route, HTTPRoute)
     )
     # Outermost, around routing too: a 404 has its request id like any other answer
-    # (middleware= wraps only the routes that exist).
-    app.asgi_handler = access.middleware(app.asgi_handler)
+    # (middleware= wraps only the routes that exist). No route middleware besides: any
+    # would make Litestar wrap every route in an exception layer of its own.
+    app.asgi_handler = access.middleware(
+        app.asgi_handler, rate_limit_headers([(recapture.PATH_PREFIX, recapture.rate_limit_headers)])
+    )
     return app

@@ -1,4 +1,5 @@
-"""Dependencies every dialect uses: the database, the settings, the outside world's adapters."""
+"""What every dialect uses: the database, the settings, the outside world's adapters and
+the rate limiter, all in the app's state."""
 
 from __future__ import annotations
 
@@ -7,12 +8,25 @@ from litestar.di import NamedDependency
 
 from forecourt.config import Settings
 from forecourt.core.adapters import Adapters
+from forecourt.core.ratelimits.service import Limiter
 from forecourt.db.engine import Database
 
-# Explicitly named dependencies (Litestar 3 drops inferred ones).
+# Explicitly named dependencies (Litestar 3 drops inferred ones): the web workspace's.
 DbDep = NamedDependency[Database]
 SettingsDep = NamedDependency[Settings]
 AdaptersDep = NamedDependency[Adapters]
+
+
+class AppState(State):
+    """The app's state as the API's handlers and providers take it (`state: AppState`):
+    a parameter Litestar fills from the app without dependency injection. Each injected
+    dependency cost a signature check and a call, and a batch of more than one an anyio
+    task group: ~10% of a cheap request (docs/performance.md, point 6)."""
+
+    db: Database
+    settings: Settings
+    adapters: Adapters
+    limiter: Limiter
 
 
 def provide_db(state: State) -> Database:

@@ -10,9 +10,7 @@ from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import NamedDependency
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 from sqlalchemy.engine import Connection
 
 from forecourt.core.accounts import service as accounts
@@ -22,7 +20,6 @@ from forecourt.core.ratelimits.service import Limiter
 from forecourt.db.engine import Database
 from forecourt.kit.errors import Unauthenticated
 
-LimiterDep = NamedDependency[Limiter]
 T = TypeVar("T")
 # (budget) -> the headers that show it
 HeaderRenderer = Callable[[Budget], dict[str, str]]
@@ -104,27 +101,19 @@ def ietf_headers(budget: Budget) -> dict[str, str]:
     }
 
 
-def rate_limit_headers(dialects: Sequence[tuple[str, HeaderRenderer]]) -> Callable[[ASGIApp], ASGIApp]:
-    """Middleware adding the budget's headers to every answer that counted against one,
-    errors included; the renderer is chosen by path prefix, like the error envelope."""
+def rate_limit_headers(
+    dialects: Sequence[tuple[str, HeaderRenderer]],
+) -> Callable[[Scope], list[tuple[bytes, bytes]]]:
+    """The budget's headers for every answer that counted against one, errors included
+    (added by the API's wrapper, api/access.py); the renderer is chosen by path prefix,
+    like the error envelope."""
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def with_headers(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await app(scope, receive, send)
-                return
+    def headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+        budget = scope.get(_SCOPE_KEY)
+        if not isinstance(budget, Budget):
+            return []
+        path = scope["path"]
+        render = next((r for prefix, r in dialects if path.startswith(prefix)), ietf_headers)
+        return [(k.lower().encode(), v.encode()) for k, v in render(budget).items()]
 
-            async def send_with_headers(message: Message) -> None:
-                budget = scope.get(_SCOPE_KEY)
-                if message["type"] == "http.response.start" and isinstance(budget, Budget):
-                    path = scope["path"]
-                    render = next((r for prefix, r in dialects if path.startswith(prefix)), ietf_headers)
-                    extra = [(k.lower().encode(), v.encode()) for k, v in render(budget).items()]
-                    message["headers"] = [*message.get("headers", ()), *extra]
-                await send(message)
-
-            await app(scope, receive, send_with_headers)
-
-        return with_headers
-
-    return middleware
+    return headers

@@ -7,7 +7,7 @@ from litestar.di import Provide
 
 from forecourt.api.autengo.auth import AuthController
 from forecourt.api.autengo.contacts import ContactsController
-from forecourt.api.autengo.deps import provide_account, provide_language
+from forecourt.api.autengo.deps import provide_account
 from forecourt.api.autengo.errors import SECURITY, SECURITY_SCHEMES, render_error
 from forecourt.api.autengo.opportunities import create_opportunity
 from forecourt.api.autengo.vehicles import VehiclesController
@@ -21,7 +21,6 @@ def router() -> Router:
         route_handlers=[VehiclesController, ContactsController, AuthController, create_opportunity],
         dependencies={
             "account": Provide(provide_account, sync_to_thread=True),
-            "language": Provide(provide_language, sync_to_thread=False),
         },
         security=SECURITY,
     )

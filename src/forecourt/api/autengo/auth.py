@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 
 from forecourt.api.autengo.deps import AccountDep, session_token
 from forecourt.api.autengo.errors import ERRORS
-from forecourt.api.deps import DbDep
+from forecourt.api.deps import AppState
 from forecourt.core.accounts import tokens
 from forecourt.kit.errors import Unauthenticated
 
@@ -38,17 +38,17 @@ class AuthController(Controller):
     tags = ["Autengo auth"]
 
     @post("/token", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 413))
-    def issue_token(self, db: DbDep, account: AccountDep, data: JSONBody[TokenPost]) -> Token:
+    def issue_token(self, state: AppState, account: AccountDep, data: JSONBody[TokenPost]) -> Token:
         """A token for a user of the dealer, valid for 24 hours."""
-        with db.write() as conn:
+        with state.db.write() as conn:
             claims = tokens.Claims(account.id, data.dealer_alzura_id, data.user_alzura_id)
             return _out(tokens.issue(conn, claims))
 
     @get("/refresh", sync_to_thread=True, **ERRORS.documented(401))
-    def refresh_token(self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> Token:
+    def refresh_token(self, request: Request[Any, Any, Any], state: AppState, account: AccountDep) -> Token:
         """A fresh token for the user of the (still valid) token sent."""
         token = session_token(request.headers)
         if token is None:
             raise Unauthenticated("Send the token to refresh as 'X-Authorization: Bearer <token>'")
-        with db.write() as conn:
+        with state.db.write() as conn:
             return _out(tokens.refresh(conn, account.id, token))

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from forecourt.api.autengo.deps import AccountDep
 from forecourt.api.autengo.errors import ERRORS
-from forecourt.api.deps import DbDep
+from forecourt.api.deps import AppState
 from forecourt.core.contacts import service as contacts
 from forecourt.core.contacts.schemas import FIELD_NAMES, Contact, ContactFields
 from forecourt.kit.errors import InvalidInput
@@ -53,49 +53,55 @@ class ContactsController(Controller):
 
     @post("/", status_code=201, sync_to_thread=True, **ERRORS.documented(401, 409, 413))
     def create_contact(
-        self, db: DbDep, account: AccountDep, data: JSONBody[ContactFields]
+        self, state: AppState, account: AccountDep, data: JSONBody[ContactFields]
     ) -> ContactEnvelope:
-        with db.write() as conn:
+        with state.db.write() as conn:
             return _answer(contacts.create(conn, account.id, data), "Contact created successfully")
 
     @get("/{contact_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404))
-    def get_contact(self, db: DbDep, account: AccountDep, contact_id: FromPath[str]) -> ContactEnvelope:
-        with db.read() as conn:
+    def get_contact(self, state: AppState, account: AccountDep, contact_id: FromPath[str]) -> ContactEnvelope:
+        with state.db.read() as conn:
             return _answer(contacts.get(conn, account.id, _contact_id(contact_id)), "Contact found")
 
     @put("/{contact_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404, 409, 413))
     def update_contact(
-        self, db: DbDep, account: AccountDep, contact_id: FromPath[str], data: JSONBody[ContactFields]
+        self, state: AppState, account: AccountDep, contact_id: FromPath[str], data: JSONBody[ContactFields]
     ) -> ContactEnvelope:
-        with db.write() as conn:
+        with state.db.write() as conn:
             updated = contacts.update(conn, account.id, _contact_id(contact_id), data)
         return _answer(updated, "Contact updated successfully")
 
     @delete("/{contact_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 404))
-    def delete_contact(self, db: DbDep, account: AccountDep, contact_id: FromPath[str]) -> Done:
-        with db.write() as conn:
+    def delete_contact(self, state: AppState, account: AccountDep, contact_id: FromPath[str]) -> Done:
+        with state.db.write() as conn:
             contacts.delete(conn, account.id, _contact_id(contact_id))
         return Done("success", "Contact deleted successfully")
 
     @get("/tecfactura/{tecfactura_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404))
     def get_by_tecfactura(
-        self, db: DbDep, account: AccountDep, tecfactura_id: FromPath[str]
+        self, state: AppState, account: AccountDep, tecfactura_id: FromPath[str]
     ) -> ContactEnvelope:
-        with db.read() as conn:
+        with state.db.read() as conn:
             return _answer(contacts.get(conn, account.id, tecfactura_id), "Contact found")
 
     @put("/tecfactura/{tecfactura_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404, 409, 413))
     def update_by_tecfactura(
-        self, db: DbDep, account: AccountDep, tecfactura_id: FromPath[str], data: JSONBody[ContactFields]
+        self,
+        state: AppState,
+        account: AccountDep,
+        tecfactura_id: FromPath[str],
+        data: JSONBody[ContactFields],
     ) -> ContactEnvelope:
-        with db.write() as conn:
+        with state.db.write() as conn:
             updated = contacts.update(conn, account.id, tecfactura_id, data)
         return _answer(updated, "Contact updated successfully")
 
     @delete(
         "/tecfactura/{tecfactura_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 404)
     )
-    def delete_by_tecfactura(self, db: DbDep, account: AccountDep, tecfactura_id: FromPath[str]) -> Done:
-        with db.write() as conn:
+    def delete_by_tecfactura(
+        self, state: AppState, account: AccountDep, tecfactura_id: FromPath[str]
+    ) -> Done:
+        with state.db.write() as conn:
             contacts.delete(conn, account.id, tecfactura_id)
         return Done("success", "Contact deleted successfully")

@@ -11,15 +11,14 @@ from litestar.enums import ParamType
 from litestar.openapi.spec import OpenAPIType, Parameter, Schema
 from sqlalchemy.engine import Connection
 
-from forecourt.api.deps import DbDep
-from forecourt.api.ratelimit import LimiterDep, guarded_api_key
+from forecourt.api.deps import AppState
+from forecourt.api.ratelimit import guarded_api_key
 from forecourt.core.accounts import tokens
 from forecourt.core.accounts.schemas import Account
 from forecourt.core.inventory import i18n
 from forecourt.kit.errors import Unauthenticated
 
 AccountDep = NamedDependency[Account]
-LanguageDep = NamedDependency[str]
 
 # Where a session token may come: the vendor documents both.
 _TOKEN_HEADERS = (("X-Authorization", "bearer"), ("Authorization", "jwt"), ("Authorization", "bearer"))
@@ -38,7 +37,7 @@ def session_token(headers: Headers) -> str | None:
     return None
 
 
-def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
+def provide_account(request: Request[Any, Any, Any], state: AppState) -> Account:
     """The account of the X-Api-Key; a session token sent with it must be valid and the
     same account's (a forged token counts as a failed sign-in of the key)."""
     token = session_token(request.headers)
@@ -47,10 +46,10 @@ def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: Limiter
         if token is not None:
             tokens.verify(conn, account.id, token)
 
-    return guarded_api_key(request, db, limiter, request.headers.get("X-Api-Key"), verify_token)
+    return guarded_api_key(request, state.db, state.limiter, request.headers.get("X-Api-Key"), verify_token)
 
 
-# Read by the `language` dependency, so the document learns of it from the operations.
+# Named in each operation whose answer `language` labels.
 ACCEPT_LANGUAGE = Parameter(
     name="Accept-Language",
     param_in=ParamType.HEADER,
@@ -60,5 +59,7 @@ ACCEPT_LANGUAGE = Parameter(
 )
 
 
-def provide_language(request: Request[Any, Any, Any]) -> str:
+def language(request: Request[Any, Any, Any]) -> str:
+    """The labels' language: read by the handlers, not injected (a second dependency
+    beside `account` made Litestar resolve the pair in an anyio task group)."""
     return i18n.negotiate(request.headers.get("Accept-Language"))

@@ -11,7 +11,7 @@ from msgspec import Meta
 
 from forecourt.api.autengo.deps import AccountDep
 from forecourt.api.autengo.errors import ERRORS
-from forecourt.api.deps import DbDep
+from forecourt.api.deps import AppState
 from forecourt.core.contacts.schemas import ContactFields, LongText
 from forecourt.core.opportunities import service as opportunities
 from forecourt.core.opportunities.schemas import Opportunity
@@ -41,11 +41,11 @@ class OpportunityEnvelope(msgspec.Struct):
     **ERRORS.documented(401, 404, 413),
 )
 def create_opportunity(
-    db: DbDep, account: AccountDep, data: JSONBody[OpportunityPost]
+    state: AppState, account: AccountDep, data: JSONBody[OpportunityPost]
 ) -> OpportunityEnvelope:
     """404 when the sellingId is not in the account's stock. The customer is linked to
     the contact with the same email (else phone number), or created."""
-    with db.write() as conn:
+    with state.db.write() as conn:
         asked = Opportunity(
             selling_id=data.selling_id,
             customer=data.customer,

@@ -9,11 +9,11 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from forecourt.api.autengo.deps import ACCEPT_LANGUAGE, AccountDep, LanguageDep
+from forecourt.api.autengo.deps import ACCEPT_LANGUAGE, AccountDep, language
 from forecourt.api.autengo.errors import ERRORS
 from forecourt.api.autengo.query import LIST_PARAMETERS, VALUES_PARAMETERS, parameters
 from forecourt.api.autengo.schemas import vehicle_out
-from forecourt.api.deps import DbDep
+from forecourt.api.deps import AppState
 from forecourt.core.inventory import filters, reference
 from forecourt.core.inventory import service as inventory
 from forecourt.kit.errors import InvalidInput, NotFound
@@ -50,18 +50,18 @@ class VehiclesController(Controller):
 
     @get("/", sync_to_thread=True, **ERRORS.documented(401, parameters=(*LIST_PARAMETERS, ACCEPT_LANGUAGE)))
     def list_vehicles(
-        self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep, language: LanguageDep
+        self, request: Request[Any, Any, Any], state: AppState, account: AccountDep
     ) -> VehicleList:
         """`search`, `and[...]`, `or[...]`, `order[field]`/`order[dir]`, `offset`, `limit`
         (default 25, at most 100), as qs writes them. See docs/dialects/autengo.md."""
         query = filters.parse(parameters(request))
-        with db.read() as conn:
+        with state.db.read() as conn:
             page = inventory.search(conn, account.id, query)
         return VehicleList(
             total=page.total,
             limit=page.limit,
             offset=page.offset,
-            list=[vehicle_out(v, language) for v in page.vehicles],
+            list=[vehicle_out(v, language(request)) for v in page.vehicles],
         )
 
     @get("/reference/make", sync_to_thread=False, **ERRORS.documented(401))
@@ -81,24 +81,26 @@ class VehiclesController(Controller):
 
     @get("/filter/values", sync_to_thread=True, **ERRORS.documented(401, parameters=VALUES_PARAMETERS))
     def filter_values(
-        self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
+        self, request: Request[Any, Any, Any], state: AppState, account: AccountDep
     ) -> dict[str, list[Any]]:
         asked = parameters(request)
         unknown = sorted(set(asked) - {"fields"})
         if unknown:  # as the list does: a misspelt parameter is not silently ignored
             raise InvalidInput(unknown[0], f"{unknown[0]} is not a query parameter of the filter values")
         fields = asked.get("fields") or ["makeId"]
-        with db.read() as conn:
+        with state.db.read() as conn:
             return inventory.filter_values(conn, account.id, fields if isinstance(fields, list) else [fields])
 
     @get(
         "/{selling_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404, parameters=(ACCEPT_LANGUAGE,))
     )
     def get_vehicle(
-        self, db: DbDep, account: AccountDep, language: LanguageDep, selling_id: FromPath[str]
+        self, request: Request[Any, Any, Any], state: AppState, account: AccountDep, selling_id: FromPath[str]
     ) -> VehicleEnvelope:
-        with db.read() as conn:
-            return VehicleEnvelope(vehicle_out(inventory.get(conn, account.id, selling_id), language))
+        with state.db.read() as conn:
+            return VehicleEnvelope(
+                vehicle_out(inventory.get(conn, account.id, selling_id), language(request))
+            )
 
     @post(
         "/",
@@ -107,11 +109,15 @@ class VehiclesController(Controller):
         **ERRORS.documented(401, 413, parameters=(ACCEPT_LANGUAGE,)),
     )
     def create_vehicle(
-        self, db: DbDep, account: AccountDep, language: LanguageDep, data: JSONBody[dict[str, Any]]
+        self,
+        request: Request[Any, Any, Any],
+        state: AppState,
+        account: AccountDep,
+        data: JSONBody[dict[str, Any]],
     ) -> VehicleEnvelope:
         """Forecourt's addition: add a vehicle to the stock (sellingId made unless given)."""
-        with db.write() as conn:
-            return VehicleEnvelope(vehicle_out(inventory.create(conn, account.id, data), language))
+        with state.db.write() as conn:
+            return VehicleEnvelope(vehicle_out(inventory.create(conn, account.id, data), language(request)))
 
     @put(
         "/{selling_id:str}",
@@ -120,21 +126,21 @@ class VehiclesController(Controller):
     )
     def update_vehicle(
         self,
-        db: DbDep,
+        request: Request[Any, Any, Any],
+        state: AppState,
         account: AccountDep,
-        language: LanguageDep,
         selling_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
     ) -> VehicleEnvelope:
         """Forecourt's addition: fields sent replace the stored ones, null clears one."""
-        with db.write() as conn:
+        with state.db.write() as conn:
             return VehicleEnvelope(
-                vehicle_out(inventory.update(conn, account.id, selling_id, data), language)
+                vehicle_out(inventory.update(conn, account.id, selling_id, data), language(request))
             )
 
     @delete("/{selling_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 404))
-    def delete_vehicle(self, db: DbDep, account: AccountDep, selling_id: FromPath[str]) -> Deleted:
+    def delete_vehicle(self, state: AppState, account: AccountDep, selling_id: FromPath[str]) -> Deleted:
         """Forecourt's addition: remove a vehicle from the stock."""
-        with db.write() as conn:
+        with state.db.write() as conn:
             inventory.delete(conn, account.id, selling_id)
         return Deleted("success", "Vehicle deleted successfully")

@@ -10,10 +10,10 @@ from litestar import Request, Router, post
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.engine import Connection
 
-from forecourt.api.deps import AdaptersDep, DbDep, bearer_token
+from forecourt.api.deps import AppState, bearer_token
 from forecourt.api.ingest.errors import ERRORS, SECURITY_SCHEMES
 from forecourt.api.openapi import success
-from forecourt.api.ratelimit import LimiterDep, guarded
+from forecourt.api.ratelimit import guarded
 from forecourt.config import Settings
 from forecourt.core.accounts import service as accounts
 from forecourt.core.listings import service as listings
@@ -26,13 +26,13 @@ from forecourt.kit.errors import InvalidInput
 IngestKeyDep = NamedDependency[None]
 
 
-def provide_ingest_key(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> None:
+def provide_ingest_key(request: Request[Any, Any, Any], state: AppState) -> None:
     key = bearer_token(request.headers)
 
     def authenticate(conn: Connection) -> None:
         accounts.authenticate_ingest_key(conn, key)
 
-    guarded(request, db, limiter, "ingest", accounts.ingest_key_prefix(key), authenticate)
+    guarded(request, state.db, state.limiter, "ingest", accounts.ingest_key_prefix(key), authenticate)
 
 
 def _ingest(db: Database, render: EventRenderer, body: bytes) -> IngestReport:
@@ -60,13 +60,15 @@ def _ingest(db: Database, render: EventRenderer, body: bytes) -> IngestReport:
     ),
 )
 async def ingest_listings(
-    request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, ingest_key: IngestKeyDep
+    request: Request[Any, Any, Any], state: AppState, ingest_key: IngestKeyDep
 ) -> IngestReport:
     """Store a batch of listings (one transaction) and match it against tracked customers.
     Each bad record is reported in `errors` by its row, once per bad field; the others are stored."""
     del ingest_key  # authenticated
     body = await request.body()
-    report: IngestReport = await anyio.to_thread.run_sync(partial(_ingest, db, adapters.event_body, body))
+    report: IngestReport = await anyio.to_thread.run_sync(
+        partial(_ingest, state.db, state.adapters.event_body, body)
+    )
     return report
 
 

@@ -10,7 +10,7 @@ import anyio.to_thread
 from litestar import Request, post
 
 from forecourt.api import bodies
-from forecourt.api.deps import DbDep
+from forecourt.api.deps import AppState
 from forecourt.api.kapture.deps import AccountDep
 from forecourt.api.kapture.errors import ERRORS
 from forecourt.api.kapture.schemas import (
@@ -53,13 +53,15 @@ async def _run(request: Request[Any, Any, Any], work: Any) -> dict[str, Any]:
     tags=["Kapture"],
     **ERRORS.documented(401, 403, body=PullBody, responses=success(Pulled)),
 )
-async def pull_customers(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
+async def pull_customers(
+    request: Request[Any, Any, Any], state: AppState, account: AccountDep
+) -> dict[str, Any]:
     """The account's customers created from the start of createStartDate to the end of
     createEndDate (at most a day apart), oldest first, `limit` (100) from `offset`."""
 
     def pull(body: Any) -> dict[str, Any]:
         query = pull_query(body, account)
-        with db.read() as conn:
+        with state.db.read() as conn:
             found, enquiries = contacts.pull(conn, account.id, query)
         return {"message": [customer(c, account, enquiries.get(c.id, 0)) for c in found], "status": "success"}
 
@@ -95,11 +97,11 @@ def _add_update(db: Database, account: Account, body: Any) -> dict[str, Any]:
     **ERRORS.documented(401, 404, body=AddUpdateBody, responses=success(Saved)),
 )
 async def add_update_customer(
-    request: Request[Any, Any, Any], db: DbDep, account: AccountDep
+    request: Request[Any, Any, Any], state: AppState, account: AccountDep
 ) -> dict[str, Any]:
     """Add a customer (a name and a phone or an email), or update one (`customer_id` and
     `update: true`); an `enquiry_info` becomes a lead of the customer."""
-    return await _run(request, partial(_add_update, db, account))
+    return await _run(request, partial(_add_update, state.db, account))
 
 
 @post(
@@ -108,7 +110,9 @@ async def add_update_customer(
     tags=["Kapture"],
     **ERRORS.documented(401, 404, body=FindBody, responses=success(Found)),
 )
-async def get_customer(request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> dict[str, Any]:
+async def get_customer(
+    request: Request[Any, Any, Any], state: AppState, account: AccountDep
+) -> dict[str, Any]:
     """The first `[{"kapture_customer_id", "email_id", "phone"}]` asked, by id, else
     email, else phone."""
 
@@ -123,7 +127,7 @@ async def get_customer(request: Request[Any, Any, Any], db: DbDep, account: Acco
         )
         if party_id is None and not email and not phone:
             raise InvalidInput("body", "kapture_customer_id, email_id or phone is required")
-        with db.read() as conn:
+        with state.db.read() as conn:
             found, enquiries = contacts.find_customer(
                 conn, account.id, party_id=party_id, email=email, phone=phone
             )

@@ -9,7 +9,7 @@ import anyio.to_thread
 from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 
-from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
+from forecourt.api.deps import AppState
 from forecourt.api.native.deps import AccountDep
 from forecourt.api.native.errors import ERRORS
 from forecourt.api.native.schemas import (
@@ -42,31 +42,29 @@ class LeadsController(Controller):
         sync_to_thread=True,
         **ERRORS.documented(401, parameters=LIST_PARAMETERS),
     )
-    def list_leads(self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep) -> LeadList:
+    def list_leads(self, request: Request[Any, Any, Any], state: AppState, account: AccountDep) -> LeadList:
         """The account's leads, newest first, a page at a time: every filter given must
         hold. Page on with the answer's `next_cursor` until it is null; leads made
         meanwhile never shift a page (they are newer than the cursor)."""
         query = lead_query(request.query_params)
-        with db.read() as conn:
+        with state.db.read() as conn:
             found = leads.list_page(conn, account.id, query)
         cursor = None if found.next_after is None else encode_cursor(found.next_after)
         return LeadList([lead_out(lead) for lead in found.leads], cursor)
 
     @get("/{lead_id:str}", sync_to_thread=True, **ERRORS.documented(401, 404))
-    def get_lead(self, db: DbDep, account: AccountDep, lead_id: LeadId) -> LeadDetailOut:
+    def get_lead(self, state: AppState, account: AccountDep, lead_id: LeadId) -> LeadDetailOut:
         """The lead, what it is about (the tracked customer and listing of a sighting; the
         CRM party and stock vehicle of an opportunity or enquiry) and its timeline."""
         wanted = parse_id("id", lead_id)
-        with db.read() as conn:
+        with state.db.read() as conn:
             return detail_out(leads.detail(conn, account.id, wanted))
 
     @patch("/{lead_id:str}", status_code=200, **ERRORS.documented(401, 404, 409, body=LeadPatch))
     async def change_lead(
         self,
         request: Request[Any, Any, Any],
-        db: DbDep,
-        adapters: AdaptersDep,
-        settings: SettingsDep,
+        state: AppState,
         account: AccountDep,
         lead_id: LeadId,
     ) -> LeadDetailOut:
@@ -78,18 +76,18 @@ class LeadsController(Controller):
         asked: LeadPatch = decode_body(await request.body(), LeadPatch)
 
         def change() -> LeadDetailOut:
-            with db.write() as conn:
+            with state.db.write() as conn:
                 leads.change(
                     conn,
                     account.id,
                     wanted,
                     API,
-                    adapters.clock.now(),
+                    state.adapters.clock.now(),
                     reopen_it=asked.reopen is True,
                     status=asked.status or None,
                     reason=asked.reason or None,
                     assignee_id=asked.assignee or None,
-                    public_url=settings.public_url,
+                    public_url=state.settings.public_url,
                 )
                 return detail_out(leads.detail(conn, account.id, wanted))
 
@@ -100,8 +98,7 @@ class LeadsController(Controller):
     async def add_note(
         self,
         request: Request[Any, Any, Any],
-        db: DbDep,
-        adapters: AdaptersDep,
+        state: AppState,
         account: AccountDep,
         lead_id: LeadId,
     ) -> EventOut:
@@ -110,8 +107,8 @@ class LeadsController(Controller):
         note: NoteIn = decode_body(await request.body(), NoteIn)
 
         def add() -> EventOut:
-            with db.write() as conn:
-                added = leads.add_note(conn, account.id, wanted, note.text, API, adapters.clock.now())
+            with state.db.write() as conn:
+                added = leads.add_note(conn, account.id, wanted, note.text, API, state.adapters.clock.now())
             return event_out(added)
 
         result: EventOut = await anyio.to_thread.run_sync(add)

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, get
 
-from forecourt.api.deps import AdaptersDep, DbDep
+from forecourt.api.deps import AppState
 from forecourt.api.native.deps import AccountDep
 from forecourt.api.native.errors import ERRORS
 from forecourt.api.native.schemas import STATS_PARAMETERS, StatsOut, stats_out, stats_range
@@ -20,12 +20,10 @@ from forecourt.core.leads import stats
     tags=["Native: numbers"],
     **ERRORS.documented(401, parameters=STATS_PARAMETERS),
 )
-def lead_stats(
-    request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, account: AccountDep
-) -> StatsOut:
+def lead_stats(request: Request[Any, Any, Any], state: AppState, account: AccountDep) -> StatsOut:
     """Speed-to-lead (created to first action: median and 90th percentile in seconds, per
     user and per origin, leads never actioned counted apart), leads by status, and the won
     rate by origin, over the leads created in [since, until)."""
     since, until = stats_range(request.query_params)
-    with db.read() as conn:
-        return stats_out(stats.lead_stats(conn, account.id, adapters.clock.now(), since, until))
+    with state.db.read() as conn:
+        return stats_out(stats.lead_stats(conn, account.id, state.adapters.clock.now(), since, until))

@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, patch, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.engine import Connection
 
-from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
+from forecourt.api.deps import AppState
 from forecourt.api.idempotency import answer_once, replay
 from forecourt.api.openapi import success
 from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
@@ -33,14 +33,14 @@ class CustomersController(Controller):
     @get("/", sync_to_thread=True, **ERRORS.documented(401))
     def list_customers(
         self,
-        db: DbDep,
+        state: AppState,
         account: AccountDep,
         region: RegionDep,
         offset: Offset = 0,
         limit: Limit = 100,
         upload_id: FromQuery[str | None] = None,
     ) -> CustomerListEnvelope:
-        with db.read() as conn:
+        with state.db.read() as conn:
             page = customers.list_page(
                 conn, account.id, region, offset=offset, limit=limit, upload_id=upload_id
             )
@@ -60,9 +60,7 @@ class CustomersController(Controller):
     )
     def create_customer(
         self,
-        db: DbDep,
-        settings: SettingsDep,
-        adapters: AdaptersDep,
+        state: AppState,
         account: AccountDep,
         region: RegionDep,
         data: JSONBody[CustomerPutBody],
@@ -79,62 +77,63 @@ class CustomersController(Controller):
         operation = "recapture.customers.put"
         if idempotency_key is not None:
             replayed = replay(
-                db,
-                adapters.clock,
+                state.db,
+                state.adapters.clock,
                 account.id,
                 idempotency_key,
                 operation,
                 request_hash,
-                settings.idempotency_ttl_hours,
+                state.settings.idempotency_ttl_hours,
             )
             if replayed is not None:
                 return replayed
         if data.enable_rego_lookups:  # before the transaction: an outside service may be slow
-            batch = customers.look_up(batch, region, adapters.lookup)
+            batch = customers.look_up(batch, region, state.adapters.lookup)
 
         def save(conn: Connection) -> CustomerPutEnvelope:
-            saved = customers.put(conn, adapters.event_body, account.id, region, batch)
+            saved = customers.put(conn, state.adapters.event_body, account.id, region, batch)
             lookup_error = batch.lookups.failures.get(0) if batch.lookups else None
             return CustomerPutEnvelope(success=True, customer=customer_out(saved), lookup_error=lookup_error)
 
         return answer_once(
-            db,
-            adapters.clock,
+            state.db,
+            state.adapters.clock,
             account_id=account.id,
             key=idempotency_key,
             operation=operation,
             request_hash=request_hash,
-            ttl_hours=settings.idempotency_ttl_hours,
+            ttl_hours=state.settings.idempotency_ttl_hours,
             status_code=200,
             produce=save,
         )
 
     @get("/{customer_id:str}", sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def get_customer(
-        self, db: DbDep, account: AccountDep, region: RegionDep, customer_id: FromPath[str]
+        self, state: AppState, account: AccountDep, region: RegionDep, customer_id: FromPath[str]
     ) -> CustomerEnvelope:
-        with db.read() as conn:
+        with state.db.read() as conn:
             customer = customers.get(conn, account.id, region, customer_id)
         return CustomerEnvelope(success=True, customer=customer_out(customer))
 
     @patch("/{customer_id:str}", sync_to_thread=True, **ERRORS.documented(401, 403, 404, 413))
     def update_customer(
         self,
-        db: DbDep,
-        adapters: AdaptersDep,
+        state: AppState,
         account: AccountDep,
         region: RegionDep,
         customer_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
     ) -> CustomerEnvelope:
-        with db.write() as conn:
-            customer = customers.update(conn, adapters.event_body, account.id, region, customer_id, data)
+        with state.db.write() as conn:
+            customer = customers.update(
+                conn, state.adapters.event_body, account.id, region, customer_id, data
+            )
         return CustomerEnvelope(success=True, customer=customer_out(customer))
 
     @delete("/{customer_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def delete_customer(
-        self, db: DbDep, account: AccountDep, region: RegionDep, customer_id: FromPath[str]
+        self, state: AppState, account: AccountDep, region: RegionDep, customer_id: FromPath[str]
     ) -> CustomerEnvelope:
-        with db.write() as conn:
+        with state.db.write() as conn:
             customer = customers.delete(conn, account.id, region, customer_id)
         return CustomerEnvelope(success=True, customer=customer_out(customer))

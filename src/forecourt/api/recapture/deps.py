@@ -8,8 +8,8 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
-from forecourt.api.deps import DbDep
-from forecourt.api.ratelimit import LimiterDep, guarded_api_key
+from forecourt.api.deps import AppState
+from forecourt.api.ratelimit import guarded_api_key
 from forecourt.core.accounts.schemas import Account
 from forecourt.kit.paging import MAX_PAGE
 from forecourt.kit.vehicles import Region, parse_region
@@ -23,8 +23,8 @@ Limit = Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET, description=f"At most
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key")]
 
 
-def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
-    return guarded_api_key(request, db, limiter, request.headers.get("ApiKey"))
+def provide_account(request: Request[Any, Any, Any], state: AppState) -> Account:
+    return guarded_api_key(request, state.db, state.limiter, request.headers.get("ApiKey"))
 
 
 def provide_region(

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
 from forecourt.api.bodies import SpooledBody, decode, mapped, spooled
-from forecourt.api.deps import AdaptersDep, DbDep, SettingsDep
+from forecourt.api.deps import AppState
 from forecourt.api.idempotency import answer_once
 from forecourt.api.openapi import success
 from forecourt.api.recapture.deps import AccountDep, IdempotencyKey, Limit, Offset, RegionDep
@@ -91,45 +91,52 @@ class UploadsController(Controller):
     async def create_upload(
         self,
         request: Request[Any, Any, Any],
-        db: DbDep,
-        settings: SettingsDep,
-        adapters: AdaptersDep,
+        state: AppState,
         account: AccountDep,
         region: RegionDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         async with spooled(request) as body:
             return await anyio.to_thread.run_sync(
-                partial(_create, body, db, adapters.clock, settings, account, region, idempotency_key)
+                partial(
+                    _create,
+                    body,
+                    state.db,
+                    state.adapters.clock,
+                    state.settings,
+                    account,
+                    region,
+                    idempotency_key,
+                )
             )
 
     @get("/{upload_id:str}", sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def get_upload(
-        self, db: DbDep, account: AccountDep, region: RegionDep, upload_id: FromPath[str]
+        self, state: AppState, account: AccountDep, region: RegionDep, upload_id: FromPath[str]
     ) -> UploadEnvelope:
-        with db.read() as conn:
+        with state.db.read() as conn:
             upload = uploads.get(conn, account.id, region, upload_id)
         return UploadEnvelope(success=True, upload=upload_out(upload))
 
     @delete("/{upload_id:str}", status_code=200, sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def cancel_upload(
-        self, db: DbDep, account: AccountDep, region: RegionDep, upload_id: FromPath[str]
+        self, state: AppState, account: AccountDep, region: RegionDep, upload_id: FromPath[str]
     ) -> UploadEnvelope:
-        with db.write() as conn:
+        with state.db.write() as conn:
             upload = uploads.cancel(conn, account.id, region, upload_id)
         return UploadEnvelope(success=True, upload=upload_out(upload))
 
     @get("/{upload_id:str}/errors", sync_to_thread=True, **ERRORS.documented(401, 403, 404))
     def upload_errors(
         self,
-        db: DbDep,
+        state: AppState,
         account: AccountDep,
         region: RegionDep,
         upload_id: FromPath[str],
         offset: Offset = 0,
         limit: Limit = 100,
     ) -> RowErrorListEnvelope:
-        with db.read() as conn:
+        with state.db.read() as conn:
             page = uploads.errors(conn, account.id, region, upload_id, offset=offset, limit=limit)
         return RowErrorListEnvelope(
             success=True, total=page.total, errors=[row_error_out(e) for e in page.errors]

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from msgspec.structs import asdict
 
-from forecourt.api.deps import AdaptersDep, DbDep
+from forecourt.api.deps import AppState
 from forecourt.api.openapi import success
 from forecourt.api.sync.deps import AccountDep
 from forecourt.api.sync.errors import ERRORS
@@ -93,11 +93,11 @@ class ChecksController(Controller):
         **ERRORS.documented(401, body=VehiclesBody, responses=success(ChecksRead)),
     )
     async def read_batch(
-        self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
+        self, request: Request[Any, Any, Any], state: AppState, account: AccountDep
     ) -> dict[str, Any]:
         """The newest check of each resource for each vehicle of the JSON body (a GET
         with a body, as the vendor's); vehicles never checked are left out."""
-        return await _read(db, account, request)
+        return await _read(state.db, account, request)
 
     @post(
         "/batch/scraping/query",
@@ -105,10 +105,10 @@ class ChecksController(Controller):
         **ERRORS.documented(401, body=VehiclesBody, responses=success(ChecksRead)),
     )
     async def query_batch(
-        self, request: Request[Any, Any, Any], db: DbDep, account: AccountDep
+        self, request: Request[Any, Any, Any], state: AppState, account: AccountDep
     ) -> dict[str, Any]:
         """The same read as POST, for clients and proxies that drop a GET's body."""
-        return await _read(db, account, request)
+        return await _read(state.db, account, request)
 
     @post(
         "/batch/scraping",
@@ -116,15 +116,15 @@ class ChecksController(Controller):
         **ERRORS.documented(401, body=VehiclesBody, responses=success(BatchSubmitted, 202)),
     )
     async def submit_batch(
-        self, request: Request[Any, Any, Any], db: DbDep, adapters: AdaptersDep, account: AccountDep
+        self, request: Request[Any, Any, Any], state: AppState, account: AccountDep
     ) -> dict[str, Any]:
         """Queue a check of each vehicle by every resource the account uses."""
         vehicles = vehicles_of(body_of(await request.body()))
 
         def submit() -> dict[str, Any]:
-            with db.write() as conn:
+            with state.db.write() as conn:
                 batch, used = checks.submit_batch(
-                    conn, account.id, account.region, vehicles, adapters.checkers
+                    conn, account.id, account.region, vehicles, state.adapters.checkers
                 )
             return _progress(batch) | {"resources": used}
 
@@ -136,19 +136,19 @@ class ChecksController(Controller):
         sync_to_thread=True,
         **ERRORS.documented(401, 404, responses=success(BatchProgressOut)),
     )
-    def batch_progress(self, db: DbDep, account: AccountDep, batch_id: FromPath[str]) -> dict[str, Any]:
+    def batch_progress(self, state: AppState, account: AccountDep, batch_id: FromPath[str]) -> dict[str, Any]:
         try:
             batch = UUID(batch_id)
         except ValueError:
             raise NotFound(f"No batch {batch_id}") from None
-        with db.read() as conn:
+        with state.db.read() as conn:
             return _progress(checks.progress(conn, account.id, batch))
 
     @get("/resources", sync_to_thread=True, **ERRORS.documented(401, responses=success(ResourceList)))
-    def list_resources(self, db: DbDep, adapters: AdaptersDep, account: AccountDep) -> dict[str, Any]:
+    def list_resources(self, state: AppState, account: AccountDep) -> dict[str, Any]:
         """The resources this server runs, and whether the account uses each."""
-        everything = adapters.checkers
-        with db.read() as conn:
+        everything = state.adapters.checkers
+        with state.db.read() as conn:
             using = {c.resource.key for c in checks.enabled(conn, account.id, everything)}
         return {
             "resources": [

@@ -7,12 +7,12 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency
 
-from forecourt.api.deps import DbDep, bearer_token
-from forecourt.api.ratelimit import LimiterDep, guarded_api_key
+from forecourt.api.deps import AppState, bearer_token
+from forecourt.api.ratelimit import guarded_api_key
 from forecourt.core.accounts.schemas import Account
 
 AccountDep = NamedDependency[Account]
 
 
-def provide_account(request: Request[Any, Any, Any], db: DbDep, limiter: LimiterDep) -> Account:
-    return guarded_api_key(request, db, limiter, bearer_token(request.headers))
+def provide_account(request: Request[Any, Any, Any], state: AppState) -> Account:
+    return guarded_api_key(request, state.db, state.limiter, bearer_token(request.headers))
