@@ -55,7 +55,7 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cheap import SERVER_ENV
+from cheap_requests import SERVER_ENV
 from leads import smtp_server
 from match import make_listings, seed_customers
 from upload import (
