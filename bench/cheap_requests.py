@@ -2,8 +2,8 @@
 app running the very same SQL statements, under the same uvicorn settings, in one run.
 
     apt-get install wrk                      # the load generator (Debian's package)
-    .venv/bin/python bench/http.py           # SQLite, 5 s per measurement
-    .venv/bin/python bench/http.py --seconds 10 --connections 16
+    .venv/bin/python bench/cheap_requests.py           # SQLite, 5 s per measurement
+    .venv/bin/python bench/cheap_requests.py --seconds 10 --connections 16
 
 Setup (not measured): a fresh SQLite file; one account with an API key and a Basic
 credential; through the app in process: `--customers` Recapture customers, an Autengo
@@ -31,15 +31,6 @@ requests/s on each. The machine is shared and noisy: read the ratios.
 
 from __future__ import annotations
 
-# ruff: noqa: E402 (the imports follow the fix of sys.path below)
-import sys
-from pathlib import Path
-
-# This file's name is the standard library's `http`: its folder, first on sys.path when
-# run as a script, goes last, so `http.client` is the standard library's.
-HERE = Path(__file__).parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE.resolve()] + [str(HERE)]
-
 import argparse
 import json
 import os
@@ -49,12 +40,14 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
