@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from tests.conftest import Tenant, make_tenant
 CHUNK = 40
 ROWS = 400  # ten chunks
 BAD = {7, 95, 213, 399}  # rows (0-based) with no vehicle identity or a bad date
+BOUNDED_WAIT = 60.0  # seconds; a safety net against hangs, never an assertion about speed
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +91,16 @@ def counters(db: Database, upload_id: UUID) -> tuple[str, int, int]:
     return found.status, found.total_processed_customers, found.total_errors
 
 
+def started(ahead: pipeline.Pipeline) -> pipeline.Pipeline:
+    """The pipeline, once its child is up (started by the first long upload of this
+    process; until then chunks are prepared in the job's process)."""
+    deadline = time.monotonic() + BOUNDED_WAIT
+    while not ahead.ready():
+        assert time.monotonic() < deadline, "the child never started"
+        time.sleep(0.01)
+    return ahead
+
+
 def run_in_process(db: Database, upload: Upload) -> None:
     while not run_chunk(db, adapters(db), upload.id):
         pass
@@ -98,11 +110,12 @@ def test_a_long_upload_is_validated_in_a_child_while_the_job_writes(db: Database
     upload = stage(db, tenant)
     with pipeline.opened(db, upload.id, pipeline_rows=1) as ahead:
         assert ahead is not None
+        started(ahead)
         while not run_chunk(db, adapters(db), upload.id, ahead=ahead):
             pass
-    # Every chunk but the first (validated here while the child started) came from the child.
+    # Every chunk but the first (validated here while the second was handed over) came from the child.
     assert ahead.prepared_ahead == ROWS // CHUNK - 1
-    assert ahead.child is not None and ahead.child != os.getpid()
+    assert ahead.child_pid is not None and ahead.child_pid != os.getpid()
 
     alone = make_tenant(db, "In One Process")
     reference = stage(db, alone)
@@ -115,12 +128,13 @@ def test_a_child_killed_mid_upload_loses_and_duplicates_nothing(db: Database, te
     upload = stage(db, tenant)
     with pipeline.opened(db, upload.id, pipeline_rows=1) as ahead:
         assert ahead is not None
-        while ahead.child is None:  # until the child has handed back a chunk
+        started(ahead)
+        while ahead.child_pid is None:  # until the child has handed back a chunk
             assert not run_chunk(db, adapters(db), upload.id, ahead=ahead)
-        os.kill(ahead.child, signal.SIGKILL)  # while it holds (or has just done) the next chunk
+        os.kill(ahead.child_pid, signal.SIGKILL)  # while it holds (or has just done) the next chunk
         while not run_chunk(db, adapters(db), upload.id, ahead=ahead):
             pass
-        assert ahead.pool is None  # it noticed, and prepared the rest here
+        assert ahead.child is None  # it noticed, and prepared the rest here
     assert ahead.prepared_ahead < ROWS // CHUNK - 1
 
     customers, errors = stored(db, tenant, upload.id)
@@ -134,6 +148,7 @@ def test_a_chunk_prepared_ahead_is_dropped_when_another_worker_wrote_it(db: Data
     upload = stage(db, tenant)
     with pipeline.opened(db, upload.id, pipeline_rows=1) as ahead:
         assert ahead is not None
+        started(ahead)
         assert not run_chunk(db, adapters(db), upload.id, ahead=ahead)  # chunk 0; chunk 1 handed over
         assert not run_chunk(db, adapters(db), upload.id)  # another worker writes chunk 1
         while not run_chunk(db, adapters(db), upload.id, ahead=ahead):

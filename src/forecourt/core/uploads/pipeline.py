@@ -7,9 +7,10 @@ and hands back its customers as msgpack (several times cheaper to cross the pipe
 pickled objects). A chunk prepared ahead is used only if the upload's cursor is where it
 was predicted (`apply_chunk` checks it again, under the upload's lock), so a cancel or
 another worker that moved the upload on just makes it dropped. One chunk ahead at most,
-for memory. If the child dies, the chunk is prepared in the job's process, and so is the
-rest of the upload: the child never wrote anything, so nothing is lost or written twice.
-"""
+for memory. The child is the process's, kept from one upload to the next; until it is up
+chunks are prepared in the job's process. If it dies, the chunk is prepared in the job's
+process, and so is the rest of the upload: the child never wrote anything, so nothing is
+lost or written twice."""
 
 from __future__ import annotations
 
@@ -61,6 +62,37 @@ def _child_setup() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+class _Child:
+    """The process that prepares chunks: one per job-running process, started by its first
+    long upload and kept for the next ones (its start, half a second of imports, or
+    seconds on a busy machine, is paid once). Until it is up, chunks are prepared here."""
+
+    def __init__(self) -> None:
+        # Spawned, not forked: the job's process holds database connections and threads.
+        self.pool = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_setup
+        )
+        self.started: Future[int] = self.pool.submit(os.getpid)
+        self.broken = False
+
+    def ready(self) -> bool:
+        return not self.broken and self.started.done()
+
+    def stop(self) -> None:
+        self.broken = True
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+_child: _Child | None = None
+
+
+def _the_child() -> _Child:
+    global _child
+    if _child is None or _child.broken:
+        _child = _Child()
+    return _child
+
+
 class _Ahead(NamedTuple):
     raw: service.RawChunk
     future: Future[bytes]
@@ -73,17 +105,19 @@ class Pipeline:
     def __init__(self, db: Database, upload_id: UUID) -> None:
         self.db = db
         self.upload_id = upload_id
-        # Spawned, not forked: the job's process holds database connections and threads.
-        self.pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_setup
-        )
+        self.child: _Child | None = _the_child()  # None once it died under this upload
         self.ahead: _Ahead | None = None
         self.prepared_ahead = 0  # chunks the child prepared and the job used
-        self.child: int | None = None  # the child's process id, once it prepared one
+        self.child_pid: int | None = None  # the child's process id, once it prepared one
+
+    def ready(self) -> bool:
+        """Whether the child is up, taking chunks."""
+        return self.child is not None and self.child.ready()
 
     def next_chunk(self) -> service.PreparedChunk | None:
         """The chunk at the upload's cursor, validated; None when the upload is finished
-        or gone. Before returning, the chunk after it is handed to the child."""
+        or gone. Before it is validated (here, if the child did not), the chunk after it
+        is handed to the child."""
         ahead, self.ahead = self.ahead, None
         with self.db.read() as conn:
             upload = service.unfinished(conn, self.upload_id)
@@ -96,16 +130,15 @@ class Pipeline:
             else:
                 raw = ahead.raw
             following = first + upload.chunk_size
-            if following < upload.total_uploaded_customers:
+            if following < upload.total_uploaded_customers and self.ready():
                 self._submit(service.chunk_at(conn, upload, following))
         chunk = self._result(ahead) if ahead is not None else service.validate_chunk(raw)
         return chunk._replace(upload=upload)  # with today's counters, not the prediction's
 
     def _submit(self, raw: service.RawChunk) -> None:
-        if self.pool is None:
-            return
+        assert self.child is not None
         try:
-            self.ahead = _Ahead(raw, self.pool.submit(_prepare, raw))
+            self.ahead = _Ahead(raw, self.child.pool.submit(_prepare, raw))
         except BrokenProcessPool:
             self._lost()
 
@@ -116,7 +149,7 @@ class Pipeline:
             self._lost()
             return service.validate_chunk(ahead.raw)
         self.prepared_ahead += 1
-        self.child = prepared.pid
+        self.child_pid = prepared.pid
         raw = ahead.raw
         return service.PreparedChunk(
             raw.upload,
@@ -132,15 +165,16 @@ class Pipeline:
         log.warning(
             "upload %s: the process preparing its chunks stopped; preparing them here", self.upload_id
         )
-        self.close()
+        if self.child is not None:
+            self.child.stop()  # the next long upload starts another
+        self.child = None
         self.ahead = None
 
     def close(self) -> None:
-        """Stop the child: it finishes the chunk in hand (a fraction of a second), its
-        result is dropped."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        """Drop a chunk prepared ahead and not used (a cancel, SIGTERM, the end)."""
+        if self.ahead is not None:
+            self.ahead.future.cancel()
+            self.ahead = None
 
 
 def worth_it(total_rows: int, chunk_rows: int, pipeline_rows: int) -> bool:
