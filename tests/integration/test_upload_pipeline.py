@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from typing import Any
 from uuid import UUID
@@ -187,3 +189,34 @@ def test_the_pipeline_is_used_only_where_it_pays(
         )
     with pipeline.opened(db, upload.id, threshold) as ahead:
         assert (ahead is not None) == used
+
+
+ORPHAN_SCRIPT = """
+import time
+from forecourt.core.uploads import pipeline
+print(pipeline.shared_child().started.result(timeout=60), flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_child_exits_when_the_jobs_process_is_killed() -> None:
+    with subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT], stdout=subprocess.PIPE, text=True) as parent:
+        try:
+            assert parent.stdout is not None
+            child = int(parent.stdout.readline())
+            assert child != parent.pid and gone(child) is False
+        finally:
+            parent.kill()  # kill -9: no clean-up of its own
+    deadline = time.monotonic() + BOUNDED_WAIT
+    while not gone(child):
+        assert time.monotonic() < deadline, f"the child {child} outlived its parent"
+        time.sleep(0.05)
+
+
+def gone(pid: int) -> bool:
+    """Exited (a zombie waiting for whoever adopted it counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True

@@ -18,6 +18,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +36,7 @@ from forecourt.core.uploads.schemas import RowError
 from forecourt.db.engine import Database
 
 log = logging.getLogger(__name__)
+PARENT_CHECK_SECONDS = 0.5
 
 
 class _Prepared(msgspec.Struct, array_like=True):
@@ -60,6 +63,15 @@ def _prepare(raw: service.RawChunk) -> bytes:
 def _child_setup() -> None:
     # Ctrl-C reaches the whole process group: the job, not its helper, decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """Exit once the parent is gone. The pool's queue never tells the child (it holds both
+    ends of its pipe), so a `kill -9` of the job's process would leave it waiting forever."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 class _Child:
@@ -86,7 +98,8 @@ class _Child:
 _child: _Child | None = None
 
 
-def _the_child() -> _Child:
+def shared_child() -> _Child:
+    """This process's child, started now if there is none (or it died)."""
     global _child
     if _child is None or _child.broken:
         _child = _Child()
@@ -105,7 +118,7 @@ class Pipeline:
     def __init__(self, db: Database, upload_id: UUID) -> None:
         self.db = db
         self.upload_id = upload_id
-        self.child: _Child | None = _the_child()  # None once it died under this upload
+        self.child: _Child | None = shared_child()  # None once it died under this upload
         self.ahead: _Ahead | None = None
         self.prepared_ahead = 0  # chunks the child prepared and the job used
         self.child_pid: int | None = None  # the child's process id, once it prepared one
