@@ -744,6 +744,7 @@ def instrument(timer: PhaseTimer) -> set[str]:
     from forecourt.db import bulk
 
     top = {
+        "next_chunk (pipelined: read, hand over the next)",
         "prepare_chunk (read transaction)",
         "look_up (registration lookups)",
         "apply_chunk (write transaction)",
@@ -771,6 +772,18 @@ def instrument(timer: PhaseTimer) -> set[str]:
         (upload_sql, "delete_chunks", "  delete processed chunk"),
         (upload_sql, "advance", "  advance counters"),
     ]
+    with contextlib.suppress(ImportError):
+        from forecourt.core.uploads import pipeline
+
+        steps[1:1] = [
+            (
+                pipeline.Pipeline,
+                "next_chunk",
+                "next_chunk (pipelined: read, hand over the next)",
+            ),
+            (pipeline.Pipeline, "_result", "  wait for the child's chunk, decode it"),
+            (uploads, "validate_chunk", "  validate_chunk in this process"),
+        ]
     for owner, attribute, label in steps:
         if not hasattr(owner, attribute):
             continue
@@ -787,10 +800,14 @@ def _inserts_customers(_conn: Any, statement: str, *args: Any, **kwargs: Any) ->
     return statement.startswith(f"INSERT INTO {TABLE}")
 
 
-def chunk_step(db: Any, upload_id: uuid.UUID, settings: Settings) -> tuple[str, Callable[[], bool]]:
+def chunk_step(
+    db: Any, upload_id: uuid.UUID, settings: Settings, pipeline_rows: int | None, stack: contextlib.ExitStack
+) -> tuple[str, Callable[[], bool]]:
     """The job's unit of work: tasks.run_chunk (prepare, look up, apply) where the code has
     it, with the adapters of the composition root (or, on earlier code, the lookup
-    provider), else one service.process_next_chunk per write transaction (earlier code)."""
+    provider), else one service.process_next_chunk per write transaction (earlier code).
+    With `pipeline_rows`, through the upload pipeline (its child started first; `stack`
+    closes it)."""
     from forecourt.core.uploads import service, tasks
 
     try:
@@ -801,6 +818,16 @@ def chunk_step(db: Any, upload_id: uuid.UUID, settings: Settings) -> tuple[str, 
         lookup = from_settings(settings, db)
     else:
         adapters = bootstrap.adapters(settings, db)
+        if pipeline_rows:
+            ahead = stack.enter_context(upload_pipeline().opened(db, upload_id, pipeline_rows))
+            if ahead is None:
+                raise SystemExit("--pipeline-rows: the pipeline is not used here (one core, or too few rows)")
+            deadline = time.monotonic() + HEALTH_WAIT
+            while not ahead.ready() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return "tasks.run_chunk, pipelined", lambda: bool(
+                tasks.run_chunk(db, adapters, upload_id, None, ahead)
+            )
         return "tasks.run_chunk", lambda: bool(tasks.run_chunk(db, adapters, upload_id))
     if hasattr(tasks, "run_chunk"):
         return "tasks.run_chunk", lambda: bool(tasks.run_chunk(db, upload_id, lookup))
@@ -810,6 +837,14 @@ def chunk_step(db: Any, upload_id: uuid.UUID, settings: Settings) -> tuple[str, 
             return bool(service.process_next_chunk(conn, upload_id, lookup))
 
     return "service.process_next_chunk", step
+
+
+def upload_pipeline() -> Any:
+    try:
+        from forecourt.core.uploads import pipeline
+    except ImportError:
+        raise SystemExit("--pipeline-rows: this code has no upload pipeline") from None
+    return pipeline
 
 
 def profile_worker(args: argparse.Namespace, url: str, body: bytes) -> dict[str, Any]:
@@ -830,7 +865,8 @@ def profile_worker(args: argparse.Namespace, url: str, body: bytes) -> dict[str,
     del request
     staging = time.perf_counter() - started
     log(f"staged in {staging:.2f} s; processing ({args.profile})")
-    name, step = chunk_step(db, upload.id, settings)
+    stack = contextlib.ExitStack()
+    name, step = chunk_step(db, upload.id, settings, args.pipeline_rows, stack)
     timer = PhaseTimer()
     profiler = cProfile.Profile()
     top = instrument(timer) if args.profile == "phases" else set()
@@ -848,6 +884,7 @@ def profile_worker(args: argparse.Namespace, url: str, body: bytes) -> dict[str,
                 break
     finally:
         timer.restore()
+        stack.close()
     total = time.perf_counter() - started
     db.dispose()
     report: dict[str, Any] = {
