@@ -28,6 +28,7 @@ from uvicorn.supervisors import Multiprocess
 
 from forecourt.cli import http, logs
 from forecourt.config import Settings
+from forecourt.core.uploads import pipeline
 from forecourt.db.engine import Database
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def work(settings: Settings, *, configure_logging: bool = True) -> None:
             signal.signal(sig, lambda *_: runner.stop.set())
         runner.run()
     finally:
+        pipeline.stop_child()  # see there: else this process would never end
         database.dispose()
 
 

@@ -106,6 +106,19 @@ def shared_child() -> _Child:
     return _child
 
 
+def stop_child() -> None:
+    """Stop this process's child, if it has one, and wait for it (a fraction of a second).
+    A process that multiprocessing started (a worker of `forecourt serve`) must call it
+    before it ends: on the way out, multiprocessing waits for the process's children
+    before concurrent.futures tells the pool's child to stop, so each would wait for the
+    other forever."""
+    global _child
+    if _child is not None:
+        _child.broken = True
+        _child.pool.shutdown(wait=True, cancel_futures=True)
+        _child = None
+
+
 class _Ahead(NamedTuple):
     raw: service.RawChunk
     future: Future[bytes]
