@@ -28,7 +28,6 @@ from uvicorn.supervisors import Multiprocess
 
 from forecourt.cli import http, logs
 from forecourt.config import Settings
-from forecourt.core.uploads import pipeline
 from forecourt.db.engine import Database
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,10 @@ def _startup() -> Iterator[None]:
 
 def work(settings: Settings, *, configure_logging: bool = True) -> None:
     """One worker: run jobs until SIGTERM or SIGINT; the job in hand is finished first."""
+    # Here, not at the top: an API process imports this module to unpickle its app factory
+    # and must answer the supervisor's first health ping before it builds the app.
     from forecourt import bootstrap
+    from forecourt.core.uploads import pipeline
 
     if configure_logging:
         setup_logging(settings)
