@@ -4,13 +4,18 @@ measured in the same run.
     .venv/bin/python bench/upload.py                      # 100,000 customers, fresh SQLite
     .venv/bin/python bench/upload.py --n 1000000
     .venv/bin/python bench/upload.py --database-url postgresql://postgres@127.0.0.1/forecourt_bench
+    .venv/bin/python bench/upload.py --pipeline-rows 0    # the same, without the upload pipeline
+    .venv/bin/python bench/upload.py --processes 1        # one process, its worker embedded
     .venv/bin/python bench/upload.py --profile phases     # worker side only, in-process
 
 End to end: a fresh database, an account made with `forecourt accounts create`, and
-`forecourt serve` (embedded worker) on a free loopback port. N generated customers go
-up as one POST /v2/recapture/upload; we time the 202, then poll the upload until
-total_processed_customers == total_uploaded_customers, and read the server's peak RSS
-(VmHWM) from /proc.
+`forecourt serve` on a free loopback port, as the app configures it by default (one API
+process per core and, with several, a worker process beside them; the upload pipeline's
+child under the worker) unless --processes / --pipeline-rows say otherwise: the report's
+"server" line says what ran. N generated customers go up as one POST
+/v2/recapture/upload; we time the 202, then poll the upload until
+total_processed_customers == total_uploaded_customers. Memory: the RSS and PSS of the server's
+whole process tree, summed, sampled from /proc every 20 ms, and each process's own peak.
 
 The floor: the raw driver inserting the very rows the server stored (read back, so
 already in the stored representation) into an empty copy of tracked_customers with the
@@ -287,27 +292,93 @@ def proc_status(pid: int) -> dict[str, int]:
     return figures
 
 
+def descendants(pid: int) -> dict[int, int]:
+    """The process and all its descendants, each with its depth below it (from each
+    process's parent in /proc/*/stat)."""
+    parents: dict[int, list[int]] = defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError), open(f"/proc/{entry}/stat") as stat:
+                parents[int(stat.read().rsplit(")", 1)[1].split()[1])].append(int(entry))
+    found, todo = {pid: 0}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child in parents.get(parent, []):
+            found[child] = found[parent] + 1
+            todo.append(child)
+    return found
+
+
+def process_name(pid: int, depth: int) -> str:
+    """What a server's process is, from its place in the tree and its command line."""
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        text = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        if "resource_tracker" in text:
+            return "multiprocessing's resource tracker"
+    return ("forecourt serve", "API process or worker", "upload pipeline's child")[min(depth, 2)]
+
+
+def proportional(pid: int) -> int:
+    """The process's PSS (kB): its share of the pages it shares with others (the API and
+    worker processes share the interpreter's and libraries' pages: summing their RSS
+    counts those once per process)."""
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def tree_rss(pid: int) -> int:
+    """The VmRSS of the process and its descendants, summed (kB)."""
+    total = 0
+    for each in descendants(pid):
+        with contextlib.suppress(OSError):
+            total += proc_status(each).get("VmRSS", 0)
+    return total
+
+
 class MemorySampler(threading.Thread):
-    """Peak RSS, anonymous and file-backed (the mmapped body), sampled every 10 ms, per
-    phase (staging: until the 202; processing: after it). VmHWM, read at the end, is the
-    kernel's exact peak of the total."""
+    """The RSS and PSS of the server's whole process tree (with several processes,
+    `forecourt serve` is a supervisor with API processes, worker processes and their
+    helpers), summed and sampled every 20 ms, per phase (staging: until the 202; processing: after
+    it), with its parts (anonymous, file-backed: the mmapped body). The tree is re-read
+    every half second; each process's own peak (VmHWM) is kept while it lives."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.phase = "staging"
         self.peak: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.process_peak: dict[int, int] = {}  # pid -> its VmHWM, kB
+        self.names: dict[int, str] = {}
         self.done = threading.Event()
 
     def run(self) -> None:
-        while not self.done.wait(0.01):
-            with contextlib.suppress(OSError):
-                peak = self.peak[self.phase]
-                for key, value in proc_status(self.pid).items():
-                    peak[key] = max(peak[key], value)
+        pids: dict[int, int] = {self.pid: 0}
+        refreshed = 0.0
+        while not self.done.wait(0.02):
+            if time.monotonic() - refreshed > 0.5:
+                pids, refreshed = descendants(self.pid), time.monotonic()
+            total: dict[str, int] = defaultdict(int)
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    figures = {**proc_status(pid), "Pss": proportional(pid)}
+                    for key, value in figures.items():
+                        total[key] += value
+                    self.process_peak[pid] = max(self.process_peak.get(pid, 0), figures.get("VmHWM", 0))
+                    if pid not in self.names:
+                        self.names[pid] = process_name(pid, pids[pid])
+            peak = self.peak[self.phase]
+            for key, value in total.items():
+                peak[key] = max(peak[key], value)
 
     def mb(self, phase: str, key: str) -> float:
         return self.peak[phase][key] / 1024
+
+    def processes(self) -> list[tuple[int, str, float]]:
+        """Each process seen: its id, what it is and its peak RSS (MB)."""
+        return [(pid, self.names.get(pid, "?"), kb / 1024) for pid, kb in sorted(self.process_peak.items())]
 
 
 class Server:
@@ -385,14 +456,45 @@ def post_body(base: str, path: str, headers: dict[str, str], body: bytes) -> tup
         conn.close()
 
 
+def serve_env(args: argparse.Namespace) -> dict[str, str]:
+    """The settings of the server's layout the options give (else the app's defaults)."""
+    env = {}
+    if args.processes is not None:
+        env["FORECOURT_PROCESSES"] = str(args.processes)
+    if args.pipeline_rows is not None:
+        env["FORECOURT_UPLOAD_PIPELINE_ROWS"] = str(args.pipeline_rows)
+    return env
+
+
+def layout(args: argparse.Namespace) -> str:
+    """What `forecourt serve` runs here, in words (the report says it: it moves the figures)."""
+    settings = Settings()
+    cores = len(os.sched_getaffinity(0))
+    api = args.processes or settings.processes or cores
+    where = (
+        "1 process, its worker embedded (a thread)"
+        if api == 1
+        else f"{api} API processes + {settings.worker_concurrency} worker process(es) under a supervisor"
+    )
+    default_rows = getattr(settings, "upload_pipeline_rows", None)  # None: code before the pipeline
+    rows = args.pipeline_rows if args.pipeline_rows is not None else default_rows
+    if rows is None:
+        pipeline = "none in this code"
+    elif rows <= 0 or cores < 2:
+        pipeline = "off"
+    else:
+        pipeline = f"on for uploads of >= {rows:,} rows (a child validates the next chunk)"
+    return f"{where}; upload pipeline {pipeline}; {cores} usable cores"
+
+
 def end_to_end(args: argparse.Namespace, url: str, workdir: Path, body: bytes) -> dict[str, Any]:
     account = forecourt_cli(url, "accounts", "create", "--name", "Bench Motors", "--region", REGION)
     headers = {"ApiKey": account["api_key"]}
-    server = Server(url, workdir, args.chunk_rows, len(body))
+    server = Server(url, workdir, args.chunk_rows, len(body), serve_env(args))
     sampler = MemorySampler(server.proc.pid)
     try:
         server.wait_healthy()
-        baseline = proc_status(server.proc.pid)
+        baseline = tree_rss(server.proc.pid)
         sampler.start()
         endpoint = f"{server.base}/v2/recapture/upload"
         with httpx.Client(timeout=args.timeout) as client:
@@ -421,7 +523,7 @@ def end_to_end(args: argparse.Namespace, url: str, workdir: Path, body: bytes) -
                 time.sleep(args.poll_seconds)
         sampler.done.set()
         sampler.join()
-        final = proc_status(server.proc.pid)
+        final = tree_rss(server.proc.pid)
     finally:
         sampler.done.set()
         server.stop()
@@ -447,14 +549,17 @@ def end_to_end(args: argparse.Namespace, url: str, workdir: Path, body: bytes) -
         "total_uploaded": state["total_uploaded_customers"],
         "total_processed": state["total_processed_customers"],
         "total_errors": state["total_errors"],
-        "rss_baseline_mb": baseline["VmRSS"] / 1024,
-        "rss_peak_mb": final["VmHWM"] / 1024,
+        "rss_baseline_mb": baseline / 1024,
+        "rss_peak_mb": max(sampler.mb("staging", "VmRSS"), sampler.mb("processing", "VmRSS")),
+        "pss_peak_mb": max(sampler.mb("staging", "Pss"), sampler.mb("processing", "Pss")),
+        "rss_own_peaks_mb": sum(mb for _, _, mb in sampler.processes()),
+        "processes": [{"pid": pid, "what": what, "peak_rss_mb": mb} for pid, what, mb in sampler.processes()],
         **{
             f"rss_{phase}_{key}_mb": sampler.mb(phase, name)
             for phase in ("staging", "processing")
             for key, name in (("peak", "VmRSS"), ("anon", "RssAnon"), ("file", "RssFile"))
         },
-        "rss_after_mb": final["VmRSS"] / 1024,
+        "rss_after_mb": final / 1024,
     }
 
 
@@ -639,6 +744,7 @@ def instrument(timer: PhaseTimer) -> set[str]:
     from forecourt.db import bulk
 
     top = {
+        "next_chunk (pipelined: read, hand over the next)",
         "prepare_chunk (read transaction)",
         "look_up (registration lookups)",
         "apply_chunk (write transaction)",
@@ -666,6 +772,18 @@ def instrument(timer: PhaseTimer) -> set[str]:
         (upload_sql, "delete_chunks", "  delete processed chunk"),
         (upload_sql, "advance", "  advance counters"),
     ]
+    with contextlib.suppress(ImportError):
+        from forecourt.core.uploads import pipeline
+
+        steps[1:1] = [
+            (
+                pipeline.Pipeline,
+                "next_chunk",
+                "next_chunk (pipelined: read, hand over the next)",
+            ),
+            (pipeline.Pipeline, "_result", "  wait for the child's chunk, decode it"),
+            (uploads, "validate_chunk", "  validate_chunk in this process"),
+        ]
     for owner, attribute, label in steps:
         if not hasattr(owner, attribute):
             continue
@@ -682,10 +800,14 @@ def _inserts_customers(_conn: Any, statement: str, *args: Any, **kwargs: Any) ->
     return statement.startswith(f"INSERT INTO {TABLE}")
 
 
-def chunk_step(db: Any, upload_id: uuid.UUID, settings: Settings) -> tuple[str, Callable[[], bool]]:
+def chunk_step(
+    db: Any, upload_id: uuid.UUID, settings: Settings, pipeline_rows: int | None, stack: contextlib.ExitStack
+) -> tuple[str, Callable[[], bool]]:
     """The job's unit of work: tasks.run_chunk (prepare, look up, apply) where the code has
     it, with the adapters of the composition root (or, on earlier code, the lookup
-    provider), else one service.process_next_chunk per write transaction (earlier code)."""
+    provider), else one service.process_next_chunk per write transaction (earlier code).
+    With `pipeline_rows`, through the upload pipeline (its child started first; `stack`
+    closes it)."""
     from forecourt.core.uploads import service, tasks
 
     try:
@@ -696,6 +818,16 @@ def chunk_step(db: Any, upload_id: uuid.UUID, settings: Settings) -> tuple[str, 
         lookup = from_settings(settings, db)
     else:
         adapters = bootstrap.adapters(settings, db)
+        if pipeline_rows:
+            ahead = stack.enter_context(upload_pipeline().opened(db, upload_id, pipeline_rows))
+            if ahead is None:
+                raise SystemExit("--pipeline-rows: the pipeline is not used here (one core, or too few rows)")
+            deadline = time.monotonic() + HEALTH_WAIT
+            while not ahead.ready() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return "tasks.run_chunk, pipelined", lambda: bool(
+                tasks.run_chunk(db, adapters, upload_id, None, ahead)
+            )
         return "tasks.run_chunk", lambda: bool(tasks.run_chunk(db, adapters, upload_id))
     if hasattr(tasks, "run_chunk"):
         return "tasks.run_chunk", lambda: bool(tasks.run_chunk(db, upload_id, lookup))
@@ -705,6 +837,14 @@ def chunk_step(db: Any, upload_id: uuid.UUID, settings: Settings) -> tuple[str, 
             return bool(service.process_next_chunk(conn, upload_id, lookup))
 
     return "service.process_next_chunk", step
+
+
+def upload_pipeline() -> Any:
+    try:
+        from forecourt.core.uploads import pipeline
+    except ImportError:
+        raise SystemExit("--pipeline-rows: this code has no upload pipeline") from None
+    return pipeline
 
 
 def profile_worker(args: argparse.Namespace, url: str, body: bytes) -> dict[str, Any]:
@@ -725,7 +865,8 @@ def profile_worker(args: argparse.Namespace, url: str, body: bytes) -> dict[str,
     del request
     staging = time.perf_counter() - started
     log(f"staged in {staging:.2f} s; processing ({args.profile})")
-    name, step = chunk_step(db, upload.id, settings)
+    stack = contextlib.ExitStack()
+    name, step = chunk_step(db, upload.id, settings, args.pipeline_rows, stack)
     timer = PhaseTimer()
     profiler = cProfile.Profile()
     top = instrument(timer) if args.profile == "phases" else set()
@@ -743,6 +884,7 @@ def profile_worker(args: argparse.Namespace, url: str, body: bytes) -> dict[str,
                 break
     finally:
         timer.restore()
+        stack.close()
     total = time.perf_counter() - started
     db.dispose()
     report: dict[str, Any] = {
@@ -800,6 +942,7 @@ def print_report(r: dict[str, Any]) -> None:
         f"\nForecourt upload benchmark  {r['date']}  {r['cpus']} CPUs  {r['backend']} {r['backend_version']}"
     )
     print(f"  forecourt commit           {r['revision']}")
+    print(f"  server                     {r['layout']}")
     print(f"  customers (N)              {n:,}  (chunk rows {r['chunk_rows']}, seed {r['seed']})")
     print(f"  body                       {r['body_mb']:.1f} MB ({r['body_bytes'] / n:.0f} bytes/customer)")
     print(f"  accepted (POST -> 202)     {e['accepted_s']:8.2f} s")
@@ -811,10 +954,14 @@ def print_report(r: dict[str, Any]) -> None:
         f"  throughput                 {n / e['processed_s']:,.0f} customers/s end to end; "
         f"{n / e['after_202_s']:,.0f}/s after the 202"
     )
+    print(f"  server memory, all procs   peak PSS {e['pss_peak_mb']:.0f} MB (shared pages counted once)")
     print(
-        f"  server RSS (VmHWM)         peak {e['rss_peak_mb']:.0f} MB; "
+        f"  server RSS, all processes  peak {e['rss_peak_mb']:.0f} MB (sampled sum; the sum of each "
+        f"process's own peak: {e['rss_own_peaks_mb']:.0f} MB); "
         f"baseline {e['rss_baseline_mb']:.0f} MB, at the end {e['rss_after_mb']:.0f} MB"
     )
+    for process in e["processes"]:
+        print(f"    pid {process['pid']:>7}  peak {process['peak_rss_mb']:5.0f} MB  {process['what']}")
     for phase in ("staging", "processing"):
         print(
             f"    sampled, {phase:10}     RSS {e[f'rss_{phase}_peak_mb']:4.0f} MB (peaks of its parts: "
@@ -858,6 +1005,14 @@ def arguments() -> argparse.Namespace:
         "--reset-schema",
         action="store_true",
         help="PostgreSQL only: DROP SCHEMA public CASCADE and recreate it first (destroys its data)",
+    )
+    parser.add_argument(
+        "--processes", type=int, help="FORECOURT_PROCESSES of the server (default: the app's, one per core)"
+    )
+    parser.add_argument(
+        "--pipeline-rows",
+        type=int,
+        help="FORECOURT_UPLOAD_PIPELINE_ROWS of the server (default: the app's; 0: no pipeline)",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--poll-seconds", type=float, default=0.5)
@@ -964,6 +1119,7 @@ def main() -> None:
             "n": args.n,
             "seed": args.seed,
             "chunk_rows": args.chunk_rows or Settings().upload_chunk_rows,
+            "layout": layout(args),
             "body_bytes": len(body),
             "body_mb": len(body) / 1e6,
             "end_to_end": e2e,

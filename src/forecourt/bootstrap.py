@@ -96,6 +96,7 @@ def adapters(settings: Settings, db: Database, clock: Clock | None = None) -> Ad
         mailer=mailer(
             settings.smtp_url, settings.mail_from, settings.smtp_timeout_seconds, settings.smtp_ca_file
         ),
+        upload_pipeline_rows=settings.upload_pipeline_rows,
     )
 
 

@@ -24,6 +24,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 1024 * 1024 * 1024
     upload_chunk_rows: int = 10000
+    # An upload of at least this many rows (and more than one chunk), on two cores or more,
+    # is validated a chunk ahead in a process of its own while the job writes (0: never).
+    upload_pipeline_rows: int = 20000
     embedded_worker: bool = True
     # Each process's PostgreSQL connections (docs/deployment.md): its pool, and whether
     # psycopg prepares statements (not through a PgBouncer that cannot keep them).
@@ -97,11 +100,14 @@ class Settings:
     def api_processes(self) -> int:
         """How many API processes `forecourt serve` runs: `processes`, or one per core
         this process may use."""
-        if self.processes:
-            return self.processes
-        usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-        return max(1, len(usable))
+        return self.processes or usable_cores()
 
     @staticmethod
     def env_names() -> list[str]:
         return [ENV_PREFIX + f.name.upper() for f in fields(Settings)]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    return max(1, len(usable))

@@ -254,6 +254,68 @@ def test_sigterm_drains_the_api_and_the_worker_processes_and_exits_0(
         assert queue.get_state(conn, job_id) == (queue.DONE, 1, None)
 
 
+def _descendants(pid: int) -> dict[int, int]:
+    """The processes below `pid`, each with its depth (1: a child)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            parents.setdefault(parent, []).append(int(entry.name))
+    found: dict[int, int] = {}
+    todo = [(pid, 0)]
+    while todo:
+        parent, depth = todo.pop()
+        for child in parents.get(parent, []):
+            found[child] = depth + 1
+            todo.append((child, depth + 1))
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
+
+
+def test_a_worker_process_that_ran_the_upload_pipeline_stops_on_sigterm(
+    tmp_path: Path, database_url: str, db: Database, script: list[str], marks: Path, tenant: Tenant
+) -> None:
+    # A worker process keeps the pipeline's child between uploads: SIGTERM still ends
+    # the worker, and the child with it (the worker stops it: see pipeline.stop_child).
+    env = {
+        "FORECOURT_PROCESSES": "2",
+        "TEST_MARKS": str(marks),
+        "FORECOURT_UPLOAD_PIPELINE_ROWS": "1",
+        "FORECOURT_UPLOAD_CHUNK_ROWS": "5",
+    }
+    with serving(tmp_path, command=script, database_url=database_url, env=env) as server:
+        server.wait_healthy()
+        auth = {"params": {"region": "au"}, "headers": {"ApiKey": tenant.api_key}}
+        body = {"customers": [{"rego": f"PIPE{n:02d}", "state": "VIC"} for n in range(40)]}
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            posted = client.post(UPLOAD, json=body, **auth)  # type: ignore[arg-type]
+            assert posted.status_code == 202, posted.text
+            path = f"{UPLOAD}/{posted.json()['upload']['id']}"
+
+            def completed() -> bool:
+                upload = client.get(path, **auth).json()["upload"]  # type: ignore[arg-type]
+                return bool(upload["status"] == "completed" and upload["total_processed_customers"] == 40)
+
+            _wait_for(completed, "the upload to complete", lambda: server.log)
+        tree = _descendants(server.proc.pid)
+        children = [pid for pid, depth in tree.items() if depth == 2 and b"spawn_main" in _cmdline(pid)]
+        assert children, f"no pipeline child under the worker\n{tree}"
+        assert server.terminate() == 0, server.log
+        # The resource trackers exit on their own once their last user is gone: polled.
+        _wait_for(
+            lambda: not any(_alive(pid) for pid in tree), "every process of serve to end", lambda: server.log
+        )
+
+
 def test_a_killed_worker_process_is_replaced(several: ServeProcess, db: Database, marks: Path) -> None:
     with db.write() as conn:
         first_job = queue.enqueue(conn, "test.gate", {})

@@ -351,6 +351,9 @@ class Processes:
             FORECOURT_WORKER_POLL_SECONDS="0.05",
             FORECOURT_JOB_LEASE_SECONDS=str(lease_seconds),
             FORECOURT_UPLOAD_CHUNK_ROWS=str(CHUNK),
+            # Every upload through the pipeline (a child validates the next chunk), the
+            # way long uploads go: the guarantees must hold with it.
+            FORECOURT_UPLOAD_PIPELINE_ROWS="1",
             FORECOURT_EMBEDDED_WORKER="false",
             FORECOURT_LOG_LEVEL="info",
         )

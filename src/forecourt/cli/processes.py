@@ -69,7 +69,10 @@ def _startup() -> Iterator[None]:
 
 def work(settings: Settings, *, configure_logging: bool = True) -> None:
     """One worker: run jobs until SIGTERM or SIGINT; the job in hand is finished first."""
+    # Here, not at the top: an API process imports this module to unpickle its app factory
+    # and must answer the supervisor's first health ping before it builds the app.
     from forecourt import bootstrap
+    from forecourt.core.uploads import pipeline
 
     if configure_logging:
         setup_logging(settings)
@@ -81,6 +84,7 @@ def work(settings: Settings, *, configure_logging: bool = True) -> None:
             signal.signal(sig, lambda *_: runner.stop.set())
         runner.run()
     finally:
+        pipeline.stop_child()  # see there: else this process would never end
         database.dispose()
 
 

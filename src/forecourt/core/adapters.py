@@ -23,6 +23,8 @@ class Adapters:
     sender: WebhookSender
     event_body: EventRenderer  # a webhook event's body, in the dialect's shape
     mailer: Mailer  # SMTP, or nothing sent when email is off
+    # Uploads this long are validated a chunk ahead in a process of their own (0: never).
+    upload_pipeline_rows: int
 
 
 # What a feature's job handler gets.

@@ -213,16 +213,39 @@ class PreparedChunk(NamedTuple):
     failed: list[RowError]
 
 
+class RawChunk(NamedTuple):
+    """A chunk as stored, to be validated (in this process or another: it pickles small)."""
+
+    upload: Upload
+    first_row: int  # the cursor it is to be applied at
+    chunk_no: int
+    body: bytes | None  # None: no such chunk (a cancel or another worker deleted it)
+
+
+def unfinished(conn: Connection, upload_id: UUID) -> Upload | None:
+    """The upload, unless it is finished or gone."""
+    upload = repository.get_by_id(conn, upload_id)
+    return None if upload is None or upload.status in FINISHED else upload
+
+
+def chunk_at(conn: Connection, upload: Upload, first_row: int) -> RawChunk:
+    """The stored chunk that starts at row `first_row` (0-based) of the upload."""
+    chunk_no = first_row // upload.chunk_size
+    return RawChunk(upload, first_row, chunk_no, repository.chunk_body(conn, upload.id, chunk_no))
+
+
+def validate_chunk(raw: RawChunk) -> PreparedChunk:
+    """Decode and validate a chunk: no database, so it may run in another process."""
+    rows, records, row_numbers, failed = _validate_rows(raw.upload, raw.body, raw.first_row + 1)
+    return PreparedChunk(raw.upload, raw.first_row, raw.chunk_no, rows, Batch(records), row_numbers, failed)
+
+
 def prepare_chunk(conn: Connection, upload_id: UUID) -> PreparedChunk | None:
     """Read and validate the next chunk; None when the upload is finished or gone."""
-    upload = repository.get_by_id(conn, upload_id)
-    if upload is None or upload.status in FINISHED:
+    upload = unfinished(conn, upload_id)
+    if upload is None:
         return None
-    first = upload.total_processed_customers
-    chunk_no = first // upload.chunk_size
-    body = repository.chunk_body(conn, upload.id, chunk_no)
-    rows, records, row_numbers, failed = _validate_rows(upload, body, first + 1)
-    return PreparedChunk(upload, first, chunk_no, rows, Batch(records), row_numbers, failed)
+    return validate_chunk(chunk_at(conn, upload, upload.total_processed_customers))
 
 
 def look_up(chunk: PreparedChunk, lookup: RegistrationLookup) -> PreparedChunk:
