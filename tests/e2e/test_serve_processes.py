@@ -316,6 +316,25 @@ def test_a_worker_process_that_ran_the_upload_pipeline_stops_on_sigterm(
         )
 
 
+def test_the_processes_of_a_serve_killed_with_9_stop_too(
+    several: ServeProcess, db: Database, marks: Path
+) -> None:
+    """Nobody is left to supervise them: they stop rather than serve and take jobs on."""
+    (marks / "go").touch()
+    with db.write() as conn:
+        queue.enqueue(conn, "test.gate", {})
+    several.wait_healthy()
+    api = _answering(several, 2)
+    _wait_for(lambda: bool(_marks(marks, "done")), "a worker process to run the job", lambda: several.log)
+    [(_, worker)] = _marks(marks, "done")
+
+    several.proc.kill()
+    several.proc.wait()
+    _wait_for(
+        lambda: not any(_alive(pid) for pid in api | {worker}), "its processes to stop", lambda: several.log
+    )
+
+
 def test_a_killed_worker_process_is_replaced(several: ServeProcess, db: Database, marks: Path) -> None:
     with db.write() as conn:
         first_job = queue.enqueue(conn, "test.gate", {})

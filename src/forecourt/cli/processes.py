@@ -29,6 +29,7 @@ from uvicorn.supervisors import Multiprocess
 from forecourt.cli import http, logs
 from forecourt.config import Settings
 from forecourt.db.engine import Database
+from forecourt.kit import lifeline
 
 log = logging.getLogger(__name__)
 spawn = multiprocessing.get_context("spawn")
@@ -51,6 +52,7 @@ class ApiApp:
         from forecourt import bootstrap
 
         setup_logging(self.settings)
+        lifeline.follow_parent()
         with _startup():
             return bootstrap.api_process(self.settings, self.processes)
 
@@ -86,6 +88,12 @@ def work(settings: Settings, *, configure_logging: bool = True) -> None:
     finally:
         pipeline.stop_child()  # see there: else this process would never end
         database.dispose()
+
+
+def _worker_process(settings: Settings) -> None:
+    """A worker process of the supervisor's, which stops with it."""
+    lifeline.follow_parent()
+    work(settings)
 
 
 def server_config(settings: Settings, application: Any, processes: int) -> http.ServeConfig:
@@ -127,7 +135,7 @@ class Supervisor(Multiprocess):
         self.workers: list[SpawnProcess] = []
 
     def _start_worker(self) -> SpawnProcess:
-        process = spawn.Process(target=work, args=(self.settings,), name="forecourt-worker")
+        process = spawn.Process(target=_worker_process, args=(self.settings,), name="forecourt-worker")
         process.start()
         log.info("started worker process [%s]", process.pid)
         return process

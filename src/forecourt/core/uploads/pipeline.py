@@ -18,8 +18,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,9 +32,9 @@ from forecourt.core.customers.schemas import Batch, VehicleRecord
 from forecourt.core.uploads import service
 from forecourt.core.uploads.schemas import RowError
 from forecourt.db.engine import Database
+from forecourt.kit import lifeline
 
 log = logging.getLogger(__name__)
-PARENT_CHECK_SECONDS = 0.5
 
 
 class _Prepared(msgspec.Struct, array_like=True):
@@ -63,15 +61,9 @@ def _prepare(raw: service.RawChunk) -> bytes:
 def _child_setup() -> None:
     # Ctrl-C reaches the whole process group: the job, not its helper, decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
-
-
-def _exit_with(parent: int) -> None:
-    """Exit once the parent is gone. The pool's queue never tells the child (it holds both
-    ends of its pipe), so a `kill -9` of the job's process would leave it waiting forever."""
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(0)
+    # The pool's queue never tells the child its parent is gone (it holds both ends of its
+    # pipe): after a `kill -9` of the job's process it would wait for ever.
+    lifeline.follow_parent()
 
 
 class _Child:

@@ -1,0 +1,24 @@
+"""Processes that must not outlive the process that started them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+CHECK_SECONDS = 0.5
+
+
+def follow_parent() -> None:
+    """SIGTERM this process once its parent is gone, so that it stops as it would on the
+    operator's SIGTERM. A parent killed with -9 cannot tell its children; they would
+    otherwise go on serving or taking jobs, unsupervised, for ever."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(CHECK_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="forecourt-lifeline", daemon=True).start()
