@@ -12,7 +12,7 @@ Setup (not timed): a fresh database; one account with `--customers` tracked cust
 ingest key. In this process: an HTTP receiver on loopback (the webhook's endpoint) and
 an SMTP server (aiosmtpd), each noting when each listing reached it. Then `forecourt
 serve` with its defaults (one API process per core, one worker process, the worker
-polling every FORECOURT_WORKER_POLL_SECONDS = 1 s, routing batches of 1,000), except:
+polling every FORECOURT_WORKER_POLL_SECONDS = 0.2 s, routing batches of 1,000), except:
 SMTP pointed at the server here, loopback allowed for webhooks, rate limits out of reach.
 The webhook is created through the Recapture API.
 
