@@ -299,6 +299,7 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
                 "FORECOURT_MAIL_FROM": "leads@forecourt.bench.example",
                 "FORECOURT_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
                 "FORECOURT_PROCESSES": str(args.processes),
+                **dict(e.split("=", 1) for e in args.env),
             }
         )
         server = Server(url, workdir, None, len(body), env)
@@ -410,6 +411,8 @@ def report(args: argparse.Namespace, url: str, backend: str, result: dict[str, A
     print(f"{os.cpu_count()} CPUs  {backend} {backend_version(url, backend)}")
     print(f"  forecourt commit      {revision}; load average {os.getloadavg()[0]:.2f} at the end")
     print(f"  tracked customers     {args.customers:,}; {args.sales} sales users; processes {args.processes}")
+    if args.env:
+        print(f"  server settings       {' '.join(args.env)}")
     print(
         f"  feed                  {args.rate:g} listings/s in batches every {args.interval:g} s, "
         f"{args.match_share:.0%} of vehicles on file, {args.seconds:g} s per phase"
@@ -465,6 +468,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--grace", type=float, default=60.0, help="seconds to wait for late arrivals")
     parser.add_argument("--sales", type=int, default=5, help="sales users to route among")
     parser.add_argument("--processes", type=int, default=0, help="forecourt serve --processes (0: per core)")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="FORECOURT_X=VALUE", help="a server setting (repeated)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
