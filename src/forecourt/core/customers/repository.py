@@ -73,7 +73,10 @@ def candidates(
     """Stored customers that may be the same vehicle as some of a batch: the same VIN, or
     the same plate. Each query matches one of the partial indexes (models.tracked_customers),
     and is skipped when the batch has nothing to look for in it."""
-    scope = _scope(account_id, region)
+    # The account kept out of SQLite's choice of index: given it and the region, SQLite
+    # walked the account's name index (migration 0018) for a batch's stated plates, 0.6 s
+    # a chunk at 1M customers, instead of probing the plates' partial index.
+    scope = sa.and_(bulk.plain(conn, tc.c.account_id) == account_id, tc.c.region == region)
     searches = [
         (vins, tc.c.vin, None),
         (stated_plates, tc.c.rego, STATED_PLATE),
