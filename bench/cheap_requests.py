@@ -75,16 +75,21 @@ SERVER_ENV = {
 # --------------------------------------------------------------------------- setup
 
 
-def seed_and_capture(url: str, n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Seeds through the app in process; returns the requests to measure (method, path,
-    headers, body) and, for each, the statements it sent to the database."""
-    settings = Settings.load(
+def app_settings(url: str) -> Settings:
+    """Forecourt's settings here: no worker, rate limits out of reach."""
+    return Settings.load(
         environ={},
         database_url=url,
         embedded_worker=False,
         rate_limit_per_minute=10**9,
         rate_limit_per_address_per_minute=10**9,
     )
+
+
+def seed_and_capture(url: str, n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Seeds through the app in process; returns the requests to measure (method, path,
+    headers, body) and, for each, the statements it sent to the database."""
+    settings = app_settings(url)
     db = Database(url)
     with db.write() as conn:
         account, key = accounts.create_account(conn, "Cheap Motors", "au")
@@ -331,13 +336,7 @@ def in_process(
 ) -> list[dict[str, Any]]:
     """Each request's CPU in process: Forecourt's app (as `serve` builds it, the access
     log not written) beside the bare app."""
-    settings = Settings.load(
-        environ={},
-        database_url=url,
-        embedded_worker=False,
-        rate_limit_per_minute=10**9,
-        rate_limit_per_address_per_minute=10**9,
-    )
+    settings = app_settings(url)
     db = Database(url)
     ours, bare = bootstrap.app(settings, db), bare_app(url, {c["path"]: c["statements"] for c in captured})
     rows = []
