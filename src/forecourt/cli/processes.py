@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -47,12 +48,13 @@ class ApiApp:
     def __init__(self, settings: Settings, processes: int) -> None:
         self.settings = settings
         self.processes = processes
+        self.supervisor = os.getpid()  # read here, where it is made
 
     def __call__(self) -> Litestar:
         from forecourt import bootstrap
 
         setup_logging(self.settings)
-        lifeline.follow_parent()
+        lifeline.follow_parent(self.supervisor)
         with _startup():
             return bootstrap.api_process(self.settings, self.processes)
 
@@ -90,9 +92,9 @@ def work(settings: Settings, *, configure_logging: bool = True) -> None:
         database.dispose()
 
 
-def _worker_process(settings: Settings) -> None:
+def _worker_process(settings: Settings, supervisor: int) -> None:
     """A worker process of the supervisor's, which stops with it."""
-    lifeline.follow_parent()
+    lifeline.follow_parent(supervisor)
     work(settings)
 
 
@@ -135,7 +137,9 @@ class Supervisor(Multiprocess):
         self.workers: list[SpawnProcess] = []
 
     def _start_worker(self) -> SpawnProcess:
-        process = spawn.Process(target=_worker_process, args=(self.settings,), name="forecourt-worker")
+        process = spawn.Process(
+            target=_worker_process, args=(self.settings, os.getpid()), name="forecourt-worker"
+        )
         process.start()
         log.info("started worker process [%s]", process.pid)
         return process

@@ -58,12 +58,12 @@ def _prepare(raw: service.RawChunk) -> bytes:
     )
 
 
-def _child_setup() -> None:
+def _child_setup(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the job, not its helper, decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The pool's queue never tells the child its parent is gone (it holds both ends of its
     # pipe): after a `kill -9` of the job's process it would wait for ever.
-    lifeline.follow_parent()
+    lifeline.follow_parent(parent)
 
 
 class _Child:
@@ -74,7 +74,10 @@ class _Child:
     def __init__(self) -> None:
         # Spawned, not forked: the job's process holds database connections and threads.
         self.pool = ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_setup
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_child_setup,
+            initargs=(os.getpid(),),
         )
         self.started: Future[int] = self.pool.submit(os.getpid)
         self.broken = False
