@@ -138,14 +138,17 @@ class Worker:
         self.stop = threading.Event()
         self.database_away = False
         self._thread: threading.Thread | None = None
+        self.idle = True  # the last look found no job: look again with a read first
 
     def run_once(self) -> bool:
         """Run one due job; False when there was none."""
-        with self.db.read() as conn:
-            if not queue.any_due(conn, now=self.clock.now()):
-                return False
+        if self.idle:  # an idle worker looks with a read before it takes the write lock
+            with self.db.read() as conn:
+                if not queue.any_due(conn, now=self.clock.now()):
+                    return False
         with self.db.write() as conn:
             job = queue.claim(conn, self.owner, self.lease_seconds, now=self.clock.now(), on_give_up=_give_up)
+        self.idle = job is None
         if job is None:
             return False
         now = self.clock.now()
