@@ -11,7 +11,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -22,7 +22,6 @@ from forecourt.db.engine import Database, database_unavailable
 from forecourt.jobs import queue
 from forecourt.jobs.queue import Job
 from forecourt.kit.clock import Clock, SystemClock
-from forecourt.kit.dates import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,8 @@ class JobContext(Generic[D]):
     adapters: D
     clock: Clock
     owner: str
-    stop: threading.Event = field(default_factory=threading.Event)
-    started_at: datetime = field(default_factory=utcnow)
+    stop: threading.Event
+    started_at: datetime  # by the worker's clock, which tests move
 
     @property
     def lease_seconds(self) -> float:
@@ -151,8 +150,9 @@ class Worker:
         self.idle = job is None
         if job is None:
             return False
-        now = self.clock.now()
-        ctx = JobContext(job, self.db, self.settings, self.adapters, self.clock, self.owner, self.stop, now)
+        ctx = JobContext(
+            job, self.db, self.settings, self.adapters, self.clock, self.owner, self.stop, self.clock.now()
+        )
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:
